@@ -1,0 +1,24 @@
+import type { ReactNode } from "react";
+import { AppShell } from "@/components/dashboard/shell";
+import { TRPCReactProvider } from "@/components/trpc/react";
+import { forPage } from "@/server/trpc/page-guard";
+import { serverCaller } from "@/server/trpc/rsc";
+
+export const dynamic = "force-dynamic";
+
+const NAV = [
+  { href: "/dashboard", label: "Overview" },
+  { href: "/dashboard/settings", label: "Settings" },
+];
+
+export default async function DashboardLayout({ children }: { children: ReactNode }) {
+  const me = await forPage("/dashboard", async () => (await serverCaller()).merchant.me());
+  const role = me.role === "merchant_admin" ? "Admin" : "Viewer";
+  return (
+    <TRPCReactProvider>
+      <AppShell title={me.merchant.name} subtitle="Merchant dashboard" userLabel={`${me.user.email} · ${role}`} nav={NAV}>
+        {children}
+      </AppShell>
+    </TRPCReactProvider>
+  );
+}

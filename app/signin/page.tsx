@@ -1,0 +1,17 @@
+import type { Metadata } from "next";
+import { SignInForm } from "@/components/sign-in-form";
+
+export const metadata: Metadata = { title: "Sign in" };
+
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string }> }) {
+  const { callbackUrl } = await searchParams;
+  return (
+    <main className="mx-auto flex min-h-screen max-w-sm flex-col justify-center gap-6 px-6">
+      <div>
+        <h1 className="text-2xl font-semibold">Sign in to PayBridge</h1>
+        <p className="mt-1 text-sm text-slate-600">Merchant and ops accounts.</p>
+      </div>
+      <SignInForm callbackUrl={callbackUrl} />
+    </main>
+  );
+}

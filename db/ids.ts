@@ -1,0 +1,25 @@
+import { randomBytes } from "node:crypto";
+
+// Prefixed, time-sortable ids (`mer_01J…`): a ULID body (48-bit ms timestamp + 80 random bits, Crockford
+// base32) so ids sort by creation time and index well, with a prefix that says what the id names.
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+export type IdPrefix = "mer" | "sel" | "usr" | "aud";
+
+function encode(value: bigint, length: number): string {
+  let out = "";
+  for (let i = 0; i < length; i++) {
+    out = ALPHABET[Number(value & 31n)] + out;
+    value >>= 5n;
+  }
+  return out;
+}
+
+export function ulid(nowMs: number = Date.now()): string {
+  const random = BigInt(`0x${randomBytes(10).toString("hex")}`);
+  return encode(BigInt(nowMs), 10) + encode(random, 16);
+}
+
+export function newId(prefix: IdPrefix): string {
+  return `${prefix}_${ulid()}`;
+}

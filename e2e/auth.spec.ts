@@ -1,0 +1,52 @@
+import { expect, test } from "@playwright/test";
+import { DEMO_ADMIN, DEMO_OPS, DEMO_VIEWER, expectOnSignIn, signIn } from "./helpers";
+
+test("the demo merchant signs in and sees the dashboard shell", async ({ page }) => {
+  await signIn(page, DEMO_ADMIN);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByRole("heading", { level: 1, name: "Demo Merchant" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview" })).toBeVisible();
+  await expect(page.getByTestId("current-user")).toHaveText("admin@demo.test · Admin");
+  await expect(page.getByRole("cell", { name: "Nairobi Books" })).toBeVisible();
+  await expect(page.getByRole("cell", { name: "Mombasa Crafts" })).toBeVisible();
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expectOnSignIn(page);
+  await page.goto("/dashboard");
+  await expectOnSignIn(page);
+});
+
+test("a wrong password gets a clear message and no session", async ({ page }) => {
+  await signIn(page, DEMO_ADMIN, "not-the-password");
+  await expect(page.getByRole("alert")).toHaveText("Email or password is incorrect.");
+  await page.goto("/dashboard");
+  await expectOnSignIn(page);
+});
+
+test("signed out, the dashboard sends you to sign in and back", async ({ page }) => {
+  await page.goto("/dashboard/settings");
+  await expectOnSignIn(page);
+  await page.getByLabel("Email").fill(DEMO_ADMIN);
+  await page.getByLabel("Password").fill("demo-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/settings$/);
+});
+
+test("a viewer cannot edit settings; an admin can", async ({ page }) => {
+  await signIn(page, DEMO_VIEWER);
+  await page.goto("/dashboard/settings");
+  await expect(page.getByLabel("Business name")).toBeDisabled();
+  await expect(page.getByText("Only merchant admins can change settings.")).toBeVisible();
+});
+
+test("the ops console is for ops only", async ({ page }) => {
+  await signIn(page, DEMO_ADMIN);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await page.goto("/ops");
+  await expect(page.getByRole("heading", { name: /have access to this page/ })).toBeVisible();
+
+  await page.context().clearCookies();
+  await signIn(page, DEMO_OPS, undefined, "/signin?callbackUrl=/ops");
+  await expect(page).toHaveURL(/\/ops$/);
+  await expect(page.getByRole("cell", { name: "Demo Merchant" })).toBeVisible();
+});

@@ -1,0 +1,138 @@
+/**
+ * `npm run dev` (and `npm start`, and the e2e web server): brings the whole platform up on embedded defaults.
+ *   - validates the environment (server/env.js) before anything starts;
+ *   - DATABASE_URL unset: starts the embedded Postgres (data under .data/, reused across starts);
+ *   - applies the committed migrations, seeds the demo tenant, prints what to open;
+ *   - runs `next dev` (or `next start` with --prod) with DATABASE_URL and AUTH_SECRET set for it.
+ * Flags: --prod (next start; needs `next build` first), --ephemeral (throwaway database in a temp dir),
+ *        --port N (app port; default PORT or 3000).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { env } from "../server/env.js";
+import { createDb } from "../db/client";
+import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded";
+import { runMigrations } from "../db/migrate";
+import { DEMO, seedDemo } from "../db/seed";
+
+const DATA_DIR = ".data";
+const APP_DATABASE = "paybridge";
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function flag(name: string): boolean {
+  return process.argv.includes(name);
+}
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function authSecret(): Promise<string> {
+  if (env.AUTH_SECRET) return env.AUTH_SECRET;
+  if (env.NODE_ENV === "production" && env.DATABASE_URL) {
+    throw new Error("AUTH_SECRET must be set in production (at least 32 characters; `openssl rand -base64 32`)");
+  }
+  // Dev default: one random secret kept beside the embedded data, so sessions survive restarts.
+  const file = path.join(DATA_DIR, "auth-secret");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  await mkdir(DATA_DIR, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  await writeFile(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+async function database(ephemeral: boolean): Promise<{ url: string; pg?: EmbeddedPostgresHandle; tmp?: string }> {
+  if (env.DATABASE_URL) return { url: env.DATABASE_URL };
+  const tmp = ephemeral ? await mkdtemp(path.join(os.tmpdir(), "paybridge-pg-")) : undefined;
+  const dir = tmp ? path.join(tmp, "pg") : env.EMBEDDED_PG_DIR;
+  console.log(`[dev] starting embedded Postgres (data in ${dir})…`);
+  const pg = await startEmbeddedPostgres({ dir, fast: ephemeral, log: (l) => env.LOG_LEVEL === "debug" && console.log(`[pg] ${l}`) });
+  await ensureDatabase(pg.url, APP_DATABASE);
+  return { url: pg.databaseUrl(APP_DATABASE), pg, tmp };
+}
+
+function banner(appUrl: string, dbUrl: string, seeded: boolean): void {
+  const safeDb = dbUrl.replace(/\/\/([^:]+):[^@]+@/, "//$1:***@");
+  const lines = [
+    "",
+    "  PayBridge is starting",
+    `  App:        ${appUrl}`,
+    `  Sign in:    ${appUrl}/signin`,
+    `  Dashboard:  ${appUrl}/dashboard`,
+    `  Ops:        ${appUrl}/ops`,
+    `  Database:   ${safeDb}`,
+  ];
+  if (seeded) {
+    lines.push(`  Demo merchant "${DEMO.merchant.name}" (${DEMO.merchant.id}) with sellers ${DEMO.sellers.map((s) => s.name).join(", ")}`);
+    for (const u of DEMO.users) lines.push(`    ${u.role.padEnd(16)} ${u.email} / ${DEMO.password}`);
+  }
+  console.log(lines.join("\n") + "\n");
+}
+
+function startNext(prod: boolean, port: number, childEnv: NodeJS.ProcessEnv): ChildProcess {
+  const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
+  const args = [nextBin, prod ? "start" : "dev", "--port", String(port)];
+  return spawn(process.execPath, args, { stdio: "inherit", env: childEnv });
+}
+
+async function main(): Promise<void> {
+  const prod = flag("--prod");
+  const port = Number(option("--port") ?? env.PORT);
+  const appUrl = option("--port") ? `http://localhost:${port}` : env.APP_URL;
+  const secret = await authSecret();
+  const { url, pg, tmp } = await database(flag("--ephemeral"));
+
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    if (child && child.exitCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child?.kill("SIGKILL"), SHUTDOWN_GRACE_MS);
+      await new Promise((r) => child?.once("exit", r));
+      clearTimeout(timer);
+    }
+    await pg?.stop().catch((e) => console.error("[dev] stopping Postgres failed:", e));
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void shutdown(0));
+  process.on("SIGTERM", () => void shutdown(0));
+
+  try {
+    await runMigrations(url);
+    const seed = env.SEED_DEMO ?? (!env.DATABASE_URL || env.NODE_ENV !== "production");
+    if (seed) {
+      const handle = createDb(url, { max: 2 });
+      try {
+        await seedDemo(handle.db);
+      } finally {
+        await handle.close();
+      }
+    }
+    banner(appUrl, url, seed);
+    child = startNext(prod, port, {
+      ...process.env,
+      DATABASE_URL: url,
+      AUTH_SECRET: secret,
+      AUTH_TRUST_HOST: "true",
+      APP_URL: appUrl,
+      NEXT_TELEMETRY_DISABLED: "1",
+    });
+    child.on("exit", (code) => void shutdown(code ?? 1));
+  } catch (err) {
+    console.error("[dev] start failed:", err instanceof Error ? err.message : err);
+    await shutdown(1);
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,67 @@
+import { asc, eq } from "drizzle-orm";
+import type { DbOrTx } from "@/db/client";
+import { memberships, merchants, users } from "@/db/schema";
+import { AppError } from "@/server/errors";
+
+// Who the signed-in user is and what they may do, read from Postgres on every request (never trusted
+// from the session cookie), so a revoked role takes effect at once.
+
+export const MERCHANT_ROLES = ["merchant_viewer", "merchant_admin"] as const;
+export type MerchantRole = (typeof MERCHANT_ROLES)[number];
+const ROLE_RANK: Record<MerchantRole, number> = { merchant_viewer: 1, merchant_admin: 2 };
+
+/** Request header / cookie that selects the active merchant for a user who belongs to several. */
+export const MERCHANT_SCOPE_HEADER = "x-merchant-id";
+export const MERCHANT_SCOPE_COOKIE = "pb_merchant";
+
+export interface Membership {
+  merchantId: string;
+  merchantName: string;
+  role: MerchantRole;
+}
+export interface Access {
+  user: { id: string; email: string; name: string | null; isOps: boolean };
+  memberships: Membership[];
+}
+export interface MerchantScope {
+  id: string;
+  name: string;
+  role: MerchantRole;
+}
+
+export async function loadAccess(db: DbOrTx, userId: string): Promise<Access> {
+  const [user] = await db
+    .select({ id: users.id, email: users.email, name: users.name, platformRole: users.platformRole })
+    .from(users)
+    .where(eq(users.id, userId));
+  if (!user) throw new AppError("unauthenticated", "The signed-in user no longer exists");
+  const rows = await db
+    .select({ merchantId: memberships.merchantId, merchantName: merchants.name, role: memberships.role })
+    .from(memberships)
+    .innerJoin(merchants, eq(merchants.id, memberships.merchantId))
+    .where(eq(memberships.userId, userId))
+    .orderBy(asc(memberships.createdAt), asc(memberships.merchantId));
+  return {
+    user: { id: user.id, email: user.email, name: user.name, isOps: user.platformRole === "ops" },
+    memberships: rows,
+  };
+}
+
+/**
+ * The merchant this request acts for. With no explicit choice, the user's first membership.
+ * A merchant the user does not belong to is "not found", never "forbidden": we do not confirm it exists.
+ */
+export function resolveMerchantScope(access: Access, requestedMerchantId: string | undefined, minRole: MerchantRole): MerchantScope {
+  const membership = requestedMerchantId
+    ? access.memberships.find((m) => m.merchantId === requestedMerchantId)
+    : access.memberships[0];
+  if (!membership) throw new AppError("not_found", "Merchant not found");
+  if (ROLE_RANK[membership.role] < ROLE_RANK[minRole]) {
+    throw new AppError("forbidden", `This action needs the ${minRole} role`);
+  }
+  return { id: membership.merchantId, name: membership.merchantName, role: membership.role };
+}
+
+export function requireOps(access: Access): void {
+  if (!access.user.isOps) throw new AppError("forbidden", "This action needs the ops role");
+}

@@ -1,0 +1,55 @@
+import { DrizzleAdapter } from "@auth/drizzle-adapter";
+import { eq } from "drizzle-orm";
+import NextAuth from "next-auth";
+import Credentials from "next-auth/providers/credentials";
+import { z } from "zod";
+import { getDb } from "@/db";
+import { env } from "@/server/env.js";
+import { accounts, sessions, users, verificationTokens } from "@/db/schema";
+import { verifyAgainstDummy, verifyPassword } from "./password";
+
+// Auth.js (next-auth v5). Users, accounts and roles live in Postgres (Drizzle adapter + our tables);
+// credentials sign-in uses bcrypt hashes and works offline. Credentials require JWT sessions; the JWT
+// only carries the user id — roles are read from Postgres per request (server/auth/access.ts).
+
+export const SESSION_MAX_AGE_S = 8 * 60 * 60;
+
+const ZCredentials = z.object({ email: z.string().trim().toLowerCase().email(), password: z.string().min(1).max(200) });
+
+export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
+  adapter: DrizzleAdapter(getDb(), { usersTable: users, accountsTable: accounts, sessionsTable: sessions, verificationTokensTable: verificationTokens }),
+  secret: env.AUTH_SECRET,
+  session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_S },
+  // Self-hosted behind the operator's proxy: the Host header is trusted (AUTH_URL pins it if set).
+  trustHost: true,
+  pages: { signIn: "/signin" },
+  providers: [
+    Credentials({
+      credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+      async authorize(raw) {
+        const parsed = ZCredentials.safeParse(raw);
+        if (!parsed.success) return null;
+        const [user] = await getDb().select().from(users).where(eq(users.email, parsed.data.email));
+        if (!user?.passwordHash) return verifyAgainstDummy(parsed.data.password).then(() => null);
+        const ok = await verifyPassword(parsed.data.password, user.passwordHash);
+        return ok ? { id: user.id, email: user.email, name: user.name } : null;
+      },
+    }),
+  ],
+  callbacks: {
+    jwt({ token, user }) {
+      if (user?.id) token.sub = user.id;
+      return token;
+    },
+    session({ session, token }) {
+      if (token.sub) session.user.id = token.sub;
+      return session;
+    },
+  },
+}));
+
+/** The signed-in user's id, or null. The one way server code reads the session. */
+export async function currentUserId(): Promise<string | null> {
+  const session = await auth();
+  return session?.user?.id ?? null;
+}

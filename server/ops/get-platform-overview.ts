@@ -1,0 +1,17 @@
+import { asc, count, eq } from "drizzle-orm";
+import type { DbOrTx } from "@/db/client";
+import { merchants, sellers } from "@/db/schema";
+
+export const OPS_MERCHANT_LIST_LIMIT = 100;
+
+/** Cross-merchant view for ops: merchants with their seller counts. */
+export async function getPlatformOverview(db: DbOrTx) {
+  const rows = await db
+    .select({ id: merchants.id, name: merchants.name, country: merchants.country, sellerCount: count(sellers.id) })
+    .from(merchants)
+    .leftJoin(sellers, eq(sellers.merchantId, merchants.id))
+    .groupBy(merchants.id)
+    .orderBy(asc(merchants.name))
+    .limit(OPS_MERCHANT_LIST_LIMIT);
+  return { merchants: rows };
+}

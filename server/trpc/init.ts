@@ -1,0 +1,77 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { z, ZodError } from "zod";
+import type { Db } from "@/db/client";
+import { loadAccess, requireOps, resolveMerchantScope, type MerchantRole } from "@/server/auth/access";
+import { AppError } from "@/server/errors";
+
+// The one place that builds the tRPC context and decides who may call what. Every procedure is built
+// from one of: publicProcedure (public on purpose), authedProcedure, merchantProcedure(role), opsProcedure.
+
+export interface TRPCContext {
+  db: Db;
+  /** Signed-in user id from the Auth.js session, or null. */
+  userId: string | null;
+  /** The merchant the caller asked to act for (x-merchant-id header or pb_merchant cookie), if any. */
+  requestedMerchantId: string | undefined;
+  requestId: string;
+}
+
+/** Field-level validation errors for forms: `fieldErrors.name?.[0]`. */
+export interface FlatZodError {
+  formErrors: string[];
+  fieldErrors: Record<string, string[] | undefined>;
+}
+
+const t = initTRPC.context<TRPCContext>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error, ctx }) {
+    const cause = error.cause;
+    const internal = error.code === "INTERNAL_SERVER_ERROR" && !(cause instanceof AppError);
+    return {
+      ...shape,
+      // Unknown errors never leak their message; the request id lets ops find the log line.
+      message: internal ? `Something went wrong on our side (request ${ctx?.requestId ?? "unknown"})` : shape.message,
+      data: {
+        ...shape.data,
+        stack: undefined,
+        appCode: cause instanceof AppError ? cause.code : internal ? "internal" : undefined,
+        zodError: cause instanceof ZodError ? (z.flattenError(cause) as FlatZodError) : null,
+      },
+    };
+  },
+});
+
+export const createCallerFactory = t.createCallerFactory;
+export const createTRPCRouter = t.router;
+
+/** AppError -> TRPCError, so every domain failure maps to its one tRPC code. */
+const appErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AppError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: cause.trpcCode, message: cause.userMessage, cause });
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(appErrors);
+
+export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  if (!ctx.userId) throw new AppError("unauthenticated");
+  const access = await loadAccess(ctx.db, ctx.userId);
+  return next({ ctx: { ...ctx, userId: ctx.userId, access } });
+});
+
+/** Session + merchant membership + minimum role, resolved once; handlers get a typed `ctx.merchant`. */
+export function merchantProcedure(minRole: MerchantRole) {
+  return authedProcedure.use(({ ctx, next }) => {
+    const merchant = resolveMerchantScope(ctx.access, ctx.requestedMerchantId, minRole);
+    return next({ ctx: { ...ctx, merchant } });
+  });
+}
+
+export const opsProcedure = authedProcedure.use(({ ctx, next }) => {
+  requireOps(ctx.access);
+  return next({ ctx });
+});

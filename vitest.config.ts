@@ -1,0 +1,19 @@
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+
+// Unit (`*.test.ts`) and integration (`*.integration-test.ts`, real Postgres) tests. The global setup
+// starts one embedded Postgres (or uses TEST_DATABASE_URL) and migrates a template database; each
+// integration test file gets its own fresh database cloned from it (test/db.ts).
+export default defineConfig({
+  resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
+  test: {
+    include: ["**/*.test.ts", "**/*.integration-test.ts"],
+    exclude: ["node_modules/**", ".next/**", ".data/**", "e2e/**"],
+    globalSetup: ["./test/global-setup.ts"],
+    environment: "node",
+    pool: "forks",
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    env: { NODE_ENV: "test" },
+  },
+});
