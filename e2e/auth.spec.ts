@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { DEMO_ADMIN, DEMO_OPS, DEMO_VIEWER, expectOnSignIn, signIn } from "./helpers";
+import { DEMO_ADMIN, DEMO_OPS, DEMO_PASSWORD, DEMO_VIEWER, expectOnSignIn, signIn, submitSignIn } from "./helpers";
 
 test("the demo merchant signs in and sees the dashboard shell", async ({ page }) => {
   await signIn(page, DEMO_ADMIN);
@@ -17,8 +17,8 @@ test("the demo merchant signs in and sees the dashboard shell", async ({ page })
 });
 
 test("a wrong password gets a clear message and no session", async ({ page }) => {
-  await signIn(page, DEMO_ADMIN, "not-the-password");
-  await expect(page.getByRole("alert")).toHaveText("Email or password is incorrect.");
+  await submitSignIn(page, DEMO_ADMIN, "not-the-password");
+  await expect(page.getByRole("alert").filter({ hasText: /\S/ })).toHaveText("Email or password is incorrect.");
   await page.goto("/dashboard");
   await expectOnSignIn(page);
 });
@@ -27,9 +27,10 @@ test("signed out, the dashboard sends you to sign in and back", async ({ page })
   await page.goto("/dashboard/settings");
   await expectOnSignIn(page);
   await page.getByLabel("Email").fill(DEMO_ADMIN);
-  await page.getByLabel("Password").fill("demo-password");
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/dashboard\/settings$/);
+  await expect(page.getByLabel("Business name")).toBeEnabled();
 });
 
 test("a viewer cannot edit settings; an admin can", async ({ page }) => {
@@ -37,6 +38,21 @@ test("a viewer cannot edit settings; an admin can", async ({ page }) => {
   await page.goto("/dashboard/settings");
   await expect(page.getByLabel("Business name")).toBeDisabled();
   await expect(page.getByText("Only merchant admins can change settings.")).toBeVisible();
+
+  await page.context().clearCookies();
+  await signIn(page, DEMO_ADMIN, undefined, "/signin?callbackUrl=/dashboard/settings");
+  const name = page.getByLabel("Business name");
+  await name.fill("");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Name is required")).toBeVisible();
+  await name.fill("Demo Merchant Ltd");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status")).toHaveText("Saved.");
+  await expect(page.getByRole("heading", { level: 1, name: "Demo Merchant Ltd" })).toBeVisible();
+  // Put the name back so other tests see the seeded one.
+  await name.fill("Demo Merchant");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Demo Merchant" })).toBeVisible();
 });
 
 test("the ops console is for ops only", async ({ page }) => {

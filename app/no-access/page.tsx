@@ -7,7 +7,7 @@ export const metadata: Metadata = { title: "No access" };
 export const dynamic = "force-dynamic";
 
 export default async function NoAccessPage() {
-  const { memberships, isOps } = await forPage("/dashboard", async () => (await serverCaller()).auth.whoami());
+  const { memberships, isOps } = await forPage(async () => (await serverCaller()).auth.whoami());
   return (
     <main className="mx-auto flex min-h-screen max-w-md flex-col justify-center gap-4 px-6">
       <h1 className="text-xl font-semibold">You don&apos;t have access to this page</h1>

@@ -2,23 +2,19 @@
 
 import { AuthError } from "next-auth";
 import { signIn } from "@/server/auth/config";
+import { safeReturnPath } from "@/server/trpc/page-guard";
 
 export interface SignInState {
   error?: string;
 }
 
-/** Only same-site paths are accepted as post-sign-in destinations (no open redirect). */
-function safeCallback(value: FormDataEntryValue | null): string {
-  const v = typeof value === "string" ? value : "";
-  return v.startsWith("/") && !v.startsWith("//") ? v : "/dashboard";
-}
 
 export async function authenticate(_prev: SignInState, formData: FormData): Promise<SignInState> {
   try {
     await signIn("credentials", {
       email: formData.get("email"),
       password: formData.get("password"),
-      redirectTo: safeCallback(formData.get("callbackUrl")),
+      redirectTo: safeReturnPath(String(formData.get("callbackUrl") ?? "")),
     });
     return {};
   } catch (err) {

@@ -12,7 +12,7 @@ const NAV = [
 ];
 
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
-  const me = await forPage("/dashboard", async () => (await serverCaller()).merchant.me());
+  const me = await forPage(async () => (await serverCaller()).merchant.me());
   const role = me.role === "merchant_admin" ? "Admin" : "Viewer";
   return (
     <TRPCReactProvider>

@@ -5,7 +5,7 @@ import { serverCaller } from "@/server/trpc/rsc";
 export const metadata: Metadata = { title: "Overview" };
 
 export default async function DashboardPage() {
-  const me = await forPage("/dashboard", async () => (await serverCaller()).merchant.me());
+  const me = await forPage(async () => (await serverCaller()).merchant.me());
   return (
     <div className="flex flex-col gap-6">
       <section aria-labelledby="sellers-heading" className="rounded-lg border border-slate-200 bg-white">

@@ -7,7 +7,7 @@ export const metadata: Metadata = { title: "Ops console" };
 export const dynamic = "force-dynamic";
 
 export default async function OpsPage() {
-  const data = await forPage("/ops", async () => (await serverCaller()).ops.overview());
+  const data = await forPage(async () => (await serverCaller()).ops.overview());
   return (
     <AppShell title="Ops console" subtitle="Operations" userLabel={`${data.user.email} · Ops`} nav={[{ href: "/ops", label: "Merchants" }]}>
       <section className="rounded-lg border border-slate-200 bg-white">

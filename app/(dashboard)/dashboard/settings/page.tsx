@@ -6,7 +6,7 @@ import { serverCaller } from "@/server/trpc/rsc";
 export const metadata: Metadata = { title: "Settings" };
 
 export default async function SettingsPage() {
-  const me = await forPage("/dashboard/settings", async () => (await serverCaller()).merchant.me());
+  const me = await forPage(async () => (await serverCaller()).merchant.me());
   return (
     <section className="flex flex-col gap-4">
       <h2 className="text-base font-semibold">Business profile</h2>
