@@ -1,5 +1,5 @@
 import { relations, sql } from "drizzle-orm";
-import { check, index, jsonb, pgEnum, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { check, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { newId } from "../ids";
 import { users } from "./auth";
 import { createdAt, updatedAt } from "./columns";
@@ -15,10 +15,13 @@ export const merchants = pgTable(
     country: text("country").notNull(),
     /** ISO 4217, upper case */
     defaultCurrency: text("default_currency").notNull(),
+    /** The platform's fee on each successful payment order, in basis points of its amount. */
+    platformFeeBps: integer("platform_fee_bps").notNull().default(200),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
+    check("merchants_fee_bps_range", sql`${t.platformFeeBps} between 0 and 10000`),
     check("merchants_country_format", sql`${t.country} ~ '^[A-Z]{2}$'`),
     check("merchants_currency_format", sql`${t.defaultCurrency} ~ '^[A-Z]{3}$'`),
     check("merchants_name_not_blank", sql`length(btrim(${t.name})) > 0`),

@@ -7,6 +7,10 @@ export const ERROR_CODES = {
   not_found: { http: 404, trpc: "NOT_FOUND", message: "Not found." },
   validation_failed: { http: 400, trpc: "BAD_REQUEST", message: "The request is not valid." },
   conflict: { http: 409, trpc: "CONFLICT", message: "The request conflicts with the current state." },
+  idempotency_key_in_use: { http: 409, trpc: "CONFLICT", message: "A request with this Idempotency-Key is still being processed. Retry later." },
+  idempotency_key_reused: { http: 422, trpc: "UNPROCESSABLE_CONTENT", message: "This Idempotency-Key was already used with a different request." },
+  unprocessable: { http: 422, trpc: "UNPROCESSABLE_CONTENT", message: "The request cannot be processed." },
+  payload_too_large: { http: 413, trpc: "PAYLOAD_TOO_LARGE", message: "The request body is too large." },
   rate_limited: { http: 429, trpc: "TOO_MANY_REQUESTS", message: "Too many requests." },
   internal: { http: 500, trpc: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side." },
 } as const;

@@ -2,6 +2,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { z, ZodError } from "zod";
 import type { Db } from "@/db/client";
+import type { PspConnector } from "@/server/psp/types";
 import { loadAccess, requireOps, resolveMerchantScope, type MerchantRole } from "@/server/auth/access";
 import { AppError } from "@/server/errors";
 
@@ -15,6 +16,8 @@ export interface TRPCContext {
   /** The merchant the caller asked to act for (x-merchant-id header or pb_merchant cookie), if any. */
   requestedMerchantId: string | undefined;
   requestId: string;
+  /** PSP connector factory; defaults to server/psp's getConnector (tests point it at their sandbox). */
+  connectorFor?: (db: Db, psp: "stripe" | "mpesa") => PspConnector;
 }
 
 /** Field-level validation errors for forms: `fieldErrors.name?.[0]`. */

@@ -1,12 +1,22 @@
+import { apiKeysRouter } from "@/server/api-keys/router";
 import { authRouter } from "@/server/auth/router";
 import { merchantRouter } from "@/server/merchants/router";
 import { opsRouter } from "@/server/ops/router";
+import { engineRunsRouter } from "@/server/ops/runs-router";
+import { checkoutRouter } from "@/server/payments/checkout-router";
+import { paymentsRouter } from "@/server/payments/router";
+import { riskRouter } from "@/server/risk/router";
 import { createCallerFactory, createTRPCRouter } from "./init";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
   merchant: merchantRouter,
   ops: opsRouter,
+  engineRuns: engineRunsRouter,
+  apiKeys: apiKeysRouter,
+  payments: paymentsRouter,
+  checkout: checkoutRouter,
+  risk: riskRouter,
 });
 
 export type AppRouter = typeof appRouter;

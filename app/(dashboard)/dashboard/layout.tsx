@@ -8,6 +8,9 @@ export const dynamic = "force-dynamic";
 
 const NAV = [
   { href: "/dashboard", label: "Overview" },
+  { href: "/dashboard/payments", label: "Payments" },
+  { href: "/dashboard/risk", label: "Risk" },
+  { href: "/dashboard/developers", label: "Developers" },
   { href: "/dashboard/settings", label: "Settings" },
 ];
 

@@ -1,38 +1,34 @@
 import type { Metadata } from "next";
-import { AppShell } from "@/components/dashboard/shell";
 import { forPage } from "@/server/trpc/page-guard";
 import { serverCaller } from "@/server/trpc/rsc";
 
 export const metadata: Metadata = { title: "Ops console" };
-export const dynamic = "force-dynamic";
 
 export default async function OpsPage() {
   const data = await forPage(async () => (await serverCaller()).ops.overview());
   return (
-    <AppShell title="Ops console" subtitle="Operations" userLabel={`${data.user.email} · Ops`} nav={[{ href: "/ops", label: "Merchants" }]}>
-      <section className="rounded-lg border border-slate-200 bg-white">
-        <h2 className="border-b border-slate-200 px-4 py-3 font-semibold">Merchants</h2>
-        <table className="w-full text-left text-sm">
-          <thead className="text-slate-500">
-            <tr>
-              <th className="px-4 py-2 font-medium">Name</th>
-              <th className="px-4 py-2 font-medium">Id</th>
-              <th className="px-4 py-2 font-medium">Country</th>
-              <th className="px-4 py-2 font-medium">Sellers</th>
+    <section className="rounded-lg border border-slate-200 bg-white">
+      <h2 className="border-b border-slate-200 px-4 py-3 font-semibold">Merchants</h2>
+      <table className="w-full text-left text-sm">
+        <thead className="text-slate-500">
+          <tr>
+            <th className="px-4 py-2 font-medium">Name</th>
+            <th className="px-4 py-2 font-medium">Id</th>
+            <th className="px-4 py-2 font-medium">Country</th>
+            <th className="px-4 py-2 font-medium">Sellers</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.merchants.map((m) => (
+            <tr key={m.id} className="border-t border-slate-100">
+              <td className="px-4 py-2">{m.name}</td>
+              <td className="px-4 py-2 font-mono text-xs">{m.id}</td>
+              <td className="px-4 py-2">{m.country}</td>
+              <td className="px-4 py-2">{m.sellerCount}</td>
             </tr>
-          </thead>
-          <tbody>
-            {data.merchants.map((m) => (
-              <tr key={m.id} className="border-t border-slate-100">
-                <td className="px-4 py-2">{m.name}</td>
-                <td className="px-4 py-2 font-mono text-xs">{m.id}</td>
-                <td className="px-4 py-2">{m.country}</td>
-                <td className="px-4 py-2">{m.sellerCount}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
-    </AppShell>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }

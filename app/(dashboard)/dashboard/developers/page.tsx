@@ -1,0 +1,24 @@
+import type { Metadata } from "next";
+import { ApiKeysPanel } from "@/components/dashboard/api-keys-panel";
+import { forPage } from "@/server/trpc/page-guard";
+import { serverCaller } from "@/server/trpc/rsc";
+
+export const metadata: Metadata = { title: "Developers" };
+
+export default async function DevelopersPage() {
+  const me = await forPage(async () => (await serverCaller()).merchant.me());
+  return (
+    <section className="flex flex-col gap-4">
+      <h2 className="text-base font-semibold">API keys</h2>
+      <p className="text-sm text-slate-600">
+        Use a secret key from your server: <code className="font-mono">Authorization: Bearer sk_…</code> and an{" "}
+        <code className="font-mono">Idempotency-Key</code> on every POST. The API is described at{" "}
+        <a className="text-brand-700 underline" href="/api/v1/openapi.json">
+          /api/v1/openapi.json
+        </a>
+        .
+      </p>
+      <ApiKeysPanel canEdit={me.role === "merchant_admin"} />
+    </section>
+  );
+}

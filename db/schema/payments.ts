@@ -1,0 +1,145 @@
+import { relations, sql } from "drizzle-orm";
+import { bigint, check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { newId } from "../ids";
+import { createdAt, updatedAt } from "./columns";
+import { merchants, sellers } from "./merchants";
+
+// Pay-in: a checkout (payment event) holds one payment order per seller.
+
+export const paymentMethod = pgEnum("payment_method", ["card", "mpesa"]);
+/** created: PSP object not created yet; pending: the buyer or PSP is acting; final: succeeded/failed/canceled. */
+export const paymentAttemptStatus = pgEnum("payment_attempt_status", ["created", "pending", "succeeded", "failed", "canceled"]);
+
+export const checkoutStatus = pgEnum("checkout_status", ["open", "processing", "completed", "failed", "review", "blocked"]);
+export const paymentOrderStatus = pgEnum("payment_order_status", ["NOT_STARTED", "EXECUTING", "SUCCESS", "FAILED"]);
+
+export const checkouts = pgTable(
+  "checkouts",
+  {
+    id: text("id").primaryKey().$defaultFn(() => newId("chk")),
+    merchantId: text("merchant_id")
+      .notNull()
+      .references(() => merchants.id),
+    status: checkoutStatus("status").notNull().default("open"),
+    currency: text("currency").notNull(),
+    /** Sum of the orders, minor units. */
+    totalAmount: bigint("total_amount", { mode: "bigint" }).notNull(),
+    /** AES-256-GCM envelope of the buyer's details (server/crypto/field.ts); never stored in clear. */
+    buyerInfoEncrypted: text("buyer_info_encrypted").notNull(),
+    /** sha256 of the lower-cased buyer email, for velocity rules without decrypting. */
+    buyerEmailHash: text("buyer_email_hash"),
+    buyerIp: text("buyer_ip"),
+    buyerCountry: text("buyer_country"),
+    returnUrl: text("return_url").notNull(),
+    metadata: jsonb("metadata").$type<Record<string, string>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("checkouts_merchant_created_idx").on(t.merchantId, t.createdAt),
+    index("checkouts_buyer_email_idx").on(t.buyerEmailHash, t.createdAt),
+    check("checkouts_total_positive", sql`${t.totalAmount} > 0`),
+    check("checkouts_currency_format", sql`${t.currency} ~ '^[A-Z]{3}$'`),
+  ],
+);
+
+export const paymentOrders = pgTable(
+  "payment_orders",
+  {
+    id: text("id").primaryKey().$defaultFn(() => newId("po")),
+    /** The merchant's own id for the order (the public API's payment_order_id), unique per merchant. */
+    paymentOrderId: text("payment_order_id").notNull(),
+    merchantId: text("merchant_id")
+      .notNull()
+      .references(() => merchants.id),
+    checkoutId: text("checkout_id")
+      .notNull()
+      .references(() => checkouts.id),
+    sellerId: text("seller_id")
+      .notNull()
+      .references(() => sellers.id),
+    amount: bigint("amount", { mode: "bigint" }).notNull(),
+    currency: text("currency").notNull(),
+    status: paymentOrderStatus("status").notNull().default("NOT_STARTED"),
+    /** Bumped on every transition: optimistic concurrency for the state machine. */
+    version: integer("version").notNull().default(0),
+    psp: text("psp"),
+    failureCode: text("failure_code"),
+    failureMessage: text("failure_message"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("payment_orders_merchant_order_uq").on(t.merchantId, t.paymentOrderId),
+    index("payment_orders_checkout_idx").on(t.checkoutId),
+    index("payment_orders_seller_idx").on(t.sellerId, t.createdAt),
+    check("payment_orders_amount_positive", sql`${t.amount} > 0`),
+    check("payment_orders_currency_format", sql`${t.currency} ~ '^[A-Z]{3}$'`),
+    check("payment_orders_order_id_format", sql`${t.paymentOrderId} ~ '^[A-Za-z0-9_.:-]{1,64}$'`),
+  ],
+);
+
+/** Every state change of a payment order, append-only (trigger in the migration). */
+export const paymentOrderTransitions = pgTable(
+  "payment_order_transitions",
+  {
+    id: text("id").primaryKey().$defaultFn(() => newId("pot")),
+    paymentOrderId: text("payment_order_id")
+      .notNull()
+      .references(() => paymentOrders.id),
+    fromStatus: paymentOrderStatus("from_status"),
+    toStatus: paymentOrderStatus("to_status").notNull(),
+    reason: text("reason").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+    at: timestamp("at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("payment_order_transitions_order_idx").on(t.paymentOrderId, t.at)],
+);
+
+/**
+ * One PSP payment per attempt at paying a checkout (a PaymentIntent, an STK push). Its idempotency key is
+ * derived from (checkout, attempt number), so a retried PSP call can never create a second charge; at most
+ * one attempt per checkout is active (created/pending) at a time (partial unique index).
+ */
+export const paymentAttempts = pgTable(
+  "payment_attempts",
+  {
+    id: text("id").primaryKey().$defaultFn(() => newId("pat")),
+    checkoutId: text("checkout_id")
+      .notNull()
+      .references(() => checkouts.id),
+    attemptNo: integer("attempt_no").notNull(),
+    method: paymentMethod("method").notNull(),
+    psp: text("psp").notNull(),
+    status: paymentAttemptStatus("status").notNull().default("created"),
+    idempotencyKey: text("idempotency_key").notNull(),
+    /** pi_… (Stripe) or ws_CO_… (M-Pesa CheckoutRequestID), once the PSP answered. */
+    pspReference: text("psp_reference"),
+    /** Stripe PaymentIntent client secret: handed to the hosted checkout page only. */
+    clientSecret: text("client_secret"),
+    /** M-Pesa phone, encrypted (server/crypto/field.ts); the last 3 digits for display. */
+    phoneEncrypted: text("phone_encrypted"),
+    phoneHint: text("phone_hint"),
+    receipt: text("receipt"),
+    failureCode: text("failure_code"),
+    failureMessage: text("failure_message"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("payment_attempts_checkout_no_uq").on(t.checkoutId, t.attemptNo),
+    uniqueIndex("payment_attempts_one_active_uq").on(t.checkoutId).where(sql`${t.status} in ('created', 'pending')`),
+    uniqueIndex("payment_attempts_idempotency_uq").on(t.idempotencyKey),
+    index("payment_attempts_psp_ref_idx").on(t.psp, t.pspReference),
+  ],
+);
+
+export const checkoutsRelations = relations(checkouts, ({ many }) => ({ orders: many(paymentOrders) }));
+export const paymentOrdersRelations = relations(paymentOrders, ({ one, many }) => ({
+  checkout: one(checkouts, { fields: [paymentOrders.checkoutId], references: [checkouts.id] }),
+  seller: one(sellers, { fields: [paymentOrders.sellerId], references: [sellers.id] }),
+  transitions: many(paymentOrderTransitions),
+}));
+export const paymentOrderTransitionsRelations = relations(paymentOrderTransitions, ({ one }) => ({
+  order: one(paymentOrders, { fields: [paymentOrderTransitions.paymentOrderId], references: [paymentOrders.id] }),
+}));

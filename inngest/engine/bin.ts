@@ -1,0 +1,44 @@
+/**
+ * Runs the local engine as its own process: `node --import tsx inngest/engine/bin.ts --database-url … \
+ *   --port 8288 --app-url http://localhost:3000/api/inngest [--backoff-ms 50] [--lease-ms …] [--call-timeout-ms …]`.
+ * Used by the crash test (killed with SIGKILL and restarted) and usable by scripts/dev.ts. Flags, not env:
+ * the env module stays the one reader of process.env.
+ */
+import { startEngine } from "./index";
+import { exponentialBackoff } from "./time";
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+function numberOption(name: string): number | undefined {
+  const v = option(name);
+  return v === undefined ? undefined : Number(v);
+}
+
+async function main(): Promise<void> {
+  const databaseUrl = option("--database-url");
+  if (!databaseUrl) throw new Error("--database-url is required");
+  const backoffMs = numberOption("--backoff-ms");
+  const handle = await startEngine({
+    databaseUrl,
+    port: numberOption("--port") ?? 8288,
+    appUrl: option("--app-url"),
+    resyncMs: numberOption("--resync-ms"),
+    backoff: backoffMs ? exponentialBackoff(backoffMs, backoffMs * 20) : undefined,
+    leaseMs: numberOption("--lease-ms"),
+    callTimeoutMs: numberOption("--call-timeout-ms"),
+    pollMs: numberOption("--poll-ms"),
+    concurrency: numberOption("--concurrency"),
+    log: (m) => console.log(m),
+  });
+  console.log(`[engine] listening on ${handle.url}`);
+  const shutdown = () => void handle.stop().then(() => process.exit(0));
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});

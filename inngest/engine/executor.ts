@@ -1,0 +1,272 @@
+import { randomUUID } from "node:crypto";
+import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
+import type { Db, Tx } from "@/db/client";
+import { engineAttempts, engineJobs, engineRuns, engineSteps, engineWaits } from "@/db/schema";
+import type { FunctionDef } from "./config";
+import { functionFailedEvent, ingestEvent } from "./intake";
+import { newUlid } from "./ids";
+import { buildCallBody, callUrl, canonicalJson, HEADER, INTERNAL_EVENT, OP, parseCallResponse, signBody, toSerializedError, type CallOutcome, type OutgoingOp, type SerializedError, type StepResult } from "./protocol";
+import type { FunctionRegistry } from "./registry";
+import { completeStep, createRun, enqueueJob, failRun, finishRun, lockRunningRun, markStepPending, scheduleDiscoveryIfReady, type RunRow } from "./runs";
+import type { BackoffFn } from "./time";
+import { resolveWakeAt } from "./time";
+import type { Transport } from "./transport";
+
+// Drives runs: claims due jobs (FOR UPDATE SKIP LOCKED + lease), calls the SDK, and applies what it
+// answered in one transaction that first deletes the job under our lease. A worker that dies mid-call
+// leaves the job leased; when the lease expires another worker calls again (at-least-once steps), and
+// the step result is written once (exactly-once results).
+
+export type JobRow = typeof engineJobs.$inferSelect;
+
+export interface ExecutorOptions {
+  db: Db;
+  transport: Transport;
+  registry: FunctionRegistry;
+  backoff: BackoffFn;
+  leaseMs: number;
+  callTimeoutMs: number;
+  signingKey?: string;
+  log: (msg: string) => void;
+}
+
+const CLAIM_SQL_LIMIT_MAX = 50;
+
+/** Claims up to `limit` due jobs, honouring per-function concurrency limits (counted over live leases). */
+export async function claimJobs(o: ExecutorOptions, limit: number): Promise<JobRow[]> {
+  const n = Math.min(limit, CLAIM_SQL_LIMIT_MAX);
+  return o.db.transaction(async (tx) => {
+    const candidates = await tx.execute<{ id: number; function_id: string; concurrency_key: string | null; kind: string }>(sql`
+      select j.id, r.function_id, r.concurrency_key, j.kind
+      from engine_jobs j join engine_runs r on r.id = j.run_id
+      where j.run_at <= now() and (j.lease_until is null or j.lease_until < now())
+      order by j.run_at, j.id
+      limit ${n}
+      for update of j skip locked`);
+    const claimed: JobRow[] = [];
+    const functions = await o.registry.all();
+    for (const c of candidates) {
+      const fn = functions.get(c.function_id);
+      if (c.kind === "call" && fn?.concurrency && !(await underConcurrencyLimit(tx, fn, c.concurrency_key))) continue;
+      const token = randomUUID();
+      const rows = await tx
+        .update(engineJobs)
+        .set({ leaseUntil: sql`now() + ${`${o.leaseMs} milliseconds`}::interval`, leaseToken: token })
+        .where(eq(engineJobs.id, c.id))
+        .returning();
+      if (rows[0]) claimed.push(rows[0]);
+    }
+    return claimed;
+  });
+}
+
+async function underConcurrencyLimit(tx: Tx, fn: FunctionDef, key: string | null): Promise<boolean> {
+  const limit = fn.concurrency?.limit ?? Infinity;
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`concurrency:${fn.id}:${key ?? ""}`}))`);
+  const rows = await tx.execute<{ n: number }>(sql`
+    select count(*)::int as n from engine_jobs j join engine_runs r on r.id = j.run_id
+    where r.function_id = ${fn.id} and r.concurrency_key is not distinct from ${key}
+      and j.kind = 'call' and j.lease_until > now()`);
+  return (rows[0]?.n ?? 0) < limit;
+}
+
+/** Deletes the job if we still hold its lease; false means someone else owns it now: apply nothing. */
+async function takeJob(tx: Tx, job: JobRow): Promise<boolean> {
+  const rows = await tx
+    .delete(engineJobs)
+    .where(and(eq(engineJobs.id, job.id), eq(engineJobs.leaseToken, job.leaseToken ?? "")))
+    .returning({ id: engineJobs.id });
+  return rows.length === 1;
+}
+
+export async function processJob(o: ExecutorOptions, job: JobRow): Promise<void> {
+  if (job.kind === "call") return processCall(o, job);
+  await o.db.transaction(async (tx) => {
+    if (!(await takeJob(tx, job))) return;
+    const run = await lockRunningRun(tx, job.runId);
+    if (!run || !job.stepId) return;
+    if (job.kind === "sleep") {
+      await completeStep(tx, run.id, { id: job.stepId, op: OP.Sleep }, { type: "data", data: null });
+    } else if (job.kind === "wait_timeout") {
+      const won = await tx.delete(engineWaits).where(and(eq(engineWaits.runId, run.id), eq(engineWaits.stepId, job.stepId))).returning();
+      if (won.length === 0) return;
+      await completeStep(tx, run.id, { id: job.stepId, op: OP.WaitForEvent }, { type: "data", data: null });
+    } else if (job.kind === "invoke_timeout") {
+      const error = { name: "InngestInvokeTimeoutError", message: "Timed out waiting for invoked function to complete" };
+      await completeStep(tx, run.id, { id: job.stepId, op: OP.InvokeFunction }, { type: "error", error });
+    }
+    await scheduleDiscoveryIfReady(tx, run.id);
+  });
+}
+
+async function loadRunState(o: ExecutorOptions, runId: string) {
+  const [run] = await o.db.select().from(engineRuns).where(eq(engineRuns.id, runId));
+  const steps = await o.db
+    .select({ stepId: engineSteps.stepId, result: engineSteps.result })
+    .from(engineSteps)
+    .where(and(eq(engineSteps.runId, runId), isNotNull(engineSteps.result)))
+    .orderBy(asc(engineSteps.completedSeq));
+  const memo: Record<string, StepResult> = {};
+  for (const s of steps) memo[s.stepId] = s.result as StepResult;
+  return { run, memo, stack: steps.map((s) => s.stepId) };
+}
+
+async function callApp(o: ExecutorOptions, fn: FunctionDef, run: RunRow, job: JobRow, memo: Record<string, StepResult>, stack: string[]): Promise<{ outcome: CallOutcome; statusCode: number | null }> {
+  const body = canonicalJson(
+    buildCallBody({ runId: run.id, event: run.event, steps: memo, stack, attempt: job.attempt, maxAttempts: fn.maxAttempts }),
+  );
+  const headers: Record<string, string> = { "content-type": "application/json", "x-run-id": run.id, [HEADER.requestVersion]: "2" };
+  if (o.signingKey) headers[HEADER.signature] = signBody(body, o.signingKey, Date.now());
+  try {
+    const res = await o.transport.send({ url: callUrl(fn.url, fn.id, job.stepId), method: "POST", headers, body, timeoutMs: o.callTimeoutMs });
+    return { outcome: parseCallResponse(res.status, res.headers, res.body, Date.now()), statusCode: res.status };
+  } catch (e) {
+    return { outcome: { kind: "error", retriable: true, error: toSerializedError(e instanceof Error ? { name: e.name, message: e.message } : e) }, statusCode: null };
+  }
+}
+
+async function processCall(o: ExecutorOptions, job: JobRow): Promise<void> {
+  const { run, memo, stack } = await loadRunState(o, job.runId);
+  const fn = run ? await o.registry.get(run.functionId) : undefined;
+  if (!run || run.status !== "running" || !fn) {
+    await o.db.transaction(async (tx) => {
+      if (!(await takeJob(tx, job))) return;
+      if (run && run.status === "running") await failRun(tx, run.id, { name: "FunctionNotFound", message: `Function ${run.functionId} is not registered` });
+    });
+    return;
+  }
+  const started = Date.now();
+  const { outcome, statusCode } = await callApp(o, fn, run, job, memo, stack);
+  await o.db.transaction(async (tx) => {
+    if (!(await takeJob(tx, job))) return;
+    const locked = await lockRunningRun(tx, run.id);
+    if (!locked) return;
+    await tx.insert(engineAttempts).values({
+      runId: run.id,
+      stepId: job.stepId ?? stepIdOf(outcome),
+      attempt: job.attempt,
+      outcome: describe(outcome),
+      statusCode,
+      error: errorOf(outcome) ?? null,
+      durationMs: Date.now() - started,
+    });
+    await applyOutcome(o, tx, fn, locked, job, outcome);
+  });
+}
+
+function stepIdOf(outcome: CallOutcome): string | null {
+  return outcome.kind === "ops" && outcome.ops.length === 1 ? (outcome.ops[0]?.id ?? null) : null;
+}
+function describe(outcome: CallOutcome): string {
+  if (outcome.kind === "ops") return outcome.ops.map((op) => op.op).join(",");
+  if (outcome.kind === "completed") return "completed";
+  return outcome.retriable ? "error" : "failed";
+}
+function errorOf(outcome: CallOutcome): unknown {
+  if (outcome.kind === "error") return outcome.error;
+  if (outcome.kind === "ops") return outcome.ops.find((op) => op.error !== undefined)?.error;
+  return undefined;
+}
+
+async function applyOutcome(o: ExecutorOptions, tx: Tx, fn: FunctionDef, run: RunRow, job: JobRow, outcome: CallOutcome): Promise<void> {
+  if (outcome.kind === "completed") {
+    await finishRun(tx, run.id, outcome.output);
+    return;
+  }
+  if (outcome.kind === "error") {
+    const next = job.attempt + 1;
+    if (outcome.retriable && next < fn.maxAttempts) {
+      const delay = outcome.retryAfterMs ?? o.backoff(next);
+      await enqueueJob(tx, { runId: run.id, kind: "call", stepId: job.stepId, attempt: next, runAt: new Date(Date.now() + delay) });
+      return;
+    }
+    await failRunAndNotify(o, tx, run, outcome.error);
+    return;
+  }
+  for (const op of outcome.ops) {
+    const done = await applyOp(o, tx, fn, run, job, op, outcome.retryAfterMs);
+    if (done) return;
+  }
+  await scheduleDiscoveryIfReady(tx, run.id);
+}
+
+async function failRunAndNotify(o: ExecutorOptions, tx: Tx, run: RunRow, error: SerializedError): Promise<void> {
+  const failed = await failRun(tx, run.id, error);
+  if (!failed || (run.event as { name?: string }).name === INTERNAL_EVENT.functionFailed) return;
+  await ingestEvent(tx, await o.registry.all(), functionFailedEvent(failed, error));
+}
+
+/** Applies one op; returns true when the run ended (nothing further to schedule). */
+async function applyOp(o: ExecutorOptions, tx: Tx, fn: FunctionDef, run: RunRow, job: JobRow, op: OutgoingOp, retryAfterMs?: number): Promise<boolean> {
+  const step = { id: op.id, op: op.op, name: op.displayName ?? op.name ?? null };
+  const opts = (op.opts ?? {}) as Record<string, unknown>;
+  switch (op.op) {
+    case OP.StepRun:
+      await completeStep(tx, run.id, step, { type: "data", data: op.data ?? null });
+      return false;
+    case OP.StepError: {
+      const next = job.stepId === op.id ? job.attempt + 1 : 1;
+      if (next < fn.maxAttempts) {
+        await markStepPending(tx, run.id, step, "planned");
+        await enqueueJob(tx, { runId: run.id, kind: "call", stepId: op.id, attempt: next, runAt: new Date(Date.now() + (retryAfterMs ?? o.backoff(next))) });
+        return false;
+      }
+      await completeStep(tx, run.id, step, { type: "error", error: toSerializedError(op.error) });
+      return false;
+    }
+    case OP.StepFailed:
+      await completeStep(tx, run.id, step, { type: "error", error: toSerializedError(op.error) });
+      return false;
+    case OP.StepPlanned:
+      if (await markStepPending(tx, run.id, step, "planned")) await enqueueJob(tx, { runId: run.id, kind: "call", stepId: op.id });
+      return false;
+    case OP.Sleep:
+      if (await markStepPending(tx, run.id, step, "sleeping")) {
+        await enqueueJob(tx, { runId: run.id, kind: "sleep", stepId: op.id, runAt: new Date(resolveWakeAt(String(op.name), Date.now())) });
+      }
+      return false;
+    case OP.WaitForEvent:
+      await startWait(tx, run, step, op, opts);
+      return false;
+    case OP.InvokeFunction:
+      await startInvoke(o, tx, run, step, opts);
+      return false;
+    case OP.RunComplete:
+      await finishRun(tx, run.id, op.data ?? null);
+      return true;
+    default:
+      await failRunAndNotify(o, tx, run, { name: "UnsupportedStep", message: `Step op ${op.op} is not supported by the local Inngest engine` });
+      return true;
+  }
+}
+
+async function startWait(tx: Tx, run: RunRow, step: { id: string; op: string; name: string | null }, op: OutgoingOp, opts: Record<string, unknown>): Promise<void> {
+  if (!(await markStepPending(tx, run.id, step, "waiting"))) return;
+  const expiresAt = new Date(resolveWakeAt(String(opts.timeout ?? "1d"), Date.now()));
+  await tx
+    .insert(engineWaits)
+    .values({ runId: run.id, stepId: op.id, eventName: String(op.name), expression: typeof opts.if === "string" ? opts.if : null, expiresAt })
+    .onConflictDoNothing();
+  await enqueueJob(tx, { runId: run.id, kind: "wait_timeout", stepId: op.id, runAt: expiresAt });
+}
+
+async function startInvoke(o: ExecutorOptions, tx: Tx, run: RunRow, step: { id: string; op: string; name: string | null }, opts: Record<string, unknown>): Promise<void> {
+  if (!(await markStepPending(tx, run.id, step, "invoking"))) return;
+  const target = await o.registry.get(String(opts.function_id));
+  if (!target) {
+    const error = { name: "FunctionNotFound", message: `Invoked function ${String(opts.function_id)} is not registered` };
+    await completeStep(tx, run.id, step, { type: "error", error });
+    return;
+  }
+  const payload = (opts.payload ?? {}) as { data?: Record<string, unknown>; v?: string };
+  const event = { id: newUlid(), name: INTERNAL_EVENT.functionInvoked, data: payload.data ?? {}, ts: Date.now(), ...(payload.v ? { v: payload.v } : {}) };
+  const childId = await createRun(tx, target, event, { parent: { runId: run.id, stepId: step.id } });
+  if (!childId) {
+    const error = { name: "InvokeSkipped", message: `Invoked function ${target.id} skipped the run (idempotency or singleton)` };
+    await completeStep(tx, run.id, step, { type: "error", error });
+    return;
+  }
+  if (typeof opts.timeout === "string") {
+    await enqueueJob(tx, { runId: run.id, kind: "invoke_timeout", stepId: step.id, runAt: new Date(resolveWakeAt(opts.timeout, Date.now())) });
+  }
+}

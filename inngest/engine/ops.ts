@@ -1,0 +1,69 @@
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { engineAttempts, engineDeadLetters, engineFunctions, engineRuns, engineSteps, type EngineRunStatus } from "@/db/schema";
+import type { FunctionDef } from "./config";
+import { createRun } from "./runs";
+
+// Read models and the one write (replay) behind the ops view of runs (app/(ops)/ops/runs).
+
+export const OPS_PAGE_SIZE_MAX = 200;
+
+export async function listRuns(db: Db, input: { status?: EngineRunStatus; functionId?: string; limit: number }) {
+  const where = and(input.status ? eq(engineRuns.status, input.status) : undefined, input.functionId ? eq(engineRuns.functionId, input.functionId) : undefined);
+  return db
+    .select({
+      id: engineRuns.id,
+      functionId: engineRuns.functionId,
+      status: engineRuns.status,
+      eventName: sql<string>`${engineRuns.event}->>'name'`,
+      error: engineRuns.error,
+      createdAt: engineRuns.createdAt,
+      endedAt: engineRuns.endedAt,
+      replayOf: engineRuns.replayOf,
+      attempts: sql<number>`(select count(*)::int from engine_attempts a where a.run_id = engine_runs.id)`,
+    })
+    .from(engineRuns)
+    .where(where)
+    .orderBy(desc(engineRuns.createdAt), desc(engineRuns.id))
+    .limit(Math.min(input.limit, OPS_PAGE_SIZE_MAX));
+}
+
+export async function getRunDetail(db: Db, runId: string) {
+  const [run] = await db.select().from(engineRuns).where(eq(engineRuns.id, runId));
+  if (!run) return null;
+  const steps = await db.select().from(engineSteps).where(eq(engineSteps.runId, runId)).orderBy(sql`${engineSteps.completedSeq} nulls last`, engineSteps.createdAt);
+  const attempts = await db.select().from(engineAttempts).where(eq(engineAttempts.runId, runId)).orderBy(engineAttempts.id);
+  return { run, steps, attempts };
+}
+
+export async function listDeadLetters(db: Db, input: { includeReplayed: boolean; limit: number }) {
+  return db
+    .select()
+    .from(engineDeadLetters)
+    .where(input.includeReplayed ? undefined : isNull(engineDeadLetters.replayedRunId))
+    .orderBy(desc(engineDeadLetters.failedAt))
+    .limit(Math.min(input.limit, OPS_PAGE_SIZE_MAX));
+}
+
+export class ReplayError extends Error {
+  constructor(message: string, readonly reason: "not_found" | "already_replayed" | "function_missing") {
+    super(message);
+    this.name = "ReplayError";
+  }
+}
+
+/** Starts a fresh run of a dead letter's function with the same event; a dead letter replays once. */
+export async function replayDeadLetter(db: Db, runId: string): Promise<string> {
+  return db.transaction(async (tx) => {
+    const [dl] = await tx.select().from(engineDeadLetters).where(eq(engineDeadLetters.runId, runId)).for("update");
+    if (!dl) throw new ReplayError(`No dead letter for run ${runId}`, "not_found");
+    if (dl.replayedRunId) throw new ReplayError(`Run ${runId} was already replayed as ${dl.replayedRunId}`, "already_replayed");
+    const [run] = await tx.select().from(engineRuns).where(eq(engineRuns.id, runId));
+    const [fnRow] = await tx.select().from(engineFunctions).where(eq(engineFunctions.id, dl.functionId));
+    if (!run || !fnRow) throw new ReplayError(`Function ${dl.functionId} is not registered`, "function_missing");
+    const newRunId = await createRun(tx, fnRow.config as unknown as FunctionDef, run.event, { replayOf: runId });
+    if (!newRunId) throw new ReplayError(`Function ${dl.functionId} skipped the replay (singleton)`, "function_missing");
+    await tx.update(engineDeadLetters).set({ replayedRunId: newRunId, replayedAt: new Date() }).where(eq(engineDeadLetters.runId, runId));
+    return newRunId;
+  });
+}

@@ -1,0 +1,90 @@
+import { NonRetriableError, RetryAfterError, type Inngest } from "inngest";
+import type { Db } from "@/db/client";
+import { applyAttemptOutcome } from "@/server/payments/apply-outcome";
+import { cancelAtPsp, fetchPaymentStatus, fromStored, isFinal, loadAttemptPlan, sendStkPush, type ConnectorFor, type StoredResult } from "@/server/payments/execution";
+import { PspError } from "@/server/psp/errors";
+import { processPspEventAndWake } from "@/server/payments/psp-wakeup";
+import { pspEventReceived } from "../events";
+import { paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated } from "../payment-events";
+
+// Durable pay-in execution. Each PSP call is its own step (memoized: a replayed run never repeats a
+// completed call), retried with the engine's exponential backoff + jitter on transient errors only, with
+// the attempt's deterministic idempotency key. The outcome is fetched from the PSP; webhooks only wake the
+// wait early. A run that exhausts its checks or retries lands in the dead letters for ops.
+
+export const EXECUTE_RETRIES = 5;
+/** How long to wait for a PSP update before asking again; the last entry repeats. */
+export const STATUS_WAITS = ["15s", "30s", "1m", "2m", "5m", "10m"] as const;
+export const STATUS_CHECKS_MAX = 10;
+
+export interface PaymentFunctionDeps {
+  getDb: () => Db;
+  connectorFor: ConnectorFor;
+}
+
+/** PSP rate limits come back as Retry-After; other transient errors use the engine's backoff. */
+async function pspStep<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof PspError && err.kind === "rate_limited" && err.retryAfterMs) throw new RetryAfterError(err.message, err.retryAfterMs);
+    throw err;
+  }
+}
+
+export function createPaymentFunctions(client: Inngest, deps: PaymentFunctionDeps) {
+  const execute = client.createFunction(
+    {
+      id: "execute-payment-attempt",
+      retries: EXECUTE_RETRIES,
+      triggers: [{ event: paymentAttemptExecute }],
+      // One run per attempt at a time: a second submission waits instead of racing the first.
+      concurrency: { key: "event.data.attemptId", limit: 1 },
+    },
+    async ({ event, step }) => {
+      const db = deps.getDb();
+      const attemptId = event.data.attemptId;
+      const plan = await step.run("load-attempt", () => loadAttemptPlan(db, attemptId));
+      if (plan.status === "succeeded" || plan.status === "canceled") return { attemptId, outcome: "already-final" };
+      let ref = plan.pspReference;
+      if (plan.method === "mpesa" && !ref) {
+        const pushed: StoredResult = await step.run("send-stk-push", () => pspStep(() => sendStkPush(db, deps.connectorFor, attemptId)));
+        if (isFinal(pushed)) {
+          const outcome = await step.run("apply-outcome", () => applyAttemptOutcome(db, attemptId, fromStored(pushed)));
+          return { attemptId, outcome };
+        }
+        ref = pushed.pspReference;
+      }
+      if (!ref) throw new NonRetriableError(`Attempt ${attemptId} has no PSP reference to check`);
+      for (let i = 0; i < STATUS_CHECKS_MAX; i++) {
+        const status: StoredResult = await step.run(`check-status-${i}`, () => pspStep(() => fetchPaymentStatus(db, deps.connectorFor, plan.psp, ref)));
+        if (isFinal(status)) {
+          const outcome = await step.run("apply-outcome", () => applyAttemptOutcome(db, attemptId, fromStored(status)));
+          return { attemptId, outcome, status: status.status };
+        }
+        const timeout = STATUS_WAITS[Math.min(i, STATUS_WAITS.length - 1)]!;
+        await step.waitForEvent(`wait-for-psp-${i}`, { event: pspPaymentUpdated, timeout, if: `async.data.pspReference == ${JSON.stringify(ref)}` });
+      }
+      throw new NonRetriableError(`PSP outcome of attempt ${attemptId} (${ref}) still unknown after ${STATUS_CHECKS_MAX} checks; reconcile it`);
+    },
+  );
+
+  const cancel = client.createFunction(
+    { id: "cancel-payment-attempt", retries: EXECUTE_RETRIES, triggers: [{ event: paymentAttemptCancel }] },
+    async ({ event, step }) => {
+      const db = deps.getDb();
+      const result = await step.run("cancel-at-psp", () => pspStep(() => cancelAtPsp(db, deps.connectorFor, event.data.attemptId)));
+      // If the buyer managed to pay it after all, applying the success flags the double charge for ops.
+      if (result && result.status === "succeeded") await step.run("apply-late-success", () => applyAttemptOutcome(db, event.data.attemptId, fromStored(result)));
+      return { attemptId: event.data.attemptId, status: result?.status ?? "nothing-to-cancel" };
+    },
+  );
+
+  // Verified, stored PSP events (webhooks, M-Pesa callbacks) are processed here, one run per stored event.
+  const applyPspEvent = client.createFunction(
+    { id: "apply-psp-event", retries: EXECUTE_RETRIES, triggers: [{ event: pspEventReceived }] },
+    async ({ event, step }) => step.run("process-and-wake", () => processPspEventAndWake(deps.getDb(), event.data.storedEventId, deps.connectorFor)),
+  );
+
+  return [execute, cancel, applyPspEvent];
+}

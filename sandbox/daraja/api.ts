@@ -1,0 +1,208 @@
+// The Daraja (M-Pesa) side of the sandbox: OAuth, STK push + callback, STK query, B2C + result,
+// transaction status + result, reversal. Phone numbers choose the outcome (last digits), like the
+// fault table in docs/sandbox.md. Callbacks are unsigned JSON, exactly as Daraja sends them.
+import { randomBytes } from "node:crypto";
+import { DarajaApiError, type Route, type SandboxRequest, type SandboxResponse } from "../http";
+import type { WebhookDispatcher } from "../webhooks";
+
+export const TOKEN_TTL_S = 3599;
+/** How far a request Timestamp may drift from Nairobi time before "Invalid Timestamp". */
+export const TIMESTAMP_TOLERANCE_MS = 10 * 60_000;
+const EAT_OFFSET_MS = 3 * 3600_000;
+
+export interface DarajaOptions {
+  dispatcher: WebhookDispatcher;
+  consumerKey: string;
+  consumerSecret: string;
+  shortcode: string;
+  passkey: string;
+  b2cShortcode: string;
+  /** Time the "customer" takes at the phone before the callback (and before STK query stops saying pending). */
+  stkDelayMs: number;
+  /** Delay before B2C / transaction-status / reversal results are posted. */
+  resultDelayMs: number;
+  later: (ms: number, fn: () => void) => void;
+  clockOffsetS: () => number;
+}
+
+export interface StkRecord {
+  merchantRequestId: string;
+  checkoutRequestId: string;
+  shortcode: string;
+  amount: number;
+  phone: string;
+  status: "pending" | "done";
+  resultCode: number;
+  resultDesc: string;
+  receipt?: string;
+  transactionDate?: number;
+  reversed: boolean;
+}
+
+export const PHONE_OUTCOMES: { suffix: string; code: number; desc: string; callback: boolean }[] = [
+  { suffix: "1032", code: 1032, desc: "Request cancelled by user", callback: true },
+  { suffix: "1037", code: 1037, desc: "DS timeout user cannot be reached", callback: false },
+  { suffix: "2001", code: 2001, desc: "The initiator information is invalid.", callback: true },
+  { suffix: "0001", code: 1, desc: "The balance is insufficient for the transaction.", callback: true },
+];
+const SUCCESS = { code: 0, desc: "The service request is processed successfully.", callback: true };
+/** Sandbox convention (not a documented Daraja code): a receipt or transaction we do not know. */
+export const UNKNOWN_TRANSACTION_CODE = 404;
+
+export function outcomeForPhone(phone: string): { code: number; desc: string; callback: boolean } {
+  return PHONE_OUTCOMES.find((o) => phone.endsWith(o.suffix)) ?? SUCCESS;
+}
+
+/** YYYYMMDDHHmmss in Nairobi time (EAT, UTC+3, no DST). */
+export function eatTimestamp(ms: number): string {
+  return new Date(ms + EAT_OFFSET_MS).toISOString().replace(/[-:T]/g, "").slice(0, 14);
+}
+
+function parseEatTimestamp(ts: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(ts);
+  if (!m) return undefined;
+  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) - EAT_OFFSET_MS;
+}
+
+const rand = (n: number) => randomBytes(n).toString("hex").toUpperCase();
+const receipt = () => `S${rand(5).slice(0, 9)}`;
+
+export function createDarajaApi(opts: DarajaOptions): { routes: Route[]; stk: Map<string, StkRecord>; expireTokens: () => void } {
+  const tokens = new Map<string, number>();
+  const stk = new Map<string, StkRecord>();
+  const byReceipt = new Map<string, StkRecord>();
+  const conversations = new Map<string, SandboxResponse>();
+  const nowMs = () => Date.now() + opts.clockOffsetS() * 1000;
+  const ok = (body: unknown): SandboxResponse => ({ status: 200, body });
+
+  function requireToken(req: SandboxRequest): void {
+    const auth = req.headers.authorization ?? "";
+    const exp = tokens.get(auth.replace(/^Bearer /, ""));
+    if (!auth.startsWith("Bearer ") || exp === undefined || exp < nowMs()) throw new DarajaApiError(401, "404.001.03", "Invalid Access Token");
+  }
+
+  function checkPassword(body: Record<string, unknown>): void {
+    const ts = String(body.Timestamp ?? "");
+    const at = parseEatTimestamp(ts);
+    if (at === undefined || Math.abs(at - nowMs()) > TIMESTAMP_TOLERANCE_MS) throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid Timestamp");
+    if (String(body.BusinessShortCode) !== opts.shortcode) throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid BusinessShortCode");
+    const expected = Buffer.from(`${opts.shortcode}${opts.passkey}${ts}`).toString("base64");
+    if (body.Password !== expected) throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid Password");
+  }
+
+  function stkPush(req: SandboxRequest): SandboxResponse {
+    requireToken(req);
+    const b = req.body;
+    checkPassword(b);
+    const amount = Number(b.Amount);
+    if (!Number.isInteger(amount) || amount < 1) throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid Amount");
+    const phone = String(b.PhoneNumber ?? "");
+    if (!/^2547\d{8}$|^2541\d{8}$/.test(phone)) throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid PhoneNumber");
+    const callbackUrl = String(b.CallBackURL ?? "");
+    if (!/^https?:\/\//.test(callbackUrl)) throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid CallBackURL");
+    const rec: StkRecord = { merchantRequestId: `${rand(2)}-${rand(4)}-1`, checkoutRequestId: `ws_CO_${eatTimestamp(nowMs())}${rand(4)}`, shortcode: opts.shortcode, amount, phone, status: "pending", resultCode: -1, resultDesc: "", reversed: false };
+    stk.set(rec.checkoutRequestId, rec);
+    const first = req.faults.webhook.some((f) => f.kind === "callback_first");
+    const finish = () => completeStk(rec, callbackUrl, req);
+    if (first) finish();
+    else opts.later(opts.stkDelayMs, finish);
+    return ok({ MerchantRequestID: rec.merchantRequestId, CheckoutRequestID: rec.checkoutRequestId, ResponseCode: "0", ResponseDescription: "Success. Request accepted for processing", CustomerMessage: "Success. Request accepted for processing" });
+  }
+
+  function completeStk(rec: StkRecord, callbackUrl: string, req: SandboxRequest): void {
+    const outcome = outcomeForPhone(rec.phone);
+    Object.assign(rec, { status: "done", resultCode: outcome.code, resultDesc: outcome.desc });
+    if (outcome.code === 0) {
+      rec.receipt = receipt();
+      rec.transactionDate = Number(eatTimestamp(nowMs()));
+      byReceipt.set(rec.receipt, rec);
+    }
+    if (!outcome.callback) return;
+    const stkCallback: Record<string, unknown> = { MerchantRequestID: rec.merchantRequestId, CheckoutRequestID: rec.checkoutRequestId, ResultCode: outcome.code, ResultDesc: outcome.desc };
+    if (outcome.code === 0) {
+      stkCallback.CallbackMetadata = { Item: [{ Name: "Amount", Value: rec.amount }, { Name: "MpesaReceiptNumber", Value: rec.receipt }, { Name: "Balance" }, { Name: "TransactionDate", Value: rec.transactionDate }, { Name: "PhoneNumber", Value: Number(rec.phone) }] };
+    }
+    opts.dispatcher.darajaCallback(callbackUrl, rec.checkoutRequestId, "stk_callback", { Body: { stkCallback } }, req.faults.webhook);
+  }
+
+  function stkQuery(req: SandboxRequest): SandboxResponse {
+    requireToken(req);
+    checkPassword(req.body);
+    const rec = stk.get(String(req.body.CheckoutRequestID ?? ""));
+    if (!rec) throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid CheckoutRequestID");
+    if (rec.status === "pending") throw new DarajaApiError(500, "500.001.1001", "The transaction is being processed");
+    return ok({ ResponseCode: "0", ResponseDescription: "The service request has been accepted successsfully", MerchantRequestID: rec.merchantRequestId, CheckoutRequestID: rec.checkoutRequestId, ResultCode: String(rec.resultCode), ResultDesc: rec.resultDesc });
+  }
+
+  /** B2C, transaction status and reversal share the accept-then-post-result shape. */
+  function asyncCommand(req: SandboxRequest, required: string[], result: (conversationId: string) => Record<string, unknown>): SandboxResponse {
+    requireToken(req);
+    const b = req.body;
+    for (const f of required) if (b[f] === undefined || b[f] === "") throw new DarajaApiError(400, "400.002.02", `Bad Request - Invalid ${f}`);
+    const originator = String(b.OriginatorConversationID ?? `${rand(4)}-${rand(4)}-1`);
+    // Daraja dedupes on OriginatorConversationID: a retry gets the first answer and no second payment.
+    const seen = conversations.get(originator);
+    if (seen) return seen;
+    const conversationId = `AG_${eatTimestamp(nowMs()).slice(0, 8)}_${rand(10).toLowerCase()}`;
+    const reply = ok({ ConversationID: conversationId, OriginatorConversationID: originator, ResponseCode: "0", ResponseDescription: "Accept the service request successfully." });
+    conversations.set(originator, reply);
+    const resultUrl = String(b.ResultURL);
+    opts.later(opts.resultDelayMs, () => {
+      const body = { Result: { ResultType: 0, OriginatorConversationID: originator, ConversationID: conversationId, ...result(conversationId) } };
+      opts.dispatcher.darajaCallback(resultUrl, conversationId, String(b.CommandID), body, req.faults.webhook);
+    });
+    return reply;
+  }
+
+  const params = (kv: Record<string, unknown>) => ({ ResultParameters: { ResultParameter: Object.entries(kv).map(([Key, Value]) => ({ Key, Value })) } });
+  const completed = () => new Date(nowMs() + EAT_OFFSET_MS).toISOString().replace("T", " ").slice(0, 19);
+
+  function b2c(req: SandboxRequest): SandboxResponse {
+    const required = ["InitiatorName", "SecurityCredential", "CommandID", "Amount", "PartyA", "PartyB", "ResultURL", "QueueTimeOutURL"];
+    if (String(req.body.PartyA) !== opts.b2cShortcode) throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid PartyA");
+    return asyncCommand(req, required, () => {
+      const outcome = outcomeForPhone(String(req.body.PartyB));
+      if (outcome.code !== 0) return { ResultCode: outcome.code, ResultDesc: outcome.desc, TransactionID: rand(5).slice(0, 10) };
+      const id = receipt();
+      return { ResultCode: 0, ResultDesc: SUCCESS.desc, TransactionID: id, ...params({ TransactionAmount: Number(req.body.Amount), TransactionReceipt: id, B2CRecipientIsRegisteredCustomer: "Y", ReceiverPartyPublicName: `${String(req.body.PartyB)} - Sandbox Customer`, TransactionCompletedDateTime: completed() }) };
+    });
+  }
+
+  function transactionStatus(req: SandboxRequest): SandboxResponse {
+    return asyncCommand(req, ["Initiator", "SecurityCredential", "TransactionID", "PartyA", "ResultURL", "QueueTimeOutURL"], () => {
+      const rec = byReceipt.get(String(req.body.TransactionID));
+      if (!rec) return { ResultCode: UNKNOWN_TRANSACTION_CODE, ResultDesc: "The transaction receipt number does not exist.", TransactionID: String(req.body.TransactionID) };
+      return { ResultCode: 0, ResultDesc: "The service request has been accepted successfully.", TransactionID: rec.receipt, ...params({ ReceiptNo: rec.receipt, Amount: rec.amount, TransactionStatus: rec.reversed ? "Reversed" : "Completed", CreditPartyName: `${rec.shortcode} - PayBridge Sandbox`, DebitPartyName: `${rec.phone} - Sandbox Customer`, FinalisedTime: rec.transactionDate, ReasonType: "Pay Bill Online" }) };
+    });
+  }
+
+  function reversal(req: SandboxRequest): SandboxResponse {
+    return asyncCommand(req, ["Initiator", "SecurityCredential", "TransactionID", "Amount", "ReceiverParty", "RecieverIdentifierType", "ResultURL", "QueueTimeOutURL"], () => {
+      const rec = byReceipt.get(String(req.body.TransactionID));
+      if (!rec || rec.reversed || Number(req.body.Amount) !== rec.amount) return { ResultCode: UNKNOWN_TRANSACTION_CODE, ResultDesc: "The original transaction was not found or cannot be reversed.", TransactionID: String(req.body.TransactionID) };
+      rec.reversed = true;
+      const id = receipt();
+      return { ResultCode: 0, ResultDesc: SUCCESS.desc, TransactionID: id, ...params({ Amount: rec.amount, OriginalTransactionID: rec.receipt, TransCompletedTime: completed(), CreditPartyPublicName: `${rec.phone} - Sandbox Customer`, DebitPartyPublicName: `${rec.shortcode} - PayBridge Sandbox` }) };
+    });
+  }
+
+  function oauth(req: SandboxRequest): SandboxResponse {
+    const auth = req.headers.authorization ?? "";
+    const [key, secret] = Buffer.from(auth.replace(/^Basic /, ""), "base64").toString().split(":");
+    if (req.query.grant_type !== "client_credentials") throw new DarajaApiError(400, "400.008.01", "Invalid grant type passed");
+    if (!auth.startsWith("Basic ") || key !== opts.consumerKey || secret !== opts.consumerSecret) throw new DarajaApiError(400, "400.008.02", "Invalid Authentication passed");
+    const token = randomBytes(21).toString("base64url");
+    tokens.set(token, nowMs() + TOKEN_TTL_S * 1000);
+    return ok({ access_token: token, expires_in: String(TOKEN_TTL_S) });
+  }
+
+  const routes: Route[] = [
+    { method: "GET", pattern: /^\/oauth\/v1\/generate$/, handle: oauth },
+    { method: "POST", pattern: /^\/mpesa\/stkpush\/v1\/processrequest$/, handle: stkPush },
+    { method: "POST", pattern: /^\/mpesa\/stkpushquery\/v1\/query$/, handle: stkQuery },
+    { method: "POST", pattern: /^\/mpesa\/b2c\/v3\/paymentrequest$/, handle: b2c },
+    { method: "POST", pattern: /^\/mpesa\/transactionstatus\/v1\/query$/, handle: transactionStatus },
+    { method: "POST", pattern: /^\/mpesa\/reversal\/v1\/request$/, handle: reversal },
+  ];
+  return { routes, stk, expireTokens: () => tokens.clear() };
+}

@@ -1,0 +1,167 @@
+// The PSP sandbox: one HTTP server that plays Stripe (REST API, webhooks, hosted card field, 3DS page)
+// and Daraja (OAuth, STK, B2C, transaction status, reversal). Started by `npm run sandbox`, by the dev
+// script and by tests (`startSandbox`). State is in memory for the life of the process. See docs/sandbox.md.
+import type { ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { cardFieldRoutes } from "./card-field";
+import { createDarajaApi, type StkRecord } from "./daraja/api";
+import { FaultRules, type FaultRule, seededRandom } from "./faults";
+import { createHttpServer, type Route, type SandboxResponse } from "./http";
+import { Discrepancies, type DiscrepancyInput, type ManifestEntry, mpesaStatementCsv, stripeSettlementCsv } from "./settlement";
+import { createStripeApi } from "./stripe/api";
+import { completeThreeDs } from "./stripe/payment-intents";
+import { StripeStore, type StripeObject } from "./stripe/store";
+import { type DeliveryRecord, WebhookDispatcher } from "./webhooks";
+
+export const SANDBOX_DEFAULTS = {
+  port: 12111,
+  stripeSecretKey: "sk_test_sandbox_paybridge_dev",
+  stripePublishableKey: "pk_test_sandbox_paybridge_dev",
+  stripeWebhookSecret: "whsec_sandbox_paybridge_dev_secret",
+  darajaConsumerKey: "sandbox_consumer_key",
+  darajaConsumerSecret: "sandbox_consumer_secret",
+  darajaShortcode: "174379",
+  darajaPasskey: "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919",
+  darajaB2cShortcode: "600000",
+  /** Like a person reaching for their phone: long enough to see "pending" in dev. */
+  stkDelayMs: 3_000,
+  resultDelayMs: 500,
+  asyncSettleMs: 1_000,
+} as const;
+
+export interface SandboxOptions {
+  /** 0 = any free port. Default 12111. */
+  port?: number;
+  host?: string;
+  /** URLs that receive Stripe webhook events (e.g. http://localhost:3000/api/webhooks/stripe). */
+  webhookTargets?: { stripe?: string[] };
+  stripeWebhookSecret?: string;
+  stripeSecretKey?: string;
+  stripePublishableKey?: string;
+  darajaConsumerKey?: string;
+  darajaConsumerSecret?: string;
+  darajaShortcode?: string;
+  darajaPasskey?: string;
+  stkDelayMs?: number;
+  resultDelayMs?: number;
+  asyncSettleMs?: number;
+  /** Seconds until charged funds are available (Stripe ~2 days). Default 0. */
+  availableDelayS?: number;
+  /** Seed for probabilistic fault rules. */
+  seed?: number;
+  /** Origin the browser uses to reach the sandbox (default http://127.0.0.1:<port>). */
+  publicUrl?: string;
+}
+
+export interface Sandbox {
+  url: string;
+  port: number;
+  stop: () => Promise<void>;
+  /** Installs a global fault rule, e.g. `{ fault: "status=503", pathPrefix: "/v1/payment_intents", count: 1 }`. */
+  addFault: (rule: Omit<FaultRule, "id">) => FaultRule;
+  clearFaults: () => void;
+  setStripeWebhookTargets: (urls: string[]) => void;
+  /** Resolves when no webhook or callback is being sent (delayed ones excepted). */
+  webhooksIdle: () => Promise<void>;
+  /** Sends delayed webhooks now. */
+  flushDelayedWebhooks: () => void;
+  deliveries: DeliveryRecord[];
+  advanceClock: (seconds: number) => void;
+  completeThreeDs: (paymentIntentId: string, outcome: "complete" | "fail") => void;
+  injectDiscrepancy: (d: DiscrepancyInput) => ManifestEntry;
+  settlementManifest: () => ManifestEntry[];
+  stripeSettlementCsv: () => string;
+  mpesaStatementCsv: () => string;
+  expireDarajaTokens: () => void;
+  stkTransactions: () => StkRecord[];
+  stripeObjects: (object: string) => StripeObject[];
+}
+
+function adminRoutes(s: Omit<Sandbox, "url" | "port" | "stop">): Route[] {
+  const ok = (body: unknown): SandboxResponse => ({ status: 200, body });
+  const csv = (body: string): SandboxResponse => ({ status: 200, body, contentType: "text/csv; charset=utf-8" });
+  return [
+    { method: "GET", pattern: /^\/_sandbox\/faults$/, handle: () => ok({ note: "POST {fault, method?, pathPrefix?, count?, probability?}; DELETE clears" }) },
+    { method: "POST", pattern: /^\/_sandbox\/faults$/, handle: (req) => ok(s.addFault(req.body as Omit<FaultRule, "id">)) },
+    { method: "DELETE", pattern: /^\/_sandbox\/faults$/, handle: () => (s.clearFaults(), ok({ cleared: true })) },
+    { method: "POST", pattern: /^\/_sandbox\/clock\/advance$/, handle: (req) => (s.advanceClock(Number(req.body.seconds ?? 0)), ok({ advanced: Number(req.body.seconds ?? 0) })) },
+    { method: "POST", pattern: /^\/_sandbox\/webhooks\/flush$/, handle: () => (s.flushDelayedWebhooks(), ok({ flushed: true })) },
+    { method: "GET", pattern: /^\/_sandbox\/webhooks\/deliveries$/, handle: () => ok({ data: s.deliveries }) },
+    { method: "POST", pattern: /^\/_sandbox\/discrepancies$/, handle: (req) => ok(s.injectDiscrepancy(req.body as unknown as DiscrepancyInput)) },
+    { method: "GET", pattern: /^\/_sandbox\/settlement\/manifest$/, handle: () => ok({ data: s.settlementManifest() }) },
+    { method: "GET", pattern: /^\/_sandbox\/settlement\/stripe\.csv$/, handle: () => csv(s.stripeSettlementCsv()) },
+    { method: "GET", pattern: /^\/_sandbox\/settlement\/mpesa\.csv$/, handle: () => csv(s.mpesaStatementCsv()) },
+    { method: "POST", pattern: /^\/_sandbox\/daraja\/expire-tokens$/, handle: () => (s.expireDarajaTokens(), ok({ expired: true })) },
+  ];
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const o = { ...SANDBOX_DEFAULTS, ...options };
+  let clockOffsetS = 0;
+  let publicUrl = options.publicUrl ?? "";
+  let stripeTargets = [...(options.webhookTargets?.stripe ?? [])];
+  const timers = new Set<NodeJS.Timeout>();
+  const hanging = new Set<ServerResponse>();
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  };
+  const store = new StripeStore(() => clockOffsetS);
+  const dispatcher = new WebhookDispatcher({ stripeSecret: () => o.stripeWebhookSecret, stripeTargets: () => stripeTargets });
+  const rules = new FaultRules(seededRandom(options.seed ?? 42));
+  const discrepancies = new Discrepancies(store);
+  const stripe = createStripeApi({
+    store,
+    dispatcher,
+    secretKey: () => o.stripeSecretKey,
+    publishableKey: () => o.stripePublishableKey,
+    baseUrl: () => publicUrl,
+    webhookTargetCount: () => stripeTargets.length,
+    later,
+    availableDelayS: options.availableDelayS ?? 0,
+    asyncSettleMs: o.asyncSettleMs,
+    reportBalanceTransactions: (txns) => discrepancies.apply(txns),
+  });
+  const daraja = createDarajaApi({ dispatcher, consumerKey: o.darajaConsumerKey, consumerSecret: o.darajaConsumerSecret, shortcode: o.darajaShortcode, passkey: o.darajaPasskey, b2cShortcode: o.darajaB2cShortcode, stkDelayMs: o.stkDelayMs, resultDelayMs: o.resultDelayMs, later, clockOffsetS: () => clockOffsetS });
+  const helpers: Omit<Sandbox, "url" | "port" | "stop"> = {
+    addFault: (rule) => rules.add(rule),
+    clearFaults: () => rules.clear(),
+    setStripeWebhookTargets: (urls) => void (stripeTargets = [...urls]),
+    webhooksIdle: () => dispatcher.idle(),
+    flushDelayedWebhooks: () => dispatcher.flushDelayed(),
+    deliveries: dispatcher.log,
+    advanceClock: (seconds) => void (clockOffsetS += seconds),
+    completeThreeDs: (id, outcome) => void completeThreeDs(stripe.ctx, undefined, id, outcome),
+    injectDiscrepancy: (d) => discrepancies.inject(d),
+    settlementManifest: () => [...discrepancies.manifest],
+    stripeSettlementCsv: () => stripeSettlementCsv(store, discrepancies.apply(store.all("balance_transaction"))),
+    mpesaStatementCsv: () => mpesaStatementCsv(daraja.stk.values()),
+    expireDarajaTokens: () => daraja.expireTokens(),
+    stkTransactions: () => [...daraja.stk.values()],
+    stripeObjects: (object) => store.all(object),
+  };
+  const routes = [...stripe.routes, ...daraja.routes, ...cardFieldRoutes(stripe.ctx, () => publicUrl, () => o.stripePublishableKey), ...adminRoutes(helpers)];
+  const server = createHttpServer({ routes, rules, wrap: stripe.wrap, onHang: (res) => void hanging.add(res) });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? o.port, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  if (!publicUrl) publicUrl = url;
+  return {
+    url,
+    port,
+    ...helpers,
+    stop: async () => {
+      dispatcher.stop();
+      for (const t of timers) clearTimeout(t);
+      for (const res of hanging) res.socket?.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

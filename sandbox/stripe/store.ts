@@ -1,0 +1,106 @@
+// In-memory state of the Stripe side of the sandbox: objects live as long as the process.
+// Objects are plain JSON in Stripe's wire shape; internal fields that Stripe would not send start with `_`
+// and are stripped by `publicView`.
+import { randomBytes } from "node:crypto";
+import type { CardBehavior } from "./cards";
+
+export type StripeObject = Record<string, unknown> & { id: string; object: string; created: number };
+
+const ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+export function stripeId(prefix: string, length = 24): string {
+  const bytes = randomBytes(length);
+  let out = "";
+  for (const b of bytes) out += ID_ALPHABET[b % ID_ALPHABET.length];
+  return `${prefix}_${out}`;
+}
+
+export interface PaymentMethodRecord {
+  /** Never the number: just what a charge on it does. */
+  behavior: CardBehavior;
+}
+
+export interface StoredResponse {
+  fingerprint: string;
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+export class StripeStore {
+  readonly objects = new Map<string, StripeObject>();
+  /** Creation order per object type, oldest first (lists answer newest first). */
+  readonly order = new Map<string, string[]>();
+  readonly paymentMethods = new Map<string, PaymentMethodRecord>();
+  /** Idempotency: `${apiKey}:${key}` -> stored response, or "in_flight". */
+  readonly idempotency = new Map<string, StoredResponse | "in_flight">();
+  /** Balance transactions already swept into a payout. */
+  readonly paidOut = new Set<string>();
+
+  constructor(private readonly clockOffsetS: () => number) {}
+
+  nowS(): number {
+    return Math.floor(Date.now() / 1000) + this.clockOffsetS();
+  }
+
+  put(obj: StripeObject): StripeObject {
+    if (!this.objects.has(obj.id)) {
+      const list = this.order.get(obj.object) ?? [];
+      list.push(obj.id);
+      this.order.set(obj.object, list);
+    }
+    this.objects.set(obj.id, obj);
+    return obj;
+  }
+
+  get(id: string, object: string): StripeObject | undefined {
+    const o = this.objects.get(id);
+    return o && o.object === object ? o : undefined;
+  }
+
+  /** Newest first, like every Stripe list. */
+  all(object: string): StripeObject[] {
+    return (this.order.get(object) ?? []).map((id) => this.objects.get(id)!).reverse();
+  }
+}
+
+/** Drops internal `_` fields before an object leaves the sandbox. */
+export function publicView(obj: StripeObject): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (!k.startsWith("_")) out[k] = v;
+  return out;
+}
+
+export const LIST_LIMIT_DEFAULT = 10;
+export const LIST_LIMIT_MAX = 100;
+
+/** Stripe cursor pagination over a newest-first array. */
+export function paginate(items: StripeObject[], query: Record<string, unknown>, url: string): Record<string, unknown> {
+  const limit = Math.min(Math.max(Number(query.limit ?? LIST_LIMIT_DEFAULT) || LIST_LIMIT_DEFAULT, 1), LIST_LIMIT_MAX);
+  let start = 0;
+  let end = items.length;
+  if (typeof query.starting_after === "string") {
+    const i = items.findIndex((o) => o.id === query.starting_after);
+    start = i >= 0 ? i + 1 : items.length;
+  } else if (typeof query.ending_before === "string") {
+    const i = items.findIndex((o) => o.id === query.ending_before);
+    end = i >= 0 ? i : 0;
+    start = Math.max(0, end - limit);
+  }
+  const page = items.slice(start, Math.min(end, start + limit));
+  const hasMore = typeof query.ending_before === "string" ? start > 0 : start + limit < end;
+  return { object: "list", data: page.map(publicView), has_more: hasMore, url };
+}
+
+/** created[gte]=…&created[lt]=… filters. */
+export function createdFilter(query: Record<string, unknown>): (o: StripeObject) => boolean {
+  const c = query.created;
+  if (c === undefined) return () => true;
+  if (typeof c === "string") return (o) => o.created === Number(c);
+  const r = c as Record<string, string>;
+  return (o) =>
+    (r.gte === undefined || o.created >= Number(r.gte)) &&
+    (r.gt === undefined || o.created > Number(r.gt)) &&
+    (r.lte === undefined || o.created <= Number(r.lte)) &&
+    (r.lt === undefined || o.created < Number(r.lt));
+}

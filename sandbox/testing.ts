@@ -1,0 +1,64 @@
+// Test helpers: a fast sandbox on a free port, and a tiny HTTP receiver that stands in for the app's
+// webhook routes (forwarding to the same domain functions the routes call).
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { type Sandbox, type SandboxOptions, startSandbox } from "./index";
+
+/** Sandbox timings for tests: callbacks and async transitions in tens of milliseconds. */
+export const FAST_TIMINGS = { stkDelayMs: 40, resultDelayMs: 20, asyncSettleMs: 20 } as const;
+
+export function startTestSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  return startSandbox({ port: 0, ...FAST_TIMINGS, ...opts });
+}
+
+export interface Receiver {
+  url: string;
+  /** Every request body received, in arrival order, with its path. */
+  received: { path: string; body: string; status: number }[];
+  stop: () => Promise<void>;
+}
+
+export type ReceiverHandler = (path: string, body: string, headers: http.IncomingHttpHeaders) => Promise<{ status: number; body: unknown }>;
+
+export async function startReceiver(handler: ReceiverHandler): Promise<Receiver> {
+  const received: Receiver["received"] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      handler(req.url ?? "/", body, req.headers)
+        .then((r) => {
+          received.push({ path: req.url ?? "/", body, status: r.status });
+          res.writeHead(r.status, { "content-type": "application/json" });
+          res.end(JSON.stringify(r.body));
+        })
+        .catch((err: unknown) => {
+          received.push({ path: req.url ?? "/", body, status: 500 });
+          res.writeHead(500);
+          res.end(String(err));
+        });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    stop: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
+export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 5_000, stepMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error("waitFor: timed out");
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}

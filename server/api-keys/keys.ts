@@ -1,0 +1,123 @@
+import { randomInt } from "node:crypto";
+import { and, desc, eq, isNull } from "drizzle-orm";
+import type { Db, DbOrTx } from "@/db/client";
+import { apiKeys, auditLog } from "@/db/schema";
+import { sha256Hex } from "@/server/crypto/field";
+import { env } from "@/server/env.js";
+import { AppError } from "@/server/errors";
+
+// API keys: secret keys (server-to-server) are shown once and stored only as a sha256 hash; publishable
+// keys (browser) are public and stored in full. Revocation is immediate: every request re-reads the row.
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+export const API_KEY_RANDOM_CHARS = 32; // ~190 bits
+export const API_KEY_NAME_MAX = 80;
+export type ApiKeyKind = "secret" | "publishable";
+
+function randomBase62(n: number): string {
+  let out = "";
+  for (let i = 0; i < n; i++) out += BASE62[randomInt(62)]; // randomInt is uniform (no modulo bias)
+  return out;
+}
+
+function prefixFor(kind: ApiKeyKind): string {
+  const mode = env.PSP_MODE === "live" ? "live" : "test";
+  return `${kind === "secret" ? "sk" : "pk"}_${mode}_`;
+}
+
+export interface CreatedApiKey {
+  id: string;
+  kind: ApiKeyKind;
+  name: string;
+  /** The full key. For secret keys this is the only time it is ever returned. */
+  key: string;
+  displayHint: string;
+}
+
+export async function createApiKey(db: Db, opts: { merchantId: string; kind: ApiKeyKind; name: string; actorUserId?: string }): Promise<CreatedApiKey> {
+  const name = opts.name.trim();
+  if (!name || name.length > API_KEY_NAME_MAX) throw new AppError("validation_failed", `Key name must be 1–${API_KEY_NAME_MAX} characters`);
+  const key = prefixFor(opts.kind) + randomBase62(API_KEY_RANDOM_CHARS);
+  const displayHint = `${key.slice(0, 8)}…${key.slice(-4)}`;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(apiKeys)
+      .values({
+        merchantId: opts.merchantId,
+        kind: opts.kind,
+        name,
+        publicValue: opts.kind === "publishable" ? key : null,
+        keyHash: sha256Hex(key),
+        displayHint,
+        createdByUserId: opts.actorUserId,
+      })
+      .returning({ id: apiKeys.id });
+    await tx.insert(auditLog).values({
+      actorUserId: opts.actorUserId,
+      merchantId: opts.merchantId,
+      action: "api_key.created",
+      targetType: "api_key",
+      targetId: row!.id,
+      data: { kind: opts.kind, name, displayHint },
+    });
+    return { id: row!.id, kind: opts.kind, name, key, displayHint };
+  });
+}
+
+export async function revokeApiKey(db: Db, opts: { merchantId: string; keyId: string; actorUserId?: string }): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.id, opts.keyId), eq(apiKeys.merchantId, opts.merchantId), isNull(apiKeys.revokedAt)))
+      .returning({ id: apiKeys.id });
+    if (!row) throw new AppError("not_found", "API key not found or already revoked");
+    await tx.insert(auditLog).values({
+      actorUserId: opts.actorUserId,
+      merchantId: opts.merchantId,
+      action: "api_key.revoked",
+      targetType: "api_key",
+      targetId: opts.keyId,
+    });
+  });
+}
+
+export async function listApiKeys(db: DbOrTx, merchantId: string) {
+  return db
+    .select({
+      id: apiKeys.id,
+      kind: apiKeys.kind,
+      name: apiKeys.name,
+      displayHint: apiKeys.displayHint,
+      publicValue: apiKeys.publicValue,
+      createdAt: apiKeys.createdAt,
+      lastUsedAt: apiKeys.lastUsedAt,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .where(eq(apiKeys.merchantId, merchantId))
+    .orderBy(desc(apiKeys.createdAt));
+}
+
+export interface ApiKeyPrincipal {
+  keyId: string;
+  merchantId: string;
+  kind: ApiKeyKind;
+}
+
+/** Resolves a presented key; unknown, malformed and revoked keys are all plain "unauthenticated". */
+export async function authenticateApiKey(db: DbOrTx, presented: string | null): Promise<ApiKeyPrincipal> {
+  if (!presented || !/^(sk|pk)_(test|live)_[0-9A-Za-z]{32}$/.test(presented)) {
+    throw new AppError("unauthenticated", "Invalid API key", { userMessage: "Invalid API key provided." });
+  }
+  const [row] = await db
+    .select({ id: apiKeys.id, merchantId: apiKeys.merchantId, kind: apiKeys.kind, revokedAt: apiKeys.revokedAt, lastUsedAt: apiKeys.lastUsedAt })
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, sha256Hex(presented)));
+  if (!row || row.revokedAt) throw new AppError("unauthenticated", "Invalid API key", { userMessage: "Invalid API key provided." });
+  // last_used_at at minute granularity: one write per key per minute, not per request.
+  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
+    await db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, row.id));
+  }
+  return { keyId: row.id, merchantId: row.merchantId, kind: row.kind };
+}

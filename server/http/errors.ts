@@ -1,0 +1,53 @@
+import { ZodError } from "zod";
+import { AppError, type ErrorCode } from "@/server/errors";
+
+// The public API's error body, Stripe-like:
+// { "error": { "type", "code", "message", "request_id", "fields"?: [{ "path", "message" }] } }
+
+const TYPE_BY_CODE: Partial<Record<ErrorCode, string>> = {
+  unauthenticated: "authentication_error",
+  forbidden: "permission_error",
+  rate_limited: "rate_limit_error",
+  idempotency_key_in_use: "idempotency_error",
+  idempotency_key_reused: "idempotency_error",
+  internal: "api_error",
+};
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** `payment_orders.0.amount` -> `payment_orders[0].amount`, the way API docs name fields. */
+function fieldPath(path: PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "");
+}
+
+export function zodFieldErrors(error: ZodError): FieldError[] {
+  return error.issues.map((i) => ({ path: fieldPath(i.path) || "(body)", message: i.message }));
+}
+
+export function errorBody(err: AppError, requestId: string) {
+  const fields = err.details?.fields as FieldError[] | undefined;
+  return {
+    error: {
+      type: TYPE_BY_CODE[err.code] ?? "invalid_request_error",
+      code: err.code,
+      message: err.userMessage,
+      request_id: requestId,
+      ...(fields ? { fields } : {}),
+    },
+  };
+}
+
+export function validationError(error: ZodError): AppError {
+  const fields = zodFieldErrors(error);
+  return new AppError("validation_failed", `Invalid request: ${fields.map((f) => `${f.path}: ${f.message}`).join("; ")}`, { details: { fields } });
+}
+
+/** Anything that is not an AppError is ours: a generic 500, its message only in the log. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof ZodError) return validationError(err);
+  return new AppError("internal", "Internal error", { cause: err });
+}

@@ -1,0 +1,122 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Db, Tx } from "@/db/client";
+import { idempotencyKeys } from "@/db/schema";
+import { sha256Hex } from "@/server/crypto/field";
+import { AppError } from "@/server/errors";
+
+// Stripe-style idempotency for the public API (after Brandur Leach's "atomic phases" design):
+//  - the key is scoped to the merchant and bound to a fingerprint of the request;
+//  - same key + same request replays the stored response; a different request -> 422; while the first
+//    request still holds the key -> 409;
+//  - work happens in atomic phases, each committing its effects together with the new recovery point, so a
+//    request retried after a crash resumes after the last committed phase instead of repeating it;
+//  - records live 24 h.
+
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/** A lock older than this belongs to a request that died; the next retry may take over. */
+export const IDEMPOTENCY_LOCK_TIMEOUT_MS = 60_000;
+export const IDEMPOTENCY_KEY_MAX = 255;
+export const FINISHED = "finished";
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+export interface IdempotencyRef {
+  merchantId: string;
+  key: string;
+  recoveryPoint: string;
+  recoveryData: Record<string, unknown>;
+}
+export type BeginResult = { kind: "replay"; response: StoredResponse } | { kind: "proceed"; ref: IdempotencyRef };
+
+/** Canonical JSON (sorted keys) so semantically equal bodies fingerprint the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+export function requestFingerprint(method: string, path: string, body: unknown): string {
+  return sha256Hex(`${method.toUpperCase()} ${path}\n${canonical(body)}`);
+}
+
+export function validateIdempotencyKey(key: string | null): string {
+  if (!key) throw new AppError("validation_failed", "The Idempotency-Key header is required on POST requests");
+  if (key.length > IDEMPOTENCY_KEY_MAX || !/^[\x21-\x7e]+$/.test(key)) {
+    throw new AppError("validation_failed", `Idempotency-Key must be 1–${IDEMPOTENCY_KEY_MAX} printable ASCII characters`);
+  }
+  return key;
+}
+
+export async function beginIdempotentRequest(
+  db: Db,
+  req: { merchantId: string; key: string; method: string; path: string; requestHash: string },
+): Promise<BeginResult> {
+  return db.transaction(async (tx) => {
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + IDEMPOTENCY_TTL_MS);
+    const fresh = { method: req.method, path: req.path, requestHash: req.requestHash, lockedAt: now, recoveryPoint: "started", recoveryData: {}, responseStatus: null, responseBody: null, expiresAt };
+    const inserted = await tx
+      .insert(idempotencyKeys)
+      .values({ merchantId: req.merchantId, key: req.key, ...fresh })
+      .onConflictDoNothing()
+      .returning({ key: idempotencyKeys.key });
+    const proceed = (recoveryPoint: string, recoveryData: Record<string, unknown>): BeginResult => ({
+      kind: "proceed",
+      ref: { merchantId: req.merchantId, key: req.key, recoveryPoint, recoveryData },
+    });
+    if (inserted.length > 0) return proceed("started", {});
+
+    const where = and(eq(idempotencyKeys.merchantId, req.merchantId), eq(idempotencyKeys.key, req.key));
+    const [row] = await tx.select().from(idempotencyKeys).where(where).for("update");
+    if (!row) throw new AppError("internal", "Idempotency record vanished under its lock");
+    if (row.expiresAt <= now) {
+      await tx.update(idempotencyKeys).set({ ...fresh, createdAt: now }).where(where);
+      return proceed("started", {});
+    }
+    if (row.requestHash !== req.requestHash) throw new AppError("idempotency_key_reused");
+    if (row.recoveryPoint === FINISHED) return { kind: "replay", response: { status: row.responseStatus!, body: row.responseBody } };
+    if (row.lockedAt && now.getTime() - row.lockedAt.getTime() < IDEMPOTENCY_LOCK_TIMEOUT_MS) {
+      throw new AppError("idempotency_key_in_use");
+    }
+    await tx.update(idempotencyKeys).set({ lockedAt: now }).where(where);
+    return proceed(row.recoveryPoint, row.recoveryData);
+  });
+}
+
+function whereRef(ref: IdempotencyRef) {
+  return and(eq(idempotencyKeys.merchantId, ref.merchantId), eq(idempotencyKeys.key, ref.key));
+}
+
+/** Records a completed phase inside the phase's own transaction (so effects and recovery point commit together). */
+export async function recordPhase(tx: Tx, ref: IdempotencyRef, phase: string, data: Record<string, unknown>): Promise<void> {
+  await tx
+    .update(idempotencyKeys)
+    .set({ recoveryPoint: phase, recoveryData: sql`${idempotencyKeys.recoveryData} || ${JSON.stringify(data)}::jsonb` })
+    .where(whereRef(ref));
+  ref.recoveryPoint = phase;
+  ref.recoveryData = { ...ref.recoveryData, ...data };
+}
+
+/** Stores the final response and releases the key, inside the last phase's transaction. */
+export async function finishIdempotentRequest(tx: Tx, ref: IdempotencyRef, response: StoredResponse): Promise<void> {
+  await tx
+    .update(idempotencyKeys)
+    .set({ recoveryPoint: FINISHED, responseStatus: response.status, responseBody: response.body, lockedAt: null })
+    .where(whereRef(ref));
+  ref.recoveryPoint = FINISHED;
+}
+
+/** A request that failed for a reason of ours (5xx) releases the key so a retry can resume. */
+export async function releaseIdempotencyKey(db: Db, ref: IdempotencyRef): Promise<void> {
+  await db.update(idempotencyKeys).set({ lockedAt: null }).where(whereRef(ref));
+}
+
+/** Deterministic request errors (4xx) are final for this key, like Stripe: the retry gets the same error. */
+export async function finishWithError(db: Db, ref: IdempotencyRef, response: StoredResponse): Promise<void> {
+  await db.transaction((tx) => finishIdempotentRequest(tx, ref, response));
+}

@@ -1,0 +1,105 @@
+// Pure chain walking: the same check runs on rows read from the database and on an exported statement.
+import { GENESIS_HASH, transactionHash, type HashableTransaction } from "./hash";
+
+export type ChainBreakReason =
+  /** The stored hash does not match the content: an amount, account, date… was edited. */
+  | "content_altered"
+  /** prev_hash does not name the previous transaction's hash: a link was rewritten. */
+  | "link_broken"
+  /** A sequence number is missing or repeated: a transaction was removed or inserted. */
+  | "sequence_gap"
+  /** The chain head recorded for the stripe does not match its last transaction (tail removed). */
+  | "head_mismatch";
+
+export interface ChainBreak {
+  ledger: string;
+  stripe: number;
+  /** The first transaction at which the chain no longer verifies (null for a head mismatch on an empty chain). */
+  transactionId: string | null;
+  seq: bigint | null;
+  reason: ChainBreakReason;
+  detail: string;
+}
+
+export interface ChainTransaction extends HashableTransaction {
+  prevHash: string;
+  hash: string;
+}
+
+/**
+ * Incremental walker over one stripe, in sequence order. `startPrev`/`startSeq` let a statement that
+ * begins mid-chain (a date range) be checked from its first transaction on.
+ */
+export class StripeWalker {
+  private prevHash: string | null;
+  private nextSeq: bigint | null;
+  checked = 0;
+  broken: ChainBreak | null = null;
+
+  constructor(
+    readonly ledger: string,
+    readonly stripe: number,
+    opts: { fromGenesis: boolean } = { fromGenesis: true },
+  ) {
+    this.prevHash = opts.fromGenesis ? GENESIS_HASH : null;
+    this.nextSeq = opts.fromGenesis ? 1n : null;
+  }
+
+  /** Feeds the next transaction; returns false once the chain is broken (later ones are not checked). */
+  push(t: ChainTransaction): boolean {
+    if (this.broken) return false;
+    const fail = (reason: ChainBreakReason, detail: string) => {
+      this.broken = { ledger: this.ledger, stripe: this.stripe, transactionId: t.id, seq: t.chainSeq, reason, detail };
+      return false;
+    };
+    if (this.nextSeq !== null && t.chainSeq !== this.nextSeq) {
+      return fail("sequence_gap", `expected sequence ${this.nextSeq}, found ${t.chainSeq}`);
+    }
+    if (this.prevHash !== null && t.prevHash !== this.prevHash) {
+      return fail("link_broken", `prev_hash ${t.prevHash} does not match the previous hash ${this.prevHash}`);
+    }
+    const recomputed = transactionHash(t.prevHash, t);
+    if (recomputed !== t.hash) return fail("content_altered", `stored hash ${t.hash}, content hashes to ${recomputed}`);
+    this.prevHash = t.hash;
+    this.nextSeq = t.chainSeq + 1n;
+    this.checked++;
+    return true;
+  }
+
+  /** Compares the recorded head (seq + hash) with the last transaction walked. */
+  finish(head: { seq: bigint; hash: string } | null): ChainBreak | null {
+    if (this.broken || !head) return this.broken;
+    const lastSeq = this.nextSeq === null ? null : this.nextSeq - 1n;
+    if (lastSeq !== head.seq || this.prevHash !== head.hash) {
+      this.broken = {
+        ledger: this.ledger,
+        stripe: this.stripe,
+        transactionId: null,
+        seq: head.seq,
+        reason: "head_mismatch",
+        detail: `chain head says seq ${head.seq} hash ${head.hash}; last transaction is seq ${lastSeq} hash ${this.prevHash}`,
+      };
+    }
+    return this.broken;
+  }
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  transactionsChecked: number;
+  stripesChecked: number;
+  /** First break of each broken stripe, in (ledger, stripe) order; `breaks[0]` is the one to report. */
+  breaks: ChainBreak[];
+}
+
+export function formatVerifyReport(r: VerifyReport): string {
+  if (r.ok) return `ledger chain OK: ${r.transactionsChecked} transactions in ${r.stripesChecked} chain stripes verified`;
+  const b = r.breaks[0]!;
+  const lines = [
+    `ledger chain BROKEN at transaction ${b.transactionId ?? "(chain head)"} (ledger ${b.ledger}, stripe ${b.stripe}, seq ${b.seq}): ${b.reason}`,
+    `  ${b.detail}`,
+  ];
+  if (r.breaks.length > 1) lines.push(`  ${r.breaks.length - 1} other stripe(s) also broken: ${r.breaks.slice(1).map((x) => x.transactionId ?? `${x.ledger}/${x.stripe} head`).join(", ")}`);
+  lines.push(`  (${r.transactionsChecked} transactions verified before the break(s), ${r.stripesChecked} stripes)`);
+  return lines.join("\n");
+}

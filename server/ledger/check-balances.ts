@@ -1,0 +1,86 @@
+// `npm run ledger:check`: the invariants that must hold at any moment, read from one consistent snapshot
+// (REPEATABLE READ) so it can run while postings continue.
+import { sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+
+export interface BalanceDrift {
+  accountId: string;
+  key: string;
+  currency: string;
+  /** Signed (debit > 0). */
+  materialized: bigint;
+  fromEntries: bigint;
+}
+
+export interface InvariantReport {
+  ok: boolean;
+  accountsChecked: number;
+  /** Materialized balance != sum of entries. */
+  drifts: BalanceDrift[];
+  /** Transactions whose entries do not sum to zero per currency (or have fewer than two). */
+  unbalancedTransactions: string[];
+  /** No-negative accounts below zero in their normal direction. */
+  negativeAccounts: Array<{ key: string; currency: string; balance: bigint }>;
+  /** Seller on-hold account balance != sum of that seller's placed holds. */
+  holdMismatches: Array<{ sellerId: string; currency: string; onHoldAccount: bigint; placedHolds: bigint }>;
+}
+
+type Row = Record<string, unknown>;
+
+export async function checkLedgerInvariants(db: Db): Promise<InvariantReport> {
+  return db.transaction(
+    async (tx) => {
+      const drifts = (await tx.execute(sql`
+        with b as (select account_id, sum(balance)::bigint as bal from ledger_balances group by account_id),
+             e as (select account_id, sum(amount)::bigint as total from ledger_entries group by account_id)
+        select a.id, a.key, a.currency, coalesce(b.bal, 0)::bigint as materialized, coalesce(e.total, 0)::bigint as from_entries
+        from ledger_accounts a left join b on b.account_id = a.id left join e on e.account_id = a.id
+        where coalesce(b.bal, 0) <> coalesce(e.total, 0)
+        order by a.key, a.currency`)) as unknown as Row[];
+      const [{ n }] = (await tx.execute(sql`select count(*)::int as n from ledger_accounts`)) as unknown as [{ n: number }];
+      const unbalanced = (await tx.execute(sql`
+        select t.id from ledger_transactions t left join ledger_entries e on e.transaction_id = t.id
+        group by t.id having count(e.*) < 2
+        union
+        select transaction_id from ledger_entries group by transaction_id, currency having sum(amount) <> 0`)) as unknown as Row[];
+      const negatives = (await tx.execute(sql`
+        select a.key, a.currency, coalesce(sum(b.balance), 0)::bigint as balance
+        from ledger_accounts a join ledger_balances b on b.account_id = a.id
+        where not a.allow_negative
+        group by a.id, a.key, a.currency, a.normal_side
+        having coalesce(sum(b.balance), 0) * (case when a.normal_side = 'debit' then 1 else -1 end) < 0`)) as unknown as Row[];
+      const holds = (await tx.execute(sql`
+        with acct as (
+          select a.seller_id, a.currency, -coalesce(sum(b.balance), 0)::bigint as on_hold
+          from ledger_accounts a join ledger_balances b on b.account_id = a.id
+          where a.kind = 'seller_payable_on_hold' group by a.seller_id, a.currency),
+        placed as (
+          select seller_id, currency, sum(amount)::bigint as held from wallet_holds where status = 'placed' group by seller_id, currency)
+        select coalesce(acct.seller_id, placed.seller_id) as seller_id, coalesce(acct.currency, placed.currency) as currency,
+               coalesce(acct.on_hold, 0)::bigint as on_hold, coalesce(placed.held, 0)::bigint as held
+        from acct full join placed on placed.seller_id = acct.seller_id and placed.currency = acct.currency
+        where coalesce(acct.on_hold, 0) <> coalesce(placed.held, 0)`)) as unknown as Row[];
+      const report: InvariantReport = {
+        ok: false,
+        accountsChecked: n,
+        drifts: drifts.map((r) => ({ accountId: String(r.id), key: String(r.key), currency: String(r.currency), materialized: BigInt(r.materialized as bigint), fromEntries: BigInt(r.from_entries as bigint) })),
+        unbalancedTransactions: unbalanced.map((r) => String(r.id ?? r.transaction_id)),
+        negativeAccounts: negatives.map((r) => ({ key: String(r.key), currency: String(r.currency), balance: BigInt(r.balance as bigint) })),
+        holdMismatches: holds.map((r) => ({ sellerId: String(r.seller_id), currency: String(r.currency), onHoldAccount: BigInt(r.on_hold as bigint), placedHolds: BigInt(r.held as bigint) })),
+      };
+      report.ok = !report.drifts.length && !report.unbalancedTransactions.length && !report.negativeAccounts.length && !report.holdMismatches.length;
+      return report;
+    },
+    { isolationLevel: "repeatable read", accessMode: "read only" },
+  );
+}
+
+export function formatInvariantReport(r: InvariantReport): string {
+  if (r.ok) return `ledger invariants OK: ${r.accountsChecked} accounts, balance == sum(entries) everywhere, every transaction balances, holds match`;
+  const lines = ["ledger invariants VIOLATED:"];
+  for (const d of r.drifts) lines.push(`  drift ${d.key} ${d.currency}: materialized ${d.materialized}, entries ${d.fromEntries} (diff ${d.materialized - d.fromEntries})`);
+  for (const t of r.unbalancedTransactions) lines.push(`  unbalanced transaction ${t}`);
+  for (const a of r.negativeAccounts) lines.push(`  negative no-negative account ${a.key} ${a.currency}: ${a.balance}`);
+  for (const h of r.holdMismatches) lines.push(`  hold mismatch seller ${h.sellerId} ${h.currency}: on-hold account ${h.onHoldAccount}, placed holds ${h.placedHolds}`);
+  return lines.join("\n");
+}

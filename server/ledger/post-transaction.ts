@@ -1,0 +1,187 @@
+// postTransaction: the only writer of ledger entries and balances. Runs in the CALLER's DB transaction so a
+// state change and its posting commit together. Lock order (docs/ledger.md): idempotency advisory lock ->
+// balance rows in (account_id, shard) order -> chain stripe head. Nothing else is locked in between.
+import { randomInt } from "node:crypto";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import type { DbOrTx } from "@/db/client";
+import { ledgerAccounts, ledgerChains, ledgerEntries, ledgerTransactions } from "@/db/schema";
+import { newId } from "@/db/ids";
+import { AppError } from "@/server/errors";
+import { money } from "@/server/money";
+import { accountKey, accountMapKey, ensureAccounts, refForAccount, type LedgerAccount } from "./accounts";
+import { applyBalanceDeltas } from "./balances";
+import { GENESIS_HASH, transactionHash, type HashableTransaction } from "./hash";
+import { netByAccount, signedAmount, validatePosting, type PostTransactionInput } from "./validate";
+
+/** Chain stripes per ledger: up to this many postings to one merchant's ledger can hold a chain head at once. */
+export const LEDGER_CHAIN_STRIPES = 16;
+export const PLATFORM_LEDGER = "platform";
+/** Namespace of the transaction-scoped advisory locks taken on (source, source_id). */
+const IDEMPOTENCY_LOCK_NAMESPACE = 727_501;
+
+export interface PostedEntry {
+  line: number;
+  accountId: string;
+  accountKey: string;
+  currency: string;
+  /** Signed minor units: debit > 0, credit < 0. */
+  amount: bigint;
+}
+
+export interface PostedTransaction {
+  id: string;
+  ledger: string;
+  source: string;
+  sourceId: string;
+  description: string;
+  correctsTransactionId: string | null;
+  postedAt: Date;
+  hash: string;
+  /** True when (source, sourceId) had already been posted: nothing was written. */
+  replayed: boolean;
+  entries: PostedEntry[];
+}
+
+/** The chain a posting joins: the one merchant its accounts belong to, or the platform ledger. */
+function ledgerFor(accounts: Iterable<LedgerAccount>): string {
+  const merchants = new Set<string>();
+  for (const a of accounts) if (a.merchantId) merchants.add(a.merchantId);
+  if (merchants.size > 1) {
+    throw new AppError("validation_failed", `ledger posting refused: it spans merchants ${[...merchants].join(", ")}`);
+  }
+  return [...merchants][0] ?? PLATFORM_LEDGER;
+}
+
+export async function postTransaction(tx: DbOrTx, input: PostTransactionInput): Promise<PostedTransaction> {
+  validatePosting(input);
+  // Serializes postings of the same (source, sourceId); a later one then sees the first's committed row.
+  await tx.execute(sql`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_NAMESPACE}, hashtext(${input.source} || ':' || ${input.sourceId}))`);
+  const existing = await loadTransactionBySource(tx, input.source, input.sourceId);
+  if (existing) return assertSameReplay(existing, input);
+  const accounts = await ensureAccounts(tx, input.lines.map((l) => l.account));
+  if (input.correctsTransactionId) await assertTransactionExists(tx, input.correctsTransactionId);
+
+  const byId = new Map([...accounts.values()].map((a) => [a.id, a]));
+  const deltas = new Map<string, bigint>();
+  for (const [k, delta] of netByAccount(input.lines)) deltas.set(accounts.get(k)!.id, delta);
+  if (deltas.size > 0) await applyBalanceDeltas(tx, byId, deltas);
+
+  const ledger = ledgerFor(accounts.values());
+  const entries: PostedEntry[] = input.lines.map((l, line) => {
+    const a = accounts.get(accountMapKey(l.account))!;
+    return { line, accountId: a.id, accountKey: a.key, currency: a.currency, amount: signedAmount(l) };
+  });
+  return appendToChain(tx, ledger, input, entries);
+}
+
+/** Takes the head of a random stripe of the ledger's chain (locked until commit), links and inserts. */
+async function appendToChain(tx: DbOrTx, ledger: string, input: PostTransactionInput, entries: PostedEntry[]): Promise<PostedTransaction> {
+  const stripe = randomInt(LEDGER_CHAIN_STRIPES);
+  const [head] = await tx
+    .insert(ledgerChains)
+    .values({ ledger, stripe, seq: 1n, headHash: GENESIS_HASH })
+    .onConflictDoUpdate({ target: [ledgerChains.ledger, ledgerChains.stripe], set: { seq: sql`${ledgerChains.seq} + 1` } })
+    .returning({ seq: ledgerChains.seq, prevHash: ledgerChains.headHash });
+  const hashable: HashableTransaction = {
+    id: newId("ltx"),
+    ledger,
+    chainStripe: stripe,
+    chainSeq: head!.seq,
+    source: input.source,
+    sourceId: input.sourceId,
+    description: input.description,
+    correctsTransactionId: input.correctsTransactionId ?? null,
+    metadata: { ...(input.metadata ?? {}) },
+    // Millisecond precision: exactly what a JS Date (and the hashed ISO string) can represent.
+    postedAt: new Date(),
+    entries,
+  };
+  const hash = transactionHash(head!.prevHash, hashable);
+  const { entries: _hashedEntries, ...columns } = hashable;
+  await tx.insert(ledgerTransactions).values({ ...columns, prevHash: head!.prevHash, hash });
+  await tx.insert(ledgerEntries).values(entries.map((e) => ({ transactionId: hashable.id, line: e.line, accountId: e.accountId, currency: e.currency, amount: e.amount })));
+  await tx.update(ledgerChains).set({ headHash: hash }).where(and(eq(ledgerChains.ledger, ledger), eq(ledgerChains.stripe, stripe)));
+  return {
+    id: hashable.id,
+    ledger,
+    source: input.source,
+    sourceId: input.sourceId,
+    description: input.description,
+    correctsTransactionId: hashable.correctsTransactionId,
+    postedAt: hashable.postedAt,
+    hash,
+    replayed: false,
+    entries,
+  };
+}
+
+async function assertTransactionExists(tx: DbOrTx, id: string): Promise<void> {
+  const [row] = await tx.select({ id: ledgerTransactions.id }).from(ledgerTransactions).where(eq(ledgerTransactions.id, id));
+  if (!row) throw new AppError("not_found", `ledger transaction ${id} (to correct) not found`);
+}
+
+/** A replay must describe the same movement; the same key with other lines is a caller bug (409). */
+function assertSameReplay(existing: PostedTransaction, input: PostTransactionInput): PostedTransaction {
+  const wanted = input.lines.map((l) => `${accountKey(l.account)}:${l.amount.currency}:${signedAmount(l)}`);
+  const have = existing.entries.map((e) => `${e.accountKey}:${e.currency}:${e.amount}`);
+  if (wanted.join(",") !== have.join(",")) {
+    throw new AppError("conflict", `ledger source ${input.source}/${input.sourceId} was already posted with different lines`, {
+      details: { reason: "idempotency_key_reused", transactionId: existing.id },
+    });
+  }
+  return existing;
+}
+
+export async function loadTransactionBySource(tx: DbOrTx, source: string, sourceId: string): Promise<PostedTransaction | null> {
+  const [row] = await tx
+    .select()
+    .from(ledgerTransactions)
+    .where(and(eq(ledgerTransactions.source, source), eq(ledgerTransactions.sourceId, sourceId)));
+  return row ? loadPosted(tx, row, true) : null;
+}
+
+export async function getTransaction(tx: DbOrTx, id: string): Promise<PostedTransaction> {
+  const [row] = await tx.select().from(ledgerTransactions).where(eq(ledgerTransactions.id, id));
+  if (!row) throw new AppError("not_found", `ledger transaction ${id} not found`);
+  return loadPosted(tx, row, false);
+}
+
+async function loadPosted(tx: DbOrTx, row: typeof ledgerTransactions.$inferSelect, replayed: boolean): Promise<PostedTransaction> {
+  const entries = await tx
+    .select({ line: ledgerEntries.line, accountId: ledgerEntries.accountId, accountKey: ledgerAccounts.key, currency: ledgerEntries.currency, amount: ledgerEntries.amount })
+    .from(ledgerEntries)
+    .innerJoin(ledgerAccounts, eq(ledgerAccounts.id, ledgerEntries.accountId))
+    .where(eq(ledgerEntries.transactionId, row.id))
+    .orderBy(asc(ledgerEntries.line));
+  return {
+    id: row.id,
+    ledger: row.ledger,
+    source: row.source,
+    sourceId: row.sourceId,
+    description: row.description,
+    correctsTransactionId: row.correctsTransactionId,
+    postedAt: row.postedAt,
+    hash: row.hash,
+    replayed,
+    entries,
+  };
+}
+
+/** Posts the exact opposite of `transactionId`, marked as correcting it. Idempotent on (source, sourceId). */
+export async function reverseTransaction(
+  tx: DbOrTx,
+  input: { transactionId: string; source: string; sourceId: string; description: string },
+): Promise<PostedTransaction> {
+  const original = await getTransaction(tx, input.transactionId);
+  const rows = await tx
+    .select()
+    .from(ledgerAccounts)
+    .where(inArray(ledgerAccounts.id, original.entries.map((e) => e.accountId)));
+  const byId = new Map(rows.map((a) => [a.id, a]));
+  const lines = original.entries.map((e) => {
+    const a = byId.get(e.accountId)!;
+    const magnitude = e.amount > 0n ? e.amount : -e.amount;
+    return { account: refForAccount(a), side: e.amount > 0n ? ("credit" as const) : ("debit" as const), amount: money(magnitude, a.currency) };
+  });
+  return postTransaction(tx, { source: input.source, sourceId: input.sourceId, description: input.description, lines, correctsTransactionId: original.id });
+}

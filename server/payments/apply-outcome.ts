@@ -1,0 +1,127 @@
+import { eq } from "drizzle-orm";
+import type { Db, Tx } from "@/db/client";
+import { checkouts, merchants, paymentAttempts, paymentOrders } from "@/db/schema";
+import { AppError } from "@/server/errors";
+import { accountFor, postTransaction, type PostingLine } from "@/server/ledger";
+import { money, type CurrencyCode } from "@/server/money";
+import type { PaymentResult } from "@/server/psp/types";
+import { transitionPaymentOrder } from "./state-machine";
+
+// Applies a PSP outcome — always one fetched from the PSP, never one reported by a browser or taken from a
+// webhook body — to an attempt, its checkout and its orders, in ONE transaction with the ledger postings.
+// Idempotent and order-insensitive: a success is final and wins over any failure reported before or after
+// it; applying the same outcome twice changes nothing (transitions are no-ops, ledger postings are unique
+// per (source, source_id)).
+
+export const FEE_BPS_DENOMINATOR = 10_000n;
+export type ApplyResult = "succeeded" | "failed" | "pending" | "ignored";
+
+type Order = typeof paymentOrders.$inferSelect;
+
+/** Fee rounds down: the seller never gets less than their share because of rounding. */
+export function platformFee(amount: bigint, feeBps: number): bigint {
+  return (amount * BigInt(feeBps)) / FEE_BPS_DENOMINATOR;
+}
+
+function orderPosting(order: Order, psp: string, feeBps: number): PostingLine[] {
+  const cur = order.currency as CurrencyCode;
+  const fee = platformFee(order.amount, feeBps);
+  const lines: PostingLine[] = [
+    { account: accountFor.pspClearing(psp, cur), side: "debit", amount: money(order.amount, cur) },
+    { account: accountFor.sellerPending(order.sellerId, cur), side: "credit", amount: money(order.amount - fee, cur) },
+  ];
+  if (fee > 0n) lines.push({ account: accountFor.platform("platform_fees", cur), side: "credit", amount: money(fee, cur) });
+  return lines;
+}
+
+async function applySuccess(tx: Tx, attempt: typeof paymentAttempts.$inferSelect, checkout: typeof checkouts.$inferSelect, result: PaymentResult): Promise<ApplyResult> {
+  if (result.amount && (result.amount.amount !== checkout.totalAmount || result.amount.currency !== checkout.currency)) {
+    // Never credit sellers with an amount the PSP did not confirm; ops resolve it (dead letter).
+    throw new AppError("conflict", `PSP amount ${result.amount.amount} ${result.amount.currency} differs from checkout total ${checkout.totalAmount} ${checkout.currency}`);
+  }
+  const [merchant] = await tx.select({ feeBps: merchants.platformFeeBps }).from(merchants).where(eq(merchants.id, checkout.merchantId));
+  // Sorted by seller so concurrent checkouts for the same sellers post in the same order (fewer deadlocks).
+  const orders = await tx.select().from(paymentOrders).where(eq(paymentOrders.checkoutId, checkout.id)).orderBy(paymentOrders.sellerId, paymentOrders.id);
+  const data = { attemptId: attempt.id, pspReference: result.pspReference, receipt: result.receipt };
+  for (const o of orders) {
+    if (o.status === "SUCCESS") continue;
+    if (o.status !== "EXECUTING") await transitionPaymentOrder(tx, { orderId: o.id, to: "EXECUTING", reason: "psp_reported_success", data, psp: attempt.psp });
+    await transitionPaymentOrder(tx, { orderId: o.id, to: "SUCCESS", reason: "psp_succeeded", data, psp: attempt.psp });
+  }
+  await tx.update(paymentAttempts).set({ status: "succeeded", receipt: result.receipt ?? null, failureCode: null, failureMessage: null }).where(eq(paymentAttempts.id, attempt.id));
+  await tx.update(checkouts).set({ status: "completed" }).where(eq(checkouts.id, checkout.id));
+  // Ledger last: the chain head stays locked until commit (server/ledger).
+  for (const o of orders) {
+    await postTransaction(tx, {
+      source: "payment_order",
+      sourceId: o.id,
+      description: `Payment ${o.paymentOrderId} (${checkout.id})`,
+      lines: orderPosting(o, attempt.psp, merchant!.feeBps),
+      metadata: { checkoutId: checkout.id, attemptId: attempt.id, pspReference: result.pspReference, merchantId: checkout.merchantId },
+    });
+  }
+  return "succeeded";
+}
+
+async function applyFailure(tx: Tx, attempt: typeof paymentAttempts.$inferSelect, checkout: typeof checkouts.$inferSelect, result: PaymentResult): Promise<ApplyResult> {
+  const failure = result.failure ?? { code: result.status, message: result.status === "canceled" ? "The payment was canceled." : "The payment failed." };
+  const orders = await tx.select().from(paymentOrders).where(eq(paymentOrders.checkoutId, checkout.id));
+  for (const o of orders) {
+    if (o.status === "EXECUTING") {
+      await transitionPaymentOrder(tx, { orderId: o.id, to: "FAILED", reason: "psp_failed", data: { attemptId: attempt.id, pspReference: result.pspReference }, failure: { code: failure.declineCode ?? failure.code, message: failure.message } });
+    }
+  }
+  // A declined PaymentIntent (Stripe: requires_payment_method + last_payment_error, our "failed") can be
+  // confirmed again with another card: the card attempt stays open. M-Pesa needs a new STK push.
+  const reusable = attempt.method === "card" && result.status !== "canceled";
+  await tx
+    .update(paymentAttempts)
+    .set({ status: reusable ? "pending" : result.status === "canceled" ? "canceled" : "failed", failureCode: failure.declineCode ?? failure.code, failureMessage: failure.message })
+    .where(eq(paymentAttempts.id, attempt.id));
+  await tx.update(checkouts).set({ status: "open" }).where(eq(checkouts.id, checkout.id));
+  return "failed";
+}
+
+export const APPLY_DEADLOCK_RETRIES = 3;
+const RETRYABLE_PG_CODES = new Set(["40P01", "40001"]); // deadlock_detected, serialization_failure
+
+function pgCode(err: unknown): string | undefined {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code ?? e?.cause?.code;
+}
+
+/**
+ * Several ledger postings share this transaction (one per order), which the ledger cannot lock-order as a
+ * set; a deadlock aborts the whole transaction, which is then simply run again.
+ */
+export async function applyAttemptOutcome(db: Db, attemptId: string, result: PaymentResult): Promise<ApplyResult> {
+  for (let i = 0; ; i++) {
+    try {
+      return await applyOnce(db, attemptId, result);
+    } catch (err) {
+      if (i >= APPLY_DEADLOCK_RETRIES || !RETRYABLE_PG_CODES.has(pgCode(err) ?? "")) throw err;
+    }
+  }
+}
+
+async function applyOnce(db: Db, attemptId: string, result: PaymentResult): Promise<ApplyResult> {
+  return db.transaction(async (tx) => {
+    const [attempt] = await tx.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId)).for("update");
+    if (!attempt) throw new AppError("not_found", `Payment attempt ${attemptId} not found`);
+    if (attempt.pspReference && attempt.pspReference !== result.pspReference) throw new AppError("conflict", "PSP reference does not match the attempt");
+    const [checkout] = await tx.select().from(checkouts).where(eq(checkouts.id, attempt.checkoutId)).for("update");
+    if (result.status === "succeeded") {
+      if (attempt.status === "succeeded") return "ignored";
+      if (attempt.status === "canceled" || checkout!.status === "completed") {
+        // The buyer paid twice (a stale tab confirmed a superseded PaymentIntent): credit nothing twice;
+        // the run fails into the dead letters, where ops refund the extra charge.
+        throw new AppError("conflict", `Attempt ${attempt.id} succeeded at the PSP after the checkout was ${checkout!.status === "completed" ? "already paid" : "moved to another attempt"}: refund ${result.pspReference}`);
+      }
+      return applySuccess(tx, attempt, checkout!, result);
+    }
+    const failed = result.status === "failed" || result.status === "canceled" || (result.status === "requires_payment_method" && result.failure);
+    // A failure never overrides a success, and a superseded attempt no longer owns the checkout's orders.
+    if (!failed || attempt.status === "succeeded" || attempt.status === "canceled" || checkout!.status === "completed") return failed ? "ignored" : "pending";
+    return applyFailure(tx, attempt, checkout!, result);
+  });
+}

@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { MoneyError, parseMoney, zAmountString, zCurrencyCode } from "@/server/money";
+
+// POST /api/v1/payments request body. The zod schema is the one source for validation, types and the
+// OpenAPI document (server/payments/openapi.ts).
+
+export const CHECKOUT_ORDERS_MAX = 50;
+export const METADATA_KEYS_MAX = 20;
+
+export const ZPaymentOrderInput = z.object({
+  payment_order_id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1–64 characters of letters, digits, _ . : -")
+    .describe("Your id for this order; unique per merchant. GET /api/v1/payments/{payment_order_id} reads it back."),
+  seller_account: z.string().min(1).max(100).describe("The seller's reference (seller_account) in your PayBridge account."),
+  amount: zAmountString.describe('Decimal string in the currency\'s units, e.g. "12.50". Never a number.'),
+  currency: zCurrencyCode,
+}).superRefine((o, ctx) => {
+  // Per order, so each order's amount is checked even when a sibling order is malformed.
+  try {
+    if (parseMoney(o.amount, o.currency).amount <= 0n) ctx.addIssue({ code: "custom", path: ["amount"], message: "must be greater than zero" });
+  } catch (e) {
+    if (e instanceof MoneyError) ctx.addIssue({ code: "custom", path: ["amount"], message: e.message });
+    else throw e;
+  }
+});
+
+export const ZCreateCheckoutInput = z
+  .object({
+    buyer_info: z.object({
+      email: z.string().trim().email().max(254),
+      name: z.string().trim().min(1).max(200).optional(),
+      phone: z.string().regex(/^\+?[0-9]{9,15}$/, "must be 9–15 digits, optionally starting with +").optional(),
+      country: z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as KE").optional(),
+      ip: z.string().max(64).optional(),
+    }),
+    return_url: z.string().url().max(2048).refine((u) => /^https?:\/\//.test(u), "must be an http(s) URL"),
+    payment_orders: z.array(ZPaymentOrderInput).min(1).max(CHECKOUT_ORDERS_MAX),
+    metadata: z
+      .record(z.string().max(40), z.string().max(500))
+      .refine((m) => Object.keys(m).length <= METADATA_KEYS_MAX, `at most ${METADATA_KEYS_MAX} keys`)
+      .optional(),
+  })
+  .superRefine((body, ctx) => {
+    const first = body.payment_orders[0]?.currency;
+    const ids = new Set<string>();
+    const sellers = new Set<string>();
+    body.payment_orders.forEach((o, i) => {
+      if (o.currency !== first) ctx.addIssue({ code: "custom", path: ["payment_orders", i, "currency"], message: "all payment orders of a checkout must share one currency" });
+      if (ids.has(o.payment_order_id)) ctx.addIssue({ code: "custom", path: ["payment_orders", i, "payment_order_id"], message: "duplicate payment_order_id in this request" });
+      if (sellers.has(o.seller_account)) ctx.addIssue({ code: "custom", path: ["payment_orders", i, "seller_account"], message: "one payment order per seller in a checkout" });
+      ids.add(o.payment_order_id);
+      sellers.add(o.seller_account);
+    });
+  });
+export type TCreateCheckoutInput = z.infer<typeof ZCreateCheckoutInput>;

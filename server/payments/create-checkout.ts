@@ -1,0 +1,117 @@
+import { and, eq, inArray } from "drizzle-orm";
+import type { Db, Tx } from "@/db/client";
+import { checkouts, paymentOrders, paymentOrderTransitions, sellers } from "@/db/schema";
+import { encryptJson, lookupHash } from "@/server/crypto/field";
+import { env } from "@/server/env.js";
+import { AppError } from "@/server/errors";
+import { finishIdempotentRequest, type IdempotencyRef } from "@/server/idempotency/idempotency";
+import { parseMoney, sumMoney, type CurrencyCode } from "@/server/money";
+import { evaluateRisk } from "@/server/risk/evaluate-risk";
+import type { TCreateCheckoutInput } from "./create-checkout.schema";
+import { presentCheckout, type CheckoutView } from "./present";
+import { transitionPaymentOrder } from "./state-machine";
+
+// Creates a checkout (payment event) with one payment order per seller, after a risk check, in ONE
+// transaction: checkout + orders + their first transitions + the risk decision + the idempotency
+// record's stored response. A crash before commit leaves nothing (the retry starts over); after commit
+// the retry replays the stored response. Blocked checkouts are recorded (orders FAILED) and never reach a PSP.
+
+const PG_UNIQUE_VIOLATION = "23505";
+
+export function checkoutUrl(checkoutId: string): string {
+  return `${env.APP_URL}/pay/${checkoutId}`;
+}
+
+async function resolveSellers(tx: Tx, merchantId: string, input: TCreateCheckoutInput): Promise<Map<string, string>> {
+  const refs = input.payment_orders.map((o) => o.seller_account);
+  const rows = await tx
+    .select({ id: sellers.id, reference: sellers.reference })
+    .from(sellers)
+    .where(and(eq(sellers.merchantId, merchantId), inArray(sellers.reference, refs)));
+  const byRef = new Map(rows.map((r) => [r.reference, r.id]));
+  const fields = input.payment_orders.flatMap((o, i) =>
+    byRef.has(o.seller_account) ? [] : [{ path: `payment_orders[${i}].seller_account`, message: `no seller with seller_account "${o.seller_account}"` }],
+  );
+  if (fields.length > 0) throw new AppError("validation_failed", fields.map((f) => `${f.path}: ${f.message}`).join("; "), { details: { fields } });
+  return byRef;
+}
+
+async function insertCheckout(tx: Tx, merchantId: string, input: TCreateCheckoutInput): Promise<CheckoutView> {
+  const sellerIds = await resolveSellers(tx, merchantId, input);
+  const currency = input.payment_orders[0]!.currency as CurrencyCode;
+  const amounts = input.payment_orders.map((o) => parseMoney(o.amount, o.currency));
+  const total = sumMoney(amounts, currency);
+  const buyer = input.buyer_info;
+  const [checkout] = await tx
+    .insert(checkouts)
+    .values({
+      merchantId,
+      currency,
+      totalAmount: total.amount,
+      buyerInfoEncrypted: encryptJson(buyer),
+      buyerEmailHash: lookupHash(buyer.email),
+      buyerIp: buyer.ip ?? null,
+      buyerCountry: buyer.country ?? null,
+      returnUrl: input.return_url,
+      metadata: input.metadata ?? {},
+    })
+    .returning();
+  const orders = await tx
+    .insert(paymentOrders)
+    .values(
+      input.payment_orders.map((o, i) => ({
+        paymentOrderId: o.payment_order_id,
+        merchantId,
+        checkoutId: checkout!.id,
+        sellerId: sellerIds.get(o.seller_account)!,
+        amount: amounts[i]!.amount,
+        currency,
+      })),
+    )
+    .returning({ id: paymentOrders.id });
+  await tx.insert(paymentOrderTransitions).values(orders.map((o) => ({ paymentOrderId: o.id, fromStatus: null, toStatus: "NOT_STARTED" as const, reason: "created" })));
+
+  const risk = await evaluateRisk(tx, {
+    merchantId,
+    checkoutId: checkout!.id,
+    currency,
+    totalAmount: total.amount,
+    email: buyer.email,
+    ip: buyer.ip,
+    country: buyer.country,
+  });
+  if (risk.outcome !== "allow") {
+    await tx.update(checkouts).set({ status: risk.outcome === "block" ? "blocked" : "review" }).where(eq(checkouts.id, checkout!.id));
+  }
+  if (risk.outcome === "block") {
+    const message = "Blocked by risk rules";
+    for (const o of orders) {
+      await transitionPaymentOrder(tx, { orderId: o.id, to: "FAILED", reason: "risk_blocked", data: { decisionId: risk.decisionId }, failure: { code: "risk_blocked", message } });
+    }
+  }
+  return presentCheckout(tx, checkout!.id);
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code === PG_UNIQUE_VIOLATION || e?.cause?.code === PG_UNIQUE_VIOLATION;
+}
+
+export async function createCheckout(
+  db: Db,
+  opts: { merchantId: string; input: TCreateCheckoutInput; idempotency?: IdempotencyRef },
+): Promise<{ status: number; body: CheckoutView }> {
+  try {
+    return await db.transaction(async (tx) => {
+      const body = await insertCheckout(tx, opts.merchantId, opts.input);
+      const response = { status: 201, body };
+      if (opts.idempotency) await finishIdempotentRequest(tx, opts.idempotency, response);
+      return response;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      throw new AppError("conflict", "A payment order with one of these payment_order_id values already exists", { cause: err });
+    }
+    throw err;
+  }
+}

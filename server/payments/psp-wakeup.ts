@@ -1,0 +1,45 @@
+import { and, eq, inArray } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { paymentAttempts, pspEvents } from "@/db/schema";
+import { enqueueEvent } from "@/server/outbox";
+import type { PspName } from "@/server/psp";
+import { processPspEvent } from "@/server/webhooks/process-psp-event";
+import type { DarajaConnector } from "@/server/psp/daraja/connector";
+import { EXECUTE_EVENT } from "./attempts";
+import type { ConnectorFor } from "./execution";
+
+// After a PSP event is verified and processed, wake the payment it concerns: a `payment/psp.updated` hint
+// for a run already waiting, and an execution for the attempt in case none is running (the buyer closed
+// the tab after confirming). Both are outbox rows with ids derived from the stored event, so a replay
+// of this step enqueues nothing new. The outcome itself is always fetched from the PSP by the execution.
+
+export const PSP_UPDATED_EVENT = "payment/psp.updated";
+
+async function paymentReference(db: Db, row: typeof pspEvents.$inferSelect): Promise<string | undefined> {
+  const v = (row.verdict ?? {}) as Record<string, unknown>;
+  if (row.psp === "stripe") return v.object === "payment_intent" && typeof v.objectId === "string" ? v.objectId : undefined;
+  if (typeof v.checkoutRequestId === "string") return v.checkoutRequestId;
+  if (typeof v.stkEventId === "string") {
+    const [stk] = await db.select({ objectId: pspEvents.objectId }).from(pspEvents).where(eq(pspEvents.id, v.stkEventId));
+    return stk?.objectId ?? undefined;
+  }
+  return undefined;
+}
+
+export async function processPspEventAndWake(db: Db, storedEventId: string, connectorFor?: ConnectorFor): Promise<{ status: string; pspReference?: string; woke: boolean }> {
+  const row = await processPspEvent(db, storedEventId, connectorFor ? { daraja: () => connectorFor(db, "mpesa") as DarajaConnector } : undefined);
+  if (row.status !== "processed") return { status: row.status, woke: false };
+  const ref = await paymentReference(db, row);
+  if (!ref) return { status: row.status, woke: false };
+  const psp = row.psp as PspName;
+  const woke = await db.transaction(async (tx) => {
+    await enqueueEvent(tx, { name: PSP_UPDATED_EVENT, id: `psp-updated:${storedEventId}`, data: { psp, pspReference: ref } });
+    const [attempt] = await tx
+      .select({ id: paymentAttempts.id })
+      .from(paymentAttempts)
+      .where(and(eq(paymentAttempts.psp, psp), eq(paymentAttempts.pspReference, ref), inArray(paymentAttempts.status, ["created", "pending"])));
+    if (attempt) await enqueueEvent(tx, { name: EXECUTE_EVENT, id: `attempt-execute:${attempt.id}:psp-event:${storedEventId}`, data: { attemptId: attempt.id } });
+    return Boolean(attempt);
+  });
+  return { status: row.status, pspReference: ref, woke };
+}

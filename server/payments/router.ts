@@ -1,0 +1,12 @@
+import { z } from "zod";
+import { createTRPCRouter, merchantProcedure } from "@/server/trpc/init";
+import { getPaymentOrder } from "./get-payment-order";
+import { listPaymentOrders, ZListPaymentOrdersInput } from "./list-payment-orders";
+
+// Dashboard reads reuse the REST API's service functions and shapes.
+export const paymentsRouter = createTRPCRouter({
+  list: merchantProcedure("merchant_viewer").input(ZListPaymentOrdersInput).query(({ ctx, input }) => listPaymentOrders(ctx.db, ctx.merchant.id, input)),
+  get: merchantProcedure("merchant_viewer")
+    .input(z.object({ paymentOrderId: z.string() }))
+    .query(({ ctx, input }) => getPaymentOrder(ctx.db, ctx.merchant.id, input.paymentOrderId)),
+});

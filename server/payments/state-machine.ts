@@ -1,0 +1,65 @@
+import { eq } from "drizzle-orm";
+import type { Tx } from "@/db/client";
+import { paymentOrders, paymentOrderTransitions } from "@/db/schema";
+import { AppError } from "@/server/errors";
+
+// The one place a payment order changes state. NOT_STARTED -> EXECUTING -> SUCCESS | FAILED, plus:
+//  - NOT_STARTED -> FAILED: refused before any PSP call (risk block, checkout expired);
+//  - FAILED -> EXECUTING: the buyer retries after a decline / M-Pesa cancel while the checkout is open
+//    (a new PSP attempt with its own idempotency key). SUCCESS is final: refunds are separate objects.
+// Applying a transition to an order already in the target state is a no-op (webhooks and polling may
+// report the same outcome several times, in any order).
+
+export type PaymentOrderStatus = "NOT_STARTED" | "EXECUTING" | "SUCCESS" | "FAILED";
+
+export const PAYMENT_ORDER_TRANSITIONS: Record<PaymentOrderStatus, readonly PaymentOrderStatus[]> = {
+  NOT_STARTED: ["EXECUTING", "FAILED"],
+  EXECUTING: ["SUCCESS", "FAILED"],
+  FAILED: ["EXECUTING"],
+  SUCCESS: [],
+};
+
+export function canTransition(from: PaymentOrderStatus, to: PaymentOrderStatus): boolean {
+  return PAYMENT_ORDER_TRANSITIONS[from].includes(to);
+}
+
+export interface TransitionInput {
+  orderId: string;
+  to: PaymentOrderStatus;
+  reason: string;
+  data?: Record<string, unknown>;
+  failure?: { code: string; message: string };
+  psp?: string;
+}
+
+/** Locks the order, checks the table, updates it and records the transition, in the caller's tx. */
+export async function transitionPaymentOrder(tx: Tx, input: TransitionInput): Promise<{ changed: boolean; from: PaymentOrderStatus }> {
+  const [order] = await tx
+    .select({ status: paymentOrders.status, version: paymentOrders.version })
+    .from(paymentOrders)
+    .where(eq(paymentOrders.id, input.orderId))
+    .for("update");
+  if (!order) throw new AppError("not_found", `Payment order ${input.orderId} not found`);
+  if (order.status === input.to) return { changed: false, from: order.status };
+  if (!canTransition(order.status, input.to)) {
+    throw new AppError("conflict", `Payment order cannot move from ${order.status} to ${input.to}`);
+  }
+  await tx
+    .update(paymentOrders)
+    .set({
+      status: input.to,
+      version: order.version + 1,
+      failureCode: input.to === "FAILED" ? (input.failure?.code ?? "failed") : null,
+      failureMessage: input.to === "FAILED" ? (input.failure?.message ?? null) : null,
+      ...(input.psp ? { psp: input.psp } : {}),
+    })
+    .where(eq(paymentOrders.id, input.orderId));
+  await tx.insert(paymentOrderTransitions).values({
+    paymentOrderId: input.orderId,
+    fromStatus: order.status,
+    toStatus: input.to,
+    reason: input.reason,
+    data: { ...input.data, ...(input.failure ? { failure: input.failure } : {}) },
+  });
+  return { changed: true, from: order.status };
+}

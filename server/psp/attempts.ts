@@ -1,0 +1,89 @@
+// Every outbound PSP call is timed and recorded (psp_attempts) with a redacted request summary, the
+// response code and latency — never keys, passwords, tokens or card data.
+import { performance } from "node:perf_hooks";
+import type { DbOrTx } from "@/db/client";
+import { pspAttempts } from "@/db/schema";
+import { findPans } from "./pan-scan";
+import type { PspName } from "./types";
+
+export type AttemptOutcome = "ok" | "psp_error" | "timeout" | "network_error";
+
+export interface AttemptRecord {
+  psp: PspName;
+  operation: string;
+  idempotencyKey?: string;
+  request: Record<string, unknown>;
+  outcome: AttemptOutcome;
+  responseStatus?: number;
+  errorCode?: string;
+  pspObjectId?: string;
+  pspRequestId?: string;
+  latencyMs: number;
+}
+
+export type AttemptRecorder = (record: AttemptRecord) => Promise<void>;
+
+/** Field names that never go into a summary, whatever a connector passes. */
+const SENSITIVE_KEY = /secret|password|passkey|credential|authorization|token|api_?key|card|cvc|^pan$|number$/i;
+const SUMMARY_DEPTH_MAX = 4;
+
+export function redactSummary(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return findPans(value).length ? "[redacted]" : value;
+  if (typeof value === "bigint") return value.toString();
+  if (value === null || typeof value !== "object") return value;
+  if (depth >= SUMMARY_DEPTH_MAX) return "[truncated]";
+  if (Array.isArray(value)) return value.map((v) => redactSummary(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = SENSITIVE_KEY.test(k) ? "[redacted]" : redactSummary(v, depth + 1);
+  return out;
+}
+
+export async function recordPspAttempt(db: DbOrTx, record: AttemptRecord): Promise<void> {
+  await db.insert(pspAttempts).values({
+    psp: record.psp,
+    operation: record.operation,
+    idempotencyKey: record.idempotencyKey ?? null,
+    request: redactSummary(record.request) as Record<string, unknown>,
+    outcome: record.outcome,
+    responseStatus: record.responseStatus ?? null,
+    errorCode: record.errorCode ?? null,
+    pspObjectId: record.pspObjectId ?? null,
+    pspRequestId: record.pspRequestId ?? null,
+    latencyMs: Math.max(0, Math.round(record.latencyMs)),
+  });
+}
+
+export function dbAttemptRecorder(db: DbOrTx): AttemptRecorder {
+  return (record) => recordPspAttempt(db, record);
+}
+
+export interface CallMeta {
+  psp: PspName;
+  operation: string;
+  idempotencyKey?: string;
+  request: Record<string, unknown>;
+}
+
+export interface CallFacts {
+  outcome: AttemptOutcome;
+  responseStatus?: number;
+  errorCode?: string;
+  pspObjectId?: string;
+  pspRequestId?: string;
+}
+
+/**
+ * Runs one PSP call and records it, success or failure. If recording fails the error propagates:
+ * the durable caller retries with the same idempotency key and the PSP replays its answer.
+ */
+export async function recordedCall<T>(record: AttemptRecorder, meta: CallMeta, call: () => Promise<T>, onOk: (r: T) => CallFacts, onError: (e: unknown) => CallFacts): Promise<T> {
+  const started = performance.now();
+  try {
+    const result = await call();
+    await record({ ...meta, ...onOk(result), latencyMs: performance.now() - started });
+    return result;
+  } catch (err) {
+    await record({ ...meta, ...onError(err), latencyMs: performance.now() - started });
+    throw err;
+  }
+}

@@ -1,0 +1,137 @@
+// M-Pesa connector over Daraja: STK push (pay-in), STK query (status), B2C (payout), reversal (refund),
+// transaction status (receipt confirmation). Daraja callbacks are unsigned hints; server/webhooks
+// confirms them by fetch before anything moves.
+import { parse } from "csv-parse/sync";
+import type { Money } from "@/server/money";
+import { PspError } from "../errors";
+import type { ConfirmPaymentInput, CreatePaymentInput, PaymentResult, PayoutInput, PayoutResult, PspConnector, RefundInput, RefundResult, SettlementPage, SettlementRow } from "../types";
+import { type DarajaClient, DarajaHttpError, toPspError } from "./client";
+import { fromDarajaAmount, maskPhone, type MpesaCallbackKind, normalizePhone, STK_PENDING_ERROR, stkStatusOf, toDarajaAmount } from "./transform";
+
+export const ACCOUNT_REFERENCE_MAX = 12;
+export const TRANSACTION_DESC_MAX = 13;
+
+export interface DarajaConnectorDeps {
+  client: DarajaClient;
+  /** Absolute callback URL (with its secret path token) for each kind of Daraja callback. */
+  callbackUrl: (kind: MpesaCallbackKind) => string;
+  /** STK push has no idempotency key at Daraja: a prior successful push with our key is reused. */
+  findPriorStkPush: (idempotencyKey: string) => Promise<string | undefined>;
+  /** Where the org statement CSV comes from (sandbox: its export; live: an uploaded file). */
+  statementCsv?: () => Promise<string>;
+}
+
+export class DarajaConnector implements PspConnector {
+  readonly psp = "mpesa" as const;
+  constructor(private readonly deps: DarajaConnectorDeps) {}
+
+  async createPayment(input: CreatePaymentInput): Promise<PaymentResult> {
+    if (input.paymentMethod?.type !== "mpesa_phone") throw new PspError("mpesa", "invalid_request", "M-Pesa needs a phone number");
+    const prior = await this.deps.findPriorStkPush(input.idempotencyKey);
+    if (prior) return { psp: "mpesa", pspReference: prior, status: "pending", amount: input.amount };
+    const phone = normalizePhone(input.paymentMethod.phone);
+    const amount = toDarajaAmount(input.amount);
+    const c = this.deps.client;
+    const body = {
+      ...c.stkCredentials(),
+      TransactionType: "CustomerPayBillOnline",
+      Amount: amount,
+      PartyA: phone,
+      PartyB: c.config.shortcode,
+      PhoneNumber: phone,
+      CallBackURL: this.deps.callbackUrl("stk"),
+      AccountReference: input.reference.slice(-ACCOUNT_REFERENCE_MAX),
+      TransactionDesc: (input.description ?? "Payment").slice(0, TRANSACTION_DESC_MAX),
+    };
+    // The summary keeps what verification needs later: amount (minor units), shortcode, our reference.
+    const summary = { amount_minor: input.amount.amount.toString(), currency: input.amount.currency, shortcode: c.config.shortcode, phone: maskPhone(phone), reference: input.reference };
+    try {
+      const r = await c.post("/mpesa/stkpush/v1/processrequest", body, { operation: "stk_push", idempotencyKey: input.idempotencyKey, summary, objectId: (x) => x.CheckoutRequestID as string, sandboxFault: input.sandboxFault });
+      return { psp: "mpesa", pspReference: String(r.CheckoutRequestID), status: "pending", amount: input.amount };
+    } catch (err) {
+      throw toPspError(err);
+    }
+  }
+
+  async confirmPayment(_input: ConfirmPaymentInput): Promise<PaymentResult> {
+    throw new PspError("mpesa", "invalid_request", "M-Pesa payments are confirmed by the customer on their phone");
+  }
+
+  /** STK payments settle at once; "capture" just reports the status. */
+  capturePayment(input: { pspReference: string; amount?: Money; idempotencyKey: string }): Promise<PaymentResult> {
+    return this.getPaymentStatus(input);
+  }
+
+  async cancelPayment(_input: { pspReference: string; idempotencyKey: string }): Promise<PaymentResult> {
+    throw new PspError("mpesa", "invalid_request", "an STK push cannot be cancelled; let it time out or reverse it");
+  }
+
+  /** STK query: the authority on an STK payment's outcome (callbacks are only hints). */
+  async getPaymentStatus(input: { pspReference: string; sandboxFault?: string }): Promise<PaymentResult> {
+    const c = this.deps.client;
+    try {
+      const r = await c.post("/mpesa/stkpushquery/v1/query", { ...c.stkCredentials(), CheckoutRequestID: input.pspReference }, { operation: "stk_query", summary: { checkout_request_id: input.pspReference }, objectId: () => input.pspReference, sandboxFault: input.sandboxFault });
+      const code = Number(r.ResultCode);
+      const status = stkStatusOf(code);
+      return { psp: "mpesa", pspReference: input.pspReference, status, failure: status === "succeeded" ? undefined : { code: String(code), message: String(r.ResultDesc ?? "") } };
+    } catch (err) {
+      if (err instanceof DarajaHttpError && err.errorCode === STK_PENDING_ERROR) return { psp: "mpesa", pspReference: input.pspReference, status: "pending" };
+      throw toPspError(err);
+    }
+  }
+
+  /** Reversal of the original receipt; the outcome arrives at the reversal ResultURL. */
+  async refundPayment(input: RefundInput): Promise<RefundResult> {
+    if (!input.receipt) throw new PspError("mpesa", "invalid_request", "an M-Pesa reversal needs the original receipt");
+    const c = this.deps.client;
+    const body = { Initiator: c.config.initiatorName, SecurityCredential: c.config.securityCredential, CommandID: "TransactionReversal", TransactionID: input.receipt, Amount: toDarajaAmount(input.amount), ReceiverParty: c.config.shortcode, RecieverIdentifierType: "11", ResultURL: this.deps.callbackUrl("reversal_result"), QueueTimeOutURL: this.deps.callbackUrl("reversal_timeout"), Remarks: "Refund", Occasion: input.pspReference.slice(0, 20), OriginatorConversationID: input.idempotencyKey };
+    try {
+      const r = await c.post("/mpesa/reversal/v1/request", body, { operation: "reversal", idempotencyKey: input.idempotencyKey, summary: { receipt: input.receipt, amount_minor: input.amount.amount.toString() }, objectId: (x) => x.ConversationID as string, sandboxFault: input.sandboxFault });
+      return { pspRefundId: String(r.ConversationID), status: "pending", amount: input.amount };
+    } catch (err) {
+      throw toPspError(err);
+    }
+  }
+
+  /** B2C to a phone. OriginatorConversationID is our idempotency key: Daraja dedupes on it. */
+  async createPayout(input: PayoutInput): Promise<PayoutResult> {
+    const c = this.deps.client;
+    const phone = normalizePhone(input.destination);
+    const body = { ...c.initiator(), OriginatorConversationID: input.idempotencyKey, CommandID: "BusinessPayment", Amount: toDarajaAmount(input.amount), PartyA: c.config.b2cShortcode, PartyB: phone, Remarks: "Payout", QueueTimeOutURL: this.deps.callbackUrl("b2c_timeout"), ResultURL: this.deps.callbackUrl("b2c_result"), Occasion: input.reference.slice(0, 20) };
+    try {
+      const r = await c.post("/mpesa/b2c/v3/paymentrequest", body, { operation: "b2c.payment_request", idempotencyKey: input.idempotencyKey, summary: { amount_minor: input.amount.amount.toString(), phone: maskPhone(phone), reference: input.reference }, objectId: (x) => x.ConversationID as string, sandboxFault: input.sandboxFault });
+      return { pspPayoutId: String(r.ConversationID), status: "pending", amount: input.amount };
+    } catch (err) {
+      throw toPspError(err);
+    }
+  }
+
+  /** Asks Daraja to confirm a receipt; the answer arrives at the status ResultURL. */
+  async requestTransactionStatus(input: { receipt: string; originatorConversationId: string }): Promise<{ conversationId: string }> {
+    const c = this.deps.client;
+    const body = { Initiator: c.config.initiatorName, SecurityCredential: c.config.securityCredential, CommandID: "TransactionStatusQuery", TransactionID: input.receipt, PartyA: c.config.shortcode, IdentifierType: "4", ResultURL: this.deps.callbackUrl("status_result"), QueueTimeOutURL: this.deps.callbackUrl("status_timeout"), Remarks: "Verify", Occasion: "verify", OriginatorConversationID: input.originatorConversationId };
+    try {
+      const r = await c.post("/mpesa/transactionstatus/v1/query", body, { operation: "transaction_status", idempotencyKey: input.originatorConversationId, summary: { receipt: input.receipt }, objectId: (x) => x.ConversationID as string });
+      return { conversationId: String(r.ConversationID) };
+    } catch (err) {
+      throw toPspError(err);
+    }
+  }
+
+  async listSettlement(input: { since?: Date; cursor?: string; limit?: number }): Promise<SettlementPage> {
+    if (!this.deps.statementCsv) throw new PspError("mpesa", "invalid_request", "no M-Pesa statement source configured (Daraja has no statement API)");
+    const rows = parseMpesaStatement(await this.deps.statementCsv()).filter((r) => !input.since || r.createdAt >= input.since);
+    return { rows };
+  }
+}
+
+/** Org statement CSV (EAT times, whole shillings) -> settlement rows. Fees are not itemized on it. */
+export function parseMpesaStatement(csv: string): SettlementRow[] {
+  const records = parse(csv, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  return records.map((r) => {
+    const paidIn = fromDarajaAmount(r["Paid In"] || "0") ?? fromDarajaAmount("0")!;
+    const when = new Date(`${(r["Completion Time"] ?? "").replace(" ", "T")}+03:00`);
+    const zero = fromDarajaAmount("0")!;
+    return { pspTransactionId: r["Receipt No."] ?? "", type: r["Transaction Status"] === "Reversed" ? "refund" : "charge", gross: paidIn, fee: zero, net: paidIn, sourceId: r["Linked Transaction ID"] ?? "", createdAt: when };
+  });
+}

@@ -1,0 +1,135 @@
+// Daraja wire shapes <-> our types. Pure functions, covered by fixture tests.
+// Daraja quirks handled here: EAT timestamps, whole-shilling amounts, callback items read by Name,
+// ResultCode a number in callbacks but a string in STK query answers.
+import { createHash } from "node:crypto";
+import { money, type Money } from "@/server/money";
+import { PspError } from "../errors";
+import type { ParsedWebhook, PaymentStatus } from "../types";
+
+const EAT_OFFSET_MS = 3 * 3600_000;
+
+/** YYYYMMDDHHmmss in Nairobi time (UTC+3, no DST). UTC here gives "400.002.02 Invalid Timestamp". */
+export function eatTimestamp(at: Date): string {
+  return new Date(at.getTime() + EAT_OFFSET_MS).toISOString().replace(/[-:T]/g, "").slice(0, 14);
+}
+
+export function stkPassword(shortcode: string, passkey: string, timestamp: string): string {
+  return Buffer.from(`${shortcode}${passkey}${timestamp}`).toString("base64");
+}
+
+/** M-Pesa moves whole shillings; KES minor units must be a multiple of 100. */
+export function toDarajaAmount(m: Money): number {
+  if (m.currency !== "KES") throw new PspError("mpesa", "invalid_request", `M-Pesa takes KES only, not ${m.currency}`);
+  if (m.amount <= 0n || m.amount % 100n !== 0n) throw new PspError("mpesa", "invalid_request", `M-Pesa takes whole shillings (got ${m.amount} cents)`);
+  return Number(m.amount / 100n);
+}
+
+/** Callback amounts arrive as 1, 1.0 or "1.00" shillings. */
+export function fromDarajaAmount(value: unknown): Money | undefined {
+  const m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(String(value ?? ""));
+  if (!m) return undefined;
+  return money(BigInt(m[1]!) * 100n + BigInt((m[2] ?? "0").padEnd(2, "0")), "KES");
+}
+
+/** 07XXXXXXXX, +2547XXXXXXXX, 2547XXXXXXXX -> 2547XXXXXXXX. */
+export function normalizePhone(phone: string): string {
+  const digits = phone.replace(/[^\d]/g, "");
+  const national = digits.startsWith("254") ? digits.slice(3) : digits.replace(/^0/, "");
+  if (!/^[17]\d{8}$/.test(national)) throw new PspError("mpesa", "invalid_request", "not a Kenyan mobile number");
+  return `254${national}`;
+}
+
+/** Phone numbers are personal data: keep the country code and the last 3 digits in records. */
+export function maskPhone(phone: string): string {
+  return phone.length > 6 ? `${phone.slice(0, 3)}${"*".repeat(phone.length - 6)}${phone.slice(-3)}` : "***";
+}
+
+export interface StkCallback {
+  merchantRequestId: string;
+  checkoutRequestId: string;
+  resultCode: number;
+  resultDesc: string;
+  amount?: Money;
+  receipt?: string;
+  transactionDate?: string;
+}
+
+export function parseStkCallback(body: unknown): StkCallback | undefined {
+  const cb = (body as { Body?: { stkCallback?: Record<string, unknown> } })?.Body?.stkCallback;
+  if (!cb || typeof cb.CheckoutRequestID !== "string" || cb.ResultCode === undefined) return undefined;
+  const items = ((cb.CallbackMetadata as { Item?: { Name?: string; Value?: unknown }[] } | undefined)?.Item ?? []).filter((i) => i && typeof i.Name === "string");
+  const item = (name: string) => items.find((i) => i.Name === name)?.Value;
+  const receipt = item("MpesaReceiptNumber");
+  return {
+    merchantRequestId: String(cb.MerchantRequestID ?? ""),
+    checkoutRequestId: cb.CheckoutRequestID,
+    resultCode: Number(cb.ResultCode),
+    resultDesc: String(cb.ResultDesc ?? ""),
+    amount: fromDarajaAmount(item("Amount")),
+    receipt: typeof receipt === "string" ? receipt : undefined,
+    transactionDate: item("TransactionDate") === undefined ? undefined : String(item("TransactionDate")),
+  };
+}
+
+export interface DarajaResult {
+  originatorConversationId: string;
+  conversationId: string;
+  resultCode: number;
+  resultDesc: string;
+  transactionId: string;
+  params: Record<string, unknown>;
+}
+
+export function parseResult(body: unknown): DarajaResult | undefined {
+  const r = (body as { Result?: Record<string, unknown> })?.Result;
+  if (!r || typeof r.ConversationID !== "string" || r.ResultCode === undefined) return undefined;
+  const list = (r.ResultParameters as { ResultParameter?: { Key?: string; Value?: unknown }[] | { Key?: string; Value?: unknown } } | undefined)?.ResultParameter;
+  const entries = Array.isArray(list) ? list : list ? [list] : [];
+  const params: Record<string, unknown> = {};
+  for (const p of entries) if (typeof p?.Key === "string") params[p.Key] = p.Value;
+  return { originatorConversationId: String(r.OriginatorConversationID ?? ""), conversationId: r.ConversationID, resultCode: Number(r.ResultCode), resultDesc: String(r.ResultDesc ?? ""), transactionId: String(r.TransactionID ?? ""), params };
+}
+
+export const MPESA_CALLBACK_KINDS = ["stk", "b2c_result", "b2c_timeout", "status_result", "status_timeout", "reversal_result", "reversal_timeout"] as const;
+export type MpesaCallbackKind = (typeof MPESA_CALLBACK_KINDS)[number];
+
+const bodyDigest = (raw: string) => createHash("sha256").update(raw).digest("hex").slice(0, 16);
+
+/**
+ * Daraja callbacks have no event id. A repeat of the same callback (same bytes) dedupes; a different body
+ * for the same transaction (e.g. a forged one) gets its own row, so a spoof stored first cannot shadow
+ * the genuine callback. Trust comes from verify-by-fetch in processing, never from the body.
+ */
+export function parseMpesaWebhook(kind: MpesaCallbackKind, rawBody: string): ParsedWebhook | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody);
+  } catch {
+    return undefined;
+  }
+  const payload = body as Record<string, unknown>;
+  if (kind === "stk") {
+    const cb = parseStkCallback(body);
+    if (!cb) return undefined;
+    return { psp: "mpesa", eventId: `stk:${cb.checkoutRequestId}:${bodyDigest(rawBody)}`, type: "stk.callback", objectId: cb.checkoutRequestId, payload };
+  }
+  const r = parseResult(body);
+  if (!r) return undefined;
+  return { psp: "mpesa", eventId: `${kind}:${r.conversationId}:${bodyDigest(rawBody)}`, type: kind.replace("_", "."), objectId: r.originatorConversationId, payload };
+}
+
+export const RESULT_SUCCESS = 0;
+/** Daraja's "still processing" answer to an STK query. */
+export const STK_PENDING_ERROR = "500.001.1001";
+
+export function stkStatusOf(resultCode: number): PaymentStatus {
+  return resultCode === RESULT_SUCCESS ? "succeeded" : resultCode === 1032 ? "canceled" : "failed";
+}
+
+export const RESULT_DESCRIPTIONS: Record<number, string> = {
+  0: "success",
+  1: "insufficient_funds",
+  1032: "cancelled_by_user",
+  1037: "timeout_unreachable",
+  2001: "wrong_pin",
+};

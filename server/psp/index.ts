@@ -1,0 +1,61 @@
+// Builds the connectors from configuration (server/env.js). Callers pass the db (psp_attempts recording);
+// tests may override the base URLs and timeout.
+import { and, desc, eq } from "drizzle-orm";
+import type { DbOrTx } from "@/db/client";
+import { pspAttempts } from "@/db/schema";
+import { env } from "@/server/env.js";
+import { dbAttemptRecorder } from "./attempts";
+import { assertLiveConfig, darajaApiBase, sandboxUrl, stripeApiBase } from "./config";
+import { mpesaCallbackUrl } from "./daraja/callback-tokens";
+import { DarajaClient } from "./daraja/client";
+import { DarajaConnector } from "./daraja/connector";
+import { createStripeClient } from "./stripe/client";
+import { StripeConnector } from "./stripe/connector";
+import type { PspConnector, PspName } from "./types";
+
+export interface ConnectorOverrides {
+  apiBase?: string;
+  timeoutMs?: number;
+  /** Base URL Daraja calls back (the app). */
+  appUrl?: string;
+}
+
+export function createStripeConnector(db: DbOrTx, o: ConnectorOverrides = {}): StripeConnector {
+  assertLiveConfig();
+  const client = createStripeClient({ apiKey: env.STRIPE_SECRET_KEY, apiBase: o.apiBase ?? stripeApiBase(), timeoutMs: o.timeoutMs ?? env.PSP_TIMEOUT_MS });
+  return new StripeConnector(client, dbAttemptRecorder(db), env.PSP_MODE === "sandbox");
+}
+
+/** The last successful STK push we sent with this key (Daraja has no idempotency key of its own). */
+export async function findPriorStkPush(db: DbOrTx, idempotencyKey: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ id: pspAttempts.pspObjectId })
+    .from(pspAttempts)
+    .where(and(eq(pspAttempts.psp, "mpesa"), eq(pspAttempts.operation, "stk_push"), eq(pspAttempts.idempotencyKey, idempotencyKey), eq(pspAttempts.outcome, "ok")))
+    .orderBy(desc(pspAttempts.createdAt))
+    .limit(1);
+  return row?.id ?? undefined;
+}
+
+export function createDarajaConnector(db: DbOrTx, o: ConnectorOverrides = {}): DarajaConnector {
+  assertLiveConfig();
+  const baseUrl = o.apiBase ?? darajaApiBase();
+  const sandbox = env.PSP_MODE === "sandbox";
+  const client = new DarajaClient(
+    { baseUrl, consumerKey: env.DARAJA_CONSUMER_KEY, consumerSecret: env.DARAJA_CONSUMER_SECRET, shortcode: env.DARAJA_SHORTCODE, passkey: env.DARAJA_PASSKEY, b2cShortcode: env.DARAJA_B2C_SHORTCODE, initiatorName: env.DARAJA_INITIATOR_NAME, securityCredential: env.DARAJA_SECURITY_CREDENTIAL, timeoutMs: o.timeoutMs ?? env.PSP_TIMEOUT_MS, allowSandboxFaults: sandbox },
+    dbAttemptRecorder(db),
+  );
+  const statementCsv = sandbox ? async () => (await fetch(new URL("/_sandbox/settlement/mpesa.csv", o.apiBase ?? sandboxUrl()))).text() : undefined;
+  return new DarajaConnector({
+    client,
+    callbackUrl: (kind) => mpesaCallbackUrl(o.appUrl ?? env.APP_URL, env.MPESA_CALLBACK_SECRET, kind),
+    findPriorStkPush: (key) => findPriorStkPush(db, key),
+    statementCsv,
+  });
+}
+
+export function getConnector(db: DbOrTx, psp: PspName, o: ConnectorOverrides = {}): PspConnector {
+  return psp === "stripe" ? createStripeConnector(db, o) : createDarajaConnector(db, o);
+}
+
+export type { PspConnector, PspName } from "./types";

@@ -1,0 +1,129 @@
+// Stripe connector: PaymentIntents (Payment Element client_secret, server confirm), capture, cancel,
+// refunds, Connect transfers + payouts, balance transactions. Every call carries the caller's
+// deterministic idempotency key (writes), a timeout, and is recorded in psp_attempts.
+import type Stripe from "stripe";
+import type { Money } from "@/server/money";
+import { type AttemptRecorder, type CallFacts, recordedCall } from "../attempts";
+import { PspError } from "../errors";
+import type { ConfirmPaymentInput, CreatePaymentInput, PaymentResult, PayoutInput, PayoutResult, PspConnector, RefundInput, RefundResult, SettlementPage } from "../types";
+import { balanceTransactionToRow, payoutToResult, paymentIntentToResult, refundToResult, stripeErrorToPspError, toStripeAmount, toStripeCurrency, transferToPayout } from "./transform";
+
+export const SETTLEMENT_PAGE_SIZE = 100;
+const SANDBOX_FAULT_HEADER = "Sandbox-Fault";
+
+type Opts = { idempotencyKey?: string; sandboxFault?: string };
+
+export class StripeConnector implements PspConnector {
+  readonly psp = "stripe" as const;
+
+  constructor(
+    private readonly stripe: Stripe,
+    private readonly record: AttemptRecorder,
+    /** Sandbox faults only travel in sandbox mode, never to api.stripe.com. */
+    private readonly allowSandboxFaults: boolean,
+  ) {}
+
+  private requestOptions(o: Opts): Stripe.RequestOptions {
+    const headers = this.allowSandboxFaults && o.sandboxFault ? { [SANDBOX_FAULT_HEADER]: o.sandboxFault } : undefined;
+    return { ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}), ...(headers ? { headers } : {}) };
+  }
+
+  private call<T>(operation: string, request: Record<string, unknown>, o: Opts, fn: (opts: Stripe.RequestOptions) => Promise<T>, objectId: (r: T) => string | undefined): Promise<T> {
+    const onOk = (r: T): CallFacts => ({ outcome: "ok", responseStatus: 200, pspObjectId: objectId(r), pspRequestId: (r as { lastResponse?: { requestId?: string } }).lastResponse?.requestId });
+    return recordedCall(this.record, { psp: "stripe", operation, idempotencyKey: o.idempotencyKey, request }, () => fn(this.requestOptions(o)), onOk, errorFacts);
+  }
+
+  /** A card decline (402) comes back as a result with `failure`, not as an exception. */
+  private async payment(operation: string, request: Record<string, unknown>, o: Opts, fn: (opts: Stripe.RequestOptions) => Promise<Stripe.PaymentIntent>): Promise<PaymentResult> {
+    try {
+      return paymentIntentToResult(await this.call(operation, request, o, fn, (pi) => pi.id));
+    } catch (err) {
+      const declined = (err as { type?: string; raw?: { payment_intent?: Stripe.PaymentIntent } }).raw?.payment_intent;
+      if ((err as { type?: string }).type === "StripeCardError" && declined) return paymentIntentToResult(declined);
+      throw stripeErrorToPspError(err);
+    }
+  }
+
+  createPayment(input: CreatePaymentInput): Promise<PaymentResult> {
+    if (input.paymentMethod?.type === "mpesa_phone") throw new PspError("stripe", "invalid_request", "Stripe cannot take an M-Pesa phone payment");
+    const params: Stripe.PaymentIntentCreateParams = {
+      amount: toStripeAmount(input.amount),
+      currency: toStripeCurrency(input.amount),
+      capture_method: input.captureMethod ?? "automatic",
+      description: input.description,
+      metadata: { ...input.metadata, reference: input.reference },
+      ...(input.paymentMethod ? { payment_method: input.paymentMethod.token, confirm: true, return_url: input.returnUrl } : { automatic_payment_methods: { enabled: true } }),
+      ...(input.destination ? { transfer_data: { destination: input.destination.account }, application_fee_amount: input.destination.applicationFee ? toStripeAmount(input.destination.applicationFee) : undefined } : {}),
+    };
+    const summary = { amount: params.amount, currency: params.currency, reference: input.reference, capture: params.capture_method, confirm: !!params.confirm, destination: input.destination?.account };
+    return this.payment("payment_intent.create", summary, input, (opts) => this.stripe.paymentIntents.create(params, opts));
+  }
+
+  confirmPayment(input: ConfirmPaymentInput): Promise<PaymentResult> {
+    const params: Stripe.PaymentIntentConfirmParams = { payment_method: input.paymentMethodToken, return_url: input.returnUrl, ...(input.offSession ? { off_session: true } : {}) };
+    return this.payment("payment_intent.confirm", { payment_intent: input.pspReference }, input, (opts) => this.stripe.paymentIntents.confirm(input.pspReference, params, opts));
+  }
+
+  capturePayment(input: { pspReference: string; amount?: Money; idempotencyKey: string }): Promise<PaymentResult> {
+    const params = input.amount ? { amount_to_capture: toStripeAmount(input.amount) } : {};
+    return this.payment("payment_intent.capture", { payment_intent: input.pspReference, ...params }, input, (opts) => this.stripe.paymentIntents.capture(input.pspReference, params, opts));
+  }
+
+  cancelPayment(input: { pspReference: string; idempotencyKey: string }): Promise<PaymentResult> {
+    return this.payment("payment_intent.cancel", { payment_intent: input.pspReference }, input, (opts) => this.stripe.paymentIntents.cancel(input.pspReference, {}, opts));
+  }
+
+  getPaymentStatus(input: { pspReference: string }): Promise<PaymentResult> {
+    return this.payment("payment_intent.retrieve", { payment_intent: input.pspReference }, {}, (opts) => this.stripe.paymentIntents.retrieve(input.pspReference, {}, opts));
+  }
+
+  async refundPayment(input: RefundInput): Promise<RefundResult> {
+    const params: Stripe.RefundCreateParams = { payment_intent: input.pspReference, amount: toStripeAmount(input.amount), reason: input.reason };
+    try {
+      const re = await this.call("refund.create", { payment_intent: input.pspReference, amount: params.amount }, input, (opts) => this.stripe.refunds.create(params, opts), (r) => r.id);
+      return refundToResult(re);
+    } catch (err) {
+      throw stripeErrorToPspError(err);
+    }
+  }
+
+  /** To a connected account (acct_…): a Connect transfer. "platform": a payout to the platform's bank. */
+  async createPayout(input: PayoutInput): Promise<PayoutResult> {
+    const amount = toStripeAmount(input.amount);
+    const currency = toStripeCurrency(input.amount);
+    const metadata = { reference: input.reference };
+    try {
+      if (input.destination === "platform") {
+        const po = await this.call("payout.create", { amount, currency, reference: input.reference }, input, (opts) => this.stripe.payouts.create({ amount, currency, metadata }, opts), (r) => r.id);
+        return payoutToResult(po);
+      }
+      const tr = await this.call("transfer.create", { amount, currency, destination: input.destination, reference: input.reference }, input, (opts) => this.stripe.transfers.create({ amount, currency, destination: input.destination, metadata }, opts), (r) => r.id);
+      return transferToPayout(tr);
+    } catch (err) {
+      throw stripeErrorToPspError(err);
+    }
+  }
+
+  async listSettlement(input: { since?: Date; cursor?: string; limit?: number }): Promise<SettlementPage> {
+    const params: Stripe.BalanceTransactionListParams = {
+      limit: Math.min(input.limit ?? SETTLEMENT_PAGE_SIZE, SETTLEMENT_PAGE_SIZE),
+      ...(input.since ? { created: { gte: Math.floor(input.since.getTime() / 1000) } } : {}),
+      ...(input.cursor ? { starting_after: input.cursor } : {}),
+    };
+    try {
+      const page = await this.call("balance_transaction.list", { limit: params.limit, cursor: input.cursor }, {}, (opts) => this.stripe.balanceTransactions.list(params, opts), () => undefined);
+      const rows = page.data.map(balanceTransactionToRow);
+      return { rows, nextCursor: page.has_more ? page.data.at(-1)?.id : undefined };
+    } catch (err) {
+      throw stripeErrorToPspError(err);
+    }
+  }
+}
+
+function errorFacts(err: unknown): CallFacts {
+  const e = err as { type?: string; statusCode?: number; code?: string; requestId?: string; detail?: { code?: string } };
+  if (e.type === "StripeConnectionError") return { outcome: e.detail?.code === "ETIMEDOUT" ? "timeout" : "network_error", errorCode: e.detail?.code };
+  if (typeof e.statusCode === "number") return { outcome: "psp_error", responseStatus: e.statusCode, errorCode: e.code ?? e.type, pspRequestId: e.requestId };
+  return { outcome: "network_error", errorCode: e.type ?? "unknown" };
+}
+

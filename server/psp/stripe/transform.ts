@@ -1,0 +1,127 @@
+// Stripe wire objects <-> our normalized PSP types. Pure functions, covered by fixture tests.
+import type Stripe from "stripe";
+import { money, type Money } from "@/server/money";
+import { PspError } from "../errors";
+import type { ParsedWebhook, PaymentResult, PaymentStatus, PayoutResult, PspFailure, RefundResult, SettlementRow, SettlementRowType } from "../types";
+
+/** Stripe amounts are JS numbers of minor units; refuse anything a number cannot carry exactly. */
+export function toStripeAmount(m: Money): number {
+  if (m.amount < 0n || m.amount > BigInt(Number.MAX_SAFE_INTEGER)) throw new PspError("stripe", "invalid_request", `amount out of range: ${m.amount}`);
+  return Number(m.amount);
+}
+
+export function fromStripeAmount(amount: number, currency: string): Money {
+  return money(BigInt(amount), currency.toUpperCase());
+}
+
+export function toStripeCurrency(m: Money): string {
+  return m.currency.toLowerCase();
+}
+
+function failureOf(err: Stripe.PaymentIntent.LastPaymentError | null | undefined): PspFailure | undefined {
+  if (!err) return undefined;
+  return { code: err.code ?? "card_declined", declineCode: err.decline_code ?? undefined, message: err.message ?? "The payment failed." };
+}
+
+/** A declined attempt leaves the PaymentIntent in requires_payment_method with last_payment_error: our "failed". */
+export function paymentStatusOf(pi: Pick<Stripe.PaymentIntent, "status" | "last_payment_error">): PaymentStatus {
+  switch (pi.status) {
+    case "requires_payment_method":
+      return pi.last_payment_error ? "failed" : "requires_payment_method";
+    case "requires_confirmation":
+      return "requires_payment_method";
+    case "requires_action":
+      return "requires_action";
+    case "processing":
+      return "pending";
+    case "requires_capture":
+      return "authorized";
+    case "succeeded":
+      return "succeeded";
+    case "canceled":
+      return "canceled";
+    default:
+      return "pending";
+  }
+}
+
+export function paymentIntentToResult(pi: Stripe.PaymentIntent): PaymentResult {
+  const redirect = pi.next_action?.redirect_to_url?.url ?? undefined;
+  const charge = typeof pi.latest_charge === "string" ? pi.latest_charge : pi.latest_charge?.id;
+  const status = paymentStatusOf(pi);
+  return {
+    psp: "stripe",
+    pspReference: pi.id,
+    status,
+    amount: fromStripeAmount(pi.amount, pi.currency),
+    clientSecret: pi.client_secret ?? undefined,
+    nextActionUrl: redirect,
+    failure: status === "failed" ? failureOf(pi.last_payment_error) : undefined,
+    receipt: status === "succeeded" || status === "authorized" ? charge : undefined,
+  };
+}
+
+export function refundToResult(re: Stripe.Refund): RefundResult {
+  const status = re.status === "succeeded" ? "succeeded" : re.status === "failed" || re.status === "canceled" ? "failed" : "pending";
+  return { pspRefundId: re.id, status, amount: fromStripeAmount(re.amount, re.currency), failure: re.failure_reason ? { code: re.failure_reason, message: `Refund failed: ${re.failure_reason}` } : undefined };
+}
+
+export function transferToPayout(tr: Stripe.Transfer): PayoutResult {
+  return { pspPayoutId: tr.id, status: "paid", amount: fromStripeAmount(tr.amount, tr.currency) };
+}
+
+export function payoutToResult(po: Stripe.Payout): PayoutResult {
+  const status = po.status === "paid" ? "paid" : po.status === "failed" || po.status === "canceled" ? "failed" : "pending";
+  return { pspPayoutId: po.id, status, amount: fromStripeAmount(po.amount, po.currency), failure: po.failure_code ? { code: po.failure_code, message: po.failure_message ?? po.failure_code } : undefined };
+}
+
+const ROW_TYPES: Record<string, SettlementRowType> = {
+  charge: "charge",
+  payment: "charge",
+  refund: "refund",
+  payment_refund: "refund",
+  refund_failure: "refund_failure",
+  transfer: "transfer",
+  transfer_cancel: "transfer_reversal",
+  transfer_refund: "transfer_reversal",
+  payout: "payout",
+  payout_failure: "payout_failure",
+  payout_cancel: "payout_failure",
+  adjustment: "dispute",
+};
+
+export function balanceTransactionToRow(bt: Stripe.BalanceTransaction): SettlementRow {
+  const cur = bt.currency;
+  const source = typeof bt.source === "string" ? bt.source : (bt.source?.id ?? "");
+  return {
+    pspTransactionId: bt.id,
+    type: bt.type === "adjustment" && bt.reporting_category !== "dispute" ? "other" : (ROW_TYPES[bt.type] ?? "other"),
+    gross: money(BigInt(bt.amount), cur.toUpperCase()),
+    fee: money(BigInt(bt.fee), cur.toUpperCase()),
+    net: money(BigInt(bt.net), cur.toUpperCase()),
+    sourceId: source,
+    createdAt: new Date(bt.created * 1000),
+    availableOn: new Date(bt.available_on * 1000),
+  };
+}
+
+/** Event envelope -> what we store. `objectId` lets processing be order-insensitive per object. */
+export function stripeEventToParsed(event: Stripe.Event): ParsedWebhook {
+  const obj = event.data.object as { id?: string };
+  return { psp: "stripe", eventId: event.id, type: event.type, objectId: obj.id, payload: event as unknown as Record<string, unknown> };
+}
+
+/** SDK error -> PspError (retry decisions). Card declines are handled before this (they are results). */
+export function stripeErrorToPspError(err: unknown): PspError {
+  const e = err as { type?: string; statusCode?: number; code?: string; message?: string; headers?: Record<string, string>; detail?: { code?: string } };
+  const status = e.statusCode;
+  const message = e.message ?? "Stripe request failed";
+  if (e.type === "StripeConnectionError") return new PspError("stripe", e.detail?.code === "ETIMEDOUT" ? "timeout" : "network", message, { cause: err });
+  if (e.type === "StripeRateLimitError" || status === 429) {
+    const after = Number(e.headers?.["retry-after"]);
+    const kind = e.code === "lock_timeout" ? "unavailable" : "rate_limited";
+    return new PspError("stripe", kind, message, { pspCode: e.code, status, retryAfterMs: Number.isFinite(after) ? after * 1000 : undefined, cause: err });
+  }
+  if (status === undefined || status >= 500 || status === 409) return new PspError("stripe", "unavailable", message, { pspCode: e.code, status, cause: err });
+  return new PspError("stripe", "invalid_request", message, { pspCode: e.code, status, cause: err });
+}

@@ -1,0 +1,38 @@
+import { lt, sql } from "drizzle-orm";
+import type { DbOrTx } from "@/db/client";
+import { rateLimitCounters } from "@/db/schema";
+
+// Fixed-window rate limiting on Postgres, shared by every app instance: one upsert per request and
+// bucket. A fixed window allows up to 2x the limit across a window edge; that is acceptable here
+// because the limit protects capacity, not money.
+
+export const RATE_LIMIT_WINDOW_MS = 60_000;
+export const RATE_LIMIT_SWEEP_AGE_MS = 10 * 60_000;
+
+export interface RateLimitResult {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until the window resets (for Retry-After). */
+  resetS: number;
+}
+
+export async function consumeRateLimit(db: DbOrTx, bucket: string, limit: number, now = Date.now()): Promise<RateLimitResult> {
+  const windowStartMs = now - (now % RATE_LIMIT_WINDOW_MS);
+  const [row] = await db
+    .insert(rateLimitCounters)
+    .values({ bucket, windowStart: new Date(windowStartMs), count: 1 })
+    .onConflictDoUpdate({
+      target: [rateLimitCounters.bucket, rateLimitCounters.windowStart],
+      set: { count: sql`${rateLimitCounters.count} + 1` },
+    })
+    .returning({ count: rateLimitCounters.count });
+  const count = row!.count;
+  const resetS = Math.max(1, Math.ceil((windowStartMs + RATE_LIMIT_WINDOW_MS - now) / 1000));
+  return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetS };
+}
+
+/** Old windows are dead weight; a periodic job (or any caller) deletes them. */
+export async function sweepRateLimitCounters(db: DbOrTx, now = Date.now()): Promise<void> {
+  await db.delete(rateLimitCounters).where(lt(rateLimitCounters.windowStart, new Date(now - RATE_LIMIT_SWEEP_AGE_MS)));
+}

@@ -1,0 +1,92 @@
+import { and, count, eq, gte, isNull, or } from "drizzle-orm";
+import type { Tx } from "@/db/client";
+import { checkouts, riskDecisions, riskRules } from "@/db/schema";
+import { lookupHash } from "@/server/crypto/field";
+import { parseMoney } from "@/server/money";
+import { ZAmountLimitParams, ZBlocklistParams, ZCountryParams, ZVelocityParams } from "./rules";
+
+// Evaluates a checkout against the merchant's rules and the platform-wide (ops) rules. Outcome: block if
+// any blocking rule matched, else review if any reviewing rule matched, else allow. Every decision is
+// recorded with its reasons, in the caller's transaction. A rule whose stored params no longer validate
+// counts as a match for review (fail closed), with the reason saying so.
+
+export type RiskOutcome = "allow" | "review" | "block";
+export interface RiskSubject {
+  merchantId: string;
+  checkoutId: string;
+  currency: string;
+  totalAmount: bigint;
+  email?: string;
+  ip?: string;
+  country?: string;
+}
+export interface RiskReason {
+  ruleId: string;
+  kind: string;
+  action: string;
+  reason: string;
+}
+
+type Rule = typeof riskRules.$inferSelect;
+
+async function matchRule(tx: Tx, rule: Rule, s: RiskSubject): Promise<string | null> {
+  switch (rule.kind) {
+    case "amount_limit": {
+      const p = ZAmountLimitParams.parse(rule.params);
+      if (p.currency !== s.currency) return null;
+      const max = parseMoney(p.max_amount, p.currency).amount;
+      return s.totalAmount > max ? `amount exceeds ${p.max_amount} ${p.currency}` : null;
+    }
+    case "velocity": {
+      const p = ZVelocityParams.parse(rule.params);
+      const value = p.dimension === "email" ? s.email && lookupHash(s.email) : s.ip;
+      if (!value) return null;
+      const since = new Date(Date.now() - p.window_s * 1000);
+      const column = p.dimension === "email" ? checkouts.buyerEmailHash : checkouts.buyerIp;
+      const [row] = await tx
+        .select({ n: count() })
+        .from(checkouts)
+        .where(and(eq(checkouts.merchantId, s.merchantId), eq(column, value), gte(checkouts.createdAt, since)));
+      // The checkout being evaluated is already inserted, so it counts itself.
+      return (row?.n ?? 0) > p.max_count ? `more than ${p.max_count} checkouts by ${p.dimension} in ${p.window_s}s` : null;
+    }
+    case "blocklist": {
+      const p = ZBlocklistParams.parse(rule.params);
+      const value = { email: s.email, ip: s.ip, country: s.country, card_fingerprint: undefined, phone: undefined }[p.dimension];
+      if (!value) return null;
+      const hit = p.values.some((v) => v.trim().toLowerCase() === value.trim().toLowerCase());
+      return hit ? `${p.dimension} is on a blocklist` : null;
+    }
+    case "country": {
+      const p = ZCountryParams.parse(rule.params);
+      if (!s.country) return null;
+      if ("allowed" in p) return p.allowed.includes(s.country) ? null : `country ${s.country} is not allowed`;
+      return p.blocked.includes(s.country) ? `country ${s.country} is blocked` : null;
+    }
+  }
+}
+
+export async function evaluateRisk(tx: Tx, subject: RiskSubject): Promise<{ outcome: RiskOutcome; reasons: RiskReason[]; decisionId: string }> {
+  const rules = await tx
+    .select()
+    .from(riskRules)
+    .where(and(eq(riskRules.enabled, true), or(eq(riskRules.merchantId, subject.merchantId), isNull(riskRules.merchantId))));
+  const reasons: RiskReason[] = [];
+  for (const rule of rules) {
+    let reason: string | null;
+    let action: string = rule.action;
+    try {
+      reason = await matchRule(tx, rule, subject);
+    } catch {
+      reason = "rule parameters are invalid; held for review";
+      action = "review";
+    }
+    if (reason) reasons.push({ ruleId: rule.id, kind: rule.kind, action, reason });
+  }
+  const outcome: RiskOutcome = reasons.some((r) => r.action === "block") ? "block" : reasons.length > 0 ? "review" : "allow";
+  const [decision] = await tx
+    .insert(riskDecisions)
+    .values({ checkoutId: subject.checkoutId, merchantId: subject.merchantId, outcome, reasons })
+    .returning({ id: riskDecisions.id });
+  return { outcome, reasons, decisionId: decision!.id };
+}

@@ -1,0 +1,46 @@
+import { and, desc, eq, isNull, or } from "drizzle-orm";
+import type { Db, DbOrTx } from "@/db/client";
+import { auditLog, riskRules } from "@/db/schema";
+import { AppError } from "@/server/errors";
+import type { TRiskRuleInput } from "./rules";
+
+/** merchantId null = a platform-wide rule (ops only). */
+export async function createRiskRule(db: Db, opts: { merchantId: string | null; actorUserId: string; input: TRiskRuleInput }) {
+  return db.transaction(async (tx) => {
+    const [rule] = await tx
+      .insert(riskRules)
+      .values({ merchantId: opts.merchantId, kind: opts.input.kind, action: opts.input.action, params: opts.input.params, createdByUserId: opts.actorUserId })
+      .returning();
+    await tx.insert(auditLog).values({
+      actorUserId: opts.actorUserId,
+      merchantId: opts.merchantId,
+      action: "risk_rule.created",
+      targetType: "risk_rule",
+      targetId: rule!.id,
+      data: { kind: rule!.kind, action: rule!.action, params: rule!.params },
+    });
+    return rule!;
+  });
+}
+
+export async function setRiskRuleEnabled(db: Db, opts: { merchantId: string | null; actorUserId: string; ruleId: string; enabled: boolean }) {
+  return db.transaction(async (tx) => {
+    const scope = opts.merchantId ? eq(riskRules.merchantId, opts.merchantId) : isNull(riskRules.merchantId);
+    const [rule] = await tx.update(riskRules).set({ enabled: opts.enabled }).where(and(eq(riskRules.id, opts.ruleId), scope)).returning();
+    if (!rule) throw new AppError("not_found", "Risk rule not found");
+    await tx.insert(auditLog).values({
+      actorUserId: opts.actorUserId,
+      merchantId: opts.merchantId,
+      action: opts.enabled ? "risk_rule.enabled" : "risk_rule.disabled",
+      targetType: "risk_rule",
+      targetId: rule.id,
+    });
+    return rule;
+  });
+}
+
+/** The merchant's own rules plus the platform-wide ones that also apply to it. */
+export async function listRiskRules(db: DbOrTx, merchantId: string | null) {
+  const scope = merchantId ? or(eq(riskRules.merchantId, merchantId), isNull(riskRules.merchantId)) : isNull(riskRules.merchantId);
+  return db.select().from(riskRules).where(scope).orderBy(desc(riskRules.createdAt));
+}

@@ -1,0 +1,67 @@
+import { and, desc, eq } from "drizzle-orm";
+import type { Db, DbOrTx } from "@/db/client";
+import { auditLog, checkouts, merchants, paymentOrders, riskDecisions } from "@/db/schema";
+import { AppError } from "@/server/errors";
+import { formatMoney, money } from "@/server/money";
+import { transitionPaymentOrder } from "@/server/payments/state-machine";
+
+export const REVIEW_QUEUE_LIMIT = 100;
+
+/** Checkouts held for review, oldest first, with the reasons. */
+export async function listReviewQueue(db: DbOrTx) {
+  const rows = await db
+    .select({ checkout: checkouts, merchantName: merchants.name })
+    .from(checkouts)
+    .innerJoin(merchants, eq(merchants.id, checkouts.merchantId))
+    .where(eq(checkouts.status, "review"))
+    .orderBy(checkouts.createdAt)
+    .limit(REVIEW_QUEUE_LIMIT);
+  const out = [];
+  for (const r of rows) {
+    const [decision] = await db.select().from(riskDecisions).where(eq(riskDecisions.checkoutId, r.checkout.id)).orderBy(desc(riskDecisions.createdAt)).limit(1);
+    out.push({
+      checkoutId: r.checkout.id,
+      merchantName: r.merchantName,
+      total: formatMoney(money(r.checkout.totalAmount, r.checkout.currency)),
+      currency: r.checkout.currency,
+      createdAt: r.checkout.createdAt,
+      reasons: decision?.reasons.map((x) => x.reason) ?? [],
+    });
+  }
+  return out;
+}
+
+/**
+ * Ops decision on a held checkout: approve opens it for payment, reject fails its orders. The decision is
+ * a new risk_decisions row (the table is append-only), with an audit row, in one transaction.
+ */
+export async function reviewCheckout(db: Db, opts: { checkoutId: string; actorUserId: string; approve: boolean; note: string }) {
+  return db.transaction(async (tx) => {
+    const [c] = await tx.select().from(checkouts).where(eq(checkouts.id, opts.checkoutId)).for("update");
+    if (!c) throw new AppError("not_found", "Checkout not found");
+    if (c.status !== "review") throw new AppError("conflict", `Checkout is ${c.status}, not held for review`);
+    const outcome = opts.approve ? "allow" : "block";
+    await tx.insert(riskDecisions).values({
+      checkoutId: c.id,
+      merchantId: c.merchantId,
+      outcome,
+      reasons: [{ ruleId: "manual", kind: "manual_review", action: outcome, reason: `${opts.approve ? "approved" : "rejected"} by ops: ${opts.note}` }],
+    });
+    await tx.update(checkouts).set({ status: opts.approve ? "open" : "blocked" }).where(eq(checkouts.id, c.id));
+    if (!opts.approve) {
+      const orders = await tx.select({ id: paymentOrders.id }).from(paymentOrders).where(and(eq(paymentOrders.checkoutId, c.id)));
+      for (const o of orders) {
+        await transitionPaymentOrder(tx, { orderId: o.id, to: "FAILED", reason: "risk_rejected", failure: { code: "risk_blocked", message: "Rejected in risk review" } });
+      }
+    }
+    await tx.insert(auditLog).values({
+      actorUserId: opts.actorUserId,
+      merchantId: c.merchantId,
+      action: opts.approve ? "risk_review.approved" : "risk_review.rejected",
+      targetType: "checkout",
+      targetId: c.id,
+      data: { note: opts.note },
+    });
+    return { checkoutId: c.id, status: opts.approve ? "open" : "blocked" };
+  });
+}

@@ -1,0 +1,51 @@
+// Balances read in the account's normal direction (a seller's payable is positive when we owe them).
+// Current balances come from the materialized shard rows; point-in-time balances from the entries.
+import { sql } from "drizzle-orm";
+import type { DbOrTx } from "@/db/client";
+import { accountFor, accountKey, type AccountRef } from "@/server/ledger/accounts";
+import { money, type CurrencyCode, type Money } from "@/server/money";
+
+type Row = { balance: bigint | null; normal_side: "debit" | "credit" };
+
+/** Balance of one account now, or as of `asOf` (entries of transactions posted at or before it). */
+export async function getBalance(db: DbOrTx, ref: AccountRef, options: { asOf?: Date } = {}): Promise<Money> {
+  const key = accountKey(ref);
+  const rows = (options.asOf
+    ? await db.execute(sql`
+        select a.normal_side, (select coalesce(sum(e.amount), 0)::bigint from ledger_entries e
+          join ledger_transactions t on t.id = e.transaction_id
+          where e.account_id = a.id and t.posted_at <= ${options.asOf.toISOString()}::timestamptz) as balance
+        from ledger_accounts a where a.key = ${key} and a.currency = ${ref.currency}`)
+    : await db.execute(sql`
+        select a.normal_side, (select coalesce(sum(b.balance), 0)::bigint from ledger_balances b where b.account_id = a.id) as balance
+        from ledger_accounts a where a.key = ${key} and a.currency = ${ref.currency}`)) as unknown as Row[];
+  const row = rows[0];
+  if (!row) return money(0n, ref.currency);
+  const signed = BigInt(row.balance ?? 0n);
+  return money(row.normal_side === "debit" ? signed : -signed, ref.currency);
+}
+
+export interface SellerWallet {
+  sellerId: string;
+  /** Earned but not yet settled by the PSP. */
+  pending: Money;
+  /** Settled and free to pay out. */
+  available: Money;
+  /** Reserved for payouts in progress (placed holds). */
+  onHold: Money;
+}
+
+/** The seller's three balances in one currency, read from one snapshot (one statement). */
+export async function getWallet(db: DbOrTx, sellerId: string, currency: CurrencyCode, options: { asOf?: Date } = {}): Promise<SellerWallet> {
+  const keys = [accountFor.sellerPending, accountFor.sellerAvailable, accountFor.sellerOnHold].map((f) => accountKey(f(sellerId, currency)));
+  const asOf = options.asOf?.toISOString() ?? null;
+  const rows = (await db.execute(sql`
+    select a.kind, case when ${asOf}::timestamptz is null
+      then (select coalesce(sum(b.balance), 0)::bigint from ledger_balances b where b.account_id = a.id)
+      else (select coalesce(sum(e.amount), 0)::bigint from ledger_entries e join ledger_transactions t on t.id = e.transaction_id
+            where e.account_id = a.id and t.posted_at <= ${asOf}::timestamptz) end as balance
+    from ledger_accounts a where a.currency = ${currency} and a.key in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})`)) as unknown as Array<{ kind: string; balance: bigint }>;
+  // All three are credit-normal liabilities: the balance owed to the seller is minus the signed sum.
+  const of = (kind: string) => money(-BigInt(rows.find((r) => r.kind === kind)?.balance ?? 0n), currency);
+  return { sellerId, pending: of("seller_payable_pending"), available: of("seller_payable_available"), onHold: of("seller_payable_on_hold") };
+}

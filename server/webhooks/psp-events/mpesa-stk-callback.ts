@@ -1,0 +1,51 @@
+// An STK callback is a hint. Before it counts: (1) the CheckoutRequestID must be one we pushed (our
+// psp_attempts row gives the amount and shortcode we asked for); (2) an STK query must agree on the
+// result code; (3) on success the callback amount must equal ours; (4) Daraja's transaction status must
+// confirm the receipt, amount and shortcode (mpesa-status-result.ts finishes that step).
+import { and, eq } from "drizzle-orm";
+import type { DbOrTx } from "@/db/client";
+import { pspAttempts } from "@/db/schema";
+import type { DarajaConnector } from "@/server/psp/daraja/connector";
+import { parseStkCallback } from "@/server/psp/daraja/transform";
+import { PspError } from "@/server/psp/errors";
+import type { Conclusion, PspEventRow } from "../process-psp-event";
+
+const RECEIPT_FORMAT = /^[A-Z0-9]{10}$/;
+export const VERIFY_PREFIX = "verify_";
+
+export interface StkExpectation {
+  amountMinor: bigint;
+  currency: string;
+  shortcode: string;
+}
+
+/** What we asked Daraja for, from our own record of the STK push. */
+export async function findStkExpectation(db: DbOrTx, checkoutRequestId: string): Promise<StkExpectation | undefined> {
+  const [row] = await db
+    .select({ request: pspAttempts.request })
+    .from(pspAttempts)
+    .where(and(eq(pspAttempts.psp, "mpesa"), eq(pspAttempts.operation, "stk_push"), eq(pspAttempts.outcome, "ok"), eq(pspAttempts.pspObjectId, checkoutRequestId)))
+    .limit(1);
+  const r = row?.request as { amount_minor?: string; currency?: string; shortcode?: string } | undefined;
+  if (!r?.amount_minor || !r.shortcode) return undefined;
+  return { amountMinor: BigInt(r.amount_minor), currency: r.currency ?? "KES", shortcode: r.shortcode };
+}
+
+export async function processMpesaStkCallback(db: DbOrTx, event: PspEventRow, daraja: DarajaConnector): Promise<Conclusion> {
+  const cb = parseStkCallback(event.payload);
+  if (!cb) return { status: "rejected", verdict: { reason: "malformed_callback" } };
+  const expected = await findStkExpectation(db, cb.checkoutRequestId);
+  if (!expected) return { status: "rejected", verdict: { reason: "unknown_checkout_request", checkoutRequestId: cb.checkoutRequestId } };
+  const query = await daraja.getPaymentStatus({ pspReference: cb.checkoutRequestId });
+  // Still processing at Daraja: throw so the durable job retries later.
+  if (query.status === "pending") throw new PspError("mpesa", "unavailable", "STK payment still processing; retry verification later");
+  const queryCode = query.status === "succeeded" ? "0" : (query.failure?.code ?? "unknown");
+  if (queryCode !== String(cb.resultCode)) return { status: "rejected", verdict: { reason: "result_code_mismatch", callback: cb.resultCode, query: queryCode } };
+  if (query.status !== "succeeded") return { status: "processed", verdict: { outcome: query.status, checkoutRequestId: cb.checkoutRequestId, resultCode: queryCode, confirmedBy: "stk_query" } };
+  if (cb.amount?.amount !== expected.amountMinor || cb.amount.currency !== expected.currency) {
+    return { status: "rejected", verdict: { reason: "amount_mismatch", expectedMinor: expected.amountMinor.toString(), callbackMinor: cb.amount?.amount.toString() ?? null } };
+  }
+  if (!cb.receipt || !RECEIPT_FORMAT.test(cb.receipt)) return { status: "rejected", verdict: { reason: "bad_receipt" } };
+  const { conversationId } = await daraja.requestTransactionStatus({ receipt: cb.receipt, originatorConversationId: `${VERIFY_PREFIX}${event.id}` });
+  return { status: "received", verdict: { stage: "awaiting_receipt_confirmation", receipt: cb.receipt, checkoutRequestId: cb.checkoutRequestId, amountMinor: expected.amountMinor.toString(), shortcode: expected.shortcode, conversationId } };
+}

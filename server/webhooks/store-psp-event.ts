@@ -1,0 +1,32 @@
+// Stores a verified inbound PSP event exactly once: unique (psp, event_id). A duplicate delivery
+// changes nothing and is answered 200 like the first.
+import { sql } from "drizzle-orm";
+import type { DbOrTx, Tx } from "@/db/client";
+import { pspEvents } from "@/db/schema";
+import type { ParsedWebhook } from "@/server/psp/types";
+import { handOffPspEvent } from "./hand-off";
+
+export interface StoreResult {
+  storedEventId: string;
+  duplicate: boolean;
+}
+
+export async function storePspEvent(db: DbOrTx, event: ParsedWebhook, rawBody: string): Promise<StoreResult> {
+  return db.transaction(async (tx: Tx) => {
+    const inserted = await tx
+      .insert(pspEvents)
+      .values({ psp: event.psp, eventId: event.eventId, eventType: event.type, objectId: event.objectId ?? null, rawBody, payload: event.payload })
+      .onConflictDoNothing({ target: [pspEvents.psp, pspEvents.eventId] })
+      .returning({ id: pspEvents.id });
+    if (inserted[0]) {
+      // Same transaction as the row: the durable processor learns of the event iff it was stored.
+      await handOffPspEvent(tx, { psp: event.psp, pspEventId: event.eventId, storedEventId: inserted[0].id });
+      return { storedEventId: inserted[0].id, duplicate: false };
+    }
+    const [existing] = await tx
+      .select({ id: pspEvents.id })
+      .from(pspEvents)
+      .where(sql`${pspEvents.psp} = ${event.psp} and ${pspEvents.eventId} = ${event.eventId}`);
+    return { storedEventId: existing!.id, duplicate: true };
+  });
+}
