@@ -1,15 +1,17 @@
 import { eq } from "drizzle-orm";
 import { hashPassword } from "@/server/auth/password";
+import { sha256Hex } from "@/server/crypto/field";
 import type { Db } from "./client";
-import { memberships, merchants, sellers, users } from "./schema";
+import { apiKeys, memberships, merchants, sellers, users } from "./schema";
 
-// The demo tenant that `npm run dev` and the e2e server seed. Fixed ids make seeding idempotent:
-// starting twice changes nothing.
+// The demo tenant that `npm run dev` and the e2e server seed. Fixed ids make seeding idempotent: starting
+// twice changes nothing, and an older dev database gains whatever was added here since.
 export const DEMO = {
   merchant: { id: "mer_demo", name: "Demo Merchant", country: "KE", defaultCurrency: "KES" },
   sellers: [
     { id: "sel_demo_books", reference: "books", name: "Nairobi Books", defaultCurrency: "KES" },
     { id: "sel_demo_crafts", reference: "crafts", name: "Mombasa Crafts", defaultCurrency: "KES" },
+    { id: "sel_demo_coffee", reference: "coffee", name: "Kisumu Coffee", defaultCurrency: "KES" },
   ],
   password: "demo-password",
   users: [
@@ -17,18 +19,24 @@ export const DEMO = {
     { id: "usr_demo_viewer", email: "viewer@demo.test", name: "Demo Viewer", role: "merchant_viewer" },
     { id: "usr_demo_ops", email: "ops@demo.test", name: "Demo Ops", role: "ops" },
   ],
+  /** A test-mode secret key for trying the API from a terminal. Demo data only: never seeded in production. */
+  apiKey: { id: "key_demo_secret", key: "sk_test_DemoDemoDemoDemoDemoDemoDemoDemo" },
 } as const;
 
 export async function seedDemo(db: Db): Promise<{ created: boolean }> {
   const existing = await db.select({ id: users.id }).from(users).where(eq(users.id, DEMO.users[0].id));
-  if (existing.length > 0) return { created: false };
-  const passwordHash = await hashPassword(DEMO.password);
+  const passwordHash = existing.length === 0 ? await hashPassword(DEMO.password) : undefined;
   await db.transaction(async (tx) => {
     await tx.insert(merchants).values(DEMO.merchant).onConflictDoNothing();
     await tx
       .insert(sellers)
       .values(DEMO.sellers.map((s) => ({ ...s, merchantId: DEMO.merchant.id })))
       .onConflictDoNothing();
+    await tx
+      .insert(apiKeys)
+      .values({ id: DEMO.apiKey.id, merchantId: DEMO.merchant.id, kind: "secret", name: "Demo key (seeded)", keyHash: sha256Hex(DEMO.apiKey.key), displayHint: `${DEMO.apiKey.key.slice(0, 8)}…${DEMO.apiKey.key.slice(-4)}` })
+      .onConflictDoNothing();
+    if (!passwordHash) return;
     for (const u of DEMO.users) {
       await tx
         .insert(users)
@@ -39,5 +47,5 @@ export async function seedDemo(db: Db): Promise<{ created: boolean }> {
       }
     }
   });
-  return { created: true };
+  return { created: Boolean(passwordHash) };
 }

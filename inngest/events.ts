@@ -1,5 +1,6 @@
 import { eventType } from "inngest";
 import { z } from "zod";
+import { paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated } from "./payment-events";
 
 // The typed event catalog: every event the app sends or triggers on, with its zod schema. Functions
 // trigger on these (`triggers: [{ event: pspEventReceived }]`), so the SDK re-validates the payload
@@ -13,7 +14,12 @@ export const pspEventReceived = eventType("psp/event.received", {
   schema: z.object({ psp: z.enum(["stripe", "mpesa"]), pspEventId: z.string().min(1), storedEventId: z.string().min(1) }),
 });
 
+export { paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated };
+
 export const eventCatalog = {
+  [paymentAttemptExecute.name]: paymentAttemptExecute,
+  [paymentAttemptCancel.name]: paymentAttemptCancel,
+  [pspPaymentUpdated.name]: pspPaymentUpdated,
   [platformPing.name]: platformPing,
   [pspEventReceived.name]: pspEventReceived,
 } as const;

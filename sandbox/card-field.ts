@@ -34,7 +34,7 @@ function cardFieldPage(pk: string, parentOrigin: string, elementId: string): str
 (function(){var C=${cfg};var $=function(i){return document.getElementById(i)};
 function post(m){m.elementId=C.elementId;parent.postMessage(m,C.parentOrigin)}
 function digits(){return $("n").value.replace(/\\D/g,"")}
-function exp(){var m=/^\\s*(\\d{1,2})\\s*\\/?\\s*(\\d{2,4})\\s*$/.exec($("e").value);return m?{month:m[1],year:m[2]}:null}
+function exp(){var m=/^\\s*(\\d{1,2})\\s*\\/?\\s*(\\d{2,4})\\s*$/.exec($("e").value);return m?{month:m[1],year:m[2].length===2?"20"+m[2]:m[2]}:null}
 function state(){var d=digits();return{type:"sandbox:change",empty:!d&&!$("e").value&&!$("c").value,complete:d.length>=12&&!!exp()&&$("c").value.length>=3,brand:/^5/.test(d)?"mastercard":/^4/.test(d)?"visa":"unknown"}}
 ["n","e","c"].forEach(function(i){$(i).addEventListener("input",function(){$("err").textContent="";post(state())})});
 function api(path,params){var b=new URLSearchParams(params);return fetch(path,{method:"POST",headers:{"Authorization":"Bearer "+C.pk,"Content-Type":"application/x-www-form-urlencoded"},body:b}).then(function(r){return r.json()})}

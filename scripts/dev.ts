@@ -19,6 +19,7 @@ import { createDb } from "../db/client";
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded";
 import { runMigrations } from "../db/migrate";
 import { DEMO, seedDemo } from "../db/seed";
+import { startPlatformServices, type PlatformServices } from "./services";
 
 const DATA_DIR = ".data";
 const APP_DATABASE = "paybridge";
@@ -56,7 +57,7 @@ async function database(ephemeral: boolean): Promise<{ url: string; pg?: Embedde
   return { url: pg.databaseUrl(APP_DATABASE), pg, tmp };
 }
 
-function banner(appUrl: string, dbUrl: string, seeded: boolean): void {
+function banner(appUrl: string, dbUrl: string, seeded: boolean, services: PlatformServices): void {
   const safeDb = dbUrl.replace(/\/\/([^:]+):[^@]+@/, "//$1:***@");
   const lines = [
     "",
@@ -66,10 +67,13 @@ function banner(appUrl: string, dbUrl: string, seeded: boolean): void {
     `  Dashboard:  ${appUrl}/dashboard`,
     `  Ops:        ${appUrl}/ops`,
     `  Database:   ${safeDb}`,
+    `  PSP:        ${services.sandbox ? `sandbox ${services.sandbox.url} (test cards 4242…, M-Pesa phones …1032 cancel, …1037 timeout)` : "live (PSP_MODE=live)"}`,
+    `  Inngest:    ${services.engine ? `local engine ${services.engine.url} (runs: ${appUrl}/ops/runs)` : "Inngest Cloud / self-hosted (INNGEST_BASE_URL)"}`,
   ];
   if (seeded) {
     lines.push(`  Demo merchant "${DEMO.merchant.name}" (${DEMO.merchant.id}) with sellers ${DEMO.sellers.map((s) => s.name).join(", ")}`);
     for (const u of DEMO.users) lines.push(`    ${u.role.padEnd(16)} ${u.email} / ${DEMO.password}`);
+    lines.push(`    API key          ${DEMO.apiKey.key}  (test mode; try: curl ${appUrl}/api/v1/openapi.json)`);
   }
   console.log(lines.join("\n") + "\n");
 }
@@ -88,6 +92,7 @@ async function main(): Promise<void> {
   const { url, pg, tmp } = await database(flag("--ephemeral"));
 
   let child: ChildProcess | undefined;
+  let services: PlatformServices | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
@@ -98,6 +103,7 @@ async function main(): Promise<void> {
       await new Promise((r) => child?.once("exit", r));
       clearTimeout(timer);
     }
+    await services?.stop();
     await pg?.stop().catch((e) => console.error("[dev] stopping Postgres failed:", e));
     if (tmp) await rm(tmp, { recursive: true, force: true });
     process.exit(code);
@@ -116,9 +122,11 @@ async function main(): Promise<void> {
         await handle.close();
       }
     }
-    banner(appUrl, url, seed);
+    services = await startPlatformServices({ databaseUrl: url, appUrl, anyPorts: flag("--ephemeral"), log: (m) => env.LOG_LEVEL === "debug" && console.log(m) });
+    banner(appUrl, url, seed, services);
     child = startNext(prod, port, {
       ...process.env,
+      ...services.childEnv,
       DATABASE_URL: url,
       AUTH_SECRET: secret,
       AUTH_TRUST_HOST: "true",

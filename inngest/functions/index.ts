@@ -1,4 +1,8 @@
+import { getDb } from "@/db";
+import { getConnector } from "@/server/psp";
+import { inngest } from "../client";
+import { createPaymentFunctions } from "./payments";
 import { ping } from "./ping";
 
-// Every function the app serves at /api/inngest. One file per function; add yours to this list.
-export const functions = [ping];
+// Every function the app serves at /api/inngest. One file per function (or per small family); add yours here.
+export const functions = [ping, ...createPaymentFunctions(inngest, { getDb, connectorFor: getConnector })];

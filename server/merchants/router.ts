@@ -1,5 +1,6 @@
 import { createTRPCRouter, authedProcedure, merchantProcedure } from "@/server/trpc/init";
 import { getMerchantOverview } from "./get-merchant-overview";
+import { getSellerBalances } from "./get-seller-balances";
 import { updateMerchant } from "./update-merchant";
 import { ZUpdateMerchantInputSchema } from "./update-merchant.schema";
 
@@ -9,6 +10,8 @@ export const merchantRouter = createTRPCRouter({
     const overview = await getMerchantOverview(ctx.db, ctx.merchant.id);
     return { ...overview, role: ctx.merchant.role, user: ctx.access.user };
   }),
+  /** Pending / available / on-hold balance per seller, from the ledger. */
+  balances: merchantProcedure("merchant_viewer").query(({ ctx }) => getSellerBalances(ctx.db, ctx.merchant.id)),
   /** Merchants the signed-in user belongs to (for the merchant switcher). */
   memberships: authedProcedure.query(({ ctx }) => ctx.access.memberships),
   update: merchantProcedure("merchant_admin")
