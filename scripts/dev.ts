@@ -14,7 +14,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { env } from "../server/env.js";
+import { env, envSchema } from "../server/env.js";
 import { createDb } from "../db/client";
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded";
 import { runMigrations } from "../db/migrate";
@@ -31,6 +31,13 @@ function flag(name: string): boolean {
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** Production with a real database must not run on the development defaults of secrets. */
+function refuseDevSecretsInProduction(): void {
+  if (env.NODE_ENV !== "production" || !env.DATABASE_URL) return;
+  const devDefault = envSchema.shape.FIELD_ENCRYPTION_KEY.parse(undefined);
+  if (env.FIELD_ENCRYPTION_KEY === devDefault) throw new Error("FIELD_ENCRYPTION_KEY must be set in production (base64 of 32 random bytes: `openssl rand -base64 32`)");
 }
 
 async function authSecret(): Promise<string> {
@@ -88,6 +95,7 @@ async function main(): Promise<void> {
   const prod = flag("--prod");
   const port = Number(option("--port") ?? env.PORT);
   const appUrl = option("--port") ? `http://localhost:${port}` : env.APP_URL;
+  refuseDevSecretsInProduction();
   const secret = await authSecret();
   const { url, pg, tmp } = await database(flag("--ephemeral"));
 
