@@ -5,6 +5,9 @@ import { defineConfig, devices } from "@playwright/test";
 // Chromium is Debian's (/usr/bin/chromium); `npx playwright install` cannot download browsers here.
 
 const PORT = 3100;
+/** Written by the e2e server (scripts/dev.ts): its database URL, and a copy of the app's logs to scan. */
+export const E2E_STATE_FILE = ".data/e2e/state.json";
+export const E2E_LOG_FILE = ".data/e2e/server.log";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 export default defineConfig({
@@ -43,7 +46,7 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: `npx tsx scripts/dev.ts --prod --ephemeral --port ${PORT}`,
+    command: `rm -f ${E2E_LOG_FILE} && npx tsx scripts/dev.ts --prod --ephemeral --port ${PORT} --state-file ${E2E_STATE_FILE} --log-file ${E2E_LOG_FILE}`,
     url: `http://localhost:${PORT}/api/health`,
     timeout: 180_000,
     reuseExistingServer: false,

@@ -1,5 +1,9 @@
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import postgres from "postgres";
+import { E2E_LOG_FILE, E2E_STATE_FILE } from "../playwright.config";
 import { findPans } from "../server/psp/pan-scan";
+import { findPansInDatabase } from "../server/psp/pan-scan-db";
 import { DEMO_ADMIN, signIn } from "./helpers";
 
 // The buyer's side: the hosted checkout, the PSP-hosted card field (an iframe on the sandbox's origin),
@@ -75,10 +79,28 @@ test("a buyer pays a 3-seller checkout by card; the merchant sees three SUCCESS 
   expect(after.crafts).toBe(plus(before.crafts, "34349"));
   expect(after.coffee).toBe(plus(before.coffee, "9800"));
 
-  // The card number never reached our pages' HTML or our API.
+  // The card number never reached our pages' HTML, our API, our database or our logs.
   expect(findPans(await page.content())).toEqual([]);
   expect(findPans(JSON.stringify(await orderStatus(request, c.orderIds[0]!)))).toEqual([]);
+  await expectNoCardNumbersStored();
 });
+
+async function expectNoCardNumbersStored() {
+  const state = JSON.parse(readFileSync(E2E_STATE_FILE, "utf8")) as { databaseUrl: string };
+  // E2E only ever touches its own throwaway local database.
+  expect(new URL(state.databaseUrl).hostname).toBe("127.0.0.1");
+  const sql = postgres(state.databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    expect(await findPansInDatabase(sql)).toEqual([]);
+    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from payment_attempts where status = 'succeeded'`;
+    expect(row?.n).toBeGreaterThan(0); // the scan ran after a real card payment was stored
+  } finally {
+    await sql.end();
+  }
+  const logs = readFileSync(E2E_LOG_FILE, "utf8");
+  expect(logs.length).toBeGreaterThan(0);
+  expect(findPans(logs)).toEqual([]);
+}
 
 test("a declined card shows a clear message and nothing is posted", async ({ page, request }) => {
   await signIn(page, DEMO_ADMIN);

@@ -123,6 +123,8 @@ export interface ServerDeps {
   /** Wraps a matched handler (Stripe idempotency); returns the response and whether the work committed. */
   wrap: (req: SandboxRequest, run: () => Promise<SandboxResponse>) => Promise<SandboxResponse>;
   onHang: (res: ServerResponse) => void;
+  /** Sees every request as it arrives, before faults apply (the sandbox's request log). */
+  onRequest?: (method: string, path: string) => void;
 }
 
 async function dispatch(deps: ServerDeps, req: SandboxRequest): Promise<SandboxResponse> {
@@ -189,6 +191,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const requestId = `req_${randomBytes(8).toString("hex")}`;
   const url = new URL(req.url ?? "/", "http://sandbox");
   const method = (req.method ?? "GET").toUpperCase();
+  deps.onRequest?.(method, url.pathname);
   if (method === "OPTIONS") return send(res, { status: 204, body: "" }, requestId, false);
   const rawBody = await readBody(req);
   let body: Record<string, unknown>;

@@ -29,6 +29,15 @@ export const SANDBOX_DEFAULTS = {
   asyncSettleMs: 1_000,
 } as const;
 
+/** The request log keeps the newest entries only. */
+export const REQUEST_LOG_MAX = 10_000;
+
+export interface RequestRecord {
+  method: string;
+  path: string;
+  at: number;
+}
+
 export interface SandboxOptions {
   /** 0 = any free port. Default 12111. */
   port?: number;
@@ -66,6 +75,8 @@ export interface Sandbox {
   /** Sends delayed webhooks now. */
   flushDelayedWebhooks: () => void;
   deliveries: DeliveryRecord[];
+  /** Every request received (any API, faulted or not), oldest first, at most REQUEST_LOG_MAX. */
+  requests: RequestRecord[];
   advanceClock: (seconds: number) => void;
   completeThreeDs: (paymentIntentId: string, outcome: "complete" | "fail") => void;
   injectDiscrepancy: (d: DiscrepancyInput) => ManifestEntry;
@@ -87,6 +98,7 @@ function adminRoutes(s: Omit<Sandbox, "url" | "port" | "stop">): Route[] {
     { method: "POST", pattern: /^\/_sandbox\/clock\/advance$/, handle: (req) => (s.advanceClock(Number(req.body.seconds ?? 0)), ok({ advanced: Number(req.body.seconds ?? 0) })) },
     { method: "POST", pattern: /^\/_sandbox\/webhooks\/flush$/, handle: () => (s.flushDelayedWebhooks(), ok({ flushed: true })) },
     { method: "GET", pattern: /^\/_sandbox\/webhooks\/deliveries$/, handle: () => ok({ data: s.deliveries }) },
+    { method: "GET", pattern: /^\/_sandbox\/requests$/, handle: () => ok({ data: s.requests }) },
     { method: "POST", pattern: /^\/_sandbox\/discrepancies$/, handle: (req) => ok(s.injectDiscrepancy(req.body as unknown as DiscrepancyInput)) },
     { method: "GET", pattern: /^\/_sandbox\/settlement\/manifest$/, handle: () => ok({ data: s.settlementManifest() }) },
     { method: "GET", pattern: /^\/_sandbox\/settlement\/stripe\.csv$/, handle: () => csv(s.stripeSettlementCsv()) },
@@ -112,6 +124,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const store = new StripeStore(() => clockOffsetS);
   const dispatcher = new WebhookDispatcher({ stripeSecret: () => o.stripeWebhookSecret, stripeTargets: () => stripeTargets });
   const rules = new FaultRules(seededRandom(options.seed ?? 42));
+  const requests: RequestRecord[] = [];
+  const logRequest = (method: string, path: string) => {
+    requests.push({ method, path, at: Date.now() });
+    if (requests.length > REQUEST_LOG_MAX) requests.shift();
+  };
   const discrepancies = new Discrepancies(store);
   const stripe = createStripeApi({
     store,
@@ -133,6 +150,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     webhooksIdle: () => dispatcher.idle(),
     flushDelayedWebhooks: () => dispatcher.flushDelayed(),
     deliveries: dispatcher.log,
+    requests,
     advanceClock: (seconds) => void (clockOffsetS += seconds),
     completeThreeDs: (id, outcome) => void completeThreeDs(stripe.ctx, undefined, id, outcome),
     injectDiscrepancy: (d) => discrepancies.inject(d),
@@ -144,7 +162,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stripeObjects: (object) => store.all(object),
   };
   const routes = [...stripe.routes, ...daraja.routes, ...cardFieldRoutes(stripe.ctx, () => publicUrl, () => o.stripePublishableKey), ...adminRoutes(helpers)];
-  const server = createHttpServer({ routes, rules, wrap: stripe.wrap, onHang: (res) => void hanging.add(res) });
+  const server = createHttpServer({ routes, rules, wrap: stripe.wrap, onHang: (res) => void hanging.add(res), onRequest: logRequest });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? o.port, options.host ?? "127.0.0.1", () => resolve());

@@ -5,11 +5,12 @@
  *   - applies the committed migrations, seeds the demo tenant, prints what to open;
  *   - runs `next dev` (or `next start` with --prod) with DATABASE_URL and AUTH_SECRET set for it.
  * Flags: --prod (next start; needs `next build` first), --ephemeral (throwaway database in a temp dir),
- *        --port N (app port; default PORT or 3000).
+ *        --port N (app port; default PORT or 3000), --state-file F (write the parts' URLs as JSON, for tests),
+ *        --log-file F (also copy the app's output to F, so tests can scan it).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -85,10 +86,15 @@ function banner(appUrl: string, dbUrl: string, seeded: boolean, services: Platfo
   console.log(lines.join("\n") + "\n");
 }
 
-function startNext(prod: boolean, port: number, childEnv: NodeJS.ProcessEnv): ChildProcess {
+function startNext(prod: boolean, port: number, childEnv: NodeJS.ProcessEnv, logFile: string | undefined): ChildProcess {
   const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
   const args = [nextBin, prod ? "start" : "dev", "--port", String(port)];
-  return spawn(process.execPath, args, { stdio: "inherit", env: childEnv });
+  if (!logFile) return spawn(process.execPath, args, { stdio: "inherit", env: childEnv });
+  const child = spawn(process.execPath, args, { stdio: ["inherit", "pipe", "pipe"], env: childEnv });
+  const log = createWriteStream(logFile, { flags: "a" });
+  child.stdout?.on("data", (c: Buffer) => (process.stdout.write(c), log.write(c)));
+  child.stderr?.on("data", (c: Buffer) => (process.stderr.write(c), log.write(c)));
+  return child;
 }
 
 async function main(): Promise<void> {
@@ -132,6 +138,11 @@ async function main(): Promise<void> {
     }
     services = await startPlatformServices({ databaseUrl: url, appUrl, anyPorts: flag("--ephemeral"), log: (m) => env.LOG_LEVEL === "debug" && console.log(m) });
     banner(appUrl, url, seed, services);
+    const stateFile = option("--state-file");
+    if (stateFile) {
+      await mkdir(path.dirname(stateFile), { recursive: true });
+      await writeFile(stateFile, JSON.stringify({ appUrl, databaseUrl: url, sandboxUrl: services.sandbox?.url, engineUrl: services.engine?.url }));
+    }
     child = startNext(prod, port, {
       ...process.env,
       ...services.childEnv,
@@ -140,7 +151,7 @@ async function main(): Promise<void> {
       AUTH_TRUST_HOST: "true",
       APP_URL: appUrl,
       NEXT_TELEMETRY_DISABLED: "1",
-    });
+    }, option("--log-file"));
     child.on("exit", (code) => void shutdown(code ?? 1));
   } catch (err) {
     console.error("[dev] start failed:", err instanceof Error ? err.message : err);

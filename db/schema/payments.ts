@@ -123,6 +123,11 @@ export const paymentAttempts = pgTable(
     receipt: text("receipt"),
     failureCode: text("failure_code"),
     failureMessage: text("failure_message"),
+    /**
+     * Last time the buyer finished a confirm on this attempt. A failure the PSP reported before it is stale
+     * (the buyer has since tried another card on the same PaymentIntent) and must not fail the orders.
+     */
+    lastSubmittedAt: timestamp("last_submitted_at", { withTimezone: true, mode: "date" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

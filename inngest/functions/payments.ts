@@ -20,6 +20,8 @@ export const STATUS_CHECKS_MAX = 10;
 export interface PaymentFunctionDeps {
   getDb: () => Db;
   connectorFor: ConnectorFor;
+  /** Waits between status checks; default STATUS_WAITS (tests pass milliseconds). */
+  statusWaits?: readonly string[];
 }
 
 /** PSP rate limits come back as Retry-After; other transient errors use the engine's backoff. */
@@ -33,6 +35,7 @@ async function pspStep<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 export function createPaymentFunctions(client: Inngest, deps: PaymentFunctionDeps) {
+  const statusWaits = deps.statusWaits?.length ? deps.statusWaits : STATUS_WAITS;
   const execute = client.createFunction(
     {
       id: "execute-payment-attempt",
@@ -59,10 +62,12 @@ export function createPaymentFunctions(client: Inngest, deps: PaymentFunctionDep
       for (let i = 0; i < STATUS_CHECKS_MAX; i++) {
         const status: StoredResult = await step.run(`check-status-${i}`, () => pspStep(() => fetchPaymentStatus(db, deps.connectorFor, plan.psp, ref)));
         if (isFinal(status)) {
-          const outcome = await step.run("apply-outcome", () => applyAttemptOutcome(db, attemptId, fromStored(status)));
-          return { attemptId, outcome, status: status.status };
+          const observedAt = status.fetchedAt ? new Date(status.fetchedAt) : undefined;
+          const outcome = await step.run(`apply-outcome-${i}`, () => applyAttemptOutcome(db, attemptId, fromStored(status), observedAt));
+          // "pending": the buyer confirmed again after this answer; wait and ask the PSP again.
+          if (outcome !== "pending") return { attemptId, outcome, status: status.status };
         }
-        const timeout = STATUS_WAITS[Math.min(i, STATUS_WAITS.length - 1)]!;
+        const timeout = statusWaits[Math.min(i, statusWaits.length - 1)]!;
         await step.waitForEvent(`wait-for-psp-${i}`, { event: pspPaymentUpdated, timeout, if: `async.data.pspReference == ${JSON.stringify(ref)}` });
       }
       throw new NonRetriableError(`PSP outcome of attempt ${attemptId} (${ref}) still unknown after ${STATUS_CHECKS_MAX} checks; reconcile it`);

@@ -94,17 +94,17 @@ function pgCode(err: unknown): string | undefined {
  * Several ledger postings share this transaction (one per order), which the ledger cannot lock-order as a
  * set; a deadlock aborts the whole transaction, which is then simply run again.
  */
-export async function applyAttemptOutcome(db: Db, attemptId: string, result: PaymentResult): Promise<ApplyResult> {
+export async function applyAttemptOutcome(db: Db, attemptId: string, result: PaymentResult, observedAt?: Date): Promise<ApplyResult> {
   for (let i = 0; ; i++) {
     try {
-      return await applyOnce(db, attemptId, result);
+      return await applyOnce(db, attemptId, result, observedAt);
     } catch (err) {
       if (i >= APPLY_DEADLOCK_RETRIES || !RETRYABLE_PG_CODES.has(pgCode(err) ?? "")) throw err;
     }
   }
 }
 
-async function applyOnce(db: Db, attemptId: string, result: PaymentResult): Promise<ApplyResult> {
+async function applyOnce(db: Db, attemptId: string, result: PaymentResult, observedAt?: Date): Promise<ApplyResult> {
   return db.transaction(async (tx) => {
     const [attempt] = await tx.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId)).for("update");
     if (!attempt) throw new AppError("not_found", `Payment attempt ${attemptId} not found`);
@@ -122,6 +122,8 @@ async function applyOnce(db: Db, attemptId: string, result: PaymentResult): Prom
     const failed = result.status === "failed" || result.status === "canceled" || (result.status === "requires_payment_method" && result.failure);
     // A failure never overrides a success, and a superseded attempt no longer owns the checkout's orders.
     if (!failed || attempt.status === "succeeded" || attempt.status === "canceled" || checkout!.status === "completed") return failed ? "ignored" : "pending";
+    // The buyer confirmed again (another card) after we asked the PSP: this failure is stale; ask again.
+    if (observedAt && attempt.lastSubmittedAt && attempt.lastSubmittedAt > observedAt) return "pending";
     return applyFailure(tx, attempt, checkout!, result);
   });
 }

@@ -20,11 +20,20 @@ export const EXECUTE_EVENT = "payment/attempt.execute";
 type Checkout = typeof checkouts.$inferSelect;
 type Attempt = typeof paymentAttempts.$inferSelect;
 
-async function lockPayableCheckout(tx: Tx, checkoutId: string): Promise<Checkout> {
+async function lockCheckout(tx: Tx, checkoutId: string): Promise<Checkout> {
   const [c] = await tx.select().from(checkouts).where(eq(checkouts.id, checkoutId)).for("update");
   if (!c) throw new AppError("not_found", "Checkout not found");
+  return c;
+}
+
+function assertPayable(c: Checkout): void {
   if (c.status === "completed") throw new AppError("conflict", "This checkout is already paid.");
   if (c.status !== "open" && c.status !== "processing") throw new AppError("conflict", "This checkout cannot be paid.");
+}
+
+async function lockPayableCheckout(tx: Tx, checkoutId: string): Promise<Checkout> {
+  const c = await lockCheckout(tx, checkoutId);
+  assertPayable(c);
   return c;
 }
 
@@ -102,11 +111,23 @@ export async function prepareCardPayment(db: Db, connector: PspConnector, checko
 /** The buyer finished a confirm in the card field (whatever it said): verify and apply, durably. */
 export async function submitCardPayment(db: Db, opts: { checkoutId: string; paymentIntentId: string }): Promise<{ attemptId: string }> {
   return db.transaction(async (tx) => {
-    const c = await lockPayableCheckout(tx, opts.checkoutId);
+    const c = await lockCheckout(tx, opts.checkoutId);
+    if (c.status === "completed") {
+      // The webhook (or a first click) already paid it with this PaymentIntent: a late or repeated submit is
+      // answered like the first, so the page shows the success instead of an error.
+      const [paidBy] = await tx
+        .select({ id: paymentAttempts.id })
+        .from(paymentAttempts)
+        .where(and(eq(paymentAttempts.checkoutId, c.id), eq(paymentAttempts.status, "succeeded"), eq(paymentAttempts.method, "card"), eq(paymentAttempts.pspReference, opts.paymentIntentId)));
+      if (paidBy) return { attemptId: paidBy.id };
+    }
+    assertPayable(c);
     const active = await activeAttempt(tx, opts.checkoutId);
     if (!active || active.method !== "card" || active.pspReference !== opts.paymentIntentId) {
       throw new AppError("conflict", "This payment does not belong to the checkout's current attempt.");
     }
+    // Database time, so it compares with the execution's fetch time (also stamped by the database).
+    await tx.update(paymentAttempts).set({ lastSubmittedAt: sql`now()` }).where(eq(paymentAttempts.id, active.id));
     const executing = await tx.select({ id: paymentOrders.id }).from(paymentOrders).where(and(eq(paymentOrders.checkoutId, c.id), eq(paymentOrders.status, "EXECUTING")));
     if (executing.length === 0) await startExecution(tx, c, active, "card_confirmed");
     return { attemptId: active.id };

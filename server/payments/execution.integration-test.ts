@@ -122,6 +122,23 @@ describe("card", () => {
     expect(await pisFor(id)).toHaveLength(1);
   });
 
+  it("never applies a decline the buyer has already retried past (stale failure), and pays on the next check", async () => {
+    const id = await checkout(["30.00"]);
+    const session = await prepareCardPayment(t.db, connectorFor(t.db, "stripe"), id);
+    const piId = session.clientSecret.split("_secret_")[0]!;
+    await confirmCard(piId, "pm_card_chargeDeclined");
+    await submitCardPayment(t.db, { checkoutId: id, paymentIntentId: piId });
+    const declined = await fetchPaymentStatus(t.db, connectorFor, "stripe", piId); // the run reads the decline…
+    await new Promise((r) => setTimeout(r, 5));
+    await confirmCard(piId, "pm_card_visa"); // …while the buyer pays with another card
+    await submitCardPayment(t.db, { checkoutId: id, paymentIntentId: piId });
+    expect(await applyAttemptOutcome(t.db, session.attemptId, fromStored(declined), new Date(declined.fetchedAt!))).toBe("pending");
+    expect(await orderStatuses(id)).toEqual(["EXECUTING"]);
+    const paid = await fetchPaymentStatus(t.db, connectorFor, "stripe", piId);
+    expect(await applyAttemptOutcome(t.db, session.attemptId, fromStored(paid), new Date(paid.fetchedAt!))).toBe("succeeded");
+    expect(await orderStatuses(id)).toEqual(["SUCCESS"]);
+  });
+
   it("refuses to credit an amount the PSP did not confirm", async () => {
     const id = await checkout(["20.00"]);
     const session = await prepareCardPayment(t.db, connectorFor(t.db, "stripe"), id);

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { checkouts, paymentAttempts } from "@/db/schema";
 import { decryptField } from "@/server/crypto/field";
@@ -24,6 +24,8 @@ export interface StoredResult {
   currency?: string;
   receipt?: string;
   failure?: PaymentResult["failure"];
+  /** When we asked the PSP (database clock), so a later confirm by the buyer can make this answer stale. */
+  fetchedAt?: string;
 }
 
 export function toStored(r: PaymentResult): StoredResult {
@@ -94,10 +96,12 @@ export async function sendStkPush(db: Db, connectorFor: ConnectorFor, attemptId:
 
 /** Asks the PSP for the payment's current state: the only source of truth for the outcome. */
 export async function fetchPaymentStatus(db: Db, connectorFor: ConnectorFor, psp: PspName, pspReference: string): Promise<StoredResult> {
+  const [{ now }] = (await db.execute(sql`select now() as now`)) as unknown as [{ now: Date | string }];
+  const fetchedAt = new Date(now).toISOString();
   try {
-    return toStored(await connectorFor(db, psp).getPaymentStatus({ pspReference }));
+    return { ...toStored(await connectorFor(db, psp).getPaymentStatus({ pspReference })), fetchedAt };
   } catch (err) {
-    return definitive(err, psp, pspReference);
+    return { ...definitive(err, psp, pspReference), fetchedAt };
   }
 }
 
