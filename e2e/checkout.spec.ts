@@ -131,3 +131,23 @@ test("an M-Pesa payment cancelled on the phone (1032) can be resent and then suc
   await expect(page.getByRole("heading", { name: "Payment successful" })).toBeVisible({ timeout: 30_000 });
   for (const id of c.orderIds) expect((await orderStatus(request, id)).status).toBe("SUCCESS");
 });
+
+test.describe("on a phone", () => {
+  test.use({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+
+  test("the checkout fits the screen and can be paid with the keyboard alone", async ({ page, request }) => {
+    const c = await createCheckout(request, [{ seller: "books", amount: "42.00" }]);
+    await page.goto(c.url);
+    await expect(page.getByTestId("order-line")).toHaveCount(1);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    // Keyboard only: focus the method radios, switch to M-Pesa with an arrow key, type the phone, press Enter.
+    await page.getByRole("radio", { name: "Card" }).focus();
+    await page.keyboard.press("ArrowRight");
+    await expect(page.getByRole("radio", { name: "M-Pesa" })).toBeChecked();
+    await page.getByLabel("M-Pesa phone number").focus();
+    await page.keyboard.type("0712345678");
+    await page.keyboard.press("Enter");
+    await expect(page.getByRole("heading", { name: "Payment successful" })).toBeVisible({ timeout: 30_000 });
+  });
+});
