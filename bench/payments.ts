@@ -26,7 +26,7 @@ const SUCCESS_TIMEOUT_MS = 60_000;
 const START_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 30_000;
 const READY_POLL_MS = 500;
-/** Child output kept to show when the platform fails to start. */
+/** Child output kept to show when the platform fails to start or payments fail. */
 const CHILD_LOG_LINES = 40;
 const ERRORS_SHOWN = 5;
 /** Per-minute API limits for the bench's own platform: the bench measures throughput, not the limiter. */
@@ -184,7 +184,14 @@ async function freePort(): Promise<number> {
  * The whole platform as `npm start` runs it, on a throwaway database and a free port. Ready when the app answers
  * /api/health and the local engine has synced the app's functions: an event sent before that starts no run.
  */
-async function startPlatform(): Promise<{ url: string; stop: () => Promise<void> }> {
+interface Platform {
+  url: string;
+  stop: () => Promise<void>;
+  /** The child's last lines of output, to show when something failed. */
+  logTail: () => string;
+}
+
+async function startPlatform(): Promise<Platform> {
   const port = await freePort();
   const url = `http://localhost:${port}`;
   // The child's temp files (its Postgres cluster) go in a directory of ours, removed once it has exited:
@@ -226,7 +233,7 @@ async function startPlatform(): Promise<{ url: string; stop: () => Promise<void>
       if (child.exitCode !== null) throw new Error(`the platform exited with code ${child.exitCode}`);
       if (performance.now() > deadline) throw new Error(`the platform was not ready (${url}/api/health, engine sync) within ${START_TIMEOUT_MS / 1000} s`);
       const healthy = await fetch(`${url}/api/health`).then((r) => r.ok, () => false);
-      if (healthy && engineSynced) return { url, stop };
+      if (healthy && engineSynced) return { url, stop, logTail: () => log.join("\n") };
       await sleep(READY_POLL_MS);
     }
   } catch (err) {
@@ -245,7 +252,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   console.error(given ? `using ${given}` : "starting the platform (scripts/dev.ts --prod --ephemeral)…");
-  const platform = given ? { url: given, stop: async () => {} } : await startPlatform();
+  const platform: Platform = given ? { url: given, stop: async () => {}, logTail: () => "" } : await startPlatform();
   const app = platform.url;
   process.once("SIGINT", () => void platform.stop().finally(() => process.exit(130)));
   try {
@@ -282,8 +289,11 @@ async function main(): Promise<void> {
     console.log(`\npayments end to end (card, ${ORDERS.length} orders per checkout, ${given ? app : "own platform, fsync off"}, ${seconds.toFixed(1)} s)\n`);
     console.log(table(head, [row]));
     if (rateLimited > 0) console.log(`\n${rateLimited} requests were rate limited (429) and retried after Retry-After: the numbers include those waits.`);
-    for (const e of errors.slice(0, ERRORS_SHOWN)) console.error(`  failed: ${e}`);
-    if (errors.length > 0) process.exitCode = 1;
+    if (errors.length > 0) {
+      console.error(`${platform.logTail()}\n\n${errors.length} payments failed, e.g.:`);
+      for (const e of errors.slice(0, ERRORS_SHOWN)) console.error(`  ${e}`);
+      process.exitCode = 1;
+    }
   } finally {
     await platform.stop();
   }

@@ -15,9 +15,15 @@ function encode(value: bigint, length: number): string {
   return out;
 }
 
+const RANDOM_BITS = 80n;
+
+/** A ULID from a given time and 80 bits of randomness (the engine derives them from the SDK's seed). */
+export function ulidFrom(nowMs: number, random: bigint): string {
+  return encode(BigInt(nowMs), 10) + encode(random & ((1n << RANDOM_BITS) - 1n), 16);
+}
+
 export function ulid(nowMs: number = Date.now()): string {
-  const random = BigInt(`0x${randomBytes(10).toString("hex")}`);
-  return encode(BigInt(nowMs), 10) + encode(random, 16);
+  return ulidFrom(nowMs, BigInt(`0x${randomBytes(10).toString("hex")}`));
 }
 
 export function newId(prefix: IdPrefix): string {

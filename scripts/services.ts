@@ -6,6 +6,7 @@ import { createDb } from "../db/client";
 import { createInngestClient, inngestConfigFromEnv } from "../inngest/client";
 import { startEngine, type EngineHandle } from "../inngest/engine";
 import { startSandbox, type Sandbox } from "../sandbox";
+import { sandboxOptionsFromEnv } from "../sandbox/env-options";
 import { env } from "../server/env.js";
 import { startOutboxDispatcher, type OutboxDispatcher } from "../server/outbox";
 
@@ -27,18 +28,8 @@ export async function startPlatformServices(opts: { databaseUrl: string; appUrl:
   let engine: EngineHandle | undefined;
   try {
     if (env.PSP_MODE === "sandbox") {
-      sandbox = await startSandbox({
-        port: opts.anyPorts ? 0 : env.SANDBOX_PORT,
-        publicUrl: opts.anyPorts ? undefined : env.SANDBOX_URL,
-        webhookTargets: { stripe: [`${opts.appUrl}/api/webhooks/stripe`] },
-        stripeSecretKey: env.STRIPE_SECRET_KEY,
-        stripePublishableKey: env.STRIPE_PUBLISHABLE_KEY,
-        stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,
-        darajaConsumerKey: env.DARAJA_CONSUMER_KEY,
-        darajaConsumerSecret: env.DARAJA_CONSUMER_SECRET,
-        darajaShortcode: env.DARAJA_SHORTCODE,
-        darajaPasskey: env.DARAJA_PASSKEY,
-      });
+      const fromEnv = sandboxOptionsFromEnv(opts.appUrl);
+      sandbox = await startSandbox(opts.anyPorts ? { ...fromEnv, port: 0, publicUrl: undefined } : fromEnv);
       stops.unshift(() => sandbox!.stop());
       childEnv.SANDBOX_URL = sandbox.url;
     }

@@ -1,6 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { idempotencyKeys } from "@/db/schema";
+import { canonicalJson } from "@/server/crypto/canonical-json";
 import { sha256Hex } from "@/server/crypto/field";
 import { AppError } from "@/server/errors";
 
@@ -30,18 +31,8 @@ export interface IdempotencyRef {
 }
 export type BeginResult = { kind: "replay"; response: StoredResponse } | { kind: "proceed"; ref: IdempotencyRef };
 
-/** Canonical JSON (sorted keys) so semantically equal bodies fingerprint the same. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
 export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return sha256Hex(`${method.toUpperCase()} ${path}\n${canonical(body)}`);
+  return sha256Hex(`${method.toUpperCase()} ${path}\n${canonicalJson(body)}`);
 }
 
 export function validateIdempotencyKey(key: string | null): string {

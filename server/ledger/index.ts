@@ -11,6 +11,8 @@
  *     no-negative account below zero -> AppError "conflict", details.reason "insufficient_funds"
  *     (`isInsufficientFunds(err)`); the caller's transaction is then aborted and must roll back.
  *     Post last in your transaction: the chain stripe head stays locked until commit.
+ *   postTransactions(tx, inputs[]) -> PostedTransaction[]: several postings of one ledger in one DB transaction,
+ *     locked as one set (no deadlock with other postings); each stays its own transaction, idempotent on its key.
  *   reverseTransaction(tx, { transactionId, source, sourceId, description }) -> the opposite posting,
  *     marked as correcting the original. For partial corrections use postTransaction with
  *     `correctsTransactionId`.
@@ -48,6 +50,7 @@ export {
   getTransaction,
   loadTransactionBySource,
   postTransaction,
+  postTransactions,
   reverseTransaction,
   type PostedEntry,
   type PostedTransaction,

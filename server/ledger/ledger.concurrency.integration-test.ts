@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from "@/test/db";
 import { isInsufficientFunds } from "./balances";
 import { checkLedgerInvariants, formatInvariantReport } from "./check-balances";
 import { formatVerifyReport } from "./chain-verify";
-import { postTransaction, reverseTransaction } from "./post-transaction";
+import { postTransaction, postTransactions, reverseTransaction } from "./post-transaction";
 import { createMerchantWithSellers, paymentPosting, settlementPosting } from "./test-helpers";
 import { verifyLedger } from "./verify-ledger";
 
@@ -57,7 +57,18 @@ it("64 concurrent writers on overlapping accounts: no deadlock escapes and the i
     const mine: string[] = [];
     for (let n = 0; Date.now() < deadline && errors.length === 0; n++) {
       const roll = Math.random();
-      if (roll < 0.45) {
+      if (roll < 0.12) {
+        // A checkout: one posting per seller of one merchant, in one DB transaction (postTransactions).
+        const m = Math.floor(Math.random() * 2);
+        const batch = sellers.slice(m * 4, m * 4 + 2 + Math.floor(Math.random() * 3)).map((sellerId, i) =>
+          paymentPosting({ sourceId: `w${w}-${n}-b${i}`, sellerId, gross: between(100, 10_000), fee: 50n, psp: pick(["stripe", "mpesa"]) }),
+        );
+        await step(async () => {
+          const posted = await db.transaction((tx) => postTransactions(tx, batch));
+          mine.push(...posted.map((p) => p.id));
+          return posted.length;
+        });
+      } else if (roll < 0.45) {
         const input = paymentPosting({ sourceId: `w${w}-${n}`, sellerId: pick(sellers), gross: between(100, 10_000), fee: 50n, psp: pick(["stripe", "mpesa"]) });
         await step(async () => {
           const p = await db.transaction((tx) => postTransaction(tx, input));

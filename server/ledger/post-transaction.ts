@@ -53,30 +53,63 @@ function ledgerFor(accounts: Iterable<LedgerAccount>): string {
 }
 
 export async function postTransaction(tx: DbOrTx, input: PostTransactionInput): Promise<PostedTransaction> {
-  validatePosting(input);
+  const [posted] = await postTransactions(tx, [input]);
+  return posted!;
+}
+
+/**
+ * Several postings in one DB transaction (e.g. one per payment order of a checkout), locked as ONE set in
+ * the global order — idempotency locks sorted by key -> all balance rows sorted -> one chain stripe head —
+ * so a batch can never deadlock with another batch or a single posting. Each input stays its own ledger
+ * transaction, idempotent on its own (source, sourceId); all must belong to the same ledger (merchant).
+ */
+export async function postTransactions(tx: DbOrTx, inputs: readonly PostTransactionInput[]): Promise<PostedTransaction[]> {
+  inputs.forEach(validatePosting);
+  const keyOf = (i: PostTransactionInput) => `${i.source}:${i.sourceId}`;
+  if (new Set(inputs.map(keyOf)).size !== inputs.length) throw new AppError("validation_failed", "ledger batch repeats a (source, source_id)");
   // Serializes postings of the same (source, sourceId); a later one then sees the first's committed row.
-  await tx.execute(sql`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_NAMESPACE}, hashtext(${input.source} || ':' || ${input.sourceId}))`);
-  const existing = await loadTransactionBySource(tx, input.source, input.sourceId);
-  if (existing) return assertSameReplay(existing, input);
-  const accounts = await ensureAccounts(tx, input.lines.map((l) => l.account));
-  if (input.correctsTransactionId) await assertTransactionExists(tx, input.correctsTransactionId);
+  for (const key of inputs.map(keyOf).sort()) {
+    await tx.execute(sql`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_NAMESPACE}, hashtext(${key}))`);
+  }
+  const results: (PostedTransaction | undefined)[] = [];
+  for (const input of inputs) {
+    const existing = await loadTransactionBySource(tx, input.source, input.sourceId);
+    results.push(existing ? assertSameReplay(existing, input) : undefined);
+  }
+  const fresh = inputs.filter((_, i) => !results[i]);
+  if (fresh.length === 0) return results as PostedTransaction[];
+  const accounts = await ensureAccounts(tx, fresh.flatMap((i) => i.lines.map((l) => l.account)));
+  for (const input of fresh) if (input.correctsTransactionId) await assertTransactionExists(tx, input.correctsTransactionId);
 
   const byId = new Map([...accounts.values()].map((a) => [a.id, a]));
   const deltas = new Map<string, bigint>();
-  for (const [k, delta] of netByAccount(input.lines)) deltas.set(accounts.get(k)!.id, delta);
+  for (const input of fresh) {
+    for (const [k, delta] of netByAccount(input.lines)) {
+      const id = accounts.get(k)!.id;
+      deltas.set(id, (deltas.get(id) ?? 0n) + delta);
+    }
+  }
+  for (const [id, delta] of deltas) if (delta === 0n) deltas.delete(id);
   if (deltas.size > 0) await applyBalanceDeltas(tx, byId, deltas);
 
-  const ledger = ledgerFor(accounts.values());
-  const entries: PostedEntry[] = input.lines.map((l, line) => {
-    const a = accounts.get(accountMapKey(l.account))!;
-    return { line, accountId: a.id, accountKey: a.key, currency: a.currency, amount: signedAmount(l) };
-  });
-  return appendToChain(tx, ledger, input, entries);
+  const ledgers = new Set(fresh.map((input) => ledgerFor(input.lines.map((l) => accounts.get(accountMapKey(l.account))!))));
+  if (ledgers.size > 1) throw new AppError("validation_failed", `ledger batch spans ledgers ${[...ledgers].join(", ")}`);
+  const ledger = [...ledgers][0]!;
+  const stripe = randomInt(LEDGER_CHAIN_STRIPES);
+  for (let i = 0; i < inputs.length; i++) {
+    if (results[i]) continue;
+    const input = inputs[i]!;
+    const entries: PostedEntry[] = input.lines.map((l, line) => {
+      const a = accounts.get(accountMapKey(l.account))!;
+      return { line, accountId: a.id, accountKey: a.key, currency: a.currency, amount: signedAmount(l) };
+    });
+    results[i] = await appendToChain(tx, ledger, stripe, input, entries);
+  }
+  return results as PostedTransaction[];
 }
 
-/** Takes the head of a random stripe of the ledger's chain (locked until commit), links and inserts. */
-async function appendToChain(tx: DbOrTx, ledger: string, input: PostTransactionInput, entries: PostedEntry[]): Promise<PostedTransaction> {
-  const stripe = randomInt(LEDGER_CHAIN_STRIPES);
+/** Takes the head of the given stripe of the ledger's chain (locked until commit), links and inserts. */
+async function appendToChain(tx: DbOrTx, ledger: string, stripe: number, input: PostTransactionInput, entries: PostedEntry[]): Promise<PostedTransaction> {
   const [head] = await tx
     .insert(ledgerChains)
     .values({ ledger, stripe, seq: 1n, headHash: GENESIS_HASH })

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { outboxEvents } from "@/db/schema";
 import { eventCatalog, parseCatalogEvent } from "@/inngest/events";
+import { canonicalJson } from "@/server/crypto/canonical-json";
 
 // Writes an event to the outbox in the caller's transaction: it is sent (by the dispatcher) if and only if
 // the state change it describes commits. `id` must be deterministic for the fact it reports (e.g.
@@ -22,13 +23,6 @@ export class OutboxEventConflictError extends Error {
   }
 }
 
-function stable(value: unknown): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(stable).join(",")}]`;
-  const keys = Object.keys(value as object).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${stable((value as Record<string, unknown>)[k])}`).join(",")}}`;
-}
-
 /**
  * Idempotent: enqueuing the same id with the same name and data again is a no-op (returns
  * `inserted: false`); with a different payload it throws, since one id must name one fact.
@@ -40,6 +34,6 @@ export async function enqueueEvent(tx: DbOrTx, input: OutboxEventInput): Promise
   const rows = await tx.insert(outboxEvents).values({ id: input.id, name: input.name, data }).onConflictDoNothing().returning({ id: outboxEvents.id });
   if (rows.length === 1) return { id: input.id, inserted: true };
   const [existing] = await tx.select().from(outboxEvents).where(eq(outboxEvents.id, input.id));
-  if (!existing || existing.name !== input.name || stable(existing.data) !== stable(data)) throw new OutboxEventConflictError(input.id);
+  if (!existing || existing.name !== input.name || canonicalJson(existing.data) !== canonicalJson(data)) throw new OutboxEventConflictError(input.id);
   return { id: input.id, inserted: false };
 }

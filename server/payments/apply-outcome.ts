@@ -1,8 +1,9 @@
 import { eq } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
+import { PG_DEADLOCK_DETECTED, PG_SERIALIZATION_FAILURE, pgErrorCode } from "@/db/pg-errors";
 import { checkouts, merchants, paymentAttempts, paymentOrders } from "@/db/schema";
 import { AppError } from "@/server/errors";
-import { accountFor, postTransaction, type PostingLine } from "@/server/ledger";
+import { accountFor, postTransactions, type PostingLine } from "@/server/ledger";
 import { money, type CurrencyCode } from "@/server/money";
 import type { PaymentResult } from "@/server/psp/types";
 import { transitionPaymentOrder } from "./state-machine";
@@ -40,7 +41,6 @@ async function applySuccess(tx: Tx, attempt: typeof paymentAttempts.$inferSelect
     throw new AppError("conflict", `PSP amount ${result.amount.amount} ${result.amount.currency} differs from checkout total ${checkout.totalAmount} ${checkout.currency}`);
   }
   const [merchant] = await tx.select({ feeBps: merchants.platformFeeBps }).from(merchants).where(eq(merchants.id, checkout.merchantId));
-  // Sorted by seller so concurrent checkouts for the same sellers post in the same order (fewer deadlocks).
   const orders = await tx.select().from(paymentOrders).where(eq(paymentOrders.checkoutId, checkout.id)).orderBy(paymentOrders.sellerId, paymentOrders.id);
   const data = { attemptId: attempt.id, pspReference: result.pspReference, receipt: result.receipt };
   for (const o of orders) {
@@ -50,16 +50,17 @@ async function applySuccess(tx: Tx, attempt: typeof paymentAttempts.$inferSelect
   }
   await tx.update(paymentAttempts).set({ status: "succeeded", receipt: result.receipt ?? null, failureCode: null, failureMessage: null }).where(eq(paymentAttempts.id, attempt.id));
   await tx.update(checkouts).set({ status: "completed" }).where(eq(checkouts.id, checkout.id));
-  // Ledger last: the chain head stays locked until commit (server/ledger).
-  for (const o of orders) {
-    await postTransaction(tx, {
+  // Ledger last (the chain head stays locked until commit), one posting per order, locked as one set.
+  await postTransactions(
+    tx,
+    orders.map((o) => ({
       source: "payment_order",
       sourceId: o.id,
       description: `Payment ${o.paymentOrderId} (${checkout.id})`,
       lines: orderPosting(o, attempt.psp, merchant!.feeBps),
       metadata: { checkoutId: checkout.id, attemptId: attempt.id, pspReference: result.pspReference, merchantId: checkout.merchantId },
-    });
-  }
+    })),
+  );
   return "succeeded";
 }
 
@@ -83,23 +84,18 @@ async function applyFailure(tx: Tx, attempt: typeof paymentAttempts.$inferSelect
 }
 
 export const APPLY_DEADLOCK_RETRIES = 3;
-const RETRYABLE_PG_CODES = new Set(["40P01", "40001"]); // deadlock_detected, serialization_failure
-
-function pgCode(err: unknown): string | undefined {
-  const e = err as { code?: string; cause?: { code?: string } };
-  return e?.code ?? e?.cause?.code;
-}
+const RETRYABLE_PG_CODES = new Set([PG_DEADLOCK_DETECTED, PG_SERIALIZATION_FAILURE]);
 
 /**
- * Several ledger postings share this transaction (one per order), which the ledger cannot lock-order as a
- * set; a deadlock aborts the whole transaction, which is then simply run again.
+ * The ledger locks a checkout's postings as one set, so deadlocks should not happen; if Postgres still
+ * reports one (or a serialization failure), the whole transaction is simply run again.
  */
 export async function applyAttemptOutcome(db: Db, attemptId: string, result: PaymentResult, observedAt?: Date): Promise<ApplyResult> {
   for (let i = 0; ; i++) {
     try {
       return await applyOnce(db, attemptId, result, observedAt);
     } catch (err) {
-      if (i >= APPLY_DEADLOCK_RETRIES || !RETRYABLE_PG_CODES.has(pgCode(err) ?? "")) throw err;
+      if (i >= APPLY_DEADLOCK_RETRIES || !RETRYABLE_PG_CODES.has(pgErrorCode(err) ?? "")) throw err;
     }
   }
 }

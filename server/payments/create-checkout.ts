@@ -1,5 +1,6 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
+import { PG_UNIQUE_VIOLATION, pgErrorCode } from "@/db/pg-errors";
 import { checkouts, paymentOrders, paymentOrderTransitions, sellers } from "@/db/schema";
 import { encryptJson, lookupHash } from "@/server/crypto/field";
 import { env } from "@/server/env.js";
@@ -16,7 +17,6 @@ import { transitionPaymentOrder } from "./state-machine";
 // record's stored response. A crash before commit leaves nothing (the retry starts over); after commit
 // the retry replays the stored response. Blocked checkouts are recorded (orders FAILED) and never reach a PSP.
 
-const PG_UNIQUE_VIOLATION = "23505";
 
 export function checkoutUrl(checkoutId: string): string {
   return `${env.APP_URL}/pay/${checkoutId}`;
@@ -92,10 +92,6 @@ async function insertCheckout(tx: Tx, merchantId: string, input: TCreateCheckout
   return presentCheckout(tx, checkout!.id);
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; cause?: { code?: string } };
-  return e?.code === PG_UNIQUE_VIOLATION || e?.cause?.code === PG_UNIQUE_VIOLATION;
-}
 
 export async function createCheckout(
   db: Db,
@@ -109,7 +105,7 @@ export async function createCheckout(
       return response;
     });
   } catch (err) {
-    if (isUniqueViolation(err)) {
+    if (pgErrorCode(err) === PG_UNIQUE_VIOLATION) {
       throw new AppError("conflict", "A payment order with one of these payment_order_id values already exists", { cause: err });
     }
     throw err;
