@@ -12,6 +12,10 @@ import postgres from "postgres";
 // those two, and on exit signal our own clusters synchronously instead.
 AsyncExitHook.unhookEvent("beforeExit");
 AsyncExitHook.unhookEvent("exit");
+/** For a process that handles SIGINT/SIGTERM itself and stops its clusters (scripts/dev.ts). */
+export function releaseEmbeddedPostgresSignalHooks(): void {
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"]) AsyncExitHook.unhookEvent(signal);
+}
 const liveClusters = new Set<{ kill: (signal: NodeJS.Signals) => boolean }>();
 process.on("exit", () => {
   for (const child of liveClusters) child.kill("SIGINT");

