@@ -151,3 +151,17 @@ test.describe("on a phone", () => {
     await expect(page.getByRole("heading", { name: "Payment successful" })).toBeVisible({ timeout: 30_000 });
   });
 });
+
+test("ops see the payment runs and their steps in the ops console", async ({ page, request }) => {
+  const c = await createCheckout(request, [{ seller: "coffee", amount: "15.00" }]);
+  await page.goto(c.url);
+  await fillCard(page, "4242424242424242");
+  await page.getByRole("button", { name: /^Pay 15.00 KES$/ }).click();
+  await expect(page.getByRole("heading", { name: "Payment successful" })).toBeVisible({ timeout: 30_000 });
+  await signIn(page, "ops@demo.test", undefined, "/signin?callbackUrl=/ops/runs");
+  const run = page.getByRole("row").filter({ hasText: "execute-payment-attempt" }).first();
+  await expect(run).toBeVisible();
+  await run.getByRole("link").first().click();
+  await expect(page.getByRole("heading", { name: /execute-payment-attempt · completed/ })).toBeVisible();
+  await expect(page.getByRole("cell", { name: "load-attempt" })).toBeVisible();
+});
