@@ -205,7 +205,7 @@ async function startPlatform(): Promise<Platform> {
     // (server/env.js): it always runs on its own embedded database, never on yours. LOG_LEVEL=debug makes
     // scripts/dev.ts log the engine's syncs (and nothing per request).
     // eslint-disable-next-line no-restricted-properties
-    env: { ...process.env, TMPDIR: tmp, DATABASE_URL: "", LOG_LEVEL: "debug", API_RATE_LIMIT_PER_KEY: BENCH_RATE_LIMIT, API_RATE_LIMIT_PER_IP: BENCH_RATE_LIMIT },
+    env: { ...process.env, TMPDIR: tmp, DATABASE_URL: "", LOG_LEVEL: "debug", API_RATE_LIMIT_PER_KEY: BENCH_RATE_LIMIT, API_RATE_LIMIT_PER_IP: BENCH_RATE_LIMIT, CHECKOUT_RATE_LIMIT_PER_IP: BENCH_RATE_LIMIT },
   });
   const log: string[] = [];
   let engineSynced = false;

@@ -35,6 +35,8 @@ export const envSchema = z.object({
   /** Requests per minute per API key and per client IP on /api/v1. */
   API_RATE_LIMIT_PER_KEY: z.coerce.number().int().min(1).default(600),
   API_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(1200),
+  /** Hosted-checkout actions (start a card or M-Pesa payment, submit) per minute per client IP. */
+  CHECKOUT_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(120),
   // --- PSPs (server/psp, sandbox/; docs/psp.md). Defaults point at the local PSP sandbox. ---
   /** sandbox: the local PSP sandbox (dev/test/e2e). live: api.stripe.com / api.safaricom.co.ke, real keys required. */
   PSP_MODE: z.enum(["sandbox", "live"]).default("sandbox"),

@@ -85,13 +85,17 @@ export function CheckoutClient({ initial, config }: { initial: BuyerCheckout; co
         <>
           <fieldset className="flex gap-2" disabled={data.status === "processing"}>
             <legend className="mb-2 text-sm font-semibold">Pay with</legend>
-            {(["card", "mpesa"] as const).map((m) => (
-              <label key={m} className={`flex-1 cursor-pointer rounded-md border px-3 py-2 text-center text-sm font-medium ${method === m ? "border-brand-600 bg-brand-50" : "border-slate-300"}`}>
-                <input type="radio" name="method" value={m} checked={method === m} onChange={() => setMethod(m)} className="sr-only" />
-                {m === "card" ? "Card" : "M-Pesa"}
-              </label>
-            ))}
+            {(["card", "mpesa"] as const).map((m) => {
+              const unavailable = m === "mpesa" && !data.mpesaAvailable;
+              return (
+                <label key={m} className={`flex-1 rounded-md border px-3 py-2 text-center text-sm font-medium ${unavailable ? "cursor-not-allowed opacity-50" : "cursor-pointer"} ${method === m ? "border-brand-600 bg-brand-50" : "border-slate-300"}`}>
+                  <input type="radio" name="method" value={m} checked={method === m} disabled={unavailable} onChange={() => setMethod(m)} className="sr-only" />
+                  {m === "card" ? "Card" : "M-Pesa"}
+                </label>
+              );
+            })}
           </fieldset>
+          {!data.mpesaAvailable ? <p className="-mt-4 text-xs text-slate-500">M-Pesa takes whole Kenya shillings only: pay this amount by card.</p> : null}
           {method === "card" ? <CardForm checkout={data} config={config} onSubmitted={() => void checkout.refetch()} /> : <MpesaForm checkout={data} onStarted={() => void checkout.refetch()} />}
         </>
       ) : (

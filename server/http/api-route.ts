@@ -14,6 +14,7 @@ import {
   type IdempotencyRef,
 } from "@/server/idempotency/idempotency";
 import { consumeRateLimit } from "@/server/rate-limit/consume";
+import { clientIpFromHeaders } from "./client-ip";
 import { errorBody, toAppError, validationError } from "./errors";
 
 // The one wrapper for /api/v1 route handlers. Small steps, in order: request id -> IP rate limit ->
@@ -47,8 +48,7 @@ export interface ApiRouteOptions<I> {
 }
 
 export function clientIp(req: Request): string {
-  // The first X-Forwarded-For hop is the client as seen by our proxy; without a proxy, no header.
-  return req.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || req.headers.get("x-real-ip") || "unknown";
+  return clientIpFromHeaders(req.headers);
 }
 
 function json(status: number, body: unknown, requestId: string, extra: Record<string, string> = {}): Response {

@@ -148,6 +148,11 @@ async function supersedeCardAttempt(tx: Tx, c: Checkout, active: Attempt): Promi
   if (active.pspReference) await enqueueEvent(tx, { name: CANCEL_EVENT, id: `attempt-cancel:${active.id}`, data: { attemptId: active.id } });
 }
 
+/** M-Pesa moves whole Kenya shillings only. */
+export function mpesaCanPay(currency: string, totalMinor: bigint): boolean {
+  return currency === "KES" && totalMinor % 100n === 0n;
+}
+
 export const MPESA_PHONE = /^(?:\+?254|0)?(7\d{8}|1\d{8})$/;
 
 /** Starts (or, after a cancel/timeout, restarts) an M-Pesa STK push for the checkout. */
@@ -157,6 +162,7 @@ export async function startMpesaPayment(db: Db, opts: { checkoutId: string; phon
   const phone = `254${m[1]}`;
   return db.transaction(async (tx) => {
     const c = await lockPayableCheckout(tx, opts.checkoutId);
+    if (!mpesaCanPay(c.currency, c.totalAmount)) throw new AppError("validation_failed", "M-Pesa can only pay whole Kenya shillings. Pay this checkout by card.");
     const active = await activeAttempt(tx, opts.checkoutId);
     if (active?.method === "mpesa") return { attemptId: active.id }; // a double click, or a reload
     if (active) await supersedeCardAttempt(tx, c, active);

@@ -3,6 +3,7 @@ import type { DbOrTx } from "@/db/client";
 import { checkouts, merchants, paymentAttempts, paymentOrders, sellers } from "@/db/schema";
 import { AppError } from "@/server/errors";
 import { formatMoney, money } from "@/server/money";
+import { mpesaCanPay } from "./attempts";
 import { buyerFailureMessage } from "./failure-messages";
 
 // What the hosted checkout page shows a buyer: no buyer data, no internal ids beyond the checkout's own.
@@ -16,6 +17,8 @@ export interface BuyerCheckout {
   total: string;
   returnUrl: string;
   orders: { sellerName: string; amount: string; status: string }[];
+  /** M-Pesa takes whole Kenya shillings only. */
+  mpesaAvailable: boolean;
   attempt: { method: "card" | "mpesa"; status: string; failureCode: string | null; failureMessage: string | null; phoneHint: string | null } | null;
 }
 
@@ -41,6 +44,7 @@ export async function getCheckoutForBuyer(db: DbOrTx, checkoutId: string): Promi
     currency: c.currency,
     total: formatMoney(money(c.totalAmount, c.currency)),
     returnUrl: c.returnUrl,
+    mpesaAvailable: mpesaCanPay(c.currency, c.totalAmount),
     orders: orders.map((o) => ({ sellerName: o.sellerName, amount: formatMoney(money(o.amount, o.currency)), status: o.status })),
     attempt: attempt
       ? {

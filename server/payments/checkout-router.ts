@@ -1,22 +1,24 @@
 import { z } from "zod";
 import { getConnector } from "@/server/psp";
-import { createTRPCRouter, publicProcedure } from "@/server/trpc/init";
+import { env } from "@/server/env.js";
+import { createTRPCRouter, publicProcedure, rateLimitedPublicProcedure } from "@/server/trpc/init";
 import { prepareCardPayment, startMpesaPayment, submitCardPayment } from "./attempts";
 import { getCheckoutForBuyer } from "./buyer-checkout";
 
 // The hosted checkout page's procedures: public on purpose. The checkout id is an unguessable capability
 // handed to the buyer by the merchant; none of these reveal buyer data or accept an outcome from the browser.
+const checkoutAction = rateLimitedPublicProcedure("checkout-action", () => env.CHECKOUT_RATE_LIMIT_PER_IP);
 const ZCheckoutId = z.object({ checkoutId: z.string().regex(/^chk_[0-9A-Z]{26}$/, "not a checkout id") });
 
 export const checkoutRouter = createTRPCRouter({
   get: publicProcedure.input(ZCheckoutId).query(({ ctx, input }) => getCheckoutForBuyer(ctx.db, input.checkoutId)),
-  prepareCard: publicProcedure
+  prepareCard: checkoutAction
     .input(ZCheckoutId)
     .mutation(({ ctx, input }) => prepareCardPayment(ctx.db, (ctx.connectorFor ?? getConnector)(ctx.db, "stripe"), input.checkoutId)),
-  submitCard: publicProcedure
+  submitCard: checkoutAction
     .input(ZCheckoutId.extend({ paymentIntentId: z.string().min(1).max(100) }))
     .mutation(({ ctx, input }) => submitCardPayment(ctx.db, input)),
-  startMpesa: publicProcedure
+  startMpesa: checkoutAction
     .input(ZCheckoutId.extend({ phone: z.string().min(9).max(20) }))
     .mutation(({ ctx, input }) => startMpesaPayment(ctx.db, input)),
 });

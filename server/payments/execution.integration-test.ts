@@ -182,6 +182,13 @@ describe("M-Pesa", () => {
     expect(JSON.stringify(rows)).not.toContain("712345678");
   });
 
+  it("refuses M-Pesa for an amount that is not whole shillings, before any PSP call", async () => {
+    const id = await checkout(["350.50"]);
+    await expect(startMpesaPayment(t.db, { checkoutId: id, phone: "0712345678" })).rejects.toThrow(/whole Kenya shillings/);
+    const [n] = await t.db.select({ n: count() }).from(paymentAttempts).where(eq(paymentAttempts.checkoutId, id));
+    expect(n!.n).toBe(0);
+  });
+
   it("rejects a number that is not an M-Pesa phone, writing nothing", async () => {
     const id = await checkout(["5.00"]);
     await expect(startMpesaPayment(t.db, { checkoutId: id, phone: "12345" })).rejects.toThrow(/Safaricom number/);

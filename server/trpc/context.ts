@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { getDb } from "@/db";
 import { MERCHANT_SCOPE_COOKIE, MERCHANT_SCOPE_HEADER } from "@/server/auth/access";
 import { currentUserId } from "@/server/auth/config";
+import { clientIpFromHeaders } from "@/server/http/client-ip";
 import type { TRPCContext } from "./init";
 
 function cookieValue(cookieHeader: string | null, name: string): string | undefined {
@@ -20,5 +21,6 @@ export async function createContextFromHeaders(headers: Headers): Promise<TRPCCo
     userId: await currentUserId(),
     requestedMerchantId: headers.get(MERCHANT_SCOPE_HEADER) ?? cookieValue(headers.get("cookie"), MERCHANT_SCOPE_COOKIE),
     requestId: headers.get("x-request-id") ?? randomUUID(),
+    clientIp: clientIpFromHeaders(headers),
   };
 }

@@ -5,6 +5,7 @@ import type { Db } from "@/db/client";
 import type { PspConnector } from "@/server/psp/types";
 import { loadAccess, requireOps, resolveMerchantScope, type MerchantRole } from "@/server/auth/access";
 import { AppError } from "@/server/errors";
+import { consumeRateLimit } from "@/server/rate-limit/consume";
 
 // The one place that builds the tRPC context and decides who may call what. Every procedure is built
 // from one of: publicProcedure (public on purpose), authedProcedure, merchantProcedure(role), opsProcedure.
@@ -16,6 +17,8 @@ export interface TRPCContext {
   /** The merchant the caller asked to act for (x-merchant-id header or pb_merchant cookie), if any. */
   requestedMerchantId: string | undefined;
   requestId: string;
+  /** The client's IP as our proxy saw it (rate limits on public procedures). */
+  clientIp?: string;
   /** PSP connector factory; defaults to server/psp's getConnector (tests point it at their sandbox). */
   connectorFor?: (db: Db, psp: "stripe" | "mpesa") => PspConnector;
 }
@@ -59,6 +62,18 @@ const appErrors = t.middleware(async ({ next }) => {
 });
 
 export const publicProcedure = t.procedure.use(appErrors);
+
+/**
+ * Public on purpose, but rate-limited per client IP: the hosted checkout's actions, which reach a PSP.
+ * Bucketed by procedure group so a buyer's polling never eats into their ability to pay.
+ */
+export function rateLimitedPublicProcedure(bucket: string, limitPerMinute: () => number) {
+  return publicProcedure.use(async ({ ctx, next }) => {
+    const r = await consumeRateLimit(ctx.db, `${bucket}:${ctx.clientIp ?? "unknown"}`, limitPerMinute());
+    if (!r.allowed) throw new AppError("rate_limited", `Too many requests. Try again in ${r.resetS} s.`, { details: { retryAfterS: r.resetS } });
+    return next();
+  });
+}
 
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (!ctx.userId) throw new AppError("unauthenticated");

@@ -1,0 +1,12 @@
+import type { Inngest } from "inngest";
+import type { Db } from "@/db/client";
+import { sweepAll } from "@/server/maintenance/sweep";
+
+/** Hourly: expired idempotency records and old rate-limit windows (server/maintenance). */
+export const HOUSEKEEPING_CRON = "TZ=Africa/Nairobi 17 * * * *";
+
+export function createHousekeeping(client: Inngest, deps: { getDb: () => Db }) {
+  return client.createFunction({ id: "housekeeping", retries: 3, triggers: [{ cron: HOUSEKEEPING_CRON }] }, async ({ step }) =>
+    step.run("sweep", () => sweepAll(deps.getDb())),
+  );
+}

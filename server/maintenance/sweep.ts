@@ -1,0 +1,29 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { sweepRateLimitCounters } from "@/server/rate-limit/consume";
+
+// Housekeeping for tables that only grow: idempotency records past their 24 h, and old rate-limit windows.
+// Deletes in bounded batches so one sweep never holds long locks on a busy table.
+
+export const SWEEP_BATCH_ROWS = 5_000;
+export const SWEEP_BATCHES_MAX = 20;
+
+/** Idempotency records past expires_at are dead: a key reused later starts over (Stripe keeps them 24 h). */
+export async function sweepExpiredIdempotencyKeys(db: Db, now = new Date()): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < SWEEP_BATCHES_MAX; i++) {
+    const rows = (await db.execute(sql`
+      delete from idempotency_keys where ctid in (
+        select ctid from idempotency_keys where expires_at < ${now.toISOString()}::timestamptz and locked_at is null limit ${SWEEP_BATCH_ROWS})
+      returning 1`)) as unknown as unknown[];
+    total += rows.length;
+    if (rows.length < SWEEP_BATCH_ROWS) break;
+  }
+  return total;
+}
+
+export async function sweepAll(db: Db): Promise<{ idempotencyKeys: number }> {
+  const idempotencyKeys = await sweepExpiredIdempotencyKeys(db);
+  await sweepRateLimitCounters(db);
+  return { idempotencyKeys };
+}
