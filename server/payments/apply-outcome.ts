@@ -48,7 +48,7 @@ async function applySuccess(tx: Tx, attempt: typeof paymentAttempts.$inferSelect
     if (o.status !== "EXECUTING") await transitionPaymentOrder(tx, { orderId: o.id, to: "EXECUTING", reason: "psp_reported_success", data, psp: attempt.psp });
     await transitionPaymentOrder(tx, { orderId: o.id, to: "SUCCESS", reason: "psp_succeeded", data, psp: attempt.psp });
   }
-  await tx.update(paymentAttempts).set({ status: "succeeded", receipt: result.receipt ?? null, failureCode: null, failureMessage: null }).where(eq(paymentAttempts.id, attempt.id));
+  await tx.update(paymentAttempts).set({ status: "succeeded", receipt: result.receipt ?? attempt.receipt ?? null, failureCode: null, failureMessage: null }).where(eq(paymentAttempts.id, attempt.id));
   await tx.update(checkouts).set({ status: "completed" }).where(eq(checkouts.id, checkout.id));
   // Ledger last (the chain head stays locked until commit), one posting per order, locked as one set.
   await postTransactions(

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, isNull } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { paymentAttempts, pspEvents } from "@/db/schema";
 import { enqueueEvent } from "@/server/outbox";
@@ -32,7 +32,12 @@ export async function processPspEventAndWake(db: Db, storedEventId: string, conn
   const ref = await paymentReference(db, row);
   if (!ref) return { status: row.status, woke: false };
   const psp = row.psp as PspName;
+  const receipt = (row.verdict as { receipt?: unknown } | null)?.receipt;
   const woke = await db.transaction(async (tx) => {
+    // M-Pesa's receipt number only comes with the (verified) callback: keep it on the attempt.
+    if (typeof receipt === "string") {
+      await tx.update(paymentAttempts).set({ receipt }).where(and(eq(paymentAttempts.psp, psp), eq(paymentAttempts.pspReference, ref), isNull(paymentAttempts.receipt)));
+    }
     await enqueueEvent(tx, { name: PSP_UPDATED_EVENT, id: `psp-updated:${storedEventId}`, data: { psp, pspReference: ref } });
     const [attempt] = await tx
       .select({ id: paymentAttempts.id })
