@@ -2,7 +2,7 @@
  * `npm run dev` (and `npm start`, and the e2e web server): brings the whole platform up on embedded defaults.
  *   - validates the environment (server/env.js) before anything starts;
  *   - DATABASE_URL unset: starts the embedded Postgres (data under .data/, reused across starts);
- *   - applies the committed migrations, seeds the demo tenant, prints what to open;
+ *   - applies the committed migrations, seeds the demo tenant (embedded Postgres, or SEED_DEMO=true), prints what to open;
  *   - runs `next dev` (or `next start` with --prod) with DATABASE_URL and AUTH_SECRET set for it.
  * Flags: --prod (next start; needs `next build` first), --ephemeral (throwaway database in a temp dir),
  *        --port N (app port; default PORT or 3000), --state-file F (write the parts' URLs as JSON, for tests),
@@ -21,6 +21,7 @@ import { ensureDatabase, releaseEmbeddedPostgresSignalHooks, startEmbeddedPostgr
 import { runMigrations } from "../db/migrate";
 import { DEMO, seedDemo } from "../db/seed";
 import { startPlatformServices, waitForApp, type PlatformServices } from "./services";
+import { isProductionStart, shouldSeedDemo, type StartModeInput } from "./start-mode";
 
 const DATA_DIR = ".data";
 const APP_DATABASE = "paybridge";
@@ -35,15 +36,15 @@ function option(name: string): string | undefined {
 }
 
 /** Production with a real database must not run on the development defaults of secrets. */
-function refuseDevSecretsInProduction(): void {
-  if (env.NODE_ENV !== "production" || !env.DATABASE_URL) return;
+function refuseDevSecretsInProduction(production: boolean): void {
+  if (!production) return;
   const devDefault = envSchema.shape.FIELD_ENCRYPTION_KEY.parse(undefined);
   if (env.FIELD_ENCRYPTION_KEY === devDefault) throw new Error("FIELD_ENCRYPTION_KEY must be set in production (base64 of 32 random bytes: `openssl rand -base64 32`)");
 }
 
-async function authSecret(): Promise<string> {
+async function authSecret(production: boolean): Promise<string> {
   if (env.AUTH_SECRET) return env.AUTH_SECRET;
-  if (env.NODE_ENV === "production" && env.DATABASE_URL) {
+  if (production) {
     throw new Error("AUTH_SECRET must be set in production (at least 32 characters; `openssl rand -base64 32`)");
   }
   // Dev default: one random secret kept beside the embedded data, so sessions survive restarts.
@@ -101,20 +102,25 @@ async function main(): Promise<void> {
   const prod = flag("--prod");
   const port = Number(option("--port") ?? env.PORT);
   const appUrl = option("--port") ? `http://localhost:${port}` : env.APP_URL;
-  refuseDevSecretsInProduction();
-  const secret = await authSecret();
+  const mode: StartModeInput = { nodeEnv: env.NODE_ENV, prod, databaseUrl: env.DATABASE_URL, seedDemo: env.SEED_DEMO };
+  const production = isProductionStart(mode);
+  refuseDevSecretsInProduction(production);
+  const secret = await authSecret(production);
   const { url, pg, tmp } = await database(flag("--ephemeral"));
 
   let child: ChildProcess | undefined;
+  /** Resolves when the app process has exited (by code or by signal); set at spawn. */
+  let childExited: Promise<unknown> | undefined;
   let services: PlatformServices | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    if (child && child.exitCode === null) {
+    // A child killed by a signal keeps exitCode null (signalCode is set) and has already emitted "exit".
+    if (child && childExited && child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
       const timer = setTimeout(() => child?.kill("SIGKILL"), SHUTDOWN_GRACE_MS);
-      await new Promise((r) => child?.once("exit", r));
+      await childExited;
       clearTimeout(timer);
     }
     await services?.stop();
@@ -130,7 +136,7 @@ async function main(): Promise<void> {
 
   try {
     await runMigrations(url);
-    const seed = env.SEED_DEMO ?? (!env.DATABASE_URL || env.NODE_ENV !== "production");
+    const seed = shouldSeedDemo(mode);
     if (seed) {
       const handle = createDb(url, { max: 2 });
       try {
@@ -155,6 +161,8 @@ async function main(): Promise<void> {
       APP_URL: appUrl,
       NEXT_TELEMETRY_DISABLED: "1",
     }, option("--log-file"));
+    const spawned = child;
+    childExited = new Promise((r) => spawned.once("exit", r));
     child.on("exit", (code) => void shutdown(code ?? 1));
     await waitForApp(appUrl);
     await services.afterAppReady();

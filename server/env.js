@@ -20,7 +20,7 @@ export const envSchema = z.object({
   /** Public base URL of the app, used in links printed and sent to PSPs. */
   APP_URL: z.string().url().default("http://localhost:3000"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  /** Seed the demo merchant, sellers and users at start (dev default true). */
+  /** Seed the demo merchant, sellers and users at start. Unset: true with the embedded Postgres, false with DATABASE_URL. */
   SEED_DEMO: bool.optional(),
   /** Where the embedded Postgres keeps its data when DATABASE_URL is unset. */
   EMBEDDED_PG_DIR: z.string().min(1).default(".data/postgres"),

@@ -81,6 +81,11 @@ export function CheckoutClient({ initial, config }: { initial: BuyerCheckout; co
       </section>
       {paid ? (
         <Outcome checkout={data} status="succeeded" />
+      ) : data.status === "review" ? (
+        <section role="status" className="rounded-lg bg-amber-50 p-4 text-amber-900">
+          <h2 className="text-lg font-semibold">This payment is being reviewed</h2>
+          <p className="mt-1 text-sm">{data.merchantName} will let you know when you can pay. You have not been charged.</p>
+        </section>
       ) : data.status === "open" || data.status === "processing" ? (
         <>
           <fieldset className="flex gap-2" disabled={data.status === "processing"}>
@@ -164,6 +169,16 @@ function CardForm({ checkout, config, onSubmitted }: { checkout: BuyerCheckout; 
       element?.destroy();
     };
   }, [checkout.checkoutId, config.publishableKey, config.stripeJsUrl, prepareAsync]);
+
+  // Back from a bank's 3-D Secure page (live Stripe may redirect): tell our server, which asks the PSP.
+  const { mutate: submitReturned } = submit;
+  useEffect(() => {
+    const params = new URLSearchParams(window.location.search);
+    const returned = params.get("payment_intent");
+    if (!returned) return;
+    window.history.replaceState(null, "", window.location.pathname);
+    submitReturned({ checkoutId: checkout.checkoutId, paymentIntentId: returned }, { onSettled: onSubmitted });
+  }, [checkout.checkoutId, submitReturned, onSubmitted]);
 
   const processing = checkout.status === "processing";
   const failure = !processing && checkout.attempt?.method === "card" ? checkout.attempt.failureMessage : null;

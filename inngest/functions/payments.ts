@@ -2,6 +2,7 @@ import { NonRetriableError, RetryAfterError, type Inngest } from "inngest";
 import type { Db } from "@/db/client";
 import { applyAttemptOutcome } from "@/server/payments/apply-outcome";
 import { cancelAtPsp, fetchPaymentStatus, fromStored, isFinal, loadAttemptPlan, sendStkPush, type ConnectorFor, type StoredResult } from "@/server/payments/execution";
+import { AppError } from "@/server/errors";
 import { PspError } from "@/server/psp/errors";
 import { processPspEventAndWake } from "@/server/payments/psp-wakeup";
 import { pspEventReceived } from "../events";
@@ -34,6 +35,19 @@ async function pspStep<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A conflict from applying an outcome (amount mismatch, double charge) is deterministic: retrying cannot
+ * change it, so the run goes straight to the dead letters for ops.
+ */
+async function deterministic<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof AppError && err.code === "conflict") throw new NonRetriableError(err.message, { cause: err });
+    throw err;
+  }
+}
+
 export function createPaymentFunctions(client: Inngest, deps: PaymentFunctionDeps) {
   const statusWaits = deps.statusWaits?.length ? deps.statusWaits : STATUS_WAITS;
   const execute = client.createFunction(
@@ -41,19 +55,24 @@ export function createPaymentFunctions(client: Inngest, deps: PaymentFunctionDep
       id: "execute-payment-attempt",
       retries: EXECUTE_RETRIES,
       triggers: [{ event: paymentAttemptExecute }],
-      // One run per attempt at a time: a second submission waits instead of racing the first.
+      // At most one run per attempt executing at a time (a run waiting for an event does not count): the
+      // outcome application is idempotent and refuses stale failures, so overlapping runs are safe.
       concurrency: { key: "event.data.attemptId", limit: 1 },
     },
     async ({ event, step }) => {
       const db = deps.getDb();
       const attemptId = event.data.attemptId;
       const plan = await step.run("load-attempt", () => loadAttemptPlan(db, attemptId));
-      if (plan.status === "succeeded" || plan.status === "canceled") return { attemptId, outcome: "already-final" };
+      // A failed or canceled attempt with a PSP payment is still checked: the PSP may report a late success
+      // (then applied, or flagged as a double charge). Only a success, or nothing ever sent, is final here.
+      if (plan.status === "succeeded" || (!plan.pspReference && (plan.status === "failed" || plan.status === "canceled"))) {
+        return { attemptId, outcome: "already-final" };
+      }
       let ref = plan.pspReference;
       if (plan.method === "mpesa" && !ref) {
         const pushed: StoredResult = await step.run("send-stk-push", () => pspStep(() => sendStkPush(db, deps.connectorFor, attemptId)));
         if (isFinal(pushed)) {
-          const outcome = await step.run("apply-outcome", () => applyAttemptOutcome(db, attemptId, fromStored(pushed)));
+          const outcome = await step.run("apply-outcome", () => deterministic(() => applyAttemptOutcome(db, attemptId, fromStored(pushed))));
           return { attemptId, outcome };
         }
         ref = pushed.pspReference;
@@ -63,7 +82,7 @@ export function createPaymentFunctions(client: Inngest, deps: PaymentFunctionDep
         const status: StoredResult = await step.run(`check-status-${i}`, () => pspStep(() => fetchPaymentStatus(db, deps.connectorFor, plan.psp, ref)));
         if (isFinal(status)) {
           const observedAt = status.fetchedAt ? new Date(status.fetchedAt) : undefined;
-          const outcome = await step.run(`apply-outcome-${i}`, () => applyAttemptOutcome(db, attemptId, fromStored(status), observedAt));
+          const outcome = await step.run(`apply-outcome-${i}`, () => deterministic(() => applyAttemptOutcome(db, attemptId, fromStored(status), observedAt)));
           // "pending": the buyer confirmed again after this answer; wait and ask the PSP again.
           if (outcome !== "pending") return { attemptId, outcome, status: status.status };
         }
@@ -80,7 +99,7 @@ export function createPaymentFunctions(client: Inngest, deps: PaymentFunctionDep
       const db = deps.getDb();
       const result = await step.run("cancel-at-psp", () => pspStep(() => cancelAtPsp(db, deps.connectorFor, event.data.attemptId)));
       // If the buyer managed to pay it after all, applying the success flags the double charge for ops.
-      if (result && result.status === "succeeded") await step.run("apply-late-success", () => applyAttemptOutcome(db, event.data.attemptId, fromStored(result)));
+      if (result && result.status === "succeeded") await step.run("apply-late-success", () => deterministic(() => applyAttemptOutcome(db, event.data.attemptId, fromStored(result))));
       return { attemptId: event.data.attemptId, status: result?.status ?? "nothing-to-cancel" };
     },
   );

@@ -20,9 +20,20 @@ function randomBase62(n: number): string {
   return out;
 }
 
+function keyModeFor(pspMode: "sandbox" | "live"): "test" | "live" {
+  return pspMode === "live" ? "live" : "test";
+}
+
 function prefixFor(kind: ApiKeyKind): string {
-  const mode = env.PSP_MODE === "live" ? "live" : "test";
-  return `${kind === "secret" ? "sk" : "pk"}_${mode}_`;
+  return `${kind === "secret" ? "sk" : "pk"}_${keyModeFor(env.PSP_MODE)}_`;
+}
+
+/** Why a well-formed key of the other mode is refused (test keys on a live server, live keys on a sandbox one); null when it matches. */
+export function apiKeyModeMismatch(presented: string, pspMode: "sandbox" | "live"): string | null {
+  const keyMode = /^(?:sk|pk)_(test|live)_/.exec(presented)?.[1];
+  const serverMode = keyModeFor(pspMode);
+  if (!keyMode || keyMode === serverMode) return null;
+  return `This is a ${keyMode}-mode key; this server runs in ${serverMode} mode.`;
 }
 
 export interface CreatedApiKey {
@@ -110,6 +121,8 @@ export async function authenticateApiKey(db: DbOrTx, presented: string | null): 
   if (!presented || !/^(sk|pk)_(test|live)_[0-9A-Za-z]{32}$/.test(presented)) {
     throw new AppError("unauthenticated", "Invalid API key", { userMessage: "Invalid API key provided." });
   }
+  const mismatch = apiKeyModeMismatch(presented, env.PSP_MODE);
+  if (mismatch) throw new AppError("unauthenticated", `API key mode mismatch: ${mismatch}`, { userMessage: mismatch });
   const [row] = await db
     .select({ id: apiKeys.id, merchantId: apiKeys.merchantId, kind: apiKeys.kind, revokedAt: apiKeys.revokedAt, lastUsedAt: apiKeys.lastUsedAt })
     .from(apiKeys)

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
 import { env } from "@/server/env.js";
 
 // Field encryption for personal data at rest (buyer details): AES-256-GCM with a random 96-bit IV per
@@ -33,9 +33,15 @@ export function decryptJson<T>(envelope: string): T {
   return JSON.parse(decryptField(envelope)) as T;
 }
 
-/** Deterministic lookup hash (velocity rules, blocklists) so matching never needs decryption. */
+/** The lookup-hash key, derived from the field key: without it a stored hash cannot be tested against guesses. */
+function lookupKey(): Buffer {
+  return createHmac("sha256", key()).update("lookup-hash-v1").digest();
+}
+
+/** Deterministic lookup hash (velocity rules, blocklists) so matching never needs decryption. Keyed (HMAC-SHA256):
+ *  an unkeyed hash of an email is recovered from the database by hashing a dictionary of emails. */
 export function lookupHash(value: string): string {
-  return createHash("sha256").update(`${VERSION}:${value.trim().toLowerCase()}`).digest("hex");
+  return createHmac("sha256", lookupKey()).update(value.trim().toLowerCase()).digest("hex");
 }
 
 export function sha256Hex(value: string): string {

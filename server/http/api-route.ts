@@ -10,7 +10,6 @@ import {
   releaseIdempotencyKey,
   requestFingerprint,
   validateIdempotencyKey,
-  FINISHED,
   type IdempotencyRef,
 } from "@/server/idempotency/idempotency";
 import { consumeRateLimit } from "@/server/rate-limit/consume";
@@ -102,8 +101,9 @@ export function apiRoute<P, I = undefined>(getDb: () => Db, opts: ApiRouteOption
       const err = toAppError(raw);
       if (err.code === "internal") console.error(JSON.stringify({ level: "error", msg: "api internal error", requestId, error: String((raw as Error)?.stack ?? raw) }));
       const body = errorBody(err, requestId);
-      if (idem && idem.recoveryPoint !== FINISHED) {
+      if (idem) {
         // 4xx from the handler is deterministic: store it for the key. 5xx: release so a retry resumes.
+        // Both leave an already-finished record alone (its stored answer stands).
         if (err.httpStatus < 500) await finishWithError(db, idem, { status: err.httpStatus, body }).catch(() => {});
         else await releaseIdempotencyKey(db, idem).catch(() => {});
       }

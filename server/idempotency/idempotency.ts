@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, ne, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { idempotencyKeys } from "@/db/schema";
 import { canonicalJson } from "@/server/crypto/canonical-json";
@@ -93,18 +93,21 @@ export async function recordPhase(tx: Tx, ref: IdempotencyRef, phase: string, da
   ref.recoveryData = { ...ref.recoveryData, ...data };
 }
 
-/** Stores the final response and releases the key, inside the last phase's transaction. */
+/**
+ * Stores the final response and releases the key, inside the last phase's transaction. A record that is
+ * already finished (a request that took the key over after a stale lock finished first) is never
+ * overwritten: the first stored answer is the key's answer.
+ */
 export async function finishIdempotentRequest(tx: Tx, ref: IdempotencyRef, response: StoredResponse): Promise<void> {
   await tx
     .update(idempotencyKeys)
     .set({ recoveryPoint: FINISHED, responseStatus: response.status, responseBody: response.body, lockedAt: null })
-    .where(whereRef(ref));
-  ref.recoveryPoint = FINISHED;
+    .where(and(whereRef(ref), ne(idempotencyKeys.recoveryPoint, FINISHED)));
 }
 
 /** A request that failed for a reason of ours (5xx) releases the key so a retry can resume. */
 export async function releaseIdempotencyKey(db: Db, ref: IdempotencyRef): Promise<void> {
-  await db.update(idempotencyKeys).set({ lockedAt: null }).where(whereRef(ref));
+  await db.update(idempotencyKeys).set({ lockedAt: null }).where(and(whereRef(ref), ne(idempotencyKeys.recoveryPoint, FINISHED)));
 }
 
 /** Deterministic request errors (4xx) are final for this key, like Stripe: the retry gets the same error. */

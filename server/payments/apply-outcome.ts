@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq, gt } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { PG_DEADLOCK_DETECTED, PG_SERIALIZATION_FAILURE, pgErrorCode } from "@/db/pg-errors";
 import { checkouts, merchants, paymentAttempts, paymentOrders } from "@/db/schema";
@@ -83,6 +83,15 @@ async function applyFailure(tx: Tx, attempt: typeof paymentAttempts.$inferSelect
   return "failed";
 }
 
+async function hasNewerAttempt(tx: Tx, attempt: typeof paymentAttempts.$inferSelect): Promise<boolean> {
+  const [newer] = await tx
+    .select({ id: paymentAttempts.id })
+    .from(paymentAttempts)
+    .where(and(eq(paymentAttempts.checkoutId, attempt.checkoutId), gt(paymentAttempts.attemptNo, attempt.attemptNo)))
+    .limit(1);
+  return Boolean(newer);
+}
+
 export const APPLY_DEADLOCK_RETRIES = 3;
 const RETRYABLE_PG_CODES = new Set([PG_DEADLOCK_DETECTED, PG_SERIALIZATION_FAILURE]);
 
@@ -116,8 +125,11 @@ async function applyOnce(db: Db, attemptId: string, result: PaymentResult, obser
       return applySuccess(tx, attempt, checkout!, result);
     }
     const failed = result.status === "failed" || result.status === "canceled" || (result.status === "requires_payment_method" && result.failure);
-    // A failure never overrides a success, and a superseded attempt no longer owns the checkout's orders.
-    if (!failed || attempt.status === "succeeded" || attempt.status === "canceled" || checkout!.status === "completed") return failed ? "ignored" : "pending";
+    // A failure never overrides a success; an attempt already concluded, or superseded by a newer attempt,
+    // no longer owns the checkout's orders (they may be executing for the newer attempt).
+    if (!failed) return "pending";
+    if (attempt.status !== "created" && attempt.status !== "pending") return "ignored";
+    if (checkout!.status === "completed" || (await hasNewerAttempt(tx, attempt))) return "ignored";
     // The buyer confirmed again (another card) after we asked the PSP: this failure is stale; ask again.
     if (observedAt && attempt.lastSubmittedAt && attempt.lastSubmittedAt > observedAt) return "pending";
     return applyFailure(tx, attempt, checkout!, result);

@@ -101,11 +101,21 @@ export async function prepareCardPayment(db: Db, connector: PspConnector, checko
     metadata: { checkout_id: checkout.id, attempt_id: attempt.id },
   });
   if (!pi.clientSecret) throw new AppError("internal", "The PSP returned no client secret");
-  await db
-    .update(paymentAttempts)
-    .set({ pspReference: pi.pspReference, clientSecret: pi.clientSecret, status: "pending" })
-    .where(and(eq(paymentAttempts.id, attempt.id), inArray(paymentAttempts.status, ["created", "pending"])));
-  return { attemptId: attempt.id, clientSecret: pi.clientSecret };
+  return db.transaction(async (tx) => {
+    const kept = await tx
+      .update(paymentAttempts)
+      .set({ pspReference: pi.pspReference, clientSecret: pi.clientSecret, status: "pending" })
+      .where(and(eq(paymentAttempts.id, attempt.id), inArray(paymentAttempts.status, ["created", "pending"])))
+      .returning({ id: paymentAttempts.id });
+    if (kept.length === 0) {
+      // Superseded (the buyer switched to M-Pesa) while we were creating it: never hand it to the browser,
+      // and cancel it at the PSP so nothing can confirm it.
+      await tx.update(paymentAttempts).set({ pspReference: pi.pspReference }).where(eq(paymentAttempts.id, attempt.id));
+      await enqueueEvent(tx, { name: CANCEL_EVENT, id: `attempt-cancel:${attempt.id}`, data: { attemptId: attempt.id } });
+      throw new AppError("conflict", "Another payment method was chosen for this checkout. Reload the page.");
+    }
+    return { attemptId: attempt.id, clientSecret: pi.clientSecret! };
+  });
 }
 
 /** The buyer finished a confirm in the card field (whatever it said): verify and apply, durably. */

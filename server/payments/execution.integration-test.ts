@@ -182,6 +182,40 @@ describe("M-Pesa", () => {
     expect(JSON.stringify(rows)).not.toContain("712345678");
   });
 
+  it("never re-sends an STK push whose answer was lost (it may be on the buyer's phone)", async () => {
+    const id = await checkout(["60.00"]);
+    const { attemptId } = await startMpesaPayment(t.db, { checkoutId: id, phone: "0712340060" });
+    const before = sandbox.stkTransactions().length;
+    sandbox.addFault({ fault: "hang=after_commit", pathPrefix: "/mpesa/stkpush", count: 1 });
+    const slow = (db: Db, psp: PspName) => getConnector(db, psp, { apiBase: sandbox.url, timeoutMs: 300 });
+    await expect(sendStkPush(t.db, slow, attemptId)).rejects.toThrow(/not re-sent/);
+    // The engine would retry the step: the retry refuses too, and the phone got exactly one prompt.
+    await expect(sendStkPush(t.db, slow, attemptId)).rejects.toThrow(/not re-sent/);
+    expect(sandbox.stkTransactions().length - before).toBe(1);
+    sandbox.clearFaults();
+  });
+
+  it("a late failure of an older attempt never fails the orders of the newer one", async () => {
+    const id = await checkout(["40.00"]);
+    const first = await startMpesaPayment(t.db, { checkoutId: id, phone: "0712342001" });
+    const pushed = await sendStkPush(t.db, connectorFor, first.attemptId);
+    const wrongPin = await waitFor(async () => {
+      const s = await fetchPaymentStatus(t.db, connectorFor, "mpesa", pushed.pspReference);
+      return s.status === "pending" ? undefined : s;
+    });
+    expect(await applyAttemptOutcome(t.db, first.attemptId, fromStored(wrongPin))).toBe("failed");
+    const second = await startMpesaPayment(t.db, { checkoutId: id, phone: "0712345678" });
+    expect(await orderStatuses(id)).toEqual(["EXECUTING"]);
+    // A second run of the first attempt applies the same failure again: ignored.
+    expect(await applyAttemptOutcome(t.db, first.attemptId, fromStored(wrongPin))).toBe("ignored");
+    expect(await orderStatuses(id)).toEqual(["EXECUTING"]);
+    expect(second.attemptId).not.toBe(first.attemptId);
+  });
+
+  it("a failure to ask the PSP is not a payment failure: the status fetch throws (the step retries)", async () => {
+    await expect(fetchPaymentStatus(t.db, connectorFor, "stripe", "pi_does_not_exist")).rejects.toThrow();
+  });
+
   it("refuses M-Pesa for an amount that is not whole shillings, before any PSP call", async () => {
     const id = await checkout(["350.50"]);
     await expect(startMpesaPayment(t.db, { checkoutId: id, phone: "0712345678" })).rejects.toThrow(/whole Kenya shillings/);

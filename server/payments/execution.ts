@@ -1,6 +1,7 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { NonRetriableError } from "inngest";
 import type { Db } from "@/db/client";
-import { checkouts, paymentAttempts } from "@/db/schema";
+import { checkouts, paymentAttempts, pspAttempts } from "@/db/schema";
 import { decryptField } from "@/server/crypto/field";
 import { AppError } from "@/server/errors";
 import { money, type CurrencyCode } from "@/server/money";
@@ -70,15 +71,33 @@ export async function loadAttemptPlan(db: Db, attemptId: string): Promise<Attemp
 
 function definitive(err: unknown, psp: PspName, ref: string): StoredResult {
   if (err instanceof PspError && !err.retryable) {
-    return { psp, pspReference: ref, status: "failed", failure: { code: err.pspCode ?? "invalid_request", message: err.message } };
+    // The PSP's own wording goes to the logs and psp_attempts, not to the buyer.
+    return { psp, pspReference: ref, status: "failed", failure: { code: err.pspCode ?? "invalid_request", message: "The payment provider refused the request." } };
   }
   throw err;
+}
+
+/**
+ * Daraja has no idempotency key: a push whose answer we never got (our timeout, a dropped connection) may
+ * have reached the buyer's phone. Pushing again could charge twice, so such an attempt is never re-sent:
+ * the run stops for ops (dead letter) with the facts to reconcile. Pushes Daraja refused are safe to retry.
+ */
+async function assertNoUncertainPush(db: Db, idempotencyKey: string): Promise<void> {
+  const [uncertain] = await db
+    .select({ id: pspAttempts.id, outcome: pspAttempts.outcome })
+    .from(pspAttempts)
+    .where(and(eq(pspAttempts.psp, "mpesa"), eq(pspAttempts.operation, "stk_push"), eq(pspAttempts.idempotencyKey, idempotencyKey), inArray(pspAttempts.outcome, ["timeout", "network_error"])))
+    .limit(1);
+  if (uncertain) {
+    throw new NonRetriableError(`STK push ${idempotencyKey} got no answer (${uncertain.outcome}, psp_attempt ${uncertain.id}); it may be on the buyer's phone, so it is not re-sent: reconcile with the M-Pesa statement`);
+  }
 }
 
 /** Sends the STK push (idempotent on the attempt's key) and records the CheckoutRequestID. */
 export async function sendStkPush(db: Db, connectorFor: ConnectorFor, attemptId: string): Promise<StoredResult> {
   const [a] = await db.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
   const [c] = await db.select().from(checkouts).where(eq(checkouts.id, a!.checkoutId));
+  await assertNoUncertainPush(db, a!.idempotencyKey);
   try {
     const r = await connectorFor(db, "mpesa").createPayment({
       amount: money(c!.totalAmount, c!.currency as CurrencyCode),
@@ -90,23 +109,37 @@ export async function sendStkPush(db: Db, connectorFor: ConnectorFor, attemptId:
     await db.update(paymentAttempts).set({ pspReference: r.pspReference, status: "pending" }).where(eq(paymentAttempts.id, attemptId));
     return toStored(r);
   } catch (err) {
+    if (err instanceof PspError && (err.kind === "timeout" || err.kind === "network")) await assertNoUncertainPush(db, a!.idempotencyKey);
     return definitive(err, "mpesa", `unsent:${attemptId}`);
   }
 }
 
-/** Asks the PSP for the payment's current state: the only source of truth for the outcome. */
+/**
+ * Asks the PSP for the payment's current state: the only source of truth for the outcome. Any error here
+ * is a failure to ask, never a payment failure: it throws, the step retries, and after its retries the run
+ * lands in the dead letters with the reference.
+ */
 export async function fetchPaymentStatus(db: Db, connectorFor: ConnectorFor, psp: PspName, pspReference: string): Promise<StoredResult> {
   const [{ now }] = (await db.execute(sql`select now() as now`)) as unknown as [{ now: Date | string }];
   const fetchedAt = new Date(now).toISOString();
-  try {
-    return { ...toStored(await connectorFor(db, psp).getPaymentStatus({ pspReference })), fetchedAt };
-  } catch (err) {
-    return { ...definitive(err, psp, pspReference), fetchedAt };
-  }
+  return { ...toStored(await connectorFor(db, psp).getPaymentStatus({ pspReference })), fetchedAt };
 }
 
+/**
+ * Cancels a superseded card attempt's PaymentIntent. The PSP refuses to cancel one that already succeeded
+ * (or is processing): then its real state is returned, so a success is applied (and flagged as a double
+ * charge) and a processing one is checked again later.
+ */
 export async function cancelAtPsp(db: Db, connectorFor: ConnectorFor, attemptId: string): Promise<StoredResult | null> {
   const [a] = await db.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
   if (!a?.pspReference || a.method !== "card") return null;
-  return toStored(await connectorFor(db, "stripe").cancelPayment({ pspReference: a.pspReference, idempotencyKey: `${a.idempotencyKey}:cancel` }));
+  const stripe = connectorFor(db, "stripe");
+  try {
+    return toStored(await stripe.cancelPayment({ pspReference: a.pspReference, idempotencyKey: `${a.idempotencyKey}:cancel` }));
+  } catch (err) {
+    if (!(err instanceof PspError) || err.retryable) throw err;
+    const current = toStored(await stripe.getPaymentStatus({ pspReference: a.pspReference }));
+    if (current.status === "pending") throw new Error(`PaymentIntent ${a.pspReference} is processing; cannot cancel yet`);
+    return current;
+  }
 }

@@ -1,4 +1,4 @@
-import { asc, eq, inArray, type SQL } from "drizzle-orm";
+import { asc, desc, eq, inArray, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { checkouts, paymentOrders, paymentOrderTransitions, riskDecisions, sellers } from "@/db/schema";
 import { AppError } from "@/server/errors";
@@ -64,7 +64,7 @@ export async function presentCheckout(db: DbOrTx, checkoutId: string): Promise<C
   const [c] = await db.select().from(checkouts).where(eq(checkouts.id, checkoutId));
   if (!c) throw new AppError("not_found", "Checkout not found");
   const orders = await loadOrders(db, eq(paymentOrders.checkoutId, checkoutId));
-  const [decision] = await db.select().from(riskDecisions).where(eq(riskDecisions.checkoutId, checkoutId));
+  const [decision] = await db.select().from(riskDecisions).where(eq(riskDecisions.checkoutId, checkoutId)).orderBy(desc(riskDecisions.createdAt), desc(riskDecisions.id)).limit(1);
   const payable = c.status === "open" || c.status === "processing";
   return {
     object: "checkout",

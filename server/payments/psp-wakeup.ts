@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { and, eq, isNull, ne } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { paymentAttempts, pspEvents } from "@/db/schema";
 import { enqueueEvent } from "@/server/outbox";
@@ -15,34 +15,38 @@ import type { ConnectorFor } from "./execution";
 
 export const PSP_UPDATED_EVENT = "payment/psp.updated";
 
-async function paymentReference(db: Db, row: typeof pspEvents.$inferSelect): Promise<string | undefined> {
+/** The PSP payment an event concerns, and M-Pesa's receipt once the callback was verified. */
+async function paymentReference(db: Db, row: typeof pspEvents.$inferSelect): Promise<{ ref?: string; receipt?: string }> {
   const v = (row.verdict ?? {}) as Record<string, unknown>;
-  if (row.psp === "stripe") return v.object === "payment_intent" && typeof v.objectId === "string" ? v.objectId : undefined;
-  if (typeof v.checkoutRequestId === "string") return v.checkoutRequestId;
+  if (row.psp === "stripe") return { ref: v.object === "payment_intent" && typeof v.objectId === "string" ? v.objectId : undefined };
+  if (typeof v.checkoutRequestId === "string") return { ref: v.checkoutRequestId };
   if (typeof v.stkEventId === "string") {
-    const [stk] = await db.select({ objectId: pspEvents.objectId }).from(pspEvents).where(eq(pspEvents.id, v.stkEventId));
-    return stk?.objectId ?? undefined;
+    // A transaction-status result concludes the STK event it verified; the receipt is on that event.
+    const [stk] = await db.select({ objectId: pspEvents.objectId, verdict: pspEvents.verdict }).from(pspEvents).where(eq(pspEvents.id, v.stkEventId));
+    const stkVerdict = (stk?.verdict ?? {}) as { outcome?: unknown; receipt?: unknown };
+    const receipt = v.confirmed === true && stkVerdict.outcome === "succeeded" && typeof stkVerdict.receipt === "string" ? stkVerdict.receipt : undefined;
+    return { ref: stk?.objectId ?? undefined, receipt };
   }
-  return undefined;
+  return {};
 }
 
 export async function processPspEventAndWake(db: Db, storedEventId: string, connectorFor?: ConnectorFor): Promise<{ status: string; pspReference?: string; woke: boolean }> {
   const row = await processPspEvent(db, storedEventId, connectorFor ? { daraja: () => connectorFor(db, "mpesa") as DarajaConnector } : undefined);
   if (row.status !== "processed") return { status: row.status, woke: false };
-  const ref = await paymentReference(db, row);
+  const { ref, receipt } = await paymentReference(db, row);
   if (!ref) return { status: row.status, woke: false };
   const psp = row.psp as PspName;
-  const receipt = (row.verdict as { receipt?: unknown } | null)?.receipt;
   const woke = await db.transaction(async (tx) => {
     // M-Pesa's receipt number only comes with the (verified) callback: keep it on the attempt.
     if (typeof receipt === "string") {
       await tx.update(paymentAttempts).set({ receipt }).where(and(eq(paymentAttempts.psp, psp), eq(paymentAttempts.pspReference, ref), isNull(paymentAttempts.receipt)));
     }
     await enqueueEvent(tx, { name: PSP_UPDATED_EVENT, id: `psp-updated:${storedEventId}`, data: { psp, pspReference: ref } });
+    // Any attempt not yet succeeded: a failed or superseded one may have been paid after all.
     const [attempt] = await tx
       .select({ id: paymentAttempts.id })
       .from(paymentAttempts)
-      .where(and(eq(paymentAttempts.psp, psp), eq(paymentAttempts.pspReference, ref), inArray(paymentAttempts.status, ["created", "pending"])));
+      .where(and(eq(paymentAttempts.psp, psp), eq(paymentAttempts.pspReference, ref), ne(paymentAttempts.status, "succeeded")));
     if (attempt) await enqueueEvent(tx, { name: EXECUTE_EVENT, id: `attempt-execute:${attempt.id}:psp-event:${storedEventId}`, data: { attemptId: attempt.id } });
     return Boolean(attempt);
   });

@@ -234,6 +234,23 @@ describe("risk", () => {
     expect(outcomes).toEqual(["open", "open", "review"]);
   });
 
+  it("fails closed on a country allow-list when the buyer's country is not given", async () => {
+    const m2 = await createMerchant(t.db, "Allowlist Shop");
+    const key = (await createApiKey(t.db, { merchantId: m2.id, kind: "secret", name: "k" })).key;
+    const [s2] = await t.db.select({ r: sellers.reference }).from(sellers).where(eq(sellers.merchantId, m2.id));
+    await t.db.insert(riskRules).values({ merchantId: m2.id, kind: "country", action: "review", params: { allowed: ["KE", "UG"] } });
+    const payload = (country?: string) => ({
+      buyer_info: { email: `c${seq++}@example.test`, ...(country ? { country } : {}) },
+      return_url: "https://shop.example/r",
+      payment_orders: [{ payment_order_id: `al_${seq++}`, seller_account: s2!.r, amount: "5.00", currency: "KES" }],
+    });
+    expect((await (await postReq(payload("KE"), { key })).json()).status).toBe("open");
+    expect((await (await postReq(payload("TZ"), { key })).json()).status).toBe("review");
+    const unknown = await (await postReq(payload(), { key })).json();
+    expect(unknown.status).toBe("review");
+    expect(unknown.risk.reasons[0]).toMatch(/country unknown/);
+  });
+
   it("ignores another merchant's rules", async () => {
     await t.db.insert(riskRules).values({ merchantId: other.id, kind: "country", action: "block", params: { blocked: ["KE"] } });
     const res = await postReq(body());

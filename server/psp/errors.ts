@@ -16,6 +16,9 @@ export type PspErrorKind =
 
 const RETRYABLE: Record<PspErrorKind, boolean> = { timeout: true, network: true, unavailable: true, rate_limited: true, invalid_request: false };
 
+/** What callers (anonymous buyers included) see; the PSP's own text stays in `message`, for logs. */
+export const PSP_ERROR_USER_MESSAGE = "The payment provider could not complete the request. Please try again.";
+
 export class PspError extends AppError {
   readonly psp: PspName;
   readonly kind: PspErrorKind;
@@ -25,7 +28,7 @@ export class PspError extends AppError {
   readonly retryAfterMs?: number;
 
   constructor(psp: PspName, kind: PspErrorKind, message: string, opts: { pspCode?: string; status?: number; retryAfterMs?: number; cause?: unknown } = {}) {
-    super(kind === "rate_limited" ? "rate_limited" : "internal", `${psp}: ${message}`, { cause: opts.cause, details: { psp, kind, pspCode: opts.pspCode } });
+    super(kind === "rate_limited" ? "rate_limited" : "internal", `${psp}: ${message}`, { userMessage: PSP_ERROR_USER_MESSAGE, cause: opts.cause, details: { psp, kind, pspCode: opts.pspCode } });
     this.name = "PspError";
     this.psp = psp;
     this.kind = kind;

@@ -1,4 +1,4 @@
-import { and, count, eq, gte, isNull, or } from "drizzle-orm";
+import { and, count, eq, gte, isNull, or, sql } from "drizzle-orm";
 import type { Tx } from "@/db/client";
 import { checkouts, riskDecisions, riskRules } from "@/db/schema";
 import { lookupHash } from "@/server/crypto/field";
@@ -28,6 +28,7 @@ export interface RiskReason {
 }
 
 type Rule = typeof riskRules.$inferSelect;
+const VELOCITY_LOCK_NAMESPACE = 727_601;
 
 async function matchRule(tx: Tx, rule: Rule, s: RiskSubject): Promise<string | null> {
   switch (rule.kind) {
@@ -41,6 +42,8 @@ async function matchRule(tx: Tx, rule: Rule, s: RiskSubject): Promise<string | n
       const p = ZVelocityParams.parse(rule.params);
       const value = p.dimension === "email" ? s.email && lookupHash(s.email) : s.ip;
       if (!value) return null;
+      // Concurrent checkouts by the same buyer count one after the other, not each only itself.
+      await tx.execute(sql`select pg_advisory_xact_lock(${VELOCITY_LOCK_NAMESPACE}, hashtext(${`${s.merchantId}:${p.dimension}:${value}`}))`);
       const since = new Date(Date.now() - p.window_s * 1000);
       const column = p.dimension === "email" ? checkouts.buyerEmailHash : checkouts.buyerIp;
       const [row] = await tx
@@ -52,14 +55,15 @@ async function matchRule(tx: Tx, rule: Rule, s: RiskSubject): Promise<string | n
     }
     case "blocklist": {
       const p = ZBlocklistParams.parse(rule.params);
-      const value = { email: s.email, ip: s.ip, country: s.country, card_fingerprint: undefined, phone: undefined }[p.dimension];
+      const value = { email: s.email, ip: s.ip, country: s.country }[p.dimension];
       if (!value) return null;
       const hit = p.values.some((v) => v.trim().toLowerCase() === value.trim().toLowerCase());
       return hit ? `${p.dimension} is on a blocklist` : null;
     }
     case "country": {
       const p = ZCountryParams.parse(rule.params);
-      if (!s.country) return null;
+      // An allow-list fails closed: a buyer who does not say where they are is not in it.
+      if (!s.country) return "allowed" in p ? "buyer country unknown; only allowed countries may pay" : null;
       if ("allowed" in p) return p.allowed.includes(s.country) ? null : `country ${s.country} is not allowed`;
       return p.blocked.includes(s.country) ? `country ${s.country} is blocked` : null;
     }
@@ -70,7 +74,8 @@ export async function evaluateRisk(tx: Tx, subject: RiskSubject): Promise<{ outc
   const rules = await tx
     .select()
     .from(riskRules)
-    .where(and(eq(riskRules.enabled, true), or(eq(riskRules.merchantId, subject.merchantId), isNull(riskRules.merchantId))));
+    .where(and(eq(riskRules.enabled, true), or(eq(riskRules.merchantId, subject.merchantId), isNull(riskRules.merchantId))))
+    .orderBy(riskRules.id); // a fixed order, so rules' advisory locks are always taken in the same order
   const reasons: RiskReason[] = [];
   for (const rule of rules) {
     let reason: string | null;

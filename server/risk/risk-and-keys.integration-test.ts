@@ -66,6 +66,8 @@ describe("risk rules and ops review", () => {
     expect(
       await code(callerFor(t.db, admin).risk.createRule({ kind: "amount_limit", action: "review", params: { currency: "KES", max_amount: "1.005" } } as never)),
     ).toBe("BAD_REQUEST");
+    // Phone and card-fingerprint blocklists are refused: they would not be evaluated at checkout creation.
+    expect(await code(callerFor(t.db, admin).risk.createRule({ kind: "blocklist", action: "block", params: { dimension: "phone", values: ["254700000000"] } } as never))).toBe("BAD_REQUEST");
     const [after] = await t.db.select({ n: count() }).from(riskRules);
     expect(after!.n).toBe(before!.n);
   });

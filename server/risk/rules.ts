@@ -20,8 +20,10 @@ export const ZVelocityParams = z.object({
   window_s: z.number().int().min(1).max(RISK_VELOCITY_WINDOW_MAX_S),
   max_count: z.number().int().min(1),
 });
+// Card fingerprints and phones are only known once the buyer pays, after this check runs: blocklists on
+// them are refused until they are evaluated at payment time, rather than accepted and silently ignored.
 export const ZBlocklistParams = z.object({
-  dimension: z.enum(["email", "ip", "country", "card_fingerprint", "phone"]),
+  dimension: z.enum(["email", "ip", "country"]),
   values: z.array(z.string().min(1)).min(1).max(RISK_BLOCKLIST_MAX_VALUES),
 });
 export const ZCountryParams = z.union([
