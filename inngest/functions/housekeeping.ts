@@ -2,7 +2,7 @@ import type { Inngest } from "inngest";
 import type { Db } from "@/db/client";
 import { sweepAll } from "@/server/maintenance/sweep";
 
-/** Hourly: expired idempotency records and old rate-limit windows (server/maintenance). */
+/** Hourly: expired idempotency records, old rate-limit windows, unpaid checkouts (server/maintenance). */
 export const HOUSEKEEPING_CRON = "TZ=Africa/Nairobi 17 * * * *";
 
 export function createHousekeeping(client: Inngest, deps: { getDb: () => Db }) {

@@ -1,8 +1,9 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { expireStaleCheckouts } from "@/server/payments/expire-checkouts";
 import { sweepRateLimitCounters } from "@/server/rate-limit/consume";
 
-// Housekeeping for tables that only grow: idempotency records past their 24 h, and old rate-limit windows.
+// Housekeeping: idempotency records past their 24 h, old rate-limit windows, and checkouts left unpaid.
 // Deletes in bounded batches so one sweep never holds long locks on a busy table.
 
 export const SWEEP_BATCH_ROWS = 5_000;
@@ -22,8 +23,9 @@ export async function sweepExpiredIdempotencyKeys(db: Db, now = new Date()): Pro
   return total;
 }
 
-export async function sweepAll(db: Db): Promise<{ idempotencyKeys: number }> {
+export async function sweepAll(db: Db): Promise<{ idempotencyKeys: number; expiredCheckouts: number }> {
   const idempotencyKeys = await sweepExpiredIdempotencyKeys(db);
   await sweepRateLimitCounters(db);
-  return { idempotencyKeys };
+  const expiredCheckouts = await expireStaleCheckouts(db);
+  return { idempotencyKeys, expiredCheckouts };
 }

@@ -1,6 +1,6 @@
-import { and, count, eq } from "drizzle-orm";
+import { and, count, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { outboxEvents, paymentAttempts, paymentOrders, sellers } from "@/db/schema";
+import { checkouts, outboxEvents, paymentAttempts, paymentOrders, sellers } from "@/db/schema";
 import { loadTransactionBySource } from "@/server/ledger";
 import { getConnector, type PspName } from "@/server/psp";
 import { getWallet } from "@/server/wallet";
@@ -12,7 +12,8 @@ import type { Db } from "@/db/client";
 import { applyAttemptOutcome, platformFee } from "./apply-outcome";
 import { prepareCardPayment, startMpesaPayment, submitCardPayment } from "./attempts";
 import { createCheckout } from "./create-checkout";
-import { fetchPaymentStatus, fromStored, sendStkPush } from "./execution";
+import { CHECKOUT_TTL_MS, expireStaleCheckouts } from "./expire-checkouts";
+import { cancelAtPsp, fetchPaymentStatus, fromStored, sendStkPush } from "./execution";
 
 // The pay-in pieces the durable function strings together, driven step by step against the real PSP
 // sandbox (real stripe SDK, real Daraja client) and real Postgres.
@@ -147,6 +148,33 @@ describe("card", () => {
     const status = fromStored(await fetchPaymentStatus(t.db, connectorFor, "stripe", piId));
     await expect(applyAttemptOutcome(t.db, session.attemptId, { ...status, amount: { amount: 1999n, currency: "KES" } })).rejects.toThrow(/differs/);
     expect(await orderStatuses(id)).toEqual(["NOT_STARTED"]);
+  });
+});
+
+describe("expiry", () => {
+  it("an unpaid checkout expires: orders FAILED, attempt canceled, its PaymentIntent canceled at the PSP; a payment in flight is left alone", async () => {
+    const stale = await checkout(["12.00"]);
+    const session = await prepareCardPayment(t.db, connectorFor(t.db, "stripe"), stale);
+    const inFlight = await checkout(["13.00"]);
+    const flight = await prepareCardPayment(t.db, connectorFor(t.db, "stripe"), inFlight);
+    await submitCardPayment(t.db, { checkoutId: inFlight, paymentIntentId: flight.clientSecret.split("_secret_")[0]! });
+    const dayAgo = new Date(Date.now() - CHECKOUT_TTL_MS - 60_000);
+    await t.db.update(checkouts).set({ createdAt: dayAgo }).where(inArray(checkouts.id, [stale, inFlight]));
+
+    expect(await expireStaleCheckouts(t.db)).toBe(1);
+    expect(await expireStaleCheckouts(t.db)).toBe(0);
+    const [c] = await t.db.select().from(checkouts).where(eq(checkouts.id, stale));
+    expect(c!.status).toBe("failed");
+    const [o] = await t.db.select().from(paymentOrders).where(eq(paymentOrders.checkoutId, stale));
+    expect([o!.status, o!.failureCode]).toEqual(["FAILED", "checkout_expired"]);
+    const [a] = await t.db.select().from(paymentAttempts).where(eq(paymentAttempts.id, session.attemptId));
+    expect(a!.status).toBe("canceled");
+    const [cancel] = await t.db.select().from(outboxEvents).where(eq(outboxEvents.id, `attempt-cancel:${session.attemptId}`));
+    expect(cancel?.name).toBe("payment/attempt.cancel");
+    const canceled = await cancelAtPsp(t.db, connectorFor, session.attemptId);
+    expect(canceled?.status).toBe("canceled");
+    await expect(prepareCardPayment(t.db, connectorFor(t.db, "stripe"), stale)).rejects.toThrow(/cannot be paid/);
+    expect(await orderStatuses(inFlight)).toEqual(["EXECUTING"]);
   });
 });
 
