@@ -66,3 +66,13 @@ test("the ops console is for ops only", async ({ page }) => {
   await expect(page).toHaveURL(/\/ops$/);
   await expect(page.getByRole("cell", { name: "Demo Merchant" })).toBeVisible();
 });
+
+test("password guessing is slowed down: after 10 tries a minute the form says so", async ({ page }) => {
+  const email = `guess-${Date.now()}@demo.test`;
+  for (let i = 0; i < 10; i++) {
+    await submitSignIn(page, email, `wrong-${i}`);
+    await expect(page.getByRole("alert").filter({ hasText: /\S/ })).toHaveText("Email or password is incorrect.");
+  }
+  await submitSignIn(page, email, "wrong-again");
+  await expect(page.getByRole("alert").filter({ hasText: /\S/ })).toHaveText("Too many sign-in attempts. Wait a minute and try again.");
+});

@@ -20,6 +20,9 @@ export async function authenticate(_prev: SignInState, formData: FormData): Prom
   } catch (err) {
     // signIn redirects by throwing; anything that is not an AuthError must propagate.
     if (err instanceof AuthError) {
+      if (err.type === "CredentialsSignin" && (err as { code?: string }).code === "rate_limited") {
+        return { error: "Too many sign-in attempts. Wait a minute and try again." };
+      }
       return { error: err.type === "CredentialsSignin" ? "Email or password is incorrect." : "Sign-in failed. Try again." };
     }
     throw err;
