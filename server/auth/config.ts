@@ -41,6 +41,13 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   // Self-hosted behind the operator's proxy: the Host header is trusted (AUTH_URL pins it if set).
   trustHost: true,
   pages: { signIn: "/signin" },
+  // A wrong password is an expected outcome, not a server error: keep it out of the error log.
+  logger: {
+    error(error: Error) {
+      if ((error as { type?: string }).type === "CredentialsSignin") return;
+      console.error(error);
+    },
+  },
   providers: [
     Credentials({
       credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
