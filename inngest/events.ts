@@ -1,5 +1,6 @@
 import { eventType } from "inngest";
 import { z } from "zod";
+import { merchantEventCreated, merchantWebhookDeliver } from "./merchant-webhook-events";
 import { paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated } from "./payment-events";
 
 // The typed event catalog: every event the app sends or triggers on, with its zod schema. Functions
@@ -14,7 +15,7 @@ export const pspEventReceived = eventType("psp/event.received", {
   schema: z.object({ psp: z.enum(["stripe", "mpesa"]), pspEventId: z.string().min(1), storedEventId: z.string().min(1) }),
 });
 
-export { paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated };
+export { merchantEventCreated, merchantWebhookDeliver, paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated };
 
 export const eventCatalog = {
   [paymentAttemptExecute.name]: paymentAttemptExecute,
@@ -22,6 +23,8 @@ export const eventCatalog = {
   [pspPaymentUpdated.name]: pspPaymentUpdated,
   [platformPing.name]: platformPing,
   [pspEventReceived.name]: pspEventReceived,
+  [merchantEventCreated.name]: merchantEventCreated,
+  [merchantWebhookDeliver.name]: merchantWebhookDeliver,
 } as const;
 
 export type CatalogEventName = keyof typeof eventCatalog;

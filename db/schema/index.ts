@@ -8,3 +8,4 @@ export * from "./outbox";
 export * from "./api";
 export * from "./payments";
 export * from "./risk";
+export * from "./webhooks";

@@ -2,8 +2,14 @@ import { getDb } from "@/db";
 import { getConnector } from "@/server/psp";
 import { inngest } from "../client";
 import { createHousekeeping } from "./housekeeping";
+import { createMerchantWebhookFunctions } from "./merchant-webhooks";
 import { createPaymentFunctions } from "./payments";
 import { ping } from "./ping";
 
 // Every function the app serves at /api/inngest. One file per function (or per small family); add yours here.
-export const functions = [ping, createHousekeeping(inngest, { getDb }), ...createPaymentFunctions(inngest, { getDb, connectorFor: getConnector })];
+export const functions = [
+  ping,
+  createHousekeeping(inngest, { getDb }),
+  ...createPaymentFunctions(inngest, { getDb, connectorFor: getConnector }),
+  ...createMerchantWebhookFunctions(inngest, { getDb }),
+];

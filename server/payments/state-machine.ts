@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { Tx } from "@/db/client";
 import { paymentOrders, paymentOrderTransitions } from "@/db/schema";
 import { AppError } from "@/server/errors";
+import { recordPaymentOrderEvent } from "@/server/webhooks-out/record-event";
 
 // The one place a payment order changes state. NOT_STARTED -> EXECUTING -> SUCCESS | FAILED, plus:
 //  - NOT_STARTED -> FAILED: refused before any PSP call (risk block, checkout expired);
@@ -61,5 +62,10 @@ export async function transitionPaymentOrder(tx: Tx, input: TransitionInput): Pr
     reason: input.reason,
     data: { ...input.data, ...(input.failure ? { failure: input.failure } : {}) },
   });
+  // Final outcomes are what merchants hear about (webhooks out), recorded in this same transaction.
+  if (input.to === "SUCCESS" || input.to === "FAILED") {
+    const type = input.to === "SUCCESS" ? "payment_order.succeeded" : "payment_order.failed";
+    await recordPaymentOrderEvent(tx, { orderId: input.orderId, type, version: order.version + 1 });
+  }
   return { changed: true, from: order.status };
 }

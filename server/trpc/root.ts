@@ -6,6 +6,7 @@ import { engineRunsRouter } from "@/server/ops/runs-router";
 import { checkoutRouter } from "@/server/payments/checkout-router";
 import { paymentsRouter } from "@/server/payments/router";
 import { riskRouter } from "@/server/risk/router";
+import { webhooksRouter } from "@/server/webhooks-out/router";
 import { createCallerFactory, createTRPCRouter } from "./init";
 
 export const appRouter = createTRPCRouter({
@@ -17,6 +18,7 @@ export const appRouter = createTRPCRouter({
   payments: paymentsRouter,
   checkout: checkoutRouter,
   risk: riskRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { ApiKeysPanel } from "@/components/dashboard/api-keys-panel";
+import { WebhookEndpointsPanel } from "@/components/dashboard/webhook-endpoints-panel";
 import { forPage } from "@/server/trpc/page-guard";
 import { serverCaller } from "@/server/trpc/rsc";
 
@@ -19,6 +20,12 @@ export default async function DevelopersPage() {
         .
       </p>
       <ApiKeysPanel canEdit={me.role === "merchant_admin"} />
+      <h2 className="mt-6 text-base font-semibold">Webhook endpoints</h2>
+      <p className="text-sm text-slate-600">
+        We POST <code className="font-mono">payment_order.succeeded</code> and <code className="font-mono">payment_order.failed</code> events to your
+        endpoints, signed in the <code className="font-mono">PayBridge-Signature</code> header with the endpoint&apos;s secret (see docs/webhooks.md).
+      </p>
+      <WebhookEndpointsPanel canEdit={me.role === "merchant_admin"} />
     </section>
   );
 }

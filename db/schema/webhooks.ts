@@ -1,0 +1,79 @@
+import { sql } from "drizzle-orm";
+import { bigint, boolean, check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { newId } from "../ids";
+import { createdAt } from "./columns";
+import { merchants } from "./merchants";
+
+// Merchant webhooks out (docs/webhooks.md): endpoints a merchant registers, the events we report to them
+// (append-only, written in the transaction of the fact they describe), and one delivery per (event, endpoint).
+
+export const webhookDeliveryStatus = pgEnum("webhook_delivery_status", ["pending", "delivered", "failed"]);
+export const merchantEventType = pgEnum("merchant_event_type", ["payment_order.succeeded", "payment_order.failed"]);
+
+export const webhookEndpoints = pgTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey().$defaultFn(() => newId("whe")),
+    merchantId: text("merchant_id")
+      .notNull()
+      .references(() => merchants.id),
+    url: text("url").notNull(),
+    /** AES-256-GCM envelope (server/crypto/field.ts) of the whsec_… signing secret: we must sign with it, so no hash. */
+    secretEncrypted: text("secret_encrypted").notNull(),
+    enabled: boolean("enabled").notNull().default(true),
+    createdAt: createdAt(),
+    disabledAt: timestamp("disabled_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    index("webhook_endpoints_merchant_idx").on(t.merchantId),
+    check("webhook_endpoints_url_scheme", sql`${t.url} ~ '^https?://'`),
+    check("webhook_endpoints_disabled_consistent", sql`${t.enabled} = (${t.disabledAt} is null)`),
+  ],
+);
+
+/** What happened, as the merchant sees it. Append-only (trigger in the migration). */
+export const merchantEvents = pgTable(
+  "merchant_events",
+  {
+    /** evt_… derived from (payment order, version): one fact, one id, whoever records it. */
+    id: text("id").primaryKey(),
+    merchantId: text("merchant_id")
+      .notNull()
+      .references(() => merchants.id),
+    type: merchantEventType("type").notNull(),
+    /** The merchant's own id of the object (payment_order_id). */
+    objectId: text("object_id").notNull(),
+    /** Increases per object (the payment order's version): receivers order deliveries by it. */
+    sequence: bigint("sequence", { mode: "bigint" }).notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("merchant_events_object_sequence_uq").on(t.merchantId, t.objectId, t.sequence),
+    index("merchant_events_merchant_created_idx").on(t.merchantId, t.createdAt),
+  ],
+);
+
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey().$defaultFn(() => newId("whd")),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => merchantEvents.id),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    status: webhookDeliveryStatus("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_event_endpoint_uq").on(t.eventId, t.endpointId),
+    index("webhook_deliveries_endpoint_created_idx").on(t.endpointId, t.createdAt),
+    check("webhook_deliveries_attempts_nonneg", sql`${t.attempts} >= 0`),
+  ],
+);

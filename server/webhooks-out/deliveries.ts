@@ -1,0 +1,154 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import type { Db, DbOrTx } from "@/db/client";
+import { ulid } from "@/db/ids";
+import { auditLog, merchantEvents, webhookDeliveries, webhookEndpoints } from "@/db/schema";
+import { merchantWebhookDeliver } from "@/inngest/merchant-webhook-events";
+import { decryptField } from "@/server/crypto/field";
+import { AppError } from "@/server/errors";
+import { enqueueEvent } from "@/server/outbox";
+import { SIGNATURE_HEADER, signatureHeader } from "./signature";
+
+// One delivery per (event, endpoint). The Inngest functions (inngest/functions/merchant-webhooks.ts) call
+// these: fan-out creates the rows, each attempt POSTs the signed event and records what the endpoint said.
+// Delivery is at least once: a crash after the POST and before recording it sends it again (same event id).
+
+export const WEBHOOK_TIMEOUT_MS = 10_000;
+export const WEBHOOK_ERROR_MAX_LENGTH = 500;
+export const WEBHOOK_DELIVERIES_PAGE = 50;
+
+type MerchantEventRow = typeof merchantEvents.$inferSelect;
+
+/** The JSON merchants receive, Stripe-shaped. `sequence` orders events about one object. */
+export function eventBody(e: MerchantEventRow): string {
+  return JSON.stringify({
+    id: e.id,
+    type: e.type,
+    created: Math.floor(e.createdAt.getTime() / 1000),
+    sequence: Number(e.sequence),
+    data: { object: e.payload },
+  });
+}
+
+export function deliverOutboxId(deliveryId: string): string {
+  return `merchant-webhook.deliver:${deliveryId}`;
+}
+
+/** Idempotent (unique (event, endpoint)): a retried fan-out finds the rows it made before. */
+export async function createDeliveriesForEvent(db: Db, eventId: string): Promise<string[]> {
+  const [event] = await db.select({ merchantId: merchantEvents.merchantId }).from(merchantEvents).where(eq(merchantEvents.id, eventId));
+  if (!event) throw new AppError("not_found", `Merchant event ${eventId} not found`);
+  const endpoints = await db
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.merchantId, event.merchantId), eq(webhookEndpoints.enabled, true)));
+  if (endpoints.length > 0) {
+    await db.insert(webhookDeliveries).values(endpoints.map((ep) => ({ eventId, endpointId: ep.id }))).onConflictDoNothing();
+  }
+  const rows = await db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(eq(webhookDeliveries.eventId, eventId)).orderBy(webhookDeliveries.id);
+  return rows.map((r) => r.id);
+}
+
+export interface DeliveryAttempt {
+  ok: boolean;
+  statusCode: number | null;
+  error: string | null;
+}
+
+async function post(fetchFn: typeof fetch, url: string, secret: string, body: string): Promise<DeliveryAttempt> {
+  try {
+    const res = await fetchFn(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signatureHeader(secret, body) },
+      body,
+      // A redirect is not followed (and counts as a failure): the endpoint must answer at the URL given.
+      redirect: "manual",
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    await res.body?.cancel();
+    const ok = res.status >= 200 && res.status < 300;
+    return { ok, statusCode: res.status, error: ok ? null : `HTTP ${res.status}` };
+  } catch (e) {
+    return { ok: false, statusCode: null, error: (e instanceof Error ? e.message : String(e)).slice(0, WEBHOOK_ERROR_MAX_LENGTH) };
+  }
+}
+
+/** One POST of one delivery, recorded. A disabled endpoint is not called: the delivery fails for good. */
+export async function attemptDelivery(db: Db, deliveryId: string, fetchFn: typeof fetch = fetch): Promise<DeliveryAttempt & { skipped?: true }> {
+  const [row] = await db
+    .select({ event: merchantEvents, url: webhookEndpoints.url, secretEncrypted: webhookEndpoints.secretEncrypted, enabled: webhookEndpoints.enabled })
+    .from(webhookDeliveries)
+    .innerJoin(merchantEvents, eq(merchantEvents.id, webhookDeliveries.eventId))
+    .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+    .where(eq(webhookDeliveries.id, deliveryId));
+  if (!row) throw new AppError("not_found", `Webhook delivery ${deliveryId} not found`);
+  if (!row.enabled) {
+    await markDeliveryFailed(db, deliveryId, "endpoint disabled");
+    return { ok: false, statusCode: null, error: "endpoint disabled", skipped: true };
+  }
+  const result = await post(fetchFn, row.url, decryptField(row.secretEncrypted), eventBody(row.event));
+  await db
+    .update(webhookDeliveries)
+    .set({
+      attempts: sql`${webhookDeliveries.attempts} + 1`,
+      lastStatusCode: result.statusCode,
+      lastError: result.error,
+      ...(result.ok ? { status: "delivered" as const, deliveredAt: new Date() } : {}),
+    })
+    .where(eq(webhookDeliveries.id, deliveryId));
+  return result;
+}
+
+/** The engine gave up (retries exhausted): the dashboard shows it failed, and offers Resend. */
+export async function markDeliveryFailed(db: Db, deliveryId: string, error: string): Promise<void> {
+  await db
+    .update(webhookDeliveries)
+    .set({ status: "failed", lastError: error.slice(0, WEBHOOK_ERROR_MAX_LENGTH) })
+    .where(and(eq(webhookDeliveries.id, deliveryId), sql`${webhookDeliveries.status} <> 'delivered'`));
+}
+
+export async function listWebhookDeliveries(db: DbOrTx, merchantId: string, limit = WEBHOOK_DELIVERIES_PAGE) {
+  return db
+    .select({
+      id: webhookDeliveries.id,
+      eventId: webhookDeliveries.eventId,
+      eventType: merchantEvents.type,
+      objectId: merchantEvents.objectId,
+      endpointId: webhookDeliveries.endpointId,
+      url: webhookEndpoints.url,
+      status: webhookDeliveries.status,
+      attempts: webhookDeliveries.attempts,
+      lastStatusCode: webhookDeliveries.lastStatusCode,
+      lastError: webhookDeliveries.lastError,
+      createdAt: webhookDeliveries.createdAt,
+      deliveredAt: webhookDeliveries.deliveredAt,
+    })
+    .from(webhookDeliveries)
+    .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+    .innerJoin(merchantEvents, eq(merchantEvents.id, webhookDeliveries.eventId))
+    .where(eq(webhookEndpoints.merchantId, merchantId))
+    .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
+    .limit(limit);
+}
+
+/** Sends the delivery again (a new outbox id, so the engine does not dedupe it against the first send). */
+export async function resendWebhookDelivery(db: Db, opts: { merchantId: string; deliveryId: string; actorUserId?: string }): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [owned] = await tx
+      .select({ id: webhookDeliveries.id })
+      .from(webhookDeliveries)
+      .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+      .where(and(eq(webhookDeliveries.id, opts.deliveryId), eq(webhookEndpoints.merchantId, opts.merchantId), eq(webhookEndpoints.enabled, true)))
+      .for("update", { of: webhookDeliveries });
+    if (!owned) throw new AppError("not_found", "Webhook delivery not found, or its endpoint is disabled");
+    await tx.update(webhookDeliveries).set({ status: "pending" }).where(eq(webhookDeliveries.id, opts.deliveryId));
+    const id = `${deliverOutboxId(opts.deliveryId)}:resend:${ulid()}`;
+    await enqueueEvent(tx, { id, name: merchantWebhookDeliver.name, data: { deliveryId: opts.deliveryId } });
+    await tx.insert(auditLog).values({
+      actorUserId: opts.actorUserId,
+      merchantId: opts.merchantId,
+      action: "webhook_delivery.resent",
+      targetType: "webhook_delivery",
+      targetId: opts.deliveryId,
+    });
+  });
+}
