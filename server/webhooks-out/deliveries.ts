@@ -5,6 +5,7 @@ import { auditLog, merchantEvents, webhookDeliveries, webhookEndpoints } from "@
 import { merchantWebhookDeliver } from "@/inngest/merchant-webhook-events";
 import { decryptField } from "@/server/crypto/field";
 import { AppError } from "@/server/errors";
+import { assertPublicDestination } from "./public-address";
 import { enqueueEvent } from "@/server/outbox";
 import { SIGNATURE_HEADER, signatureHeader } from "./signature";
 
@@ -56,6 +57,7 @@ export interface DeliveryAttempt {
 
 async function post(fetchFn: typeof fetch, url: string, secret: string, body: string): Promise<DeliveryAttempt> {
   try {
+    await assertPublicDestination(url);
     const res = await fetchFn(url, {
       method: "POST",
       headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signatureHeader(secret, body) },

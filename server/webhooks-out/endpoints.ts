@@ -4,6 +4,7 @@ import type { Db, DbOrTx } from "@/db/client";
 import { auditLog, webhookEndpoints } from "@/db/schema";
 import { encryptField } from "@/server/crypto/field";
 import { AppError } from "@/server/errors";
+import { assertPublicDestination } from "./public-address";
 
 // Merchant webhook endpoints. The signing secret is shown once on creation and stored encrypted (we need it
 // back to sign every delivery, so a hash will not do). Disabling is final: a new endpoint gets a new secret.
@@ -30,6 +31,7 @@ export function isWebhookUrl(url: string): boolean {
 
 export async function createWebhookEndpoint(db: Db, opts: { merchantId: string; url: string; actorUserId?: string }): Promise<CreatedWebhookEndpoint> {
   if (!isWebhookUrl(opts.url)) throw new AppError("validation_failed", "The URL must be an http(s) URL");
+  await assertPublicDestination(opts.url);
   const secret = `whsec_${randomBytes(WEBHOOK_SECRET_RANDOM_BYTES).toString("base64url")}`;
   return db.transaction(async (tx) => {
     const active = await tx.$count(webhookEndpoints, and(eq(webhookEndpoints.merchantId, opts.merchantId), eq(webhookEndpoints.enabled, true)));
