@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc/react";
+import { ShownOnce } from "@/components/ui/shown-once";
 
 export function ApiKeysPanel({ canEdit }: { canEdit: boolean }) {
   const trpc = useTRPC();
@@ -25,15 +26,7 @@ export function ApiKeysPanel({ canEdit }: { canEdit: boolean }) {
   return (
     <div className="flex flex-col gap-6">
       {revealed ? (
-        <div role="status" className="rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm">
-          <p className="font-medium">Copy your key “{revealed.name}” now. It will not be shown again.</p>
-          <code className="mt-2 block break-all rounded bg-white px-2 py-1 font-mono" data-testid="new-api-key">
-            {revealed.key}
-          </code>
-          <button className="mt-2 text-amber-900 underline" onClick={() => setRevealed(null)}>
-            I have copied it
-          </button>
-        </div>
+        <ShownOnce message={`Copy your key “${revealed.name}” now. It will not be shown again.`} value={revealed.key} testId="new-api-key" onDone={() => setRevealed(null)} />
       ) : null}
       {canEdit ? (
         <form

@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc/react";
+import { ShownOnce } from "@/components/ui/shown-once";
 
 // Developers → Webhook endpoints: add (secret shown once), list, disable; recent deliveries with Resend.
 
@@ -26,15 +27,12 @@ export function WebhookEndpointsPanel({ canEdit }: { canEdit: boolean }) {
   return (
     <div className="flex flex-col gap-6">
       {revealed ? (
-        <div role="status" className="rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm">
-          <p className="font-medium">Copy the signing secret for {revealed.url} now. It will not be shown again.</p>
-          <code className="mt-2 block break-all rounded bg-white px-2 py-1 font-mono" data-testid="new-webhook-secret">
-            {revealed.secret}
-          </code>
-          <button className="mt-2 text-amber-900 underline" onClick={() => setRevealed(null)}>
-            I have copied it
-          </button>
-        </div>
+        <ShownOnce
+          message={`Copy the signing secret for ${revealed.url} now. It will not be shown again.`}
+          value={revealed.secret}
+          testId="new-webhook-secret"
+          onDone={() => setRevealed(null)}
+        />
       ) : null}
       {canEdit ? (
         <form
