@@ -46,10 +46,6 @@ export interface ApiRouteOptions<I> {
   limits?: { perKey?: number; perIp?: number };
 }
 
-export function clientIp(req: Request): string {
-  return clientIpFromHeaders(req.headers);
-}
-
 function json(status: number, body: unknown, requestId: string, extra: Record<string, string> = {}): Response {
   return Response.json(body, { status, headers: { "request-id": requestId, "cache-control": "no-store", ...extra } });
 }
@@ -81,7 +77,7 @@ export function apiRoute<P, I = undefined>(getDb: () => Db, opts: ApiRouteOption
     let idem: IdempotencyRef | undefined;
     const db = getDb();
     try {
-      await rateLimit(db, `ip:${clientIp(req)}`, opts.limits?.perIp ?? env.API_RATE_LIMIT_PER_IP);
+      await rateLimit(db, `ip:${clientIpFromHeaders(req.headers)}`, opts.limits?.perIp ?? env.API_RATE_LIMIT_PER_IP);
       const principal = await authenticateApiKey(db, bearer(req));
       if (!opts.keyKinds.includes(principal.kind)) throw new AppError("forbidden", `This endpoint needs a ${opts.keyKinds.join(" or ")} key`);
       await rateLimit(db, `key:${principal.keyId}`, opts.limits?.perKey ?? env.API_RATE_LIMIT_PER_KEY);
