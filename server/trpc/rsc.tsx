@@ -19,6 +19,14 @@ export async function serverCaller() {
   return createCaller(await createContext());
 }
 
+/**
+ * The active merchant for this request, read once: the dashboard layout and its page both need it, and
+ * React's cache() makes the second call reuse the first (same middleware, same auth checks).
+ */
+export const getMerchantMe = cache(async () => (await serverCaller()).merchant.me());
+/** The same for the ops layout and the ops home page. */
+export const getOpsOverview = cache(async () => (await serverCaller()).ops.overview());
+
 export function HydrateClient({ children }: { children: ReactNode }) {
   return <HydrationBoundary state={dehydrate(getQueryClient())}>{children}</HydrationBoundary>;
 }

@@ -2,7 +2,7 @@ import type { ReactNode } from "react";
 import { AppShell } from "@/components/dashboard/shell";
 import { TRPCReactProvider } from "@/components/trpc/react";
 import { forPage } from "@/server/trpc/page-guard";
-import { serverCaller } from "@/server/trpc/rsc";
+import { getMerchantMe } from "@/server/trpc/rsc";
 
 export const dynamic = "force-dynamic";
 
@@ -15,7 +15,7 @@ const NAV = [
 ];
 
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
-  const me = await forPage(async () => (await serverCaller()).merchant.me());
+  const me = await forPage(getMerchantMe);
   const role = me.role === "merchant_admin" ? "Admin" : "Viewer";
   return (
     <TRPCReactProvider>

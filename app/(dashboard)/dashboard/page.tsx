@@ -1,14 +1,11 @@
 import type { Metadata } from "next";
 import { forPage } from "@/server/trpc/page-guard";
-import { serverCaller } from "@/server/trpc/rsc";
+import { getMerchantMe, serverCaller } from "@/server/trpc/rsc";
 
 export const metadata: Metadata = { title: "Overview" };
 
 export default async function DashboardPage() {
-  const [me, balances] = await forPage(async () => {
-    const caller = await serverCaller();
-    return Promise.all([caller.merchant.me(), caller.merchant.balances()]);
-  });
+  const [me, balances] = await forPage(async () => Promise.all([getMerchantMe(), (await serverCaller()).merchant.balances()]));
   return (
     <div className="flex flex-col gap-6">
       <section aria-labelledby="balances-heading" className="overflow-x-auto rounded-lg border border-slate-200 bg-white">

@@ -2,7 +2,7 @@ import type { ReactNode } from "react";
 import { AppShell } from "@/components/dashboard/shell";
 import { TRPCReactProvider } from "@/components/trpc/react";
 import { forPage } from "@/server/trpc/page-guard";
-import { serverCaller } from "@/server/trpc/rsc";
+import { getOpsOverview } from "@/server/trpc/rsc";
 
 export const dynamic = "force-dynamic";
 
@@ -13,7 +13,7 @@ const NAV = [
 ];
 
 export default async function OpsLayout({ children }: { children: ReactNode }) {
-  const data = await forPage(async () => (await serverCaller()).ops.overview());
+  const data = await forPage(getOpsOverview);
   return (
     <TRPCReactProvider>
       <AppShell title="Ops console" subtitle="Operations" userLabel={`${data.user.email} · Ops`} nav={NAV}>

@@ -1,11 +1,11 @@
 import type { Metadata } from "next";
 import { forPage } from "@/server/trpc/page-guard";
-import { serverCaller } from "@/server/trpc/rsc";
+import { getOpsOverview } from "@/server/trpc/rsc";
 
 export const metadata: Metadata = { title: "Ops console" };
 
 export default async function OpsPage() {
-  const data = await forPage(async () => (await serverCaller()).ops.overview());
+  const data = await forPage(getOpsOverview);
   return (
     <section className="rounded-lg border border-slate-200 bg-white">
       <h2 className="border-b border-slate-200 px-4 py-3 font-semibold">Merchants</h2>

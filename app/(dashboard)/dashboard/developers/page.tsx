@@ -2,12 +2,12 @@ import type { Metadata } from "next";
 import { ApiKeysPanel } from "@/components/dashboard/api-keys-panel";
 import { WebhookEndpointsPanel } from "@/components/dashboard/webhook-endpoints-panel";
 import { forPage } from "@/server/trpc/page-guard";
-import { serverCaller } from "@/server/trpc/rsc";
+import { getMerchantMe } from "@/server/trpc/rsc";
 
 export const metadata: Metadata = { title: "Developers" };
 
 export default async function DevelopersPage() {
-  const me = await forPage(async () => (await serverCaller()).merchant.me());
+  const me = await forPage(getMerchantMe);
   return (
     <section className="flex flex-col gap-4">
       <h2 className="text-base font-semibold">API keys</h2>

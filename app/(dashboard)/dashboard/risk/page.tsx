@@ -1,12 +1,12 @@
 import type { Metadata } from "next";
 import { RiskRulesPanel } from "@/components/dashboard/risk-rules-panel";
 import { forPage } from "@/server/trpc/page-guard";
-import { serverCaller } from "@/server/trpc/rsc";
+import { getMerchantMe } from "@/server/trpc/rsc";
 
 export const metadata: Metadata = { title: "Risk" };
 
 export default async function RiskPage() {
-  const me = await forPage(async () => (await serverCaller()).merchant.me());
+  const me = await forPage(getMerchantMe);
   return (
     <section className="flex flex-col gap-4">
       <h2 className="text-base font-semibold">Risk rules</h2>

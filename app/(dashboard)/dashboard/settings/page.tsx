@@ -1,12 +1,12 @@
 import type { Metadata } from "next";
 import { MerchantSettingsForm } from "@/components/dashboard/merchant-settings-form";
 import { forPage } from "@/server/trpc/page-guard";
-import { serverCaller } from "@/server/trpc/rsc";
+import { getMerchantMe } from "@/server/trpc/rsc";
 
 export const metadata: Metadata = { title: "Settings" };
 
 export default async function SettingsPage() {
-  const me = await forPage(async () => (await serverCaller()).merchant.me());
+  const me = await forPage(getMerchantMe);
   return (
     <section className="flex flex-col gap-4">
       <h2 className="text-base font-semibold">Business profile</h2>
