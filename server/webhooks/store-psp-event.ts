@@ -1,10 +1,14 @@
 // Stores a verified inbound PSP event exactly once: unique (psp, event_id). A duplicate delivery
-// changes nothing and is answered 200 like the first.
+// changes nothing and is answered 200 like the first. Personal data never lands in clear: the payload is
+// stored with buyers' phones, names, emails and addresses masked (redact-psp-payload.ts), and the exact
+// body only AES-256-GCM encrypted (server/crypto/field.ts), for re-checking a signature or a dispute.
 import { sql } from "drizzle-orm";
 import type { DbOrTx, Tx } from "@/db/client";
 import { pspEvents } from "@/db/schema";
+import { encryptField } from "@/server/crypto/field";
 import type { ParsedWebhook } from "@/server/psp/types";
 import { handOffPspEvent } from "./hand-off";
+import { redactPspPayload } from "./redact-psp-payload";
 
 export interface StoreResult {
   storedEventId: string;
@@ -15,7 +19,7 @@ export async function storePspEvent(db: DbOrTx, event: ParsedWebhook, rawBody: s
   return db.transaction(async (tx: Tx) => {
     const inserted = await tx
       .insert(pspEvents)
-      .values({ psp: event.psp, eventId: event.eventId, eventType: event.type, objectId: event.objectId ?? null, rawBody, payload: event.payload })
+      .values({ psp: event.psp, eventId: event.eventId, eventType: event.type, objectId: event.objectId ?? null, rawBody: encryptField(rawBody), payload: redactPspPayload(event.payload) })
       .onConflictDoNothing({ target: [pspEvents.psp, pspEvents.eventId] })
       .returning({ id: pspEvents.id });
     if (inserted[0]) {
