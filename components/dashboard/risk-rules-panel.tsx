@@ -9,7 +9,11 @@ type Kind = TRiskRuleInput["kind"];
 const input = "rounded-md border border-slate-300 px-3 py-2 font-normal";
 const list = (s: string) => s.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
 
-function describeRule(kind: string, params: Record<string, unknown>): string {
+const KIND_LABELS: Record<string, string> = { amount_limit: "amount limit", velocity: "velocity", blocklist: "blocklist", country: "country" };
+
+/** params is null for a platform rule: merchants learn that it exists, not its values. */
+function describeRule(kind: string, params: Record<string, unknown> | null): string {
+  if (!params) return `a platform ${KIND_LABELS[kind] ?? kind} rule matches`;
   switch (kind) {
     case "amount_limit":
       return `amount over ${String(params.max_amount)} ${String(params.currency)}`;

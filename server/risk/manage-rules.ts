@@ -39,8 +39,31 @@ export async function setRiskRuleEnabled(db: Db, opts: { merchantId: string | nu
   });
 }
 
-/** The merchant's own rules plus the platform-wide ones that also apply to it. */
+/** The merchant's own rules plus the platform-wide ones that also apply to it, in full (ops and evaluation). */
 export async function listRiskRules(db: DbOrTx, merchantId: string | null) {
   const scope = merchantId ? or(eq(riskRules.merchantId, merchantId), isNull(riskRules.merchantId)) : isNull(riskRules.merchantId);
   return db.select().from(riskRules).where(scope).orderBy(desc(riskRules.createdAt));
+}
+
+type RiskRuleRow = typeof riskRules.$inferSelect;
+/** A rule as a merchant sees it: params null for a platform rule. */
+export type TMerchantRiskRule = Pick<RiskRuleRow, "id" | "merchantId" | "kind" | "action" | "enabled" | "createdAt" | "updatedAt"> & { params: RiskRuleRow["params"] | null };
+
+/**
+ * What a merchant's users see: their own rules in full; of a platform rule only that it exists (kind, action,
+ * enabled), never its params — blocked emails and IPs are other merchants' buyers, and thresholds would show
+ * how to stay under them. Ops read platform rules in full through listRiskRules.
+ */
+export async function listMerchantRiskRules(db: DbOrTx, merchantId: string): Promise<TMerchantRiskRule[]> {
+  const rules = await listRiskRules(db, merchantId);
+  return rules.map((r) => ({
+    id: r.id,
+    merchantId: r.merchantId,
+    kind: r.kind,
+    action: r.action,
+    enabled: r.enabled,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    params: r.merchantId === merchantId ? r.params : null,
+  }));
 }

@@ -96,6 +96,40 @@ describe("risk rules and ops review", () => {
   });
 });
 
+describe("who sees risk rule values", () => {
+  it("merchants see that platform rules exist but none of their values; their own rules in full; ops see everything", async () => {
+    const blockedEmail = "fraudster.platform@example.test";
+    const blockedIp = "203.0.113.77";
+    const emails = await callerFor(t.db, ops).risk.createPlatformRule({ kind: "blocklist", action: "block", params: { dimension: "email", values: [blockedEmail] } });
+    const ips = await callerFor(t.db, ops).risk.createPlatformRule({ kind: "blocklist", action: "review", params: { dimension: "ip", values: [blockedIp] } });
+    const limit = await callerFor(t.db, ops).risk.createPlatformRule({ kind: "amount_limit", action: "review", params: { currency: "KES", max_amount: "987654.00" } });
+    const own = await callerFor(t.db, admin).risk.createRule({ kind: "blocklist", action: "block", params: { dimension: "email", values: ["own-block@example.test"] } });
+
+    for (const user of [viewer, admin]) {
+      const listed = await callerFor(t.db, user).risk.rules();
+      const text = JSON.stringify(listed);
+      for (const value of [blockedEmail, blockedIp, "987654.00"]) expect(text).not.toContain(value);
+      const platform = listed.filter((r) => r.merchantId === null);
+      expect(platform.map((r) => r.id)).toEqual(expect.arrayContaining([emails.id, ips.id, limit.id]));
+      expect(platform.find((r) => r.id === emails.id)).toMatchObject({ kind: "blocklist", action: "block", enabled: true, params: null });
+      expect(platform.every((r) => r.params === null)).toBe(true);
+      expect(listed.find((r) => r.id === own.id)).toMatchObject({ merchantId: m.id, params: { dimension: "email", values: ["own-block@example.test"] } });
+    }
+    // Another merchant sees the platform rules the same way, and never this merchant's own rule.
+    const theirs = JSON.stringify(await callerFor(t.db, otherAdmin).risk.rules());
+    for (const value of [blockedEmail, blockedIp, "own-block@example.test"]) expect(theirs).not.toContain(value);
+
+    const opsView = await callerFor(t.db, ops).risk.platformRules();
+    expect(opsView.find((r) => r.id === emails.id)!.params).toEqual({ dimension: "email", values: [blockedEmail] });
+    expect(opsView.find((r) => r.id === ips.id)!.params).toEqual({ dimension: "ip", values: [blockedIp] });
+    expect(await code(callerFor(t.db, viewer).risk.platformRules())).toBe("FORBIDDEN");
+
+    // Hiding the values changes nothing in evaluation: the platform blocklist still blocks this merchant's buyer.
+    const blocked = (await createCheckout(t.db, { merchantId: m.id, input: { ...checkoutInput("pbl1"), buyer_info: { email: blockedEmail } } })).body;
+    expect(blocked.status).toBe("blocked");
+  });
+});
+
 describe("payments in the dashboard", () => {
   it("lists only the merchant's own orders, newest first, with keyset pages", async () => {
     for (const id of ["list1", "list2", "list3"]) await createCheckout(t.db, { merchantId: m.id, input: checkoutInput(id) });

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { createTRPCRouter, merchantProcedure, opsProcedure } from "@/server/trpc/init";
-import { createRiskRule, listRiskRules, setRiskRuleEnabled } from "./manage-rules";
+import { createRiskRule, listMerchantRiskRules, listRiskRules, setRiskRuleEnabled } from "./manage-rules";
 import { listReviewQueue, reviewCheckout } from "./review-checkout";
 import { ZRiskRuleInput } from "./rules";
 
 export const riskRouter = createTRPCRouter({
-  rules: merchantProcedure("merchant_viewer").query(({ ctx }) => listRiskRules(ctx.db, ctx.merchant.id)),
+  rules: merchantProcedure("merchant_viewer").query(({ ctx }) => listMerchantRiskRules(ctx.db, ctx.merchant.id)),
   createRule: merchantProcedure("merchant_admin")
     .input(ZRiskRuleInput)
     .mutation(({ ctx, input }) => createRiskRule(ctx.db, { merchantId: ctx.merchant.id, actorUserId: ctx.userId, input })),
