@@ -21,7 +21,7 @@ const config = [
     },
   },
   {
-    files: ["server/env.js", "test/**", "e2e/**", "playwright.config.ts", "vitest.config.ts", "components/trpc/react.tsx", "scripts/**"],
+    files: ["server/env.js", "instrumentation.ts", "test/**", "e2e/**", "playwright.config.ts", "vitest.config.ts", "components/trpc/react.tsx", "scripts/**"],
     rules: { "no-restricted-properties": "off" },
   },
 ];

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
+import { TEST_EVENT_KEY, TEST_SIGNING_KEY } from "./inngest/engine/test-keys";
 
 // Unit (`*.test.ts`) and integration (`*.integration-test.ts`, real Postgres) tests. The global setup
 // starts one embedded Postgres (or uses TEST_DATABASE_URL) and migrates a template database; each
@@ -14,6 +15,7 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    env: { NODE_ENV: "test" },
+    // The app's own Inngest client (app/api/inngest/route.ts) verifies with this key, as in production.
+    env: { NODE_ENV: "test", INNGEST_SIGNING_KEY: TEST_SIGNING_KEY, INNGEST_EVENT_KEY: TEST_EVENT_KEY },
   },
 });

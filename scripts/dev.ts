@@ -15,12 +15,14 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { env, envSchema } from "../server/env.js";
+import { env } from "../server/env.js";
 import { createDb } from "../db/client";
 import { ensureDatabase, releaseEmbeddedPostgresSignalHooks, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded";
 import { runMigrations } from "../db/migrate";
 import { DEMO, seedDemo } from "../db/seed";
-import { startPlatformServices, waitForApp, type PlatformServices } from "./services";
+import { generateSigningKey } from "../inngest/engine/protocol";
+import { assertStartable } from "../server/startup/guard";
+import { startPlatformServices, usesLocalEngineFromEnv, waitForApp, type LocalInngestKeys, type PlatformServices } from "./services";
 import { isProductionStart, shouldSeedDemo, type StartModeInput } from "./start-mode";
 
 const DATA_DIR = ".data";
@@ -35,25 +37,33 @@ function option(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** Production with a real database must not run on the development defaults of secrets. */
-function refuseDevSecretsInProduction(production: boolean): void {
-  if (!production) return;
-  const devDefault = envSchema.shape.FIELD_ENCRYPTION_KEY.parse(undefined);
-  if (env.FIELD_ENCRYPTION_KEY === devDefault) throw new Error("FIELD_ENCRYPTION_KEY must be set in production (base64 of 32 random bytes: `openssl rand -base64 32`)");
-}
-
-async function authSecret(production: boolean): Promise<string> {
-  if (env.AUTH_SECRET) return env.AUTH_SECRET;
-  if (production) {
-    throw new Error("AUTH_SECRET must be set in production (at least 32 characters; `openssl rand -base64 32`)");
-  }
-  // Dev default: one random secret kept beside the embedded data, so sessions survive restarts.
-  const file = path.join(DATA_DIR, "auth-secret");
+/**
+ * A development secret kept beside the embedded data (so sessions and the engine's key survive restarts);
+ * --ephemeral runs get a fresh one each time.
+ */
+async function localSecret(name: string, make: () => string, ephemeral: boolean): Promise<string> {
+  if (ephemeral) return make();
+  const file = path.join(DATA_DIR, name);
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
   await mkdir(DATA_DIR, { recursive: true });
-  const secret = randomBytes(32).toString("base64url");
+  const secret = make();
   await writeFile(file, secret, { mode: 0o600 });
   return secret;
+}
+
+interface Secrets {
+  authSecret: string;
+  /** Only when the local engine runs (no INNGEST_BASE_URL / INNGEST_SIGNING_KEY): it signs its calls with it. */
+  localInngest?: LocalInngestKeys;
+}
+
+/** Production was refused by assertStartable unless the operator set these; dev generates them. */
+async function secrets(ephemeral: boolean): Promise<Secrets> {
+  const authSecret = env.AUTH_SECRET ?? (await localSecret("auth-secret", () => randomBytes(32).toString("base64url"), ephemeral));
+  if (!usesLocalEngineFromEnv()) return { authSecret };
+  const signingKey = await localSecret("inngest-signing-key", () => generateSigningKey("dev", randomBytes), ephemeral);
+  const eventKey = await localSecret("inngest-event-key", () => randomBytes(24).toString("base64url"), ephemeral);
+  return { authSecret, localInngest: { signingKey, eventKey } };
 }
 
 async function database(ephemeral: boolean): Promise<{ url: string; pg?: EmbeddedPostgresHandle; tmp?: string }> {
@@ -104,8 +114,9 @@ async function main(): Promise<void> {
   const appUrl = option("--port") ? `http://localhost:${port}` : env.APP_URL;
   const mode: StartModeInput = { nodeEnv: env.NODE_ENV, prod, databaseUrl: env.DATABASE_URL, seedDemo: env.SEED_DEMO };
   const production = isProductionStart(mode);
-  refuseDevSecretsInProduction(production);
-  const secret = await authSecret(production);
+  // The same refusals as the app's own start (instrumentation.ts), before anything is started here.
+  assertStartable({ production, embeddedDatabase: !env.DATABASE_URL, env });
+  const { authSecret, localInngest } = await secrets(flag("--ephemeral"));
   const { url, pg, tmp } = await database(flag("--ephemeral"));
 
   let child: ChildProcess | undefined;
@@ -145,7 +156,7 @@ async function main(): Promise<void> {
         await handle.close();
       }
     }
-    services = await startPlatformServices({ databaseUrl: url, appUrl, anyPorts: flag("--ephemeral"), log: (m) => env.LOG_LEVEL === "debug" && console.log(m) });
+    services = await startPlatformServices({ databaseUrl: url, appUrl, anyPorts: flag("--ephemeral"), localInngest, log: (m) => env.LOG_LEVEL === "debug" && console.log(m) });
     banner(appUrl, url, seed, services);
     const stateFile = option("--state-file");
     if (stateFile) {
@@ -156,7 +167,8 @@ async function main(): Promise<void> {
       ...process.env,
       ...services.childEnv,
       DATABASE_URL: url,
-      AUTH_SECRET: secret,
+      ...(pg ? { EMBEDDED_DATABASE: "true" } : {}),
+      AUTH_SECRET: authSecret,
       AUTH_TRUST_HOST: "true",
       APP_URL: appUrl,
       NEXT_TELEMETRY_DISABLED: "1",

@@ -40,7 +40,18 @@ export interface PlatformServices {
   stop: () => Promise<void>;
 }
 
-export async function startPlatformServices(opts: { databaseUrl: string; appUrl: string; anyPorts: boolean; log: (m: string) => void }): Promise<PlatformServices> {
+/** The local engine's keys: it signs every call to /api/inngest with the signing key, and takes events only with the event key. */
+export interface LocalInngestKeys {
+  signingKey: string;
+  eventKey: string;
+}
+
+/** No Inngest server configured (INNGEST_BASE_URL or a signing key for Cloud): the local engine runs. */
+export function usesLocalEngineFromEnv(): boolean {
+  return !(env.INNGEST_BASE_URL || env.INNGEST_SIGNING_KEY);
+}
+
+export async function startPlatformServices(opts: { databaseUrl: string; appUrl: string; anyPorts: boolean; localInngest?: LocalInngestKeys; log: (m: string) => void }): Promise<PlatformServices> {
   const childEnv: Record<string, string> = {};
   const stops: (() => Promise<void>)[] = [];
   let sandbox: Sandbox | undefined;
@@ -52,13 +63,14 @@ export async function startPlatformServices(opts: { databaseUrl: string; appUrl:
       stops.unshift(() => sandbox!.stop());
       childEnv.SANDBOX_URL = sandbox.url;
     }
-    const cloud = Boolean(env.INNGEST_BASE_URL || env.INNGEST_SIGNING_KEY);
-    if (!cloud) {
-      engine = await startEngine({ databaseUrl: opts.databaseUrl, port: opts.anyPorts ? 0 : env.INNGEST_ENGINE_PORT, appUrl: `${opts.appUrl}/api/inngest`, resyncMs: ENGINE_RESYNC_MS, log: opts.log });
+    const keys = opts.localInngest;
+    if (usesLocalEngineFromEnv()) {
+      if (!keys) throw new Error("The local Inngest engine needs its signing and event keys");
+      engine = await startEngine({ databaseUrl: opts.databaseUrl, port: opts.anyPorts ? 0 : env.INNGEST_ENGINE_PORT, appUrl: `${opts.appUrl}/api/inngest`, resyncMs: ENGINE_RESYNC_MS, signingKey: keys.signingKey, eventKey: keys.eventKey, log: opts.log });
       stops.unshift(() => engine!.stop());
-      childEnv.INNGEST_DEV = engine.url!;
+      Object.assign(childEnv, { INNGEST_DEV: engine.url!, INNGEST_SIGNING_KEY: keys.signingKey, INNGEST_EVENT_KEY: keys.eventKey });
     }
-    const client = createInngestClient({ ...inngestConfigFromEnv(), ...(engine ? { devUrl: engine.url! } : {}) });
+    const client = createInngestClient({ ...inngestConfigFromEnv(), ...(engine && keys ? { devUrl: engine.url!, signingKey: keys.signingKey, eventKey: keys.eventKey } : {}) });
     const handle = createDb(opts.databaseUrl, { max: 2 });
     stops.push(() => handle.close());
     let dispatcher: OutboxDispatcher | undefined;

@@ -17,6 +17,10 @@ export const envSchema = z.object({
   DATABASE_URL: postgresUrl.optional(),
   /** Auth.js secret (>= 32 chars). Unset in dev: the dev script generates one and keeps it in .data/. */
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** Auth.js's canonical URL; required (https) in production so session cookies are Secure. */
+  AUTH_URL: z.string().url().optional(),
+  /** Set by scripts/dev.ts when it runs the embedded Postgres (npm run dev, the e2e server); never set it yourself. */
+  EMBEDDED_DATABASE: bool.optional(),
   /** Public base URL of the app, used in links printed and sent to PSPs. */
   APP_URL: z.string().url().default("http://localhost:3000"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),

@@ -68,7 +68,7 @@ export const pspEvents = pgTable(
     eventType: text("event_type").notNull(),
     /** The PSP object the event is about (pi_…, ws_CO_…), for ordering-insensitive processing. */
     objectId: text("object_id"),
-    /** The body exactly as received (Stripe signatures are over these bytes). */
+    /** The body exactly as received, AES-256-GCM encrypted (server/crypto/field.ts): it holds personal data; `payload` is the redacted copy. */
     rawBody: text("raw_body").notNull(),
     payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
     status: pspEventStatus("status").notNull().default("received"),

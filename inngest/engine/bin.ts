@@ -1,9 +1,12 @@
 /**
  * Runs the local engine as its own process: `node --import tsx inngest/engine/bin.ts --database-url … \
- *   --port 8288 --app-url http://localhost:3000/api/inngest [--backoff-ms 50] [--lease-ms …] [--call-timeout-ms …]`.
+ *   --port 8288 --app-url http://localhost:3000/api/inngest [--signing-key-file F] [--event-key K] [--backoff-ms 50] …`.
+ * With a signing key (read from a file, so it never shows in `ps`) every call to the app is signed and its
+ * answers verified; the app's serve() refuses unsigned calls.
  * Used by the crash test (killed with SIGKILL and restarted) and usable by scripts/dev.ts. Flags, not env:
  * the env module stays the one reader of process.env.
  */
+import { readFileSync } from "node:fs";
 import { startEngine } from "./index";
 import { exponentialBackoff } from "./time";
 
@@ -20,10 +23,13 @@ async function main(): Promise<void> {
   const databaseUrl = option("--database-url");
   if (!databaseUrl) throw new Error("--database-url is required");
   const backoffMs = numberOption("--backoff-ms");
+  const keyFile = option("--signing-key-file");
   const handle = await startEngine({
     databaseUrl,
     port: numberOption("--port") ?? 8288,
     appUrl: option("--app-url"),
+    signingKey: keyFile ? readFileSync(keyFile, "utf8").trim() : undefined,
+    eventKey: option("--event-key"),
     resyncMs: numberOption("--resync-ms"),
     backoff: backoffMs ? exponentialBackoff(backoffMs, backoffMs * 20) : undefined,
     leaseMs: numberOption("--lease-ms"),

@@ -1,10 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Inngest } from "inngest";
 import { serve } from "inngest/next";
 import { findFreePort } from "@/db/embedded";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
+import { SERVE_OPTIONS } from "../serve-options";
+import { TEST_EVENT_KEY, TEST_SIGNING_KEY } from "./test-keys";
 import { serveHandlersOverHttp, silentLogger } from "./testing";
 import type { RouteHandlers } from "./transport";
 
@@ -24,12 +28,13 @@ let child: ChildProcess | undefined;
 let closeApp: (() => Promise<void>) | undefined;
 let enginePort: number;
 let appUrl: string;
+let keyFile: string;
 const executions = new Map<string, number>();
 
 function startChild(): Promise<void> {
   const bin = path.join(import.meta.dirname, "bin.ts");
   const args = ["--import", "tsx", bin, "--database-url", tdb.url, "--port", String(enginePort), "--app-url", appUrl,
-    "--backoff-ms", "30", "--lease-ms", String(LEASE_MS), "--call-timeout-ms", String(CALL_TIMEOUT_MS), "--poll-ms", "25", "--concurrency", "16"];
+    "--signing-key-file", keyFile, "--event-key", TEST_EVENT_KEY, "--backoff-ms", "30", "--lease-ms", String(LEASE_MS), "--call-timeout-ms", String(CALL_TIMEOUT_MS), "--poll-ms", "25", "--concurrency", "16"];
   child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   const c = child;
   return new Promise((resolve, reject) => {
@@ -58,7 +63,9 @@ beforeAll(async () => {
   tdb = await createTestDatabase();
   await tdb.sql`create table crash_effects (run_key text not null, step text not null, primary key (run_key, step))`;
   enginePort = await findFreePort(18_300);
-  const client = new Inngest({ id: "crash", isDev: true, baseUrl: `http://127.0.0.1:${enginePort}`, eventKey: "local", logger: silentLogger });
+  keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), "pb-crash-")), "signing-key");
+  writeFileSync(keyFile, TEST_SIGNING_KEY, { mode: 0o600 });
+  const client = new Inngest({ id: "crash", isDev: false, signingKey: TEST_SIGNING_KEY, baseUrl: `http://127.0.0.1:${enginePort}`, eventKey: TEST_EVENT_KEY, logger: silentLogger });
   const fn = client.createFunction({ id: "order", retries: 10, triggers: [{ event: "crash/order" }] }, async ({ event, step }) => {
     const key = String(event.data.key);
     for (const name of STEPS) {
@@ -71,7 +78,7 @@ beforeAll(async () => {
     }
     return { key };
   });
-  const served = serve({ client, functions: [fn] });
+  const served = serve({ client, functions: [fn], ...SERVE_OPTIONS });
   const asRoute = (h: unknown) => h as RouteHandlers["POST"];
   const http = await serveHandlersOverHttp({ GET: asRoute(served.GET), POST: asRoute(served.POST), PUT: asRoute(served.PUT) });
   closeApp = http.close;
@@ -88,7 +95,7 @@ afterAll(async () => {
 async function sendDurably(events: { id: string; name: string; data: Record<string, unknown> }[]): Promise<void> {
   for (;;) {
     try {
-      const res = await fetch(`http://127.0.0.1:${enginePort}/e/local`, { method: "POST", body: JSON.stringify(events) });
+      const res = await fetch(`http://127.0.0.1:${enginePort}/e/${TEST_EVENT_KEY}`, { method: "POST", body: JSON.stringify(events) });
       if (res.ok) return;
     } catch {
       // engine down: retry below

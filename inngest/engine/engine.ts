@@ -5,7 +5,7 @@ import { fireDueCrons } from "./cron";
 import { claimJobs, processJob, type ExecutorOptions, type JobRow } from "./executor";
 import { idsFromSeed, newUlid } from "./ids";
 import { ingestEvent, type IncomingEvent } from "./intake";
-import { HEADER } from "./protocol";
+import { canonicalJson, HEADER, signBody, verifyBodySignature } from "./protocol";
 import { FunctionRegistry, registerApp, RegistrationError, type SyncPayload } from "./registry";
 import { inngestBackoff, type BackoffFn } from "./time";
 import type { Transport } from "./transport";
@@ -99,15 +99,14 @@ export class Engine {
 
   /** In-band sync: asks the app (PUT, x-inngest-sync-kind: in_band) for its functions and registers them. */
   async syncApp(appUrl: string): Promise<number> {
-    const body = JSON.stringify({ url: appUrl });
-    const res = await this.opts.transport.send({
-      url: appUrl,
-      method: "PUT",
-      headers: { "content-type": "application/json", [HEADER.syncKind]: "in_band", [HEADER.serverKind]: "dev" },
-      body,
-      timeoutMs: this.exec.callTimeoutMs,
-    });
+    const body = canonicalJson({ url: appUrl });
+    const headers: Record<string, string> = { "content-type": "application/json", [HEADER.syncKind]: "in_band", [HEADER.serverKind]: "dev" };
+    if (this.opts.signingKey) headers[HEADER.signature] = signBody(body, this.opts.signingKey, Date.now());
+    const res = await this.opts.transport.send({ url: appUrl, method: "PUT", headers, body, timeoutMs: this.exec.callTimeoutMs });
     if (res.status !== 200) throw new Error(`Sync of ${appUrl} failed: HTTP ${res.status} ${res.body.slice(0, 500)}`);
+    if (this.opts.signingKey && !verifyBodySignature(res.body, res.headers.get(HEADER.signature), this.opts.signingKey, Date.now())) {
+      throw new Error(`Sync of ${appUrl} refused: the answer is not signed with the signing key`);
+    }
     const parsed = JSON.parse(res.body) as { app_id: string; url: string; sdk?: string; functions: unknown[] };
     await this.register({ appId: parsed.app_id, url: parsed.url, sdk: parsed.sdk, functions: parsed.functions ?? [] });
     return parsed.functions.length;

@@ -5,7 +5,7 @@ import { engineAttempts, engineJobs, engineRuns, engineSteps, engineWaits } from
 import type { FunctionDef } from "./config";
 import { functionFailedEvent, ingestEvent } from "./intake";
 import { newUlid } from "./ids";
-import { buildCallBody, callUrl, canonicalJson, HEADER, INTERNAL_EVENT, OP, parseCallResponse, signBody, toSerializedError, type CallOutcome, type OutgoingOp, type SerializedError, type StepResult } from "./protocol";
+import { buildCallBody, callUrl, canonicalJson, HEADER, INTERNAL_EVENT, OP, parseCallResponse, signBody, toSerializedError, verifyBodySignature, type CallOutcome, type OutgoingOp, type SerializedError, type StepResult } from "./protocol";
 import type { FunctionRegistry } from "./registry";
 import { completeStep, createRun, enqueueJob, failRun, finishRun, lockRunningRun, markStepPending, scheduleDiscoveryIfReady, type RunRow } from "./runs";
 import type { BackoffFn } from "./time";
@@ -119,6 +119,11 @@ async function callApp(o: ExecutorOptions, fn: FunctionDef, run: RunRow, job: Jo
   if (o.signingKey) headers[HEADER.signature] = signBody(body, o.signingKey, Date.now());
   try {
     const res = await o.transport.send({ url: callUrl(fn.url, fn.id, job.stepId), method: "POST", headers, body, timeoutMs: o.callTimeoutMs });
+    if (o.signingKey && !verifyBodySignature(res.body, res.headers.get(HEADER.signature), o.signingKey, Date.now())) {
+      // Only the app holds the key: an unsigned answer is an outage (retry), never ops or a result to apply.
+      const error = { name: "UnsignedResponse", message: `The app's answer (HTTP ${res.status}) is not signed with the signing key` };
+      return { outcome: { kind: "error", retriable: true, error }, statusCode: res.status };
+    }
     return { outcome: parseCallResponse(res.status, res.headers, res.body, Date.now()), statusCode: res.status };
   } catch (e) {
     return { outcome: { kind: "error", retriable: true, error: toSerializedError(e instanceof Error ? { name: e.name, message: e.message } : e) }, statusCode: null };

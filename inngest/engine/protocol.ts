@@ -1,4 +1,4 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 
 // The wire shapes of Inngest's SDK <-> executor protocol, as the `inngest` SDK 4.24.0 speaks them
@@ -177,6 +177,30 @@ export function signBody(body: string, signingKey: string, nowMs: number): strin
   const t = Math.round(nowMs / 1000).toString();
   const s = createHmac("sha256", removeSigningKeyPrefix(signingKey)).update(body + t).digest("hex");
   return `t=${t}&s=${s}`;
+}
+
+/** How far a response signature's timestamp may be from our clock (the SDK allows requests 5 min). */
+export const SIGNATURE_MAX_SKEW_MS = 5 * 60_000;
+
+/**
+ * Checks an `X-Inngest-Signature` the SDK put on its response (it signs every response to a request it
+ * verified). An answer that is not signed with our key did not come from our app (a hijacked URL, a proxy's
+ * error page): its ops and results must not move a run on.
+ */
+export function verifyBodySignature(body: string, header: string | null, signingKey: string, nowMs: number): boolean {
+  if (!header) return false;
+  const params = new URLSearchParams(header);
+  const t = params.get("t") ?? "";
+  const s = params.get("s") ?? "";
+  if (!/^\d+$/.test(t) || !/^[0-9a-f]{64}$/.test(s)) return false;
+  if (Math.abs(nowMs - Number(t) * 1000) > SIGNATURE_MAX_SKEW_MS) return false;
+  const expected = createHmac("sha256", removeSigningKeyPrefix(signingKey)).update(body + t).digest();
+  return timingSafeEqual(expected, Buffer.from(s, "hex"));
+}
+
+/** A fresh signing key in Inngest's format (`signkey-<env>-<64 hex>`), e.g. for the local engine in dev. */
+export function generateSigningKey(envName: string, random: (n: number) => Buffer): string {
+  return `signkey-${envName}-${random(32).toString("hex")}`;
 }
 
 /** What the SDK sends as `Authorization: Bearer …` when it registers out of band. */

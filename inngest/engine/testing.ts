@@ -1,6 +1,8 @@
 import { Inngest, type InngestFunction } from "inngest";
 import { serve } from "inngest/next";
 import type { Db } from "@/db/client";
+import { SERVE_OPTIONS } from "../serve-options";
+import { TEST_EVENT_KEY, TEST_SIGNING_KEY } from "./test-keys";
 import { startEngine, type EngineHandle, type StartEngineOptions } from "./index";
 import { exponentialBackoff } from "./time";
 import { inProcessTransport, type RouteHandlers } from "./transport";
@@ -9,6 +11,7 @@ import { inProcessTransport, type RouteHandlers } from "./transport";
 // engine calls the route handlers with a Request; the client's fetch goes to the engine's handler).
 
 export const TEST_APP_URL = "http://app.test/api/inngest";
+export { TEST_EVENT_KEY, TEST_SIGNING_KEY };
 export const TEST_BACKOFF = exponentialBackoff(20, 200);
 
 export interface TestApp {
@@ -21,9 +24,10 @@ export interface TestApp {
 export function createTestClient(engineFetch: () => EngineHandle["fetch"] | undefined, id = "conformance"): Inngest {
   return new Inngest({
     id,
-    isDev: true,
+    isDev: false,
+    signingKey: TEST_SIGNING_KEY,
     baseUrl: "http://engine.test/",
-    eventKey: "test",
+    eventKey: TEST_EVENT_KEY,
     logger: silentLogger,
     fetch: ((input: string | URL | Request, init?: RequestInit) => {
       const f = engineFetch();
@@ -39,7 +43,7 @@ export async function startTestApp(
   // The client needs the engine's fetch and the engine needs the client's handlers: bind late.
   const ref: { handle?: EngineHandle } = {};
   const client = createTestClient(() => ref.handle?.fetch, opts.clientId);
-  const served = serve({ client, functions: opts.functions(client) });
+  const served = serve({ client, functions: opts.functions(client), ...SERVE_OPTIONS });
   // serve() types its handlers for Next (req, ctx); they only read the Web Request.
   const asRoute = (h: unknown) => h as RouteHandlers["POST"];
   const handlers: RouteHandlers = { GET: asRoute(served.GET), POST: asRoute(served.POST), PUT: asRoute(served.PUT) };
@@ -47,6 +51,8 @@ export async function startTestApp(
     backoff: TEST_BACKOFF,
     pollMs: 20,
     callTimeoutMs: 10_000,
+    signingKey: TEST_SIGNING_KEY,
+    eventKey: TEST_EVENT_KEY,
     ...opts,
     transport: inProcessTransport(handlers),
   });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import * as route from "@/app/api/inngest/route";
 import { engineRuns } from "@/db/schema";
 import { startEngine, type EngineHandle } from "@/inngest/engine";
+import { TEST_SIGNING_KEY } from "@/inngest/engine/test-keys";
 import { inProcessTransport, type RouteHandlers } from "@/inngest/engine/transport";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
 
@@ -15,7 +16,7 @@ let engine: EngineHandle;
 beforeAll(async () => {
   tdb = await createTestDatabase();
   const asRoute = (h: unknown) => h as RouteHandlers["POST"];
-  engine = await startEngine({ db: tdb.db, pollMs: 20, transport: inProcessTransport({ GET: asRoute(route.GET), POST: asRoute(route.POST), PUT: asRoute(route.PUT) }) });
+  engine = await startEngine({ db: tdb.db, pollMs: 20, signingKey: TEST_SIGNING_KEY, transport: inProcessTransport({ GET: asRoute(route.GET), POST: asRoute(route.POST), PUT: asRoute(route.PUT) }) });
 });
 afterAll(async () => {
   await engine?.stop();

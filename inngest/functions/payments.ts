@@ -1,7 +1,6 @@
 import { NonRetriableError, RetryAfterError, type Inngest } from "inngest";
 import type { Db } from "@/db/client";
-import { applyAttemptOutcome } from "@/server/payments/apply-outcome";
-import { cancelAtPsp, fetchPaymentStatus, fromStored, isFinal, loadAttemptPlan, sendStkPush, type ConnectorFor, type StoredResult } from "@/server/payments/execution";
+import { cancelAndSettle, loadAttemptPlan, pushAndSettle, settleAttempt, type ConnectorFor } from "@/server/payments/execution";
 import { AppError } from "@/server/errors";
 import { PspError } from "@/server/psp/errors";
 import { processPspEventAndWake } from "@/server/payments/psp-wakeup";
@@ -68,28 +67,20 @@ export function createPaymentFunctions(client: Inngest, deps: PaymentFunctionDep
       if (plan.status === "succeeded" || (!plan.pspReference && (plan.status === "failed" || plan.status === "canceled"))) {
         return { attemptId, outcome: "already-final" };
       }
-      let ref = plan.pspReference;
-      if (plan.method === "mpesa" && !ref) {
-        const pushed: StoredResult = await step.run("send-stk-push", () => pspStep(() => sendStkPush(db, deps.connectorFor, attemptId)));
-        if (isFinal(pushed)) {
-          const outcome = await step.run("apply-outcome", () => deterministic(() => applyAttemptOutcome(db, attemptId, fromStored(pushed))));
-          return { attemptId, outcome };
-        }
-        ref = pushed.pspReference;
+      // Each step below reads the PSP and applies a final answer itself (server/payments/execution.ts):
+      // no outcome is ever taken from an earlier step's memoized result.
+      if (plan.method === "mpesa" && !plan.pspReference) {
+        const pushed = await step.run("send-stk-push", () => deterministic(() => pspStep(() => pushAndSettle(db, deps.connectorFor, attemptId))));
+        if (pushed.outcome) return { attemptId, outcome: pushed.outcome };
       }
-      if (!ref) throw new NonRetriableError(`Attempt ${attemptId} has no PSP reference to check`);
       for (let i = 0; i < STATUS_CHECKS_MAX; i++) {
-        const status: StoredResult = await step.run(`check-status-${i}`, () => pspStep(() => fetchPaymentStatus(db, deps.connectorFor, plan.psp, ref)));
-        if (isFinal(status)) {
-          const observedAt = status.fetchedAt ? new Date(status.fetchedAt) : undefined;
-          const outcome = await step.run(`apply-outcome-${i}`, () => deterministic(() => applyAttemptOutcome(db, attemptId, fromStored(status), observedAt)));
-          // "pending": the buyer confirmed again after this answer; wait and ask the PSP again.
-          if (outcome !== "pending") return { attemptId, outcome, status: status.status };
-        }
+        const settled = await step.run(`settle-${i}`, () => deterministic(() => pspStep(() => settleAttempt(db, deps.connectorFor, attemptId))));
+        // "pending": the buyer confirmed again after this answer; wait and ask the PSP again.
+        if (settled.outcome && settled.outcome !== "pending") return { attemptId, outcome: settled.outcome, status: settled.status };
         const timeout = statusWaits[Math.min(i, statusWaits.length - 1)]!;
-        await step.waitForEvent(`wait-for-psp-${i}`, { event: pspPaymentUpdated, timeout, if: `async.data.pspReference == ${JSON.stringify(ref)}` });
+        await step.waitForEvent(`wait-for-psp-${i}`, { event: pspPaymentUpdated, timeout, if: `async.data.pspReference == ${JSON.stringify(settled.pspReference)}` });
       }
-      throw new NonRetriableError(`PSP outcome of attempt ${attemptId} (${ref}) still unknown after ${STATUS_CHECKS_MAX} checks; reconcile it`);
+      throw new NonRetriableError(`PSP outcome of attempt ${attemptId} still unknown after ${STATUS_CHECKS_MAX} checks; reconcile it`);
     },
   );
 
@@ -97,10 +88,9 @@ export function createPaymentFunctions(client: Inngest, deps: PaymentFunctionDep
     { id: "cancel-payment-attempt", retries: EXECUTE_RETRIES, triggers: [{ event: paymentAttemptCancel }] },
     async ({ event, step }) => {
       const db = deps.getDb();
-      const result = await step.run("cancel-at-psp", () => pspStep(() => cancelAtPsp(db, deps.connectorFor, event.data.attemptId)));
-      // If the buyer managed to pay it after all, applying the success flags the double charge for ops.
-      if (result && result.status === "succeeded") await step.run("apply-late-success", () => deterministic(() => applyAttemptOutcome(db, event.data.attemptId, fromStored(result))));
-      return { attemptId: event.data.attemptId, status: result?.status ?? "nothing-to-cancel" };
+      // If the buyer managed to pay it after all, the same step applies that PSP answer (flagged as a double charge for ops).
+      const settled = await step.run("cancel-at-psp", () => deterministic(() => pspStep(() => cancelAndSettle(db, deps.connectorFor, event.data.attemptId))));
+      return { attemptId: event.data.attemptId, status: settled?.status ?? "nothing-to-cancel" };
     },
   );
 

@@ -2,8 +2,10 @@ import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { expireStaleCheckouts } from "@/server/payments/expire-checkouts";
 import { sweepRateLimitCounters } from "@/server/rate-limit/consume";
+import { redactStoredPspEvents } from "@/server/webhooks/redact-stored-psp-events";
 
-// Housekeeping: idempotency records past their 24 h, old rate-limit windows, and checkouts left unpaid.
+// Housekeeping: idempotency records past their 24 h, old rate-limit windows, checkouts left unpaid, and raw
+// PSP events stored before payloads were redacted (a batch per sweep until none is left).
 // Deletes in bounded batches so one sweep never holds long locks on a busy table.
 
 export const SWEEP_BATCH_ROWS = 5_000;
@@ -23,9 +25,10 @@ export async function sweepExpiredIdempotencyKeys(db: Db, now = new Date()): Pro
   return total;
 }
 
-export async function sweepAll(db: Db): Promise<{ idempotencyKeys: number; expiredCheckouts: number }> {
+export async function sweepAll(db: Db): Promise<{ idempotencyKeys: number; expiredCheckouts: number; redactedPspEvents: number }> {
   const idempotencyKeys = await sweepExpiredIdempotencyKeys(db);
   await sweepRateLimitCounters(db);
   const expiredCheckouts = await expireStaleCheckouts(db);
-  return { idempotencyKeys, expiredCheckouts };
+  const redactedPspEvents = await redactStoredPspEvents(db);
+  return { idempotencyKeys, expiredCheckouts, redactedPspEvents };
 }

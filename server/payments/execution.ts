@@ -8,6 +8,7 @@ import { money, type CurrencyCode } from "@/server/money";
 import type { PspConnector, PspName } from "@/server/psp";
 import { PspError } from "@/server/psp/errors";
 import type { PaymentResult } from "@/server/psp/types";
+import { applyAttemptOutcome, type ApplyResult } from "./apply-outcome";
 
 // The PSP-facing pieces of executing a payment attempt, each meant to run inside one durable step:
 // they return JSON-safe values (step results are stored), never secrets (the phone is decrypted inside
@@ -142,4 +143,44 @@ export async function cancelAtPsp(db: Db, connectorFor: ConnectorFor, attemptId:
     if (current.status === "pending") throw new Error(`PaymentIntent ${a.pspReference} is processing; cannot cancel yet`);
     return current;
   }
+}
+
+// --- Read and apply in one step -------------------------------------------------------------------------
+// A step's memoized result is data the engine hands back to the app on every later call. It is signed in
+// transit (inngest/client.ts), but money is not moved on the strength of it: an outcome is applied only
+// inside the same step that read it from the PSP (or from a verified, stored PSP event). A forged or stale
+// memo can then at worst make the function skip a check or ask the PSP again, never credit a seller.
+
+export interface Settlement {
+  pspReference: string;
+  status: StoredResult["status"];
+  /** What applying did; null when the PSP's answer was not final yet. */
+  outcome: ApplyResult | null;
+}
+
+async function applyIfFinal(db: Db, attemptId: string, s: StoredResult): Promise<Settlement> {
+  if (!isFinal(s)) return { pspReference: s.pspReference, status: s.status, outcome: null };
+  const observedAt = s.fetchedAt ? new Date(s.fetchedAt) : undefined;
+  return { pspReference: s.pspReference, status: s.status, outcome: await applyAttemptOutcome(db, attemptId, fromStored(s), observedAt) };
+}
+
+/** Asks the PSP about the attempt's own payment (reference read from our database, not from a memo) and applies a final answer. */
+export async function settleAttempt(db: Db, connectorFor: ConnectorFor, attemptId: string): Promise<Settlement> {
+  const [a] = await db.select({ psp: paymentAttempts.psp, pspReference: paymentAttempts.pspReference }).from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
+  if (!a) throw new AppError("not_found", `Payment attempt ${attemptId} not found`);
+  if (!a.pspReference) throw new NonRetriableError(`Attempt ${attemptId} has no PSP reference to check`);
+  return applyIfFinal(db, attemptId, await fetchPaymentStatus(db, connectorFor, a.psp as PspName, a.pspReference));
+}
+
+/** Sends the STK push; Daraja's synchronous refusal is final and applied here, from that very answer. */
+export async function pushAndSettle(db: Db, connectorFor: ConnectorFor, attemptId: string): Promise<Settlement> {
+  return applyIfFinal(db, attemptId, await sendStkPush(db, connectorFor, attemptId));
+}
+
+/** Cancels a superseded card attempt at the PSP; if the buyer paid it after all, that PSP answer is applied (a double charge for ops). */
+export async function cancelAndSettle(db: Db, connectorFor: ConnectorFor, attemptId: string): Promise<Settlement | null> {
+  const result = await cancelAtPsp(db, connectorFor, attemptId);
+  if (!result) return null;
+  if (result.status !== "succeeded") return { pspReference: result.pspReference, status: result.status, outcome: null };
+  return { pspReference: result.pspReference, status: result.status, outcome: await applyAttemptOutcome(db, attemptId, fromStored(result)) };
 }

@@ -1,7 +1,9 @@
 import { serve } from "inngest/next";
 import { inngest } from "@/inngest/client";
 import { functions } from "@/inngest/functions";
+import { SERVE_OPTIONS } from "@/inngest/serve-options";
 
-// Inngest's serve endpoint: PUT = sync, POST = run a step, GET = introspection.
+// Inngest's serve endpoint: PUT = sync, POST = run a step, GET = introspection. Every request must be
+// signed with the signing key (inngest/client.ts); unsigned or wrongly signed ones get 401.
 export const dynamic = "force-dynamic";
-export const { GET, POST, PUT } = serve({ client: inngest, functions });
+export const { GET, POST, PUT } = serve({ client: inngest, functions, ...SERVE_OPTIONS });

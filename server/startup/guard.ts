@@ -1,0 +1,49 @@
+// The one place that decides whether the app may start with its configuration. Every entry point runs it:
+// `next start` / `next dev` through instrumentation.ts register() (so a bare `next start` is covered too),
+// and scripts/dev.ts (`npm run dev`, `npm start`) before it starts anything. Production must not run on
+// development defaults: a dev secret is public (it is in this repository), and without an Inngest signing
+// key /api/inngest could not tell the engine from anyone else.
+import { envSchema, type Env } from "@/server/env.js";
+import { liveConfigProblems } from "@/server/psp/config";
+
+export interface StartupInput {
+  /** NODE_ENV=production (next start), or scripts/dev.ts's own production decision. */
+  production: boolean;
+  /** scripts/dev.ts started the embedded Postgres (npm run dev, the e2e server): a local machine, not a deployment. */
+  embeddedDatabase: boolean;
+  env: Env;
+}
+
+/** Inngest's key format; the part after the prefix is hex (the SDK hashes it as hex when it registers). */
+export const SIGNING_KEY_FORMAT = /^signkey-[\w]+-[0-9a-f]{64,}$/;
+
+function isDevDefault<K extends keyof Env>(env: Env, key: K): boolean {
+  const field = envSchema.shape[key];
+  return env[key] === field.safeParse(undefined).data;
+}
+
+export function startupProblems({ production, embeddedDatabase, env }: StartupInput): string[] {
+  const problems = liveConfigProblems(env).map((v) => `${v}: PSP_MODE=live needs your real value`);
+  if (!production) return problems;
+  if (!env.INNGEST_SIGNING_KEY) problems.push("INNGEST_SIGNING_KEY: required in production (Inngest Cloud / self-hosted signing key, `signkey-prod-<hex>`): every call to /api/inngest is verified with it");
+  else if (!SIGNING_KEY_FORMAT.test(env.INNGEST_SIGNING_KEY)) problems.push("INNGEST_SIGNING_KEY: not an Inngest signing key (`signkey-<env>-<at least 64 hex>`)");
+  if (!env.AUTH_SECRET) problems.push("AUTH_SECRET: required in production (at least 32 characters; `openssl rand -base64 32`)");
+  if (embeddedDatabase) return problems;
+  if (isDevDefault(env, "FIELD_ENCRYPTION_KEY")) problems.push("FIELD_ENCRYPTION_KEY: the development key is public; set base64 of 32 random bytes (`openssl rand -base64 32`)");
+  if (isDevDefault(env, "MPESA_CALLBACK_SECRET")) problems.push("MPESA_CALLBACK_SECRET: the development secret is public; set a random secret");
+  if (!env.AUTH_URL?.startsWith("https://")) problems.push("AUTH_URL: required in production as the app's public https:// URL (session cookies are then Secure)");
+  if (!env.APP_URL.startsWith("https://")) problems.push("APP_URL: must be the app's public https:// URL in production (PSPs call back to it)");
+  return problems;
+}
+
+export class UnsafeStartError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Refusing to start: unsafe configuration\n  - ${problems.join("\n  - ")}`);
+    this.name = "UnsafeStartError";
+  }
+}
+
+export function assertStartable(input: StartupInput): void {
+  const problems = startupProblems(input);
+  if (problems.length > 0) throw new UnsafeStartError(problems);
+}
