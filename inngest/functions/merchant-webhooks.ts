@@ -13,8 +13,6 @@ export const FAN_OUT_RETRIES = 5;
 
 export interface MerchantWebhookDeps {
   getDb: () => Db;
-  /** The HTTP client for deliveries (tests may pass their own); default global fetch. */
-  fetch?: typeof fetch;
 }
 
 export class WebhookDeliveryError extends Error {
@@ -48,7 +46,7 @@ export function createMerchantWebhookFunctions(client: Inngest, deps: MerchantWe
     },
     async ({ event, step }) =>
       step.run("post", async () => {
-        const result = await attemptDelivery(deps.getDb(), event.data.deliveryId, deps.fetch);
+        const result = await attemptDelivery(deps.getDb(), event.data.deliveryId);
         if (!result.ok && !result.skipped) throw new WebhookDeliveryError(event.data.deliveryId, result.error);
         return { deliveryId: event.data.deliveryId, statusCode: result.statusCode, skipped: result.skipped ?? false };
       }),

@@ -5,8 +5,9 @@ import { auditLog, merchantEvents, webhookDeliveries, webhookEndpoints } from "@
 import { merchantWebhookDeliver } from "@/inngest/merchant-webhook-events";
 import { decryptField } from "@/server/crypto/field";
 import { AppError } from "@/server/errors";
-import { assertPublicDestination } from "./public-address";
 import { enqueueEvent } from "@/server/outbox";
+import { postPinned } from "./pinned-post";
+import type { DestinationCheckOptions } from "./public-address";
 import { SIGNATURE_HEADER, signatureHeader } from "./signature";
 
 // One delivery per (event, endpoint). The Inngest functions (inngest/functions/merchant-webhooks.ts) call
@@ -16,6 +17,7 @@ import { SIGNATURE_HEADER, signatureHeader } from "./signature";
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 export const WEBHOOK_ERROR_MAX_LENGTH = 500;
 export const WEBHOOK_DELIVERIES_PAGE = 50;
+export const WEBHOOK_USER_AGENT = "PayBridge-Webhooks/1.0";
 
 type MerchantEventRow = typeof merchantEvents.$inferSelect;
 
@@ -55,27 +57,28 @@ export interface DeliveryAttempt {
   error: string | null;
 }
 
-async function post(fetchFn: typeof fetch, url: string, secret: string, body: string): Promise<DeliveryAttempt> {
+/** How an attempt reaches the endpoint; tests inject the resolver (a rebinding DNS server) and the mode. */
+export type DeliveryOptions = Omit<DestinationCheckOptions, "signal">;
+
+async function post(url: string, secret: string, body: string, opts: DeliveryOptions): Promise<DeliveryAttempt> {
   try {
-    await assertPublicDestination(url);
-    const res = await fetchFn(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signatureHeader(secret, body) },
+    // Resolved, checked and pinned on every attempt (DNS can change between attempts, and after creation).
+    // A redirect is not followed (and counts as a failure): the endpoint must answer at the URL given.
+    const { statusCode } = await postPinned(url, {
+      ...opts,
+      headers: { "content-type": "application/json", "user-agent": WEBHOOK_USER_AGENT, [SIGNATURE_HEADER]: signatureHeader(secret, body) },
       body,
-      // A redirect is not followed (and counts as a failure): the endpoint must answer at the URL given.
-      redirect: "manual",
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      timeoutMs: WEBHOOK_TIMEOUT_MS,
     });
-    await res.body?.cancel();
-    const ok = res.status >= 200 && res.status < 300;
-    return { ok, statusCode: res.status, error: ok ? null : `HTTP ${res.status}` };
+    const ok = statusCode >= 200 && statusCode < 300;
+    return { ok, statusCode, error: ok ? null : `HTTP ${statusCode}` };
   } catch (e) {
     return { ok: false, statusCode: null, error: (e instanceof Error ? e.message : String(e)).slice(0, WEBHOOK_ERROR_MAX_LENGTH) };
   }
 }
 
 /** One POST of one delivery, recorded. A disabled endpoint is not called: the delivery fails for good. */
-export async function attemptDelivery(db: Db, deliveryId: string, fetchFn: typeof fetch = fetch): Promise<DeliveryAttempt & { skipped?: true }> {
+export async function attemptDelivery(db: Db, deliveryId: string, opts: DeliveryOptions = {}): Promise<DeliveryAttempt & { skipped?: true }> {
   const [row] = await db
     .select({ event: merchantEvents, url: webhookEndpoints.url, secretEncrypted: webhookEndpoints.secretEncrypted, enabled: webhookEndpoints.enabled })
     .from(webhookDeliveries)
@@ -87,7 +90,7 @@ export async function attemptDelivery(db: Db, deliveryId: string, fetchFn: typeo
     await markDeliveryFailed(db, deliveryId, "endpoint disabled");
     return { ok: false, statusCode: null, error: "endpoint disabled", skipped: true };
   }
-  const result = await post(fetchFn, row.url, decryptField(row.secretEncrypted), eventBody(row.event));
+  const result = await post(row.url, decryptField(row.secretEncrypted), eventBody(row.event), opts);
   await db
     .update(webhookDeliveries)
     .set({

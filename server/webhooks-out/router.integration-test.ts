@@ -1,5 +1,5 @@
 import { TRPCError } from "@trpc/server";
-import { count, eq, like } from "drizzle-orm";
+import { and, count, eq, like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog, outboxEvents, paymentOrders, sellers, webhookDeliveries, webhookEndpoints } from "@/db/schema";
 import { decryptField } from "@/server/crypto/field";
@@ -17,6 +17,10 @@ let merchantB: string;
 let adminA: string;
 let viewerA: string;
 let adminB: string;
+
+// Loopback literals: allowed in development (the test mode), and no DNS question leaves the machine.
+const SHOP_HOOKS = "https://127.0.0.1:8443/shop/hooks";
+const OTHER_HOOKS = "https://127.0.0.1:8443/other/hooks";
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -57,7 +61,7 @@ const endpointCount = async (merchantId: string) => (await t.db.select({ n: coun
 
 describe("webhooks router", () => {
   it("refuses a viewer creating an endpoint, and writes nothing", async () => {
-    expect(await trpcCode(callerFor(t.db, viewerA).webhooks.createEndpoint({ url: "https://shop.example/hooks" }))).toBe("FORBIDDEN");
+    expect(await trpcCode(callerFor(t.db, viewerA).webhooks.createEndpoint({ url: SHOP_HOOKS }))).toBe("FORBIDDEN");
     expect(await endpointCount(merchantA)).toBe(0);
   });
 
@@ -66,14 +70,23 @@ describe("webhooks router", () => {
     expect(await endpointCount(merchantA)).toBe(0);
   });
 
+  it("refuses a link-local (cloud metadata) URL even in test mode, and writes nothing", async () => {
+    for (const url of ["http://169.254.169.254/latest/meta-data", "http://[fd00:ec2::254]/latest", "http://metadata.google.internal/computeMetadata/v1/"]) {
+      expect(await trpcCode(callerFor(t.db, adminA).webhooks.createEndpoint({ url }))).toBe("BAD_REQUEST");
+    }
+    expect(await endpointCount(merchantA)).toBe(0);
+    const [audit] = await t.db.select({ n: count() }).from(auditLog).where(and(eq(auditLog.merchantId, merchantA), eq(auditLog.action, "webhook_endpoint.created")));
+    expect(audit!.n).toBe(0);
+  });
+
   it("lets an admin create one: the secret is shown once and stored only encrypted", async () => {
-    const created = await callerFor(t.db, adminA).webhooks.createEndpoint({ url: "https://shop.example/hooks" });
+    const created = await callerFor(t.db, adminA).webhooks.createEndpoint({ url: SHOP_HOOKS });
     expect(created.secret).toMatch(/^whsec_[A-Za-z0-9_-]{32}$/);
     const [row] = await t.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, created.id));
     expect(row!.secretEncrypted).not.toContain(created.secret);
     expect(decryptField(row!.secretEncrypted)).toBe(created.secret);
     const listed = await callerFor(t.db, viewerA).webhooks.listEndpoints();
-    expect(listed).toEqual([expect.objectContaining({ id: created.id, url: "https://shop.example/hooks", enabled: true })]);
+    expect(listed).toEqual([expect.objectContaining({ id: created.id, url: SHOP_HOOKS, enabled: true })]);
     expect(JSON.stringify(listed)).not.toContain(created.secret);
     expect(JSON.stringify(listed)).not.toContain(row!.secretEncrypted);
     const [audit] = await t.db.select({ n: count() }).from(auditLog).where(eq(auditLog.targetId, created.id));
@@ -81,7 +94,7 @@ describe("webhooks router", () => {
   });
 
   it("answers NOT_FOUND for another merchant's endpoint and delivery, and shows none of them", async () => {
-    const theirs = await callerFor(t.db, adminB).webhooks.createEndpoint({ url: "https://other.example/hooks" });
+    const theirs = await callerFor(t.db, adminB).webhooks.createEndpoint({ url: OTHER_HOOKS });
     expect(await trpcCode(callerFor(t.db, adminA).webhooks.disableEndpoint({ endpointId: theirs.id }))).toBe("NOT_FOUND");
     const theirDelivery = await deliveryOfMerchantB();
     expect(await trpcCode(callerFor(t.db, adminA).webhooks.resendDelivery({ deliveryId: theirDelivery }))).toBe("NOT_FOUND");
@@ -103,7 +116,7 @@ describe("webhooks router", () => {
   });
 
   it("disables an endpoint for an admin, not for a viewer", async () => {
-    const created = await callerFor(t.db, adminA).webhooks.createEndpoint({ url: "http://shop.example/other" });
+    const created = await callerFor(t.db, adminA).webhooks.createEndpoint({ url: "http://127.0.0.1:8080/shop/other" });
     expect(await trpcCode(callerFor(t.db, viewerA).webhooks.disableEndpoint({ endpointId: created.id }))).toBe("FORBIDDEN");
     await callerFor(t.db, adminA).webhooks.disableEndpoint({ endpointId: created.id });
     const [row] = await t.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, created.id));
