@@ -128,6 +128,11 @@ export const paymentAttempts = pgTable(
      * (the buyer has since tried another card on the same PaymentIntent) and must not fail the orders.
      */
     lastSubmittedAt: timestamp("last_submitted_at", { withTimezone: true, mode: "date" }),
+    /**
+     * Declined tries counted on this attempt's PaymentIntent (its failed charges at the PSP, whoever confirmed
+     * them): the card decline limits (server/payments/card-declines.ts). Only ever raised to the PSP's count.
+     */
+    cardDeclines: integer("card_declines").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -136,6 +141,7 @@ export const paymentAttempts = pgTable(
     uniqueIndex("payment_attempts_one_active_uq").on(t.checkoutId).where(sql`${t.status} in ('created', 'pending')`),
     uniqueIndex("payment_attempts_idempotency_uq").on(t.idempotencyKey),
     index("payment_attempts_psp_ref_idx").on(t.psp, t.pspReference),
+    check("payment_attempts_card_declines_nonneg", sql`${t.cardDeclines} >= 0`),
   ],
 );
 

@@ -1,0 +1,2 @@
+ALTER TABLE "payment_attempts" ADD COLUMN "card_declines" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE "payment_attempts" ADD CONSTRAINT "payment_attempts_card_declines_nonneg" CHECK ("payment_attempts"."card_declines" >= 0);
