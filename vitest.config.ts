@@ -15,6 +15,8 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // next-auth imports "next/server" without an extension, which Node's ESM resolver refuses; Vite resolves it.
+    server: { deps: { inline: ["next-auth"] } },
     // The app's own Inngest client (app/api/inngest/route.ts) verifies with this key, as in production.
     env: { NODE_ENV: "test", INNGEST_SIGNING_KEY: TEST_SIGNING_KEY, INNGEST_EVENT_KEY: TEST_EVENT_KEY },
   },

@@ -78,9 +78,13 @@ async function api(app: string, method: "GET" | "POST", route: string, body?: un
   }
 }
 
-/** A tRPC v11 mutation over HTTP as the checkout page's httpBatchLink sends it (superjson, batch of one). */
+/**
+ * A tRPC v11 mutation over HTTP as the checkout page's httpBatchLink sends it (superjson, batch of one), with
+ * the Origin the browser adds: /api/trpc refuses state-changing requests from anywhere else.
+ */
 async function trpc<T>(app: string, procedure: string, input: unknown): Promise<T> {
-  const res = await fetch(`${app}/api/trpc/${procedure}?batch=1`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ 0: { json: input } }) });
+  const headers = { "content-type": "application/json", origin: new URL(app).origin };
+  const res = await fetch(`${app}/api/trpc/${procedure}?batch=1`, { method: "POST", headers, body: JSON.stringify({ 0: { json: input } }) });
   const [item] = (await res.json()) as [{ result?: { data: { json: T } }; error?: { json: { message: string } } }];
   if (!item?.result) throw new Error(`${procedure}: ${item?.error?.json.message ?? `HTTP ${res.status}`}`);
   return item.result.data.json;

@@ -1,13 +1,13 @@
 "use server";
 
 import { AuthError } from "next-auth";
-import { signIn } from "@/server/auth/config";
+import { signIn, SignInRateLimited } from "@/server/auth/config";
+import { signInRefusalMessage } from "@/server/auth/sign-in-throttle";
 import { safeReturnPath } from "@/server/trpc/page-guard";
 
 export interface SignInState {
   error?: string;
 }
-
 
 export async function authenticate(_prev: SignInState, formData: FormData): Promise<SignInState> {
   try {
@@ -19,10 +19,8 @@ export async function authenticate(_prev: SignInState, formData: FormData): Prom
     return {};
   } catch (err) {
     // signIn redirects by throwing; anything that is not an AuthError must propagate.
+    if (err instanceof SignInRateLimited) return { error: signInRefusalMessage(err.retryAfterS) };
     if (err instanceof AuthError) {
-      if (err.type === "CredentialsSignin" && (err as { code?: string }).code === "rate_limited") {
-        return { error: "Too many sign-in attempts. Wait a minute and try again." };
-      }
       return { error: err.type === "CredentialsSignin" ? "Email or password is incorrect." : "Sign-in failed. Try again." };
     }
     throw err;

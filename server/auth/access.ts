@@ -2,9 +2,11 @@ import { asc, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { memberships, merchants, users } from "@/db/schema";
 import { AppError } from "@/server/errors";
+import { isWithinAbsoluteLifetime, type SessionClaims } from "./session";
 
 // Who the signed-in user is and what they may do, read from Postgres on every request (never trusted
-// from the session cookie), so a revoked role takes effect at once.
+// from the session cookie), so a revoked role takes effect at once; and whether their session still stands
+// (its epoch is the user's current one, its absolute lifetime not over), so a revoked session ends at once.
 
 export const MERCHANT_ROLES = ["merchant_viewer", "merchant_admin"] as const;
 export type MerchantRole = (typeof MERCHANT_ROLES)[number];
@@ -29,12 +31,17 @@ export interface MerchantScope {
   role: MerchantRole;
 }
 
-export async function loadAccess(db: DbOrTx, userId: string): Promise<Access> {
+export const SESSION_ENDED_MESSAGE = "Your session has ended. Sign in again.";
+
+export async function loadAccess(db: DbOrTx, userId: string, session?: SessionClaims): Promise<Access> {
   const [user] = await db
-    .select({ id: users.id, email: users.email, name: users.name, platformRole: users.platformRole })
+    .select({ id: users.id, email: users.email, name: users.name, platformRole: users.platformRole, sessionEpoch: users.sessionEpoch })
     .from(users)
     .where(eq(users.id, userId));
   if (!user) throw new AppError("unauthenticated", "The signed-in user no longer exists");
+  if (session && (session.epoch !== user.sessionEpoch || !isWithinAbsoluteLifetime(session.signedInAtMs))) {
+    throw new AppError("unauthenticated", SESSION_ENDED_MESSAGE);
+  }
   const rows = await db
     .select({ merchantId: memberships.merchantId, merchantName: merchants.name, role: memberships.role })
     .from(memberships)

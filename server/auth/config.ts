@@ -1,38 +1,54 @@
 import { DrizzleAdapter } from "@auth/drizzle-adapter";
 import { eq } from "drizzle-orm";
-import NextAuth, { CredentialsSignin } from "next-auth";
+import NextAuth, { CredentialsSignin, type Session } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import { getDb } from "@/db";
 import { env } from "@/server/env.js";
 import { accounts, sessions, users, verificationTokens } from "@/db/schema";
 import { clientIpFromHeaders } from "@/server/http/client-ip";
-import { consumeRateLimit } from "@/server/rate-limit/consume";
 import { verifyAgainstDummy, verifyPassword } from "./password";
+import { SESSION_MAX_AGE_S, validSessionClaims, type SessionUser } from "./session";
+import { admitSignInAttempt, recordSignInSuccess, type SignInAttempt } from "./sign-in-throttle";
 
 // Auth.js (next-auth v5). Users, accounts and roles live in Postgres (Drizzle adapter + our tables);
-// credentials sign-in uses bcrypt hashes and works offline. Credentials require JWT sessions; the JWT
-// only carries the user id — roles are read from Postgres per request (server/auth/access.ts).
+// credentials sign-in uses bcrypt hashes and works offline. Credentials require JWT sessions; the JWT carries
+// the user id, when they signed in and their session epoch (server/auth/session.ts) — roles are read from
+// Postgres per request, and the epoch compared there (server/auth/access.ts).
 
-export const SESSION_MAX_AGE_S = 8 * 60 * 60;
-/** Password guesses per minute: per account (targeted guessing) and per client IP (spraying). */
-export const SIGNIN_ATTEMPTS_PER_EMAIL = 10;
-export const SIGNIN_ATTEMPTS_PER_IP = 50;
-
-/** Refused before checking the password: the sign-in form shows "too many attempts". */
-export class SignInRateLimited extends CredentialsSignin {
-  code = "rate_limited";
+declare module "next-auth" {
+  interface User {
+    sessionEpoch?: number;
+  }
+  interface Session {
+    signedInAt?: number;
+    sessionEpoch?: number;
+  }
 }
 
-async function assertSignInAllowed(email: string, request: Request | undefined): Promise<void> {
-  const db = getDb();
-  const ip = request ? clientIpFromHeaders(request.headers) : "unknown";
-  const byEmail = await consumeRateLimit(db, `signin:${email}`, SIGNIN_ATTEMPTS_PER_EMAIL);
-  const byIp = await consumeRateLimit(db, `signin-ip:${ip}`, SIGNIN_ATTEMPTS_PER_IP);
-  if (!byEmail.allowed || !byIp.allowed) throw new SignInRateLimited();
+/** Refused before checking the password: the sign-in form says how long to wait. */
+export class SignInRateLimited extends CredentialsSignin {
+  code = "rate_limited";
+  constructor(readonly retryAfterS: number) {
+    super();
+  }
 }
 
 const ZCredentials = z.object({ email: z.string().trim().toLowerCase().email(), password: z.string().min(1).max(200) });
+
+async function authorizeCredentials(raw: unknown, request: Request | undefined) {
+  const parsed = ZCredentials.safeParse(raw);
+  if (!parsed.success) return null;
+  const db = getDb();
+  const attempt: SignInAttempt = { email: parsed.data.email, clientIp: request ? clientIpFromHeaders(request.headers) : "unknown" };
+  const admission = await admitSignInAttempt(db, attempt);
+  if (!admission.allowed) throw new SignInRateLimited(admission.retryAfterS);
+  const [user] = await db.select().from(users).where(eq(users.email, parsed.data.email));
+  if (!user?.passwordHash) return verifyAgainstDummy(parsed.data.password).then(() => null);
+  if (!(await verifyPassword(parsed.data.password, user.passwordHash))) return null;
+  await recordSignInSuccess(db, attempt);
+  return { id: user.id, email: user.email, name: user.name, sessionEpoch: user.sessionEpoch };
+}
 
 export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   adapter: DrizzleAdapter(getDb(), { usersTable: users, accountsTable: accounts, sessionsTable: sessions, verificationTokensTable: verificationTokens }),
@@ -51,31 +67,38 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   providers: [
     Credentials({
       credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
-      async authorize(raw, request) {
-        const parsed = ZCredentials.safeParse(raw);
-        if (!parsed.success) return null;
-        await assertSignInAllowed(parsed.data.email, request);
-        const [user] = await getDb().select().from(users).where(eq(users.email, parsed.data.email));
-        if (!user?.passwordHash) return verifyAgainstDummy(parsed.data.password).then(() => null);
-        const ok = await verifyPassword(parsed.data.password, user.passwordHash);
-        return ok ? { id: user.id, email: user.email, name: user.name } : null;
-      },
+      authorize: authorizeCredentials,
     }),
   ],
   callbacks: {
     jwt({ token, user }) {
-      if (user?.id) token.sub = user.id;
-      return token;
+      if (user?.id) return { ...token, sub: user.id, signedInAt: Date.now(), sessionEpoch: user.sessionEpoch };
+      // On every read: a token past its absolute lifetime, or without the claims, ends here (and its cookie is cleared).
+      return validSessionClaims(token) ? token : null;
     },
     session({ session, token }) {
       if (token.sub) session.user.id = token.sub;
+      const claims = validSessionClaims(token);
+      session.signedInAt = claims?.signedInAtMs;
+      session.sessionEpoch = claims?.epoch;
       return session;
     },
   },
 }));
 
-/** The signed-in user's id, or null. The one way server code reads the session. */
-export async function currentUserId(): Promise<string | null> {
-  const session = await auth();
-  return session?.user?.id ?? null;
+/** auth()'s API-route form: it reads the session cookie from the headers it is given, not from next/headers. */
+type AuthFromHeaders = (req: { headers: Headers }, res: { headers: Headers }) => Promise<Session | null>;
+
+/**
+ * The signed-in user of the request whose headers these are, with their session claims, or null. The one way
+ * server code reads the session: the tRPC HTTP handler passes the request's headers, the RSC caller
+ * next/headers' (what auth() reads). Auth.js decodes the cookie and runs the callbacks above; the refreshed
+ * cookie it would set is dropped, as auth() in a server component drops it.
+ */
+export async function sessionFromHeaders(headers: Headers): Promise<SessionUser | null> {
+  const session = await (auth as unknown as AuthFromHeaders)({ headers }, { headers: new Headers() });
+  const userId = session?.user?.id;
+  const { signedInAt, sessionEpoch } = session ?? {};
+  if (!userId || signedInAt === undefined || sessionEpoch === undefined) return null;
+  return { userId, signedInAtMs: signedInAt, epoch: sessionEpoch };
 }

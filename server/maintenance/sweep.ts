@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { sweepSignInThrottles } from "@/server/auth/sign-in-throttle";
 import { expireStaleCheckouts } from "@/server/payments/expire-checkouts";
 import { sweepRateLimitCounters } from "@/server/rate-limit/consume";
 import { redactStoredPspEvents } from "@/server/webhooks/redact-stored-psp-events";
@@ -28,6 +29,7 @@ export async function sweepExpiredIdempotencyKeys(db: Db, now = new Date()): Pro
 export async function sweepAll(db: Db): Promise<{ idempotencyKeys: number; expiredCheckouts: number; redactedPspEvents: number }> {
   const idempotencyKeys = await sweepExpiredIdempotencyKeys(db);
   await sweepRateLimitCounters(db);
+  await sweepSignInThrottles(db);
   const expiredCheckouts = await expireStaleCheckouts(db);
   const redactedPspEvents = await redactStoredPspEvents(db);
   return { idempotencyKeys, expiredCheckouts, redactedPspEvents };

@@ -4,6 +4,7 @@ import { z, ZodError } from "zod";
 import type { Db } from "@/db/client";
 import type { PspConnector } from "@/server/psp/types";
 import { loadAccess, requireOps, resolveMerchantScope, type MerchantRole } from "@/server/auth/access";
+import type { SessionClaims } from "@/server/auth/session";
 import { AppError } from "@/server/errors";
 import { consumeRateLimit } from "@/server/rate-limit/consume";
 
@@ -14,6 +15,12 @@ export interface TRPCContext {
   db: Db;
   /** Signed-in user id from the Auth.js session, or null. */
   userId: string | null;
+  /**
+   * The session's sign-in time and epoch, checked against the user's row on every authed call. Always set with
+   * userId by the HTTP handler and the RSC caller (server/trpc/context.ts); absent only for in-process callers
+   * that act as a user without a session (tests, scripts).
+   */
+  session?: SessionClaims;
   /** The merchant the caller asked to act for (x-merchant-id header or pb_merchant cookie), if any. */
   requestedMerchantId: string | undefined;
   requestId: string;
@@ -77,7 +84,7 @@ export function rateLimitedPublicProcedure(bucket: string, limitPerMinute: () =>
 
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (!ctx.userId) throw new AppError("unauthenticated");
-  const access = await loadAccess(ctx.db, ctx.userId);
+  const access = await loadAccess(ctx.db, ctx.userId, ctx.session);
   return next({ ctx: { ...ctx, userId: ctx.userId, access } });
 });
 
