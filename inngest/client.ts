@@ -16,6 +16,8 @@ export interface InngestClientConfig {
   baseUrl?: string;
   eventKey?: string;
   signingKey?: string;
+  /** The previous key during a rotation (the SDK also reads INNGEST_SIGNING_KEY_FALLBACK itself: set here explicitly). */
+  signingKeyFallback?: string;
   /** The local engine's URL (INNGEST_DEV, set by scripts/dev.ts). When set and baseUrl is not, the app talks to it. */
   devUrl?: string;
   fetch?: typeof fetch;
@@ -26,6 +28,7 @@ export function inngestConfigFromEnv(): InngestClientConfig {
     baseUrl: env.INNGEST_BASE_URL,
     eventKey: env.INNGEST_EVENT_KEY,
     signingKey: env.INNGEST_SIGNING_KEY,
+    signingKeyFallback: env.INNGEST_SIGNING_KEY_FALLBACK,
     devUrl: env.INNGEST_DEV && /^https?:\/\//.test(env.INNGEST_DEV) ? env.INNGEST_DEV : undefined,
   };
 }
@@ -55,6 +58,7 @@ export function createInngestClient(config: InngestClientConfig): Inngest {
     baseUrl: config.baseUrl ?? (local ? (config.devUrl ?? DEFAULT_ENGINE_URL) : undefined),
     eventKey: config.eventKey ?? (local ? "local" : undefined),
     signingKey: config.signingKey ?? unusableSigningKey(),
+    signingKeyFallback: config.signingKey ? config.signingKeyFallback : undefined,
     fetch: config.fetch,
   });
 }

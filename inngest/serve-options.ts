@@ -1,5 +1,11 @@
-// How /api/inngest is served, shared by the route and the tests that drive the same handler: signatures are
-// verified on every request — runs (POST), syncs (PUT, in-band or not) and introspection (GET). The SDK's
-// default accepts an unsigned out-of-band PUT, which makes the app register itself with whatever URL the
-// caller's Host header claims; refused here. Sync from the engine (in-band, signed) or Inngest's dashboard.
-export const SERVE_OPTIONS = { enableUnauthedSync: false } as const;
+// How /api/inngest is served, shared by the route and the tests that drive the same handler:
+// - signatures are verified on every request — runs (POST), syncs (PUT, in-band or not) and introspection
+//   (GET); the SDK's default accepts an unsigned out-of-band PUT;
+// - the URL the app registers is pinned to APP_URL: a signature covers the body only, not the Host header,
+//   so a replayed signed PUT could otherwise make the app register itself at the replayer's host;
+// - no streaming (the SDK would answer 201 without a signature, whatever INNGEST_STREAMING says).
+export const SERVE_PATH = "/api/inngest";
+
+export function serveOptions(appUrl: string) {
+  return { enableUnauthedSync: false, serveOrigin: new URL(appUrl).origin, servePath: SERVE_PATH, streaming: false } as const;
+}

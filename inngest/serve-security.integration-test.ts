@@ -10,7 +10,7 @@ import { buildCallBody, canonicalJson, signBody } from "@/inngest/engine/protoco
 import { TEST_SIGNING_KEY } from "@/inngest/engine/test-keys";
 import { functions as appFunctions } from "@/inngest/functions";
 import { createPaymentFunctions } from "@/inngest/functions/payments";
-import { SERVE_OPTIONS } from "@/inngest/serve-options";
+import { serveOptions } from "@/inngest/serve-options";
 import { startTestSandbox } from "@/sandbox/testing";
 import type { Sandbox } from "@/sandbox";
 import { prepareCardPayment } from "@/server/payments/attempts";
@@ -39,10 +39,17 @@ let paymentIntentId: string;
 let total: bigint;
 const connectorFor = (db: Db, psp: PspName) => getConnector(db, psp, { apiBase: sandbox.url });
 
+/** What the served app sent out (its registration with Inngest), captured instead of sent. */
+const sent: { url: string; body: string }[] = [];
+const capture = (async (input: string | URL | Request, init?: RequestInit) => {
+  sent.push({ url: String(input), body: String(init?.body ?? "") });
+  return Response.json({ ok: true, modified: true });
+}) as typeof fetch;
+
 /** The app's payment functions on the test database, served exactly as the route serves them. */
 function servedPayments() {
-  const client = createInngestClient({ signingKey: TEST_SIGNING_KEY, eventKey: "test", devUrl: "http://engine.test" });
-  return serve({ client, functions: createPaymentFunctions(client, { getDb: () => t.db, connectorFor, statusWaits: ["1s"] }), ...SERVE_OPTIONS });
+  const client = createInngestClient({ signingKey: TEST_SIGNING_KEY, eventKey: "test", devUrl: "http://engine.test", fetch: capture });
+  return serve({ client, functions: createPaymentFunctions(client, { getDb: () => t.db, connectorFor, statusWaits: ["1s"] }), ...serveOptions(APP) });
 }
 
 type Handler = (req: Request) => Promise<Response>;
@@ -142,6 +149,20 @@ describe("forged calls to /api/inngest are refused (401) and change nothing", ()
     const introspect = await asHandler(route.GET)(new Request(APP, { method: "GET" }));
     expect(introspect.status).toBe(401);
     await nothingChanged();
+  });
+});
+
+describe("a replayed signed sync cannot move the app", () => {
+  it("the registered URL is pinned to APP_URL, whatever Host the replayer sends", async () => {
+    const served = servedPayments();
+    const body = canonicalJson({ url: APP });
+    // A signed in-band sync captured off the wire, replayed without its sync-kind header to another host.
+    const res = await asHandler(served.PUT)(new Request("http://attacker.example/api/inngest", { method: "PUT", body, headers: { "content-type": "application/json", "x-inngest-signature": signBody(body, TEST_SIGNING_KEY, Date.now()) } }));
+    expect(res.status).toBe(200);
+    const registration = sent.find((s) => s.url.endsWith("/fn/register"));
+    expect(registration).toBeDefined();
+    expect(registration!.body).not.toContain("attacker.example");
+    expect(JSON.parse(registration!.body).url).toBe(APP);
   });
 });
 

@@ -76,6 +76,8 @@ export const envSchema = z.object({
   INNGEST_EVENT_KEY: z.string().min(1).optional(),
   /** Needed with INNGEST_BASE_URL: requests from Inngest are verified with it, and the app signs its replies. */
   INNGEST_SIGNING_KEY: z.string().min(1).optional(),
+  /** The previous signing key while Inngest rotates keys: requests signed with either are accepted. */
+  INNGEST_SIGNING_KEY_FALLBACK: z.string().min(1).optional(),
   /** Port of the local Inngest-protocol engine started by `npm run dev`. */
   INNGEST_ENGINE_PORT: z.coerce.number().int().min(1).max(65535).default(8288),
   /** URL of the local engine as the app reaches it. Unset: http://127.0.0.1:INNGEST_ENGINE_PORT. */

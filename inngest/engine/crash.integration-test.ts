@@ -7,7 +7,6 @@ import { Inngest } from "inngest";
 import { serve } from "inngest/next";
 import { findFreePort } from "@/db/embedded";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
-import { SERVE_OPTIONS } from "../serve-options";
 import { TEST_EVENT_KEY, TEST_SIGNING_KEY } from "./test-keys";
 import { serveHandlersOverHttp, silentLogger } from "./testing";
 import type { RouteHandlers } from "./transport";
@@ -78,7 +77,8 @@ beforeAll(async () => {
     }
     return { key };
   });
-  const served = serve({ client, functions: [fn], ...SERVE_OPTIONS });
+  // The app port is only known once it listens, so the serve URL is not pinned here; signatures still are.
+  const served = serve({ client, functions: [fn], enableUnauthedSync: false });
   const asRoute = (h: unknown) => h as RouteHandlers["POST"];
   const http = await serveHandlersOverHttp({ GET: asRoute(served.GET), POST: asRoute(served.POST), PUT: asRoute(served.PUT) });
   closeApp = http.close;

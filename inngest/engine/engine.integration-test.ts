@@ -17,7 +17,7 @@ let tdb: TestDatabase;
 let app: TestApp;
 let broken = true;
 
-async function waitForRun(fnId: string, predicate: (status: string) => boolean = (s) => s !== "running", timeoutMs = 10_000, minRuns = 1) {
+async function waitForRun(fnId: string, predicate: (status: string) => boolean = (s) => s !== "running", timeoutMs = 60_000, minRuns = 1) {
   const start = Date.now();
   for (;;) {
     const rows = await tdb.db.select().from(engineRuns).where(eq(engineRuns.functionId, fnId));
@@ -125,7 +125,7 @@ describe("local engine", () => {
       expect(await tdb.db.select().from(engineEvents).where(eq(engineEvents.id, first.ids[0]!))).toHaveLength(1);
       await client.send({ name: "http/echo", data: { v: 2 } });
       // Both runs (the seeded event's and the SDK-sent one's), both finished: a queued run is not done.
-      const runs = await waitForRun("http-echo", (s) => s === "completed", 10_000, 2);
+      const runs = await waitForRun("http-echo", (s) => s === "completed", 60_000, 2);
       expect(runs.map((r) => r.output).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([{ v: 1 }, { v: 2 }]);
     } finally {
       await handle.stop();

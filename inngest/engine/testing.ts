@@ -1,7 +1,7 @@
 import { Inngest, type InngestFunction } from "inngest";
 import { serve } from "inngest/next";
 import type { Db } from "@/db/client";
-import { SERVE_OPTIONS } from "../serve-options";
+import { serveOptions } from "../serve-options";
 import { TEST_EVENT_KEY, TEST_SIGNING_KEY } from "./test-keys";
 import { startEngine, type EngineHandle, type StartEngineOptions } from "./index";
 import { exponentialBackoff } from "./time";
@@ -43,7 +43,7 @@ export async function startTestApp(
   // The client needs the engine's fetch and the engine needs the client's handlers: bind late.
   const ref: { handle?: EngineHandle } = {};
   const client = createTestClient(() => ref.handle?.fetch, opts.clientId);
-  const served = serve({ client, functions: opts.functions(client), ...SERVE_OPTIONS });
+  const served = serve({ client, functions: opts.functions(client), ...serveOptions(TEST_APP_URL) });
   // serve() types its handlers for Next (req, ctx); they only read the Web Request.
   const asRoute = (h: unknown) => h as RouteHandlers["POST"];
   const handlers: RouteHandlers = { GET: asRoute(served.GET), POST: asRoute(served.POST), PUT: asRoute(served.PUT) };

@@ -223,6 +223,23 @@ describe("M-Pesa", () => {
     sandbox.clearFaults();
   });
 
+  it("a replayed or concurrent push step sends one prompt: the attempt is claimed before Daraja is called", async () => {
+    const id = await checkout(["70.00"]);
+    const { attemptId } = await startMpesaPayment(t.db, { checkoutId: id, phone: "0712340070" });
+    const before = sandbox.stkTransactions().length;
+    const racing = await Promise.allSettled([sendStkPush(t.db, connectorFor, attemptId), sendStkPush(t.db, connectorFor, attemptId)]);
+    const again = await sendStkPush(t.db, connectorFor, attemptId);
+    expect(sandbox.stkTransactions().length - before).toBe(1);
+    const [{ pspReference }] = await t.db.select({ pspReference: paymentAttempts.pspReference }).from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
+    // Every caller gets the one push's reference, or (racing the first before it recorded it) a stop for ops.
+    expect(again).toMatchObject({ pspReference, status: "pending" });
+    for (const r of racing) {
+      if (r.status === "fulfilled") expect(r.value.pspReference).toBe(pspReference);
+      else expect(String(r.reason)).toMatch(/not re-sent/);
+    }
+    expect(racing.some((r) => r.status === "fulfilled")).toBe(true);
+  });
+
   it("a late failure of an older attempt never fails the orders of the newer one", async () => {
     const id = await checkout(["40.00"]);
     const first = await startMpesaPayment(t.db, { checkoutId: id, phone: "0712342001" });

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { NonRetriableError } from "inngest";
 import type { Db } from "@/db/client";
 import { checkouts, paymentAttempts, pspAttempts } from "@/db/schema";
@@ -94,10 +94,33 @@ async function assertNoUncertainPush(db: Db, idempotencyKey: string): Promise<vo
   }
 }
 
-/** Sends the STK push (idempotent on the attempt's key) and records the CheckoutRequestID. */
+/**
+ * Claims the attempt for its one STK push: created -> pending with no reference yet, in one conditional
+ * update. A second caller (a retried or replayed step, two runs at once) finds it claimed and never pushes:
+ * with a reference, the push went out and only the PSP's answer is missing; without one, a push may be on
+ * the buyer's phone with its answer lost, so it stops for ops instead of pushing again.
+ */
+async function claimStkPush(db: Db, attemptId: string): Promise<"claimed" | StoredResult> {
+  const claimed = await db
+    .update(paymentAttempts)
+    .set({ status: "pending" })
+    .where(and(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.method, "mpesa"), eq(paymentAttempts.status, "created"), isNull(paymentAttempts.pspReference)))
+    .returning({ id: paymentAttempts.id });
+  if (claimed.length > 0) return "claimed";
+  const [a] = await db.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
+  if (!a || a.method !== "mpesa") throw new NonRetriableError(`Attempt ${attemptId} is not an M-Pesa attempt`);
+  if (a.pspReference) return { psp: "mpesa", pspReference: a.pspReference, status: "pending" };
+  if (a.status !== "pending") return { psp: "mpesa", pspReference: `unsent:${attemptId}`, status: "canceled" };
+  throw new NonRetriableError(`STK push of attempt ${attemptId} was started but its answer was never recorded; it may be on the buyer's phone, so it is not re-sent: reconcile with the M-Pesa statement`);
+}
+
+/** Sends the STK push (at most once per attempt; idempotent on the attempt's key) and records the CheckoutRequestID. */
 export async function sendStkPush(db: Db, connectorFor: ConnectorFor, attemptId: string): Promise<StoredResult> {
+  const claim = await claimStkPush(db, attemptId);
+  if (claim !== "claimed") return claim;
   const [a] = await db.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
   const [c] = await db.select().from(checkouts).where(eq(checkouts.id, a!.checkoutId));
+  const release = () => db.update(paymentAttempts).set({ status: "created" }).where(and(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.status, "pending"), isNull(paymentAttempts.pspReference)));
   await assertNoUncertainPush(db, a!.idempotencyKey);
   try {
     const r = await connectorFor(db, "mpesa").createPayment({
@@ -110,7 +133,11 @@ export async function sendStkPush(db: Db, connectorFor: ConnectorFor, attemptId:
     await db.update(paymentAttempts).set({ pspReference: r.pspReference, status: "pending" }).where(eq(paymentAttempts.id, attemptId));
     return toStored(r);
   } catch (err) {
-    if (err instanceof PspError && (err.kind === "timeout" || err.kind === "network")) await assertNoUncertainPush(db, a!.idempotencyKey);
+    const unanswered = err instanceof PspError && (err.kind === "timeout" || err.kind === "network");
+    if (unanswered) await assertNoUncertainPush(db, a!.idempotencyKey);
+    // Daraja answered with a refusal (5xx, 429: it never reached a phone): a retry of the step may claim and
+    // push again. An unanswered push keeps its claim, so no retry can push a second prompt.
+    else if (!(err instanceof PspError) || err.retryable) await release();
     return definitive(err, "mpesa", `unsent:${attemptId}`);
   }
 }

@@ -27,6 +27,7 @@ export function startupProblems({ production, embeddedDatabase, env }: StartupIn
   if (!production) return problems;
   if (!env.INNGEST_SIGNING_KEY) problems.push("INNGEST_SIGNING_KEY: required in production (Inngest Cloud / self-hosted signing key, `signkey-prod-<hex>`): every call to /api/inngest is verified with it");
   else if (!SIGNING_KEY_FORMAT.test(env.INNGEST_SIGNING_KEY)) problems.push("INNGEST_SIGNING_KEY: not an Inngest signing key (`signkey-<env>-<at least 64 hex>`)");
+  if (env.INNGEST_SIGNING_KEY_FALLBACK && !SIGNING_KEY_FORMAT.test(env.INNGEST_SIGNING_KEY_FALLBACK)) problems.push("INNGEST_SIGNING_KEY_FALLBACK: not an Inngest signing key");
   if (!env.AUTH_SECRET) problems.push("AUTH_SECRET: required in production (at least 32 characters; `openssl rand -base64 32`)");
   if (embeddedDatabase) return problems;
   if (isDevDefault(env, "FIELD_ENCRYPTION_KEY")) problems.push("FIELD_ENCRYPTION_KEY: the development key is public; set base64 of 32 random bytes (`openssl rand -base64 32`)");
