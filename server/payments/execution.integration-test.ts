@@ -230,7 +230,8 @@ describe("M-Pesa", () => {
     const racing = await Promise.allSettled([sendStkPush(t.db, connectorFor, attemptId), sendStkPush(t.db, connectorFor, attemptId)]);
     const again = await sendStkPush(t.db, connectorFor, attemptId);
     expect(sandbox.stkTransactions().length - before).toBe(1);
-    const [{ pspReference }] = await t.db.select({ pspReference: paymentAttempts.pspReference }).from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
+    const [row] = await t.db.select({ pspReference: paymentAttempts.pspReference }).from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
+    const pspReference = row?.pspReference;
     // Every caller gets the one push's reference, or (racing the first before it recorded it) a stop for ops.
     expect(again).toMatchObject({ pspReference, status: "pending" });
     for (const r of racing) {
