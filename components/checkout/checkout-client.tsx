@@ -100,7 +100,7 @@ export function CheckoutClient({ initial, config }: { initial: BuyerCheckout; co
               );
             })}
           </fieldset>
-          {!data.mpesaAvailable ? <p className="-mt-4 text-xs text-slate-500">M-Pesa takes whole Kenya shillings only: pay this amount by card.</p> : null}
+          {data.mpesaUnavailableReason ? <p className="-mt-4 text-xs text-slate-500">{data.mpesaUnavailableReason}</p> : null}
           {method === "card" ? <CardForm checkout={data} config={config} onSubmitted={() => void checkout.refetch()} /> : <MpesaForm checkout={data} onStarted={() => void checkout.refetch()} />}
         </>
       ) : (
@@ -182,6 +182,8 @@ function CardForm({ checkout, config, onSubmitted }: { checkout: BuyerCheckout; 
 
   const processing = checkout.status === "processing";
   const failure = !processing && checkout.attempt?.method === "card" ? checkout.attempt.failureMessage : null;
+  // Past the decline limits the PaymentIntent in this form was canceled: the server's message says what next.
+  const closed = checkout.attempt?.method === "card" && checkout.attempt.retiredForDeclines;
 
   async function pay() {
     if (!stripeRef.current || busy) return; // a double click never confirms twice
@@ -207,13 +209,13 @@ function CardForm({ checkout, config, onSubmitted }: { checkout: BuyerCheckout; 
       <div ref={mountRef} className="min-h-16 rounded-md border border-slate-300 bg-white p-2" data-testid="card-field" />
       {error || failure ? (
         <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
-          {error ?? failure}
+          {closed ? failure : (error ?? failure)}
         </p>
       ) : null}
       <button
         type="button"
         onClick={pay}
-        disabled={!ready || busy || processing}
+        disabled={!ready || busy || processing || closed}
         className="rounded-md bg-brand-600 px-4 py-3 text-base font-semibold text-white hover:bg-brand-700 disabled:opacity-60"
       >
         {busy || processing ? "Processing…" : `Pay ${checkout.total} ${checkout.currency}`}
@@ -255,6 +257,11 @@ function MpesaForm({ checkout, onStarted }: { checkout: BuyerCheckout; onStarted
           className="rounded-md border border-slate-300 px-3 py-2 text-base font-normal"
         />
       </label>
+      {checkout.mpesaPhoneHint ? (
+        <p className="-mt-2 text-xs text-slate-500">
+          {checkout.merchantName} sends M-Pesa requests for this payment only to the phone number you gave them (ending {checkout.mpesaPhoneHint}).
+        </p>
+      ) : null}
       {fieldError ? (
         <p role="alert" className="text-sm text-red-800">
           {fieldError}

@@ -1,5 +1,6 @@
 // Stripe's documented test cards and pm_card_* tokens, reduced to how a charge on them behaves.
-// The sandbox keeps only this behaviour and the last four digits, never the number.
+// The sandbox keeps only this behaviour, the last four digits and a fingerprint, never the number.
+import { createHash } from "node:crypto";
 
 export type CardBehavior =
   | { kind: "succeed"; dispute?: "fraudulent" | "product_not_received"; refund?: "pending_then_succeeded" | "succeeded_then_failed" }
@@ -60,4 +61,19 @@ export function behaviorForNumber(number: string): { brand: string; behavior: Ca
       behavior: { kind: "decline", code: "card_declined", declineCode: "test_mode_live_card", message: "Your card was declined. Your request was in test mode, but used a non test card." },
     }
   );
+}
+
+const FINGERPRINT_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const FINGERPRINT_LENGTH = 16;
+
+/**
+ * Stripe's `card.fingerprint`: the same for every PaymentMethod made from one card number (so a card can be
+ * recognised across payments), different for different numbers, and not the number. Deterministic across
+ * sandbox restarts. Unlike Stripe's it is not keyed per account: the sandbox only ever sees test cards.
+ */
+export function cardFingerprint(number: string): string {
+  const digest = createHash("sha256").update(`sandbox-card-fingerprint:${number}`).digest();
+  let out = "";
+  for (let i = 0; i < FINGERPRINT_LENGTH; i++) out += FINGERPRINT_ALPHABET[digest[i]! % FINGERPRINT_ALPHABET.length];
+  return out;
 }

@@ -4,7 +4,7 @@
 // a decline returns to requires_payment_method with last_payment_error; cancel from any open state.
 import { StripeApiError, stripeNotFound, type SandboxRequest } from "../http";
 import { addBalanceTransaction } from "./balance";
-import { behaviorForNumber, type CardBehavior, cardForToken, INVALID_NUMBER_CARDS, luhnValid } from "./cards";
+import { behaviorForNumber, type CardBehavior, cardFingerprint, cardForToken, INVALID_NUMBER_CARDS, luhnValid } from "./cards";
 import { boolParam, cardFee, currencyParam, intParam, metadataParam, strParam, type StripeCtx } from "./context";
 import { stripeId, type StripeObject } from "./store";
 
@@ -23,15 +23,16 @@ export function createPaymentMethod(ctx: StripeCtx, body: Record<string, unknown
     throw new StripeApiError(402, "card_error", "invalid_expiry_month", "Your card's expiration date is invalid.", { param: "card[exp_month]" });
   }
   const { brand, behavior } = behaviorForNumber(number);
-  return storePaymentMethod(ctx, brand, number.slice(-4), expMonth, expYear < 100 ? 2000 + expYear : expYear, behavior, metadataParam(body));
+  return storePaymentMethod(ctx, brand, number, expMonth, expYear < 100 ? 2000 + expYear : expYear, behavior, metadataParam(body));
 }
 
-function storePaymentMethod(ctx: StripeCtx, brand: string, last4: string, expMonth: number, expYear: number, behavior: CardBehavior, metadata: Record<string, string>): StripeObject {
+/** Keeps the last four digits and the fingerprint of `number`, never the number itself. */
+function storePaymentMethod(ctx: StripeCtx, brand: string, number: string, expMonth: number, expYear: number, behavior: CardBehavior, metadata: Record<string, string>): StripeObject {
   const pm = ctx.store.put({
     id: stripeId("pm"),
     object: "payment_method",
     type: "card",
-    card: { brand, last4, exp_month: expMonth, exp_year: expYear, funding: "credit", country: "US", checks: { cvc_check: "pass" } },
+    card: { brand, last4: number.slice(-4), fingerprint: cardFingerprint(number), exp_month: expMonth, exp_year: expYear, funding: "credit", country: "US", checks: { cvc_check: "pass" } },
     billing_details: { address: null, email: null, name: null, phone: null },
     created: ctx.store.nowS(),
     customer: null,
@@ -48,7 +49,7 @@ export function resolvePaymentMethod(ctx: StripeCtx, id: string): StripeObject {
   if (existing) return existing;
   const card = cardForToken(id);
   if (!card) throw stripeNotFound("PaymentMethod", id, "payment_method");
-  return storePaymentMethod(ctx, card.brand, card.number.slice(-4), 12, new Date().getUTCFullYear() + 3, card.behavior, {});
+  return storePaymentMethod(ctx, card.brand, card.number, 12, new Date().getUTCFullYear() + 3, card.behavior, {});
 }
 
 export function getPaymentIntent(ctx: StripeCtx, id: string): StripeObject {
@@ -186,7 +187,7 @@ function newCharge(ctx: StripeCtx, pi: StripeObject, succeeded: boolean, failure
     paid: succeeded,
     payment_intent: pi.id,
     payment_method: pi.payment_method,
-    payment_method_details: { type: "card", card: { brand: card.brand, last4: card.last4, exp_month: card.exp_month, exp_year: card.exp_year } },
+    payment_method_details: { type: "card", card: { brand: card.brand, last4: card.last4, fingerprint: card.fingerprint, exp_month: card.exp_month, exp_year: card.exp_year } },
     refunded: false,
     status: succeeded ? "succeeded" : "failed",
     transfer_data: pi.transfer_data,

@@ -1,11 +1,27 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { checkouts, paymentAttempts, paymentOrders } from "@/db/schema";
-import { encryptField } from "@/server/crypto/field";
+import { decryptField, decryptJson, encryptField } from "@/server/crypto/field";
 import { AppError } from "@/server/errors";
 import { money, type CurrencyCode } from "@/server/money";
 import { enqueueEvent } from "@/server/outbox";
-import type { PspConnector } from "@/server/psp";
+import { getConnector, type PspConnector } from "@/server/psp";
+import { PspError } from "@/server/psp/errors";
+import type { PaymentStatus } from "@/server/psp/types";
+import { applyAttemptOutcome } from "./apply-outcome";
+import {
+  ATTEMPTS_PER_CHECKOUT_MAX,
+  MPESA_PUSH_TIMEOUT_S,
+  assertAttemptAllowed,
+  assertCardAttemptAllowed,
+  assertMpesaPushAllowed,
+  cardFormClosedMessage,
+  checkoutClosedToCardsMessage,
+  waitText,
+} from "./attempt-limits";
+import { CANCEL_EVENT, cancelUnconfirmedPayment, markCardAttemptCanceled, retireForDeclines, syncCardDeclines, type DeclineVerdict } from "./card-declines";
+import type { ConnectorFor } from "./execution";
+import { normalizeMpesaPhone, phoneHint } from "./mpesa-phone";
 import { transitionPaymentOrder } from "./state-machine";
 
 // Buyer-side starts of a payment attempt on a checkout. Double clicks and reloads never create a second
@@ -13,9 +29,18 @@ import { transitionPaymentOrder } from "./state-machine";
 // idempotency key is derived from (checkout, attempt number), and the checkout row is locked while an
 // attempt is chosen. The PSP outcome is never taken from the browser: the execute-payment-attempt
 // function fetches it from the PSP (server/payments/apply-outcome.ts applies it).
+//
+// The checkout link is a bearer capability, so what a holder can do is limited (attempt-limits.ts):
+// attempts, STK pushes and card declines are rate-limited, a push goes only to the phone the merchant
+// gave, and no action cancels a payment that may be in the buyer's hands (a pending push, a card payment
+// the PSP says was confirmed).
 
-export const ATTEMPTS_PER_CHECKOUT_MAX = 20;
+export { ATTEMPTS_PER_CHECKOUT_MAX } from "./attempt-limits";
+export { CANCEL_EVENT } from "./card-declines";
+export { MPESA_PHONE } from "./mpesa-phone";
 export const EXECUTE_EVENT = "payment/attempt.execute";
+/** Rounds of "ask the PSP, then decide under the checkout lock" before giving up on a changing checkout. */
+export const START_ROUNDS_MAX = 3;
 
 type Checkout = typeof checkouts.$inferSelect;
 type Attempt = typeof paymentAttempts.$inferSelect;
@@ -80,18 +105,66 @@ export interface CardSession {
   clientSecret: string;
 }
 
+export interface BuyerAction {
+  checkoutId: string;
+  /** The caller's IP as our proxy saw it: the per-client limits. */
+  clientIp?: string;
+}
+
+/** M-Pesa moves whole Kenya shillings only. */
+export function mpesaCanPay(currency: string, totalMinor: bigint): boolean {
+  return currency === "KES" && totalMinor % 100n === 0n;
+}
+
+/** any: the buyer enters a phone. bound: buyer_info.phone, the only phone a push may go to. unusable: the merchant's phone is not an M-Pesa number. */
+export type MpesaPhoneBinding = { kind: "any" } | { kind: "bound"; phone: string } | { kind: "unusable" };
+
+/** When the merchant gave buyer_info.phone, STK pushes for the checkout go to that phone and no other. */
+export function mpesaPhoneBinding(c: Pick<Checkout, "buyerInfoEncrypted">): MpesaPhoneBinding {
+  const { phone } = decryptJson<{ phone?: string }>(c.buyerInfoEncrypted);
+  if (!phone) return { kind: "any" };
+  const bound = normalizeMpesaPhone(phone);
+  return bound ? { kind: "bound", phone: bound } : { kind: "unusable" };
+}
+
+/** Why M-Pesa cannot pay this checkout (what the page shows), or null when it can. */
+export function mpesaUnavailableReason(c: Pick<Checkout, "currency" | "totalAmount" | "buyerInfoEncrypted">, binding = mpesaPhoneBinding(c)): string | null {
+  if (!mpesaCanPay(c.currency, c.totalAmount)) return "M-Pesa can only pay whole Kenya shillings. Pay this checkout by card.";
+  if (binding.kind === "unusable") return "M-Pesa can only pay from the phone number given to the merchant, and that is not an M-Pesa number. Pay this checkout by card.";
+  return null;
+}
+
 /**
  * The PaymentIntent the checkout page confirms with the PSP-hosted card field. Reused across reloads and
- * declines (a declined PaymentIntent can be confirmed again with another card).
+ * declines (a declined PaymentIntent can be confirmed again with another card) until a decline limit is
+ * reached; then it is retired and the next one comes after a cooldown (attempt-limits.ts).
  */
-export async function prepareCardPayment(db: Db, connector: PspConnector, checkoutId: string): Promise<CardSession> {
-  const { attempt, checkout } = await db.transaction(async (tx) => {
-    const c = await lockPayableCheckout(tx, checkoutId);
-    const active = await activeAttempt(tx, checkoutId);
-    if (active && active.method !== "card") throw new AppError("conflict", "An M-Pesa payment is in progress for this checkout.");
-    return { attempt: active ?? (await newAttempt(tx, c, "card")), checkout: c };
-  });
-  if (attempt.clientSecret) return { attemptId: attempt.id, clientSecret: attempt.clientSecret };
+export async function prepareCardPayment(db: Db, connector: PspConnector, checkoutId: string, opts: { clientIp?: string } = {}): Promise<CardSession> {
+  for (let round = 0; round < START_ROUNDS_MAX; round++) {
+    const { attempt, checkout } = await db.transaction(async (tx) => {
+      const c = await lockPayableCheckout(tx, checkoutId);
+      const active = await activeAttempt(tx, checkoutId);
+      if (active && active.method !== "card") throw new AppError("conflict", "An M-Pesa payment is in progress for this checkout.");
+      if (active) return { attempt: active, checkout: c };
+      await assertCardAttemptAllowed(tx, c, opts.clientIp, { mpesaAvailable: mpesaUnavailableReason(c) === null });
+      await assertAttemptAllowed(tx, c, opts.clientIp);
+      return { attempt: await newAttempt(tx, c, "card"), checkout: c };
+    });
+    if (!attempt.clientSecret) return createCardSession(db, connector, checkout, attempt);
+    const verdict = await pspCall("card", () => syncCardDeclines(db, connector, attempt, opts.clientIp));
+    // Retired: the next round refuses (cooldown, or the checkout's decline limit) or starts afresh.
+    if (verdict.retire && (await pspCall("card", () => retireForDeclines(db, connector, attempt, declineLimitMessage(checkout, verdict))))) continue;
+    return { attemptId: attempt.id, clientSecret: attempt.clientSecret };
+  }
+  throw new AppError("conflict", "The checkout changed while the card form was being prepared. Reload the page.");
+}
+
+function declineLimitMessage(c: Checkout, verdict: DeclineVerdict): string {
+  const mpesaAvailable = mpesaUnavailableReason(c) === null;
+  return verdict.checkoutClosed ? checkoutClosedToCardsMessage(mpesaAvailable) : cardFormClosedMessage(mpesaAvailable);
+}
+
+async function createCardSession(db: Db, connector: PspConnector, checkout: Checkout, attempt: Attempt): Promise<CardSession> {
   // Same key on every retry of this call: the PSP returns the same PaymentIntent, never a second one.
   const pi = await connector.createPayment({
     amount: money(checkout.totalAmount, checkout.currency as CurrencyCode),
@@ -118,8 +191,16 @@ export async function prepareCardPayment(db: Db, connector: PspConnector, checko
   });
 }
 
-/** The buyer finished a confirm in the card field (whatever it said): verify and apply, durably. */
-export async function submitCardPayment(db: Db, opts: { checkoutId: string; paymentIntentId: string }): Promise<{ attemptId: string }> {
+/**
+ * The buyer finished a confirm in the card field (whatever it said): verify and apply, durably. With the
+ * connector (the checkout procedure always passes it), the PaymentIntent's declines are counted first;
+ * past a limit it is retired instead of executed.
+ */
+export async function submitCardPayment(db: Db, opts: BuyerAction & { paymentIntentId: string; connector?: PspConnector }): Promise<{ attemptId: string }> {
+  if (opts.connector) {
+    const retired = await retireIfDeclineCapped(db, opts.connector, opts);
+    if (retired) return { attemptId: retired };
+  }
   return db.transaction(async (tx) => {
     const c = await lockCheckout(tx, opts.checkoutId);
     if (c.status === "completed") {
@@ -144,40 +225,131 @@ export async function submitCardPayment(db: Db, opts: { checkoutId: string; paym
   });
 }
 
-export const CANCEL_EVENT = "payment/attempt.cancel";
+/** The attempt's id if its PaymentIntent was just retired for declines (nothing to execute then). */
+async function retireIfDeclineCapped(db: Db, connector: PspConnector, opts: BuyerAction & { paymentIntentId: string }): Promise<string | null> {
+  const [a] = await db
+    .select()
+    .from(paymentAttempts)
+    .where(and(eq(paymentAttempts.checkoutId, opts.checkoutId), eq(paymentAttempts.method, "card"), eq(paymentAttempts.pspReference, opts.paymentIntentId), inArray(paymentAttempts.status, ["created", "pending"])));
+  if (!a) return null; // the transaction that follows answers (already paid, or not this checkout's attempt)
+  try {
+    const verdict = await syncCardDeclines(db, connector, a, opts.clientIp);
+    if (!verdict.retire) return null;
+    const [c] = await db.select().from(checkouts).where(eq(checkouts.id, a.checkoutId));
+    if (await retireForDeclines(db, connector, a, declineLimitMessage(c!, verdict))) return a.id;
+  } catch (err) {
+    if (!(err instanceof PspError)) throw err;
+    // Counting declines guards the next try; it is not the payment. If the PSP cannot answer now, the
+    // execution still asks it for the outcome, and the next buyer action counts these declines.
+    console.warn(`checkout ${opts.checkoutId}: declines of ${opts.paymentIntentId} not counted (${err.kind}): ${err.message}`);
+  }
+  return null;
+}
+
+type MpesaPlan = { kind: "started"; attemptId: string } | { kind: "cancel_card"; attempt: Attempt } | { kind: "ask_daraja"; attempt: Attempt };
 
 /**
- * The buyer switches from card to M-Pesa. Refused while a card payment is being executed (its outcome is
- * not known yet); otherwise the attempt is canceled here and its PaymentIntent at the PSP, durably, so a
- * stale browser tab can no longer confirm it.
+ * Starts (or, after a cancel/timeout, restarts) an M-Pesa STK push for the checkout. The push goes only
+ * to buyer_info.phone when the merchant gave one; an unanswered push is never replaced; a card attempt
+ * is superseded only once the PSP confirms its PaymentIntent canceled (never one that was confirmed).
  */
-async function supersedeCardAttempt(tx: Tx, c: Checkout, active: Attempt): Promise<void> {
-  const executing = await tx.select({ id: paymentOrders.id }).from(paymentOrders).where(and(eq(paymentOrders.checkoutId, c.id), eq(paymentOrders.status, "EXECUTING")));
-  if (executing.length > 0) throw new AppError("conflict", "A card payment is being processed for this checkout. Wait for its result.");
-  await tx.update(paymentAttempts).set({ status: "canceled", failureCode: "superseded", failureMessage: "Buyer switched to M-Pesa" }).where(eq(paymentAttempts.id, active.id));
-  if (active.pspReference) await enqueueEvent(tx, { name: CANCEL_EVENT, id: `attempt-cancel:${active.id}`, data: { attemptId: active.id } });
+export async function startMpesaPayment(db: Db, opts: BuyerAction & { phone: string; connectorFor?: ConnectorFor }): Promise<{ attemptId: string }> {
+  const phone = normalizeMpesaPhone(opts.phone);
+  if (!phone) throw new AppError("validation_failed", "Enter a Safaricom number such as 0712 345 678.", { details: { fields: [{ path: "phone", message: "not a valid M-Pesa number" }] } });
+  const connectorFor = opts.connectorFor ?? getConnector;
+  const canceledAtPsp = new Set<string>();
+  try {
+    for (let round = 0; round < START_ROUNDS_MAX; round++) {
+      const plan = await db.transaction((tx) => planMpesaStart(tx, { ...opts, phone }, canceledAtPsp));
+      if (plan.kind === "started") return { attemptId: plan.attemptId };
+      if (plan.kind === "ask_daraja") await settleOverduePush(db, connectorFor, plan.attempt);
+      else await cancelCardForSwitch(db, connectorFor, plan.attempt, canceledAtPsp);
+    }
+  } catch (err) {
+    // The PSP canceled the card PaymentIntent but the switch was then refused (a limit reached meanwhile):
+    // the attempt must not stay open on a dead PaymentIntent.
+    if (canceledAtPsp.size > 0) await db.transaction(async (tx) => { for (const id of canceledAtPsp) await markCardAttemptCanceled(tx, id, SUPERSEDED); });
+    throw err;
+  }
+  throw new AppError("conflict", "The checkout changed while the M-Pesa request was being prepared. Try again.");
 }
 
-/** M-Pesa moves whole Kenya shillings only. */
-export function mpesaCanPay(currency: string, totalMinor: bigint): boolean {
-  return currency === "KES" && totalMinor % 100n === 0n;
+const SUPERSEDED = { code: "superseded", message: "Buyer switched to M-Pesa" };
+
+async function planMpesaStart(tx: Tx, opts: BuyerAction & { phone: string }, canceledAtPsp: ReadonlySet<string>): Promise<MpesaPlan> {
+  const c = await lockPayableCheckout(tx, opts.checkoutId);
+  assertPhoneAllowed(c, opts.phone);
+  const active = await activeAttempt(tx, opts.checkoutId);
+  if (active?.method === "mpesa") return unansweredPush(tx, active, opts.phone);
+  if (active) {
+    const executing = await tx.select({ id: paymentOrders.id }).from(paymentOrders).where(and(eq(paymentOrders.checkoutId, c.id), eq(paymentOrders.status, "EXECUTING")));
+    if (executing.length > 0) throw new AppError("conflict", "A card payment is being processed for this checkout. Wait for its result.");
+    if (active.pspReference && !canceledAtPsp.has(active.id)) {
+      // Every limit is checked before the PSP is asked to cancel the card payment: a refused switch leaves it alone.
+      await assertMpesaPushAllowed(tx, c, opts.phone, { dryRun: true });
+      await assertAttemptAllowed(tx, c, opts.clientIp, { dryRun: true });
+      return { kind: "cancel_card", attempt: active };
+    }
+    // The PSP confirmed its PaymentIntent canceled, or it has none yet (prepareCard, still creating it,
+    // will find the attempt superseded, never hand it out, and cancel it at the PSP).
+    await markCardAttemptCanceled(tx, active.id, SUPERSEDED);
+  }
+  await assertMpesaPushAllowed(tx, c, opts.phone);
+  await assertAttemptAllowed(tx, c, opts.clientIp);
+  const attempt = await newAttempt(tx, c, "mpesa", { phoneEncrypted: encryptField(opts.phone), phoneHint: phoneHint(opts.phone) });
+  await startExecution(tx, c, attempt, "mpesa_requested");
+  return { kind: "started", attemptId: attempt.id };
 }
 
-export const MPESA_PHONE = /^(?:\+?254|0)?(7\d{8}|1\d{8})$/;
+function assertPhoneAllowed(c: Checkout, phone: string): void {
+  const binding = mpesaPhoneBinding(c);
+  const unavailable = mpesaUnavailableReason(c, binding);
+  if (unavailable) throw new AppError("validation_failed", unavailable);
+  if (binding.kind === "bound" && binding.phone !== phone) {
+    throw new AppError("validation_failed", `Use the phone number you gave the merchant (the one ending ${phoneHint(binding.phone)}): M-Pesa requests for this checkout go only to it.`, {
+      details: { fields: [{ path: "phone", message: "not the buyer's phone for this checkout" }] },
+    });
+  }
+}
 
-/** Starts (or, after a cancel/timeout, restarts) an M-Pesa STK push for the checkout. */
-export async function startMpesaPayment(db: Db, opts: { checkoutId: string; phone: string }): Promise<{ attemptId: string }> {
-  const m = MPESA_PHONE.exec(opts.phone.replace(/[\s-]/g, ""));
-  if (!m) throw new AppError("validation_failed", "Enter a Safaricom number such as 0712 345 678.", { details: { fields: [{ path: "phone", message: "not a valid M-Pesa number" }] } });
-  const phone = `254${m[1]}`;
-  return db.transaction(async (tx) => {
-    const c = await lockPayableCheckout(tx, opts.checkoutId);
-    if (!mpesaCanPay(c.currency, c.totalAmount)) throw new AppError("validation_failed", "M-Pesa can only pay whole Kenya shillings. Pay this checkout by card.");
-    const active = await activeAttempt(tx, opts.checkoutId);
-    if (active?.method === "mpesa") return { attemptId: active.id }; // a double click, or a reload
-    if (active) await supersedeCardAttempt(tx, c, active);
-    const attempt = await newAttempt(tx, c, "mpesa", { phoneEncrypted: encryptField(phone), phoneHint: `…${phone.slice(-3)}` });
-    await startExecution(tx, c, attempt, "mpesa_requested");
-    return { attemptId: attempt.id };
-  });
+/** A push not yet answered: the same phone gets it back (a double click, a reload); no other push replaces it. */
+async function unansweredPush(tx: Tx, active: Attempt, phone: string): Promise<MpesaPlan> {
+  if (active.phoneEncrypted && decryptField(active.phoneEncrypted) === phone) return { kind: "started", attemptId: active.id };
+  const [{ ageS }] = (await tx.execute(sql`select floor(extract(epoch from now() - ${paymentAttempts.createdAt}))::int as "ageS" from ${paymentAttempts} where ${paymentAttempts.id} = ${active.id}`)) as unknown as [{ ageS: number }];
+  if (active.pspReference && ageS >= MPESA_PUSH_TIMEOUT_S) return { kind: "ask_daraja", attempt: active };
+  const left = Math.max(1, MPESA_PUSH_TIMEOUT_S - ageS);
+  throw new AppError("conflict", `An M-Pesa request is waiting on the phone ending ${active.phoneHint ?? "…"}. Answer it there, or try again in ${waitText(left)} once it has expired.`);
+}
+
+/** An overdue push: Daraja says how it ended, and that outcome is applied (as the execution would) before a new start. */
+async function settleOverduePush(db: Db, connectorFor: ConnectorFor, attempt: Attempt): Promise<void> {
+  const result = await pspCall("M-Pesa", () => connectorFor(db, "mpesa").getPaymentStatus({ pspReference: attempt.pspReference! }));
+  if (result.status !== "succeeded" && result.status !== "failed" && result.status !== "canceled") {
+    throw new AppError("conflict", `M-Pesa has not yet answered the request sent to the phone ending ${attempt.phoneHint ?? "…"}. Try again in a minute.`);
+  }
+  await applyAttemptOutcome(db, attempt.id, result);
+}
+
+const CARD_BUSY: Partial<Record<PaymentStatus, string>> = {
+  succeeded: "A card payment for this checkout has gone through. Wait a moment for its confirmation.",
+  authorized: "A card payment for this checkout has gone through. Wait a moment for its confirmation.",
+  pending: "A card payment for this checkout is being processed. Wait for its result.",
+  requires_action: "A card payment for this checkout is waiting for the bank's confirmation (3-D Secure). Finish or cancel it first.",
+};
+
+/** Switching from card: only once the PSP has canceled a PaymentIntent nobody confirmed. */
+async function cancelCardForSwitch(db: Db, connectorFor: ConnectorFor, attempt: Attempt, canceledAtPsp: Set<string>): Promise<void> {
+  const outcome = await pspCall("card", () => cancelUnconfirmedPayment(connectorFor(db, "stripe"), attempt));
+  if (!outcome.canceled) throw new AppError("conflict", CARD_BUSY[outcome.status] ?? "A card payment for this checkout is in progress. Wait for its result.");
+  canceledAtPsp.add(attempt.id);
+}
+
+/** A PSP that cannot be reached is our problem, told to the buyer as such (never as a refusal of theirs). */
+async function pspCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof PspError) throw new AppError("internal", `The ${what} payment provider did not answer. Try again in a moment.`, { cause: err });
+    throw err;
+  }
 }

@@ -10,15 +10,17 @@ import { getCheckoutForBuyer } from "./buyer-checkout";
 const checkoutAction = rateLimitedPublicProcedure("checkout-action", () => env.CHECKOUT_RATE_LIMIT_PER_IP);
 const ZCheckoutId = z.object({ checkoutId: z.string().regex(/^chk_[0-9A-Z]{26}$/, "not a checkout id") });
 
+// The holder's limits (attempts, STK pushes, declines per checkout, client, phone and card) are applied by
+// the service functions; each gets the client IP and the PSP connectors.
 export const checkoutRouter = createTRPCRouter({
   get: publicProcedure.input(ZCheckoutId).query(({ ctx, input }) => getCheckoutForBuyer(ctx.db, input.checkoutId)),
   prepareCard: checkoutAction
     .input(ZCheckoutId)
-    .mutation(({ ctx, input }) => prepareCardPayment(ctx.db, (ctx.connectorFor ?? getConnector)(ctx.db, "stripe"), input.checkoutId)),
+    .mutation(({ ctx, input }) => prepareCardPayment(ctx.db, (ctx.connectorFor ?? getConnector)(ctx.db, "stripe"), input.checkoutId, { clientIp: ctx.clientIp })),
   submitCard: checkoutAction
     .input(ZCheckoutId.extend({ paymentIntentId: z.string().min(1).max(100) }))
-    .mutation(({ ctx, input }) => submitCardPayment(ctx.db, input)),
+    .mutation(({ ctx, input }) => submitCardPayment(ctx.db, { ...input, clientIp: ctx.clientIp, connector: (ctx.connectorFor ?? getConnector)(ctx.db, "stripe") })),
   startMpesa: checkoutAction
     .input(ZCheckoutId.extend({ phone: z.string().min(9).max(20) }))
-    .mutation(({ ctx, input }) => startMpesaPayment(ctx.db, input)),
+    .mutation(({ ctx, input }) => startMpesaPayment(ctx.db, { ...input, clientIp: ctx.clientIp, connectorFor: ctx.connectorFor ?? getConnector })),
 });

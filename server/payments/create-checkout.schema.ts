@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MoneyError, parseMoney, zAmountString, zCurrencyCode } from "@/server/money";
+import { normalizeMpesaPhone } from "./mpesa-phone";
 
 // POST /api/v1/payments request body. The zod schema is the one source for validation, types and the
 // OpenAPI document (server/payments/openapi.ts).
@@ -40,8 +41,25 @@ export const ZCreateCheckoutInput = z
       .record(z.string().max(40), z.string().max(500))
       .refine((m) => Object.keys(m).length <= METADATA_KEYS_MAX, `at most ${METADATA_KEYS_MAX} keys`)
       .optional(),
+    payment_method_options: z
+      .object({
+        mpesa: z
+          .object({
+            require_buyer_phone: z
+              .boolean()
+              .optional()
+              .describe(
+                "true: buyer_info.phone is required and must be a Safaricom number. Whenever buyer_info.phone is given, M-Pesa payment requests (STK pushes) for the checkout go only to that phone; without it the buyer enters one on the checkout page.",
+              ),
+          })
+          .optional(),
+      })
+      .optional(),
   })
   .superRefine((body, ctx) => {
+    if (body.payment_method_options?.mpesa?.require_buyer_phone && !(body.buyer_info.phone && normalizeMpesaPhone(body.buyer_info.phone))) {
+      ctx.addIssue({ code: "custom", path: ["buyer_info", "phone"], message: "a Safaricom number (such as 254712345678) is required when payment_method_options.mpesa.require_buyer_phone is true" });
+    }
     const first = body.payment_orders[0]?.currency;
     const ids = new Set<string>();
     const sellers = new Set<string>();

@@ -31,6 +31,19 @@ export interface PaymentResult {
   failure?: PspFailure;
   /** The PSP's receipt for a completed payment (M-Pesa MpesaReceiptNumber, Stripe charge id). */
   receipt?: string;
+  /** A declined card's fingerprint (Stripe `card.fingerprint`: one per card number, never the number), when the PSP gives it. */
+  cardFingerprint?: string;
+}
+
+/** One declined card payment on a PaymentIntent (a failed Stripe charge). */
+export interface CardDecline {
+  /** ch_… */
+  chargeId: string;
+  code: string;
+  declineCode?: string;
+  /** Stripe `card.fingerprint`: recognises the same card across payments without its number. */
+  fingerprint?: string;
+  createdAt: Date;
 }
 
 export type PaymentMethodInput = { type: "card_token"; token: string } | { type: "mpesa_phone"; phone: string };
@@ -132,5 +145,7 @@ export interface PspConnector {
   refundPayment(input: RefundInput): Promise<RefundResult>;
   createPayout(input: PayoutInput): Promise<PayoutResult>;
   getPaymentStatus(input: { pspReference: string }): Promise<PaymentResult>;
+  /** Card PSPs: the declined charges of a payment, newest first (at most `limit`). */
+  listCardDeclines?(input: { pspReference: string; limit: number }): Promise<CardDecline[]>;
   listSettlement(input: { since?: Date; cursor?: string; limit?: number }): Promise<SettlementPage>;
 }

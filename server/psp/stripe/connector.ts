@@ -5,10 +5,12 @@ import type Stripe from "stripe";
 import type { Money } from "@/server/money";
 import { type AttemptRecorder, type CallFacts, recordedCall } from "../attempts";
 import { PspError } from "../errors";
-import type { ConfirmPaymentInput, CreatePaymentInput, PaymentResult, PayoutInput, PayoutResult, PspConnector, RefundInput, RefundResult, SettlementPage } from "../types";
-import { balanceTransactionToRow, payoutToResult, paymentIntentToResult, refundToResult, stripeErrorToPspError, toStripeAmount, toStripeCurrency, transferToPayout } from "./transform";
+import type { CardDecline, ConfirmPaymentInput, CreatePaymentInput, PaymentResult, PayoutInput, PayoutResult, PspConnector, RefundInput, RefundResult, SettlementPage } from "../types";
+import { balanceTransactionToRow, chargeToCardDecline, payoutToResult, paymentIntentToResult, refundToResult, stripeErrorToPspError, toStripeAmount, toStripeCurrency, transferToPayout } from "./transform";
 
 export const SETTLEMENT_PAGE_SIZE = 100;
+/** Stripe's largest list page. */
+export const STRIPE_LIST_LIMIT_MAX = 100;
 const SANDBOX_FAULT_HEADER = "Sandbox-Fault";
 
 type Opts = { idempotencyKey?: string; sandboxFault?: string };
@@ -75,6 +77,17 @@ export class StripeConnector implements PspConnector {
 
   getPaymentStatus(input: { pspReference: string }): Promise<PaymentResult> {
     return this.payment("payment_intent.retrieve", { payment_intent: input.pspReference }, {}, (opts) => this.stripe.paymentIntents.retrieve(input.pspReference, {}, opts));
+  }
+
+  /** The PaymentIntent's failed charges (one per declined try), newest first. */
+  async listCardDeclines(input: { pspReference: string; limit: number }): Promise<CardDecline[]> {
+    const params: Stripe.ChargeListParams = { payment_intent: input.pspReference, limit: Math.min(input.limit, STRIPE_LIST_LIMIT_MAX) };
+    try {
+      const page = await this.call("charge.list", { payment_intent: input.pspReference, limit: params.limit }, {}, (opts) => this.stripe.charges.list(params, opts), () => undefined);
+      return page.data.filter((ch) => ch.status === "failed").map(chargeToCardDecline);
+    } catch (err) {
+      throw stripeErrorToPspError(err);
+    }
   }
 
   async refundPayment(input: RefundInput): Promise<RefundResult> {

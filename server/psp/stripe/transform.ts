@@ -2,7 +2,7 @@
 import type Stripe from "stripe";
 import { money, type Money } from "@/server/money";
 import { PspError } from "../errors";
-import type { ParsedWebhook, PaymentResult, PaymentStatus, PayoutResult, PspFailure, RefundResult, SettlementRow, SettlementRowType } from "../types";
+import type { CardDecline, ParsedWebhook, PaymentResult, PaymentStatus, PayoutResult, PspFailure, RefundResult, SettlementRow, SettlementRowType } from "../types";
 
 /** Stripe amounts are JS numbers of minor units; refuse anything a number cannot carry exactly. */
 export function toStripeAmount(m: Money): number {
@@ -58,6 +58,24 @@ export function paymentIntentToResult(pi: Stripe.PaymentIntent): PaymentResult {
     nextActionUrl: redirect,
     failure: status === "failed" ? failureOf(pi.last_payment_error) : undefined,
     receipt: status === "succeeded" || status === "authorized" ? charge : undefined,
+    cardFingerprint: status === "failed" ? declinedCardFingerprint(pi.last_payment_error) : undefined,
+  };
+}
+
+/** Stripe embeds the declined PaymentMethod in last_payment_error (an id only after a failed 3DS). */
+function declinedCardFingerprint(err: Stripe.PaymentIntent.LastPaymentError | null | undefined): string | undefined {
+  const pm = err?.payment_method;
+  return pm && typeof pm === "object" ? (pm.card?.fingerprint ?? undefined) : undefined;
+}
+
+/** A failed charge: one declined try on a PaymentIntent. */
+export function chargeToCardDecline(ch: Stripe.Charge): CardDecline {
+  return {
+    chargeId: ch.id,
+    code: ch.failure_code ?? "card_declined",
+    declineCode: ch.outcome?.reason ?? undefined,
+    fingerprint: ch.payment_method_details?.card?.fingerprint ?? undefined,
+    createdAt: new Date(ch.created * 1000),
   };
 }
 
