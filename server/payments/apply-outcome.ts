@@ -6,6 +6,7 @@ import { AppError } from "@/server/errors";
 import { accountFor, postTransactions, type PostingLine } from "@/server/ledger";
 import { money, type CurrencyCode } from "@/server/money";
 import type { PaymentResult } from "@/server/psp/types";
+import { cancelIfDeclineCapped } from "./card-declines";
 import { transitionPaymentOrder } from "./state-machine";
 
 // Applies a PSP outcome — always one fetched from the PSP, never one reported by a browser or taken from a
@@ -79,6 +80,8 @@ async function applyFailure(tx: Tx, attempt: typeof paymentAttempts.$inferSelect
     .update(paymentAttempts)
     .set({ status: reusable ? "pending" : result.status === "canceled" ? "canceled" : "failed", failureCode: failure.declineCode ?? failure.code, failureMessage: failure.message })
     .where(eq(paymentAttempts.id, attempt.id));
+  // Card testing straight at the PSP with a kept client secret: past the decline cap the PaymentIntent is canceled.
+  if (reusable) await cancelIfDeclineCapped(tx, attempt);
   await tx.update(checkouts).set({ status: "open" }).where(eq(checkouts.id, checkout.id));
   return "failed";
 }

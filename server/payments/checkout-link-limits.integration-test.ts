@@ -443,7 +443,9 @@ describe("5. card declines are limited per PaymentIntent, checkout, client and c
     for (let i = 1; i < CARD_DECLINES_PER_ATTEMPT_MAX; i++) await store(i);
     expect(await t.db.transaction((tx) => cancelIfDeclineCapped(tx, attempt!))).toBe(false);
     await store(CARD_DECLINES_PER_ATTEMPT_MAX);
-    expect(await t.db.transaction((tx) => cancelIfDeclineCapped(tx, attempt!))).toBe(true);
+    // Applying the decline (as the execution does after the PSP reports it) is what enqueues the cancel.
+    const decline = { psp: "stripe" as const, pspReference: piOf(session.clientSecret), status: "failed" as const, failure: { code: "card_declined", message: "Your card was declined." } };
+    expect(await applyAttemptOutcome(t.db, attempt!.id, decline)).toBe("failed");
     const [cancel] = await t.db.select().from(outboxEvents).where(eq(outboxEvents.id, `attempt-cancel:${attempt!.id}:declines`));
     expect(cancel?.name).toBe("payment/attempt.cancel");
   });
