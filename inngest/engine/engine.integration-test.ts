@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from "@/test/db";
 import { startEngine } from "./index";
 import { getRunDetail, listDeadLetters, listRuns, replayDeadLetter, ReplayError } from "./ops";
 import { RegistrationError } from "./registry";
-import { serveHandlersOverHttp, silentLogger, startTestApp, TEST_BACKOFF, type TestApp } from "./testing";
+import { serveHandlersOverHttp, silentLogger, startTestApp, TEST_BACKOFF, TEST_SIGNING_KEY, type TestApp } from "./testing";
 import type { RouteHandlers } from "./transport";
 
 // Engine behaviour beyond the conformance suite: its own state (attempts, dead letters, replay), refusal
@@ -105,15 +105,17 @@ describe("local engine", () => {
 
   it("serves the event API over HTTP: key check, seed-derived ids, and runs over the HTTP transport", async () => {
     let engineUrl = "";
-    const client = new Inngest({ id: "http", isDev: true, baseUrl: "http://placeholder/", eventKey: "k1", logger: silentLogger, fetch: ((input: string | URL | Request, init?: RequestInit) => fetch(String(input).replace("http://placeholder", engineUrl), init)) as typeof fetch });
+    const client = new Inngest({ id: "http", isDev: false, signingKey: TEST_SIGNING_KEY, baseUrl: "http://placeholder/", eventKey: "k1", logger: silentLogger, fetch: ((input: string | URL | Request, init?: RequestInit) => fetch(String(input).replace("http://placeholder", engineUrl), init)) as typeof fetch });
     const fn = client.createFunction({ id: "echo", triggers: [{ event: "http/echo" }] }, async ({ event, step }) => step.run("echo", () => event.data));
-    const served = serve({ client, functions: [fn] });
+    const served = serve({ client, functions: [fn], enableUnauthedSync: false });
     const asRoute = (h: unknown) => h as RouteHandlers["POST"];
     const appHttp = await serveHandlersOverHttp({ GET: asRoute(served.GET), POST: asRoute(served.POST), PUT: asRoute(served.PUT) });
-    const handle = await startEngine({ db: tdb.db, port: 0, eventKey: "k1", backoff: TEST_BACKOFF, pollMs: 20, appUrl: appHttp.appUrl });
+    const handle = await startEngine({ db: tdb.db, port: 0, eventKey: "k1", signingKey: TEST_SIGNING_KEY, backoff: TEST_BACKOFF, pollMs: 20, appUrl: appHttp.appUrl });
     engineUrl = handle.url!;
     try {
-      for (let i = 0; i < 200 && !(await handle.engine.registry.get("http-echo")); i++) await new Promise((r) => setTimeout(r, 25));
+      // Generous ceilings: on a loaded machine the first sync can take a retry or two.
+      for (let i = 0; i < 2400 && !(await handle.engine.registry.get("http-echo")); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await handle.engine.registry.get("http-echo")).toBeDefined();
       const wrongKey = await fetch(`${engineUrl}/e/nope`, { method: "POST", body: JSON.stringify({ name: "http/echo", data: {} }) });
       expect(wrongKey.status).toBe(401);
       const seed = `${Date.now()},${Buffer.alloc(10, 7).toString("base64")}`;
@@ -131,7 +133,7 @@ describe("local engine", () => {
       await handle.stop();
       await appHttp.close();
     }
-  });
+  }, 180_000);
 
   it("fires a cron trigger (TZ= prefix) once per tick, even with two engines on one database", async () => {
     const second = await startEngine({ db: tdb.db, transport: { send: async () => ({ status: 500, headers: new Headers(), body: "" }) } });

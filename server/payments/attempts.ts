@@ -151,9 +151,15 @@ export async function prepareCardPayment(db: Db, connector: PspConnector, checko
       return { attempt: await newAttempt(tx, c, "card"), checkout: c };
     });
     if (!attempt.clientSecret) return createCardSession(db, connector, checkout, attempt);
-    const verdict = await pspCall("card", () => syncCardDeclines(db, connector, attempt, opts.clientIp));
-    // Retired: the next round refuses (cooldown, or the checkout's decline limit) or starts afresh.
-    if (verdict.retire && (await pspCall("card", () => retireForDeclines(db, connector, attempt, declineLimitMessage(checkout, verdict))))) continue;
+    try {
+      const verdict = await syncCardDeclines(db, connector, attempt, opts.clientIp);
+      // Retired: the next round refuses (cooldown, or the checkout's decline limit) or starts afresh.
+      if (verdict.retire && (await retireForDeclines(db, connector, attempt, declineLimitMessage(checkout, verdict)))) continue;
+    } catch (err) {
+      // A slow or failing PSP must not keep the buyer from a session we already hold: the declines are counted
+      // again at submit and from the PSP's webhooks.
+      if (!(err instanceof PspError)) throw err;
+    }
     return { attemptId: attempt.id, clientSecret: attempt.clientSecret };
   }
   throw new AppError("conflict", "The checkout changed while the card form was being prepared. Reload the page.");
@@ -174,21 +180,22 @@ async function createCardSession(db: Db, connector: PspConnector, checkout: Chec
     metadata: { checkout_id: checkout.id, attempt_id: attempt.id },
   });
   if (!pi.clientSecret) throw new AppError("internal", "The PSP returned no client secret");
-  return db.transaction(async (tx) => {
-    const kept = await tx
+  const kept = await db.transaction(async (tx) => {
+    const updated = await tx
       .update(paymentAttempts)
       .set({ pspReference: pi.pspReference, clientSecret: pi.clientSecret, status: "pending" })
       .where(and(eq(paymentAttempts.id, attempt.id), inArray(paymentAttempts.status, ["created", "pending"])))
       .returning({ id: paymentAttempts.id });
-    if (kept.length === 0) {
+    if (updated.length === 0) {
       // Superseded (the buyer switched to M-Pesa) while we were creating it: never hand it to the browser,
-      // and cancel it at the PSP so nothing can confirm it.
+      // and cancel it at the PSP so nothing can confirm it (committed before the refusal is thrown).
       await tx.update(paymentAttempts).set({ pspReference: pi.pspReference }).where(eq(paymentAttempts.id, attempt.id));
       await enqueueEvent(tx, { name: CANCEL_EVENT, id: `attempt-cancel:${attempt.id}`, data: { attemptId: attempt.id } });
-      throw new AppError("conflict", "Another payment method was chosen for this checkout. Reload the page.");
     }
-    return { attemptId: attempt.id, clientSecret: pi.clientSecret! };
+    return updated.length > 0;
   });
+  if (!kept) throw new AppError("conflict", "Another payment method was chosen for this checkout. Reload the page.");
+  return { attemptId: attempt.id, clientSecret: pi.clientSecret };
 }
 
 /**

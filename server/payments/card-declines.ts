@@ -35,6 +35,16 @@ export const DECLINES_LISTED_MAX = 100;
  */
 export const DECLINE_SYNCS_PER_ATTEMPT_PER_MINUTE = 10;
 const CANCELABLE: readonly PaymentStatus[] = ["requires_payment_method", "failed"];
+/**
+ * A 3-D Secure challenge left this long after the buyer's last confirm is abandoned (the code never came, the
+ * tab was closed): it may then be canceled, so the buyer can pay another way. Before that it is the buyer's.
+ */
+export const THREE_DS_ABANDONED_AFTER_MS = 10 * 60_000;
+
+function abandonedChallenge(status: PaymentStatus, attempt: Attempt, nowMs: number): boolean {
+  const lastTouched = attempt.lastSubmittedAt ?? attempt.createdAt;
+  return status === "requires_action" && nowMs - lastTouched.getTime() > THREE_DS_ABANDONED_AFTER_MS;
+}
 
 export interface DeclineVerdict {
   /** Declined tries on the attempt's PaymentIntent, as the PSP lists them. */
@@ -90,7 +100,7 @@ export async function cancelUnconfirmedPayment(connector: PspConnector, attempt:
   const pspReference = attempt.pspReference!;
   const current = await connector.getPaymentStatus({ pspReference });
   if (current.status === "canceled") return { canceled: true };
-  if (!CANCELABLE.includes(current.status)) return { canceled: false, status: current.status };
+  if (!CANCELABLE.includes(current.status) && !abandonedChallenge(current.status, attempt, Date.now())) return { canceled: false, status: current.status };
   try {
     // A fresh key per call: canceling twice is harmless, and a refusal stored under a fixed key would be
     // replayed after the PaymentIntent became cancelable again.

@@ -26,7 +26,7 @@ import {
   MPESA_PUSHES_PER_PHONE_PER_HOUR,
   MPESA_PUSHES_WITHOUT_COOLDOWN,
 } from "./attempt-limits";
-import { cancelIfDeclineCapped } from "./card-declines";
+import { cancelIfDeclineCapped, THREE_DS_ABANDONED_AFTER_MS } from "./card-declines";
 import { createCheckout } from "./create-checkout";
 import { ZCreateCheckoutInput } from "./create-checkout.schema";
 import { fetchPaymentStatus, fromStored, sendStkPush } from "./execution";
@@ -290,6 +290,17 @@ describe("4. no anonymous action cancels a payment that may be in the buyer's ha
       expect((await attemptsOf(id)).map((a) => a.status)).toEqual(["pending"]);
       expect(await t.db.select().from(outboxEvents).where(eq(outboxEvents.name, "payment/attempt.cancel"))).toEqual([]);
     }
+  });
+
+  it("a 3-D Secure challenge abandoned for 10 minutes no longer blocks the switch: it is canceled at the PSP first", async () => {
+    const id = await checkout();
+    const session = await caller(ip()).checkout.prepareCard({ checkoutId: id });
+    expect((await fieldConfirm(session.clientSecret, "4000002760003184")).status).toBe("requires_action");
+    // The buyer never came back from the challenge.
+    await t.db.update(paymentAttempts).set({ createdAt: new Date(Date.now() - THREE_DS_ABANDONED_AFTER_MS - 60_000) }).where(eq(paymentAttempts.id, session.attemptId));
+    const { attemptId } = await caller(ip()).checkout.startMpesa({ checkoutId: id, phone: "0712345678" });
+    expect(piStatus(piOf(session.clientSecret))).toBe("canceled");
+    expect((await attemptsOf(id)).find((a) => a.id === attemptId)?.method).toBe("mpesa");
   });
 
   it("switching from an unconfirmed card PaymentIntent cancels it at the PSP first, then supersedes it", async () => {

@@ -1,7 +1,10 @@
 // M-Pesa phone numbers (pure: shared by the API schema, the checkout procedures and the page's view).
 
-/** A Safaricom number, local (07…, 01…) or international (2547…, +2541…); group 1 is the subscriber part. */
-export const MPESA_PHONE = /^(?:\+?254|0)?(7\d{8}|1\d{8})$/;
+/**
+ * A Safaricom number, local (07…, 01…) or international (2547…, +2541…, 002547…, and the common 2540…
+ * with the trunk zero kept); group 1 is the subscriber part.
+ */
+export const MPESA_PHONE = /^(?:(?:\+|00)?254)?0?(7\d{8}|1\d{8})$/;
 
 /** 2547XXXXXXXX / 2541XXXXXXXX (what Daraja takes), or null when it is not an M-Pesa number. */
 export function normalizeMpesaPhone(raw: string): string | null {

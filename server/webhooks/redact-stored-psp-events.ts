@@ -1,15 +1,13 @@
 // One-off backfill for psp_events rows stored before payloads were redacted (store-psp-event.ts): masks
 // personal data in the payload and encrypts the raw body, a batch at a time. Idempotent: a row whose
 // raw_body is already an encryption envelope is skipped, so it can run again until it reports 0.
-import { and, eq, notLike } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { pspEvents } from "@/db/schema";
 import { encryptField } from "@/server/crypto/field";
 import { redactPspPayload } from "./redact-psp-payload";
 
 export const REDACT_BACKFILL_BATCH_MAX = 500;
-/** Field-encryption envelopes start with their version (server/crypto/field.ts); a PSP body never does. */
-const ENCRYPTED_PREFIX = "v1.";
 
 /** Redacts up to `batchSize` legacy rows; returns how many it changed (0: done). */
 export async function redactStoredPspEvents(db: DbOrTx, batchSize = REDACT_BACKFILL_BATCH_MAX): Promise<number> {
@@ -17,7 +15,9 @@ export async function redactStoredPspEvents(db: DbOrTx, batchSize = REDACT_BACKF
   const rows = await db
     .select({ id: pspEvents.id, rawBody: pspEvents.rawBody, payload: pspEvents.payload })
     .from(pspEvents)
-    .where(notLike(pspEvents.rawBody, `${ENCRYPTED_PREFIX}%`))
+    // Field-encryption envelopes start with their version (server/crypto/field.ts); a PSP body never does. A
+    // literal pattern, the partial index's own predicate (psp_events_unencrypted_idx), so the planner uses it.
+    .where(sql`${pspEvents.rawBody} not like 'v1.%'`)
     .orderBy(pspEvents.id)
     .limit(limit);
   let changed = 0;

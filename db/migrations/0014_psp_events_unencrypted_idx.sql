@@ -1,0 +1,1 @@
+CREATE INDEX "psp_events_unencrypted_idx" ON "psp_events" USING btree ("id") WHERE "psp_events"."raw_body" not like 'v1.%';
