@@ -114,10 +114,14 @@ export async function applyAttemptOutcome(db: Db, attemptId: string, result: Pay
 
 async function applyOnce(db: Db, attemptId: string, result: PaymentResult, observedAt?: Date): Promise<ApplyResult> {
   return db.transaction(async (tx) => {
+    // Checkout row first, then the attempt's: the order every buyer action locks them in (a submit racing
+    // this would otherwise deadlock with it).
+    const [owner] = await tx.select({ checkoutId: paymentAttempts.checkoutId }).from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
+    if (!owner) throw new AppError("not_found", `Payment attempt ${attemptId} not found`);
+    const [checkout] = await tx.select().from(checkouts).where(eq(checkouts.id, owner.checkoutId)).for("update");
     const [attempt] = await tx.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId)).for("update");
     if (!attempt) throw new AppError("not_found", `Payment attempt ${attemptId} not found`);
     if (attempt.pspReference && attempt.pspReference !== result.pspReference) throw new AppError("conflict", "PSP reference does not match the attempt");
-    const [checkout] = await tx.select().from(checkouts).where(eq(checkouts.id, attempt.checkoutId)).for("update");
     if (result.status === "succeeded") {
       if (attempt.status === "succeeded") return "ignored";
       if (attempt.status === "canceled" || checkout!.status === "completed") {

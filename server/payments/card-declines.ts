@@ -120,6 +120,10 @@ export async function cancelUnconfirmedPayment(connector: PspConnector, attempt:
  * change nothing), and the checkout is open again. False if the attempt is no longer active.
  */
 export async function markCardAttemptCanceled(tx: Tx, attemptId: string, failure: { code: string; message: string }): Promise<boolean> {
+  // Checkout row, then attempt row: the lock order of every path that changes both (no deadlocks).
+  const [owner] = await tx.select({ checkoutId: paymentAttempts.checkoutId }).from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
+  if (!owner) return false;
+  await tx.select({ id: checkouts.id }).from(checkouts).where(eq(checkouts.id, owner.checkoutId)).for("update");
   const [a] = await tx.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId)).for("update");
   if (!a || (a.status !== "created" && a.status !== "pending")) return false;
   const executing = await tx.select({ id: paymentOrders.id }).from(paymentOrders).where(and(eq(paymentOrders.checkoutId, a.checkoutId), eq(paymentOrders.status, "EXECUTING")));
