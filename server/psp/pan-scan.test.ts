@@ -11,6 +11,13 @@ describe("findPans", () => {
   it("ignores non-Luhn numbers, timestamps, phones and ids", () => {
     expect(findPans("4242424242424241 1795947434853 20261130013005 254712345678")).toEqual([]);
   });
+  it("ignores digit runs inside hex digests (ledger hash chains, body digests), not cards next to short hex", () => {
+    const hash = "9c1e647022744385082a5f0d3b7e2c4a1f6d8e9b0c2a4e6f8d0b2c4e6a8f0d2b";
+    expect(findPans(`{"hash":"${hash}","prev_hash":"${hash}"}`)).toEqual([]);
+    expect(findPans("stk:ws_CO_x:3847029456747abc")).toEqual([]);
+    expect(findPans("ref:4242424242424242,next")).toEqual(["4242424242424242"]);
+    expect(findPans("ref xyz4242424242424242")).toEqual(["4242424242424242"]);
+  });
   it("every Luhn-valid 16-digit number starting with 4 is found", () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 14, maxLength: 14 }), (digits) => {

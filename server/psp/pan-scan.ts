@@ -25,9 +25,26 @@ export function hasCardPrefix(digits: string): boolean {
 }
 
 /** Every Luhn-valid 13–19 digit number in `text` (separators removed), in order of appearance. */
+/**
+ * Hex digests (SHA-256 ledger hashes, signatures, the 16-character body digests in Daraja event ids): a digit
+ * run inside a hex token this long that also holds a letter a-f is no card (a card number is all digits).
+ */
+export const HEX_DIGEST_MIN_CHARS = 16;
+const HEX = /[0-9a-fA-F]/;
+
+function insideHexDigest(text: string, start: number, end: number): boolean {
+  if (/[ -]/.test(text.slice(start, end))) return false;
+  let a = start;
+  let b = end;
+  while (a > 0 && HEX.test(text[a - 1]!)) a--;
+  while (b < text.length && HEX.test(text[b]!)) b++;
+  return b - a >= HEX_DIGEST_MIN_CHARS && /[a-fA-F]/.test(text.slice(a, b));
+}
+
 export function findPans(text: string): string[] {
   const found: string[] = [];
   for (const m of text.matchAll(CANDIDATE)) {
+    if (insideHexDigest(text, m.index, m.index + m[0].length)) continue;
     const digits = m[0].replace(/[ -]/g, "");
     // Skip all-same-digit runs (000…0 is Luhn-valid but no card): they are ids and padding, not PANs.
     if (digits.length >= 13 && digits.length <= 19 && hasCardPrefix(digits) && luhnValid(digits) && !/^(\d)\1+$/.test(digits)) found.push(digits);
