@@ -3,7 +3,7 @@
 // point at Inngest Cloud or a self-hosted server), and the outbox dispatcher (always: it is how domain
 // events reach Inngest, local or real). Each is a default, never a fork: production sets the env vars.
 import { createDb } from "../db/client";
-import { createInngestClient, inngestConfigFromEnv } from "../inngest/client";
+import { createInngestClient, inngestConfigFromEnv, usesLocalEngine } from "../inngest/client";
 import { startEngine, type EngineHandle } from "../inngest/engine";
 import { startSandbox, type Sandbox } from "../sandbox";
 import { sandboxOptionsFromEnv } from "../sandbox/env-options";
@@ -48,7 +48,8 @@ export interface LocalInngestKeys {
 
 /** No Inngest server configured (INNGEST_BASE_URL or a signing key for Cloud): the local engine runs. */
 export function usesLocalEngineFromEnv(): boolean {
-  return !(env.INNGEST_BASE_URL || env.INNGEST_SIGNING_KEY);
+  // The app's own rule (inngest/client.ts), before the engine exists: no engine URL to point at yet.
+  return usesLocalEngine({ baseUrl: env.INNGEST_BASE_URL, signingKey: env.INNGEST_SIGNING_KEY });
 }
 
 export async function startPlatformServices(opts: { databaseUrl: string; appUrl: string; anyPorts: boolean; localInngest?: LocalInngestKeys; log: (m: string) => void }): Promise<PlatformServices> {

@@ -49,3 +49,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * Route handlers read server/env.js once, at their first import: call this before importing them so their
+ * getDb() uses this test's database (and any other variable given, such as AUTH_SECRET).
+ */
+export function pointRoutesAt(t: Pick<TestDatabase, "url">, vars: Record<string, string> = {}): void {
+  Object.assign(process.env, { DATABASE_URL: t.url, ...vars });
+}

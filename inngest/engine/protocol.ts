@@ -175,8 +175,11 @@ export function canonicalJson(value: unknown): string {
 /** `X-Inngest-Signature: t=<unix s>&s=<hex hmac-sha256(body + t)>`, keyed by the signing key sans prefix. */
 export function signBody(body: string, signingKey: string, nowMs: number): string {
   const t = Math.round(nowMs / 1000).toString();
-  const s = createHmac("sha256", removeSigningKeyPrefix(signingKey)).update(body + t).digest("hex");
-  return `t=${t}&s=${s}`;
+  return `t=${t}&s=${bodyMac(body, signingKey, t).toString("hex")}`;
+}
+
+function bodyMac(body: string, signingKey: string, t: string): Buffer {
+  return createHmac("sha256", removeSigningKeyPrefix(signingKey)).update(body + t).digest();
 }
 
 /** How far a response signature's timestamp may be from our clock (the SDK allows requests 5 min). */
@@ -194,8 +197,7 @@ export function verifyBodySignature(body: string, header: string | null, signing
   const s = params.get("s") ?? "";
   if (!/^\d+$/.test(t) || !/^[0-9a-f]{64}$/.test(s)) return false;
   if (Math.abs(nowMs - Number(t) * 1000) > SIGNATURE_MAX_SKEW_MS) return false;
-  const expected = createHmac("sha256", removeSigningKeyPrefix(signingKey)).update(body + t).digest();
-  return timingSafeEqual(expected, Buffer.from(s, "hex"));
+  return timingSafeEqual(bodyMac(body, signingKey, t), Buffer.from(s, "hex"));
 }
 
 /** A fresh signing key in Inngest's format (`signkey-<env>-<64 hex>`), e.g. for the local engine in dev. */

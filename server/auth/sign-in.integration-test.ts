@@ -3,7 +3,7 @@
 // DATABASE_URL and AUTH_SECRET are set before the first import of server/env.js (which reads them once).
 import { NextRequest } from "next/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "@/test/db";
+import { createTestDatabase, pointRoutesAt, type TestDatabase } from "@/test/db";
 import { TEST_AUTH_SECRET } from "./test-helpers";
 
 const APP = "http://localhost:3000";
@@ -22,10 +22,7 @@ let ownerEmail: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  /* eslint-disable no-restricted-properties -- the routes read env once; point them at this test's database first */
-  process.env.DATABASE_URL = t.url;
-  process.env.AUTH_SECRET = TEST_AUTH_SECRET;
-  /* eslint-enable no-restricted-properties */
+  pointRoutesAt(t, { AUTH_SECRET: TEST_AUTH_SECRET });
   authRoute = await import("@/app/api/auth/[...nextauth]/route");
   trpcRoute = await import("@/app/api/trpc/[trpc]/route");
   throttle = await import("./sign-in-throttle");

@@ -151,15 +151,8 @@ export async function prepareCardPayment(db: Db, connector: PspConnector, checko
       return { attempt: await newAttempt(tx, c, "card"), checkout: c };
     });
     if (!attempt.clientSecret) return createCardSession(db, connector, checkout, attempt);
-    try {
-      const verdict = await syncCardDeclines(db, connector, attempt, opts.clientIp);
-      // Retired: the next round refuses (cooldown, or the checkout's decline limit) or starts afresh.
-      if (verdict.retire && (await retireForDeclines(db, connector, attempt, declineLimitMessage(checkout, verdict)))) continue;
-    } catch (err) {
-      // A slow or failing PSP must not keep the buyer from a session we already hold: the declines are counted
-      // again at submit and from the PSP's webhooks.
-      if (!(err instanceof PspError)) throw err;
-    }
+    // Retired: the next round refuses (cooldown, or the checkout's decline limit) or starts afresh.
+    if (await retireIfDeclineCapped(db, connector, attempt, opts.clientIp, async () => checkout)) continue;
     return { attemptId: attempt.id, clientSecret: attempt.clientSecret };
   }
   throw new AppError("conflict", "The checkout changed while the card form was being prepared. Reload the page.");
@@ -205,8 +198,13 @@ async function createCardSession(db: Db, connector: PspConnector, checkout: Chec
  */
 export async function submitCardPayment(db: Db, opts: BuyerAction & { paymentIntentId: string; connector?: PspConnector }): Promise<{ attemptId: string }> {
   if (opts.connector) {
-    const retired = await retireIfDeclineCapped(db, opts.connector, opts);
-    if (retired) return { attemptId: retired };
+    const [a] = await db
+      .select()
+      .from(paymentAttempts)
+      .where(and(eq(paymentAttempts.checkoutId, opts.checkoutId), eq(paymentAttempts.method, "card"), eq(paymentAttempts.pspReference, opts.paymentIntentId), inArray(paymentAttempts.status, ["created", "pending"])));
+    // No such attempt: the transaction below answers (already paid, or not this checkout's attempt).
+    const checkoutOf = async () => (await db.select().from(checkouts).where(eq(checkouts.id, opts.checkoutId)))[0]!;
+    if (a && (await retireIfDeclineCapped(db, opts.connector, a, opts.clientIp, checkoutOf))) return { attemptId: a.id };
   }
   return db.transaction(async (tx) => {
     const c = await lockCheckout(tx, opts.checkoutId);
@@ -232,25 +230,20 @@ export async function submitCardPayment(db: Db, opts: BuyerAction & { paymentInt
   });
 }
 
-/** The attempt's id if its PaymentIntent was just retired for declines (nothing to execute then). */
-async function retireIfDeclineCapped(db: Db, connector: PspConnector, opts: BuyerAction & { paymentIntentId: string }): Promise<string | null> {
-  const [a] = await db
-    .select()
-    .from(paymentAttempts)
-    .where(and(eq(paymentAttempts.checkoutId, opts.checkoutId), eq(paymentAttempts.method, "card"), eq(paymentAttempts.pspReference, opts.paymentIntentId), inArray(paymentAttempts.status, ["created", "pending"])));
-  if (!a) return null; // the transaction that follows answers (already paid, or not this checkout's attempt)
+/**
+ * Counts the PaymentIntent's declines (read from the PSP) and retires it past a limit; true if retired
+ * (nothing to execute then). Counting guards the next try; it is not the payment: if the PSP cannot answer
+ * now, the buyer keeps the session, and the next action and the PSP's webhooks count these declines.
+ */
+async function retireIfDeclineCapped(db: Db, connector: PspConnector, attempt: Attempt, clientIp: string | undefined, checkoutOf: () => Promise<Checkout>): Promise<boolean> {
   try {
-    const verdict = await syncCardDeclines(db, connector, a, opts.clientIp);
-    if (!verdict.retire) return null;
-    const [c] = await db.select().from(checkouts).where(eq(checkouts.id, a.checkoutId));
-    if (await retireForDeclines(db, connector, a, declineLimitMessage(c!, verdict))) return a.id;
+    const verdict = await syncCardDeclines(db, connector, attempt, clientIp);
+    return verdict.retire && (await retireForDeclines(db, connector, attempt, declineLimitMessage(await checkoutOf(), verdict)));
   } catch (err) {
     if (!(err instanceof PspError)) throw err;
-    // Counting declines guards the next try; it is not the payment. If the PSP cannot answer now, the
-    // execution still asks it for the outcome, and the next buyer action counts these declines.
-    console.warn(`checkout ${opts.checkoutId}: declines of ${opts.paymentIntentId} not counted (${err.kind}): ${err.message}`);
+    console.warn(`checkout ${attempt.checkoutId}: declines of ${attempt.pspReference} not counted (${err.kind}): ${err.message}`);
+    return false;
   }
-  return null;
 }
 
 type MpesaPlan = { kind: "started"; attemptId: string } | { kind: "cancel_card"; attempt: Attempt } | { kind: "ask_daraja"; attempt: Attempt };

@@ -100,13 +100,13 @@ async function assertNoUncertainPush(db: Db, idempotencyKey: string): Promise<vo
  * with a reference, the push went out and only the PSP's answer is missing; without one, a push may be on
  * the buyer's phone with its answer lost, so it stops for ops instead of pushing again.
  */
-async function claimStkPush(db: Db, attemptId: string): Promise<"claimed" | StoredResult> {
-  const claimed = await db
+async function claimStkPush(db: Db, attemptId: string): Promise<{ claimed: typeof paymentAttempts.$inferSelect } | StoredResult> {
+  const [claimed] = await db
     .update(paymentAttempts)
     .set({ status: "pending" })
     .where(and(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.method, "mpesa"), eq(paymentAttempts.status, "created"), isNull(paymentAttempts.pspReference)))
-    .returning({ id: paymentAttempts.id });
-  if (claimed.length > 0) return "claimed";
+    .returning();
+  if (claimed) return { claimed };
   const [a] = await db.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
   if (!a || a.method !== "mpesa") throw new NonRetriableError(`Attempt ${attemptId} is not an M-Pesa attempt`);
   if (a.pspReference) return { psp: "mpesa", pspReference: a.pspReference, status: "pending" };
@@ -117,24 +117,24 @@ async function claimStkPush(db: Db, attemptId: string): Promise<"claimed" | Stor
 /** Sends the STK push (at most once per attempt; idempotent on the attempt's key) and records the CheckoutRequestID. */
 export async function sendStkPush(db: Db, connectorFor: ConnectorFor, attemptId: string): Promise<StoredResult> {
   const claim = await claimStkPush(db, attemptId);
-  if (claim !== "claimed") return claim;
-  const [a] = await db.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
-  const [c] = await db.select().from(checkouts).where(eq(checkouts.id, a!.checkoutId));
+  if (!("claimed" in claim)) return claim;
+  const a = claim.claimed;
+  const [c] = await db.select().from(checkouts).where(eq(checkouts.id, a.checkoutId));
   const release = () => db.update(paymentAttempts).set({ status: "created" }).where(and(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.status, "pending"), isNull(paymentAttempts.pspReference)));
-  await assertNoUncertainPush(db, a!.idempotencyKey);
+  await assertNoUncertainPush(db, a.idempotencyKey);
   try {
     const r = await connectorFor(db, "mpesa").createPayment({
       amount: money(c!.totalAmount, c!.currency as CurrencyCode),
-      idempotencyKey: a!.idempotencyKey,
+      idempotencyKey: a.idempotencyKey,
       reference: c!.id,
       description: "Checkout",
-      paymentMethod: { type: "mpesa_phone", phone: decryptField(a!.phoneEncrypted!) },
+      paymentMethod: { type: "mpesa_phone", phone: decryptField(a.phoneEncrypted!) },
     });
     await db.update(paymentAttempts).set({ pspReference: r.pspReference, status: "pending" }).where(eq(paymentAttempts.id, attemptId));
     return toStored(r);
   } catch (err) {
     const unanswered = err instanceof PspError && (err.kind === "timeout" || err.kind === "network");
-    if (unanswered) await assertNoUncertainPush(db, a!.idempotencyKey);
+    if (unanswered) await assertNoUncertainPush(db, a.idempotencyKey);
     // Daraja answered with a refusal (5xx, 429: it never reached a phone): a retry of the step may claim and
     // push again. An unanswered push keeps its claim, so no retry can push a second prompt.
     else if (!(err instanceof PspError) || err.retryable) await release();

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SESSION_ABSOLUTE_MAX_AGE_MS } from "@/server/auth/session";
 import { sessionCookie, TEST_AUTH_SECRET } from "@/server/auth/test-helpers";
-import { createTestDatabase, type TestDatabase } from "@/test/db";
+import { createTestDatabase, pointRoutesAt, type TestDatabase } from "@/test/db";
 
 const APP = "http://localhost:3000";
 const HOST = "localhost:3000";
@@ -21,10 +21,7 @@ let adminId: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  /* eslint-disable no-restricted-properties -- the route reads env once; point it at this test's database first */
-  process.env.DATABASE_URL = t.url;
-  process.env.AUTH_SECRET = TEST_AUTH_SECRET;
-  /* eslint-enable no-restricted-properties */
+  pointRoutesAt(t, { AUTH_SECRET: TEST_AUTH_SECRET });
   route = await import("@/app/api/trpc/[trpc]/route");
   fixtures = await import("@/test/fixtures");
   const { env } = await import("@/server/env.js");

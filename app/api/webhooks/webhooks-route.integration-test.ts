@@ -5,7 +5,7 @@ import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "@/sandbox/index";
 import type { Receiver } from "@/sandbox/testing";
-import { createTestDatabase, type TestDatabase } from "@/test/db";
+import { createTestDatabase, pointRoutesAt, type TestDatabase } from "@/test/db";
 
 const WEBHOOK_SECRET = "whsec_sandbox_paybridge_dev_secret";
 const MPESA_PREFIX = "/api/webhooks/mpesa/";
@@ -18,8 +18,7 @@ let receiver: Receiver | undefined;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  // eslint-disable-next-line no-restricted-properties -- the route reads env once; point it at this test's database first
-  process.env.DATABASE_URL = t.url;
+  pointRoutesAt(t);
   stripeRoute = await import("./stripe/route");
   mpesaRoute = await import("./mpesa/[token]/route");
   const { mpesaCallbackToken } = await import("@/server/psp/daraja/callback-tokens");
