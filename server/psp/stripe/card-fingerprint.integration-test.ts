@@ -10,6 +10,25 @@ import { startTestSandbox } from "@/sandbox/testing";
 import type { Sandbox } from "@/sandbox/index";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
 import type { StripeConnector } from "./connector";
+import cardSchemas from "./openapi/card-schemas.json";
+
+interface PropertySchema {
+  type?: string;
+  nullable?: boolean;
+  maxLength?: number;
+}
+/** The sandbox's object against Stripe's own schema (a trimmed copy): no unknown keys, required ones present, primitive types right. */
+function schemaProblems(name: keyof typeof cardSchemas.schemas, obj: Record<string, unknown>): string[] {
+  const schema = cardSchemas.schemas[name] as { required: string[]; properties: Record<string, PropertySchema> };
+  const problems = schema.required.filter((k) => !(k in obj)).map((k) => `${name}.${k} missing`);
+  for (const [k, v] of Object.entries(obj)) {
+    const p = schema.properties[k];
+    if (!p) problems.push(`${name}.${k} is not in Stripe's schema`);
+    else if (v === null ? !p.nullable : p.type && typeof v !== (p.type === "integer" ? "number" : p.type)) problems.push(`${name}.${k} is ${JSON.stringify(v)}, not ${p.type}`);
+    else if (typeof v === "string" && p.maxLength !== undefined && v.length > p.maxLength) problems.push(`${name}.${k} is too long`);
+  }
+  return problems;
+}
 
 let sandbox: Sandbox;
 let t: TestDatabase;
@@ -51,6 +70,16 @@ describe("card.fingerprint", () => {
     await stripe.confirmPayment({ pspReference: pi.pspReference, paymentMethodToken: "pm_card_chargeDeclined", idempotencyKey: `c-${++seq}` });
     const [charge] = (await sdk.charges.list({ payment_intent: pi.pspReference })).data;
     expect(charge!.payment_method_details!.card!.fingerprint).toBe(a1.card!.fingerprint);
+  });
+
+  it("the sandbox's card objects match Stripe's OpenAPI schemas (payment_method_card, payment_method_details_card)", async () => {
+    const pm = await paymentMethod("4000000000000002");
+    expect(schemaProblems("payment_method_card", pm.card as unknown as Record<string, unknown>)).toEqual([]);
+    expect(schemaProblems("payment_method_card", { ...pm.card, fingerprint: 42, pan: "x" })).toEqual(["payment_method_card.fingerprint is 42, not string", "payment_method_card.pan is not in Stripe's schema"]);
+    const pi = await newPayment();
+    await stripe.confirmPayment({ pspReference: pi.pspReference, paymentMethodToken: pm.id, idempotencyKey: `c-${++seq}` });
+    const [charge] = (await sdk.charges.list({ payment_intent: pi.pspReference })).data;
+    expect(schemaProblems("payment_method_details_card", charge!.payment_method_details!.card as unknown as Record<string, unknown>)).toEqual([]);
   });
 
   it("a declined PaymentIntent's status carries the declined card's fingerprint; listCardDeclines lists its failed charges, newest first", async () => {
