@@ -1,6 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { TEST_EVENT_KEY, TEST_SIGNING_KEY } from "./inngest/engine/test-keys";
+import { TEST_EVENT_KEY, TEST_SIGNING_KEY } from "./inngest/engine/test-keys.js";
 
 // Unit (`*.test.ts`) and integration (`*.integration-test.ts`, real Postgres) tests. The global setup
 // starts one embedded Postgres (or uses TEST_DATABASE_URL) and migrates a template database; each
