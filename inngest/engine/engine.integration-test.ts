@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Inngest } from "inngest";
 import { serve } from "inngest/next";
@@ -17,12 +17,17 @@ let tdb: TestDatabase;
 let app: TestApp;
 let broken = true;
 
-async function waitForRun(fnId: string, predicate: (status: string) => boolean = (s) => s !== "running", timeoutMs = 60_000, minRuns = 1) {
+async function waitForRun(fnId: string, predicate: (status: string) => boolean = (s) => s !== "running", timeoutMs = 60_000, minRuns = 1, db = tdb.db) {
   const start = Date.now();
   for (;;) {
-    const rows = await tdb.db.select().from(engineRuns).where(eq(engineRuns.functionId, fnId));
+    const rows = await db.select().from(engineRuns).where(eq(engineRuns.functionId, fnId));
     if (rows.length >= minRuns && rows.every((r) => predicate(r.status))) return rows;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out: ${JSON.stringify(rows.map((r) => r.status))}`);
+    if (Date.now() - start > timeoutMs) {
+      // Say why: each run's status and error, and its attempts (a run that failed never turns completed).
+      const attempts = await db.select().from(engineAttempts).where(inArray(engineAttempts.runId, rows.map((r) => r.id).concat([""])));
+      const why = rows.map((r) => ({ status: r.status, error: r.error, attempts: attempts.filter((a) => a.runId === r.id).map((a) => ({ step: a.stepId, attempt: a.attempt, outcome: a.outcome, status: a.statusCode, error: a.error })) }));
+      throw new Error(`timed out: ${JSON.stringify(why)}`);
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -110,7 +115,10 @@ describe("local engine", () => {
     const served = serve({ client, functions: [fn], enableUnauthedSync: false });
     const asRoute = (h: unknown) => h as RouteHandlers["POST"];
     const appHttp = await serveHandlersOverHttp({ GET: asRoute(served.GET), POST: asRoute(served.POST), PUT: asRoute(served.PUT) });
-    const handle = await startEngine({ db: tdb.db, port: 0, eventKey: "k1", signingKey: TEST_SIGNING_KEY, backoff: TEST_BACKOFF, pollMs: 20, appUrl: appHttp.appUrl });
+    // A database of its own: the suite's in-process engine (beforeAll) polls the shared one, and its
+    // transport ignores URLs, so it could claim this app's jobs and call the wrong handlers with them.
+    const own = await createTestDatabase();
+    const handle = await startEngine({ db: own.db, port: 0, eventKey: "k1", signingKey: TEST_SIGNING_KEY, backoff: TEST_BACKOFF, pollMs: 20, appUrl: appHttp.appUrl });
     engineUrl = handle.url!;
     try {
       // Generous ceilings: on a loaded machine the first sync can take a retry or two.
@@ -124,14 +132,15 @@ describe("local engine", () => {
       const second = (await (await post()).json()) as { ids: string[]; status: number };
       expect(first.status).toBe(200);
       expect(second.ids).toEqual(first.ids);
-      expect(await tdb.db.select().from(engineEvents).where(eq(engineEvents.id, first.ids[0]!))).toHaveLength(1);
+      expect(await own.db.select().from(engineEvents).where(eq(engineEvents.id, first.ids[0]!))).toHaveLength(1);
       await client.send({ name: "http/echo", data: { v: 2 } });
       // Both runs (the seeded event's and the SDK-sent one's), both finished: a queued run is not done.
-      const runs = await waitForRun("http-echo", (s) => s === "completed", 60_000, 2);
+      const runs = await waitForRun("http-echo", (s) => s === "completed", 60_000, 2, own.db);
       expect(runs.map((r) => r.output).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([{ v: 1 }, { v: 2 }]);
     } finally {
       await handle.stop();
       await appHttp.close();
+      await own.drop();
     }
   }, 180_000);
 
