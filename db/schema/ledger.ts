@@ -36,6 +36,7 @@ export const ledgerAccountKind = pgEnum("ledger_account_kind", [
   "refunds",
   "disputes",
   "recon_adjustments",
+  "buyer_refunds_payable",
 ]);
 
 export const ledgerSide = pgEnum("ledger_side", ["debit", "credit"]);

@@ -141,7 +141,55 @@ export const paymentAttempts = pgTable(
     uniqueIndex("payment_attempts_one_active_uq").on(t.checkoutId).where(sql`${t.status} in ('created', 'pending')`),
     uniqueIndex("payment_attempts_idempotency_uq").on(t.idempotencyKey),
     index("payment_attempts_psp_ref_idx").on(t.psp, t.pspReference),
+    /** A PSP receipt (M-Pesa's) belongs to one payment: never to two attempts. */
+    uniqueIndex("payment_attempts_receipt_uq").on(t.psp, t.receipt).where(sql`${t.receipt} is not null`),
     check("payment_attempts_card_declines_nonneg", sql`${t.cardDeclines} >= 0`),
+  ],
+);
+
+/**
+ * A charge the PSP holds for a checkout that another attempt had already paid: the buyer paid twice. It is
+ * never credited to a seller; the ledger moves it into the platform's buyer_refunds_payable account (we owe
+ * it back), and it waits here, visible to the merchant and to ops, until it is refunded (the refunds issue
+ * automates that; until then ops refund it at the PSP and mark it here).
+ */
+export const doubleChargeStatus = pgEnum("double_charge_status", ["awaiting_refund", "refunded"]);
+
+export const doubleCharges = pgTable(
+  "double_charges",
+  {
+    id: text("id").primaryKey().$defaultFn(() => newId("dch")),
+    merchantId: text("merchant_id")
+      .notNull()
+      .references(() => merchants.id),
+    checkoutId: text("checkout_id")
+      .notNull()
+      .references(() => checkouts.id),
+    /** The attempt whose charge is the extra one. */
+    attemptId: text("attempt_id")
+      .notNull()
+      .references(() => paymentAttempts.id),
+    /** The attempt that paid the checkout (and was credited). */
+    paidByAttemptId: text("paid_by_attempt_id").references(() => paymentAttempts.id),
+    psp: text("psp").notNull(),
+    pspReference: text("psp_reference").notNull(),
+    receipt: text("receipt"),
+    amount: bigint("amount", { mode: "bigint" }).notNull(),
+    currency: text("currency").notNull(),
+    status: doubleChargeStatus("status").notNull().default("awaiting_refund"),
+    /** Who marked it refunded, and what they wrote (the PSP refund id, say). */
+    resolvedBy: text("resolved_by"),
+    resolutionNote: text("resolution_note"),
+    resolvedAt: timestamp("resolved_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("double_charges_attempt_uq").on(t.attemptId),
+    uniqueIndex("double_charges_psp_ref_uq").on(t.psp, t.pspReference),
+    index("double_charges_merchant_idx").on(t.merchantId, t.createdAt),
+    index("double_charges_open_idx").on(t.createdAt).where(sql`${t.status} = 'awaiting_refund'`),
+    check("double_charges_amount_positive", sql`${t.amount} > 0`),
   ],
 );
 

@@ -15,7 +15,9 @@ export type PlatformAccountKind =
   | "payouts_in_transit"
   | "refunds"
   | "disputes"
-  | "recon_adjustments";
+  | "recon_adjustments"
+  /** Liability: money a buyer paid twice (server/payments/double-charges.ts), owed back until refunded. */
+  | "buyer_refunds_payable";
 export type AccountKind = "psp_clearing" | SellerAccountKind | PlatformAccountKind;
 
 /** Names an account without knowing its id; `accountFor` builds these. */
@@ -47,6 +49,7 @@ export const ACCOUNT_SPECS: Readonly<Record<AccountKind, AccountSpec>> = {
   refunds: { normalSide: "debit", allowNegative: true, balanceShards: 4 },
   disputes: { normalSide: "debit", allowNegative: true, balanceShards: 4 },
   recon_adjustments: { normalSide: "debit", allowNegative: true, balanceShards: 1 },
+  buyer_refunds_payable: { normalSide: "credit", allowNegative: false, balanceShards: 1 },
 };
 
 const PSP_NAME = /^[a-z][a-z0-9_]{0,31}$/;

@@ -1,4 +1,4 @@
-import { and, eq, gt } from "drizzle-orm";
+import { and, eq, gt, inArray, ne } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { PG_DEADLOCK_DETECTED, PG_SERIALIZATION_FAILURE, pgErrorCode } from "@/db/pg-errors";
 import { checkouts, merchants, paymentAttempts, paymentOrders } from "@/db/schema";
@@ -6,7 +6,9 @@ import { AppError } from "@/server/errors";
 import { accountFor, postTransactions, type PostingLine } from "@/server/ledger";
 import { money, type CurrencyCode } from "@/server/money";
 import type { PaymentResult } from "@/server/psp/types";
-import { cancelIfDeclineCapped } from "./card-declines";
+import { enqueueEvent } from "@/server/outbox";
+import { CANCEL_EVENT, cancelIfDeclineCapped } from "./card-declines";
+import { recordDoubleCharge } from "./double-charges";
 import { transitionPaymentOrder } from "./state-machine";
 
 // Applies a PSP outcome — always one fetched from the PSP, never one reported by a browser or taken from a
@@ -16,7 +18,8 @@ import { transitionPaymentOrder } from "./state-machine";
 // per (source, source_id)).
 
 export const FEE_BPS_DENOMINATOR = 10_000n;
-export type ApplyResult = "succeeded" | "failed" | "pending" | "ignored";
+/** double_charge: the PSP charged this attempt although another had paid the checkout (double-charges.ts). */
+export type ApplyResult = "succeeded" | "failed" | "pending" | "ignored" | "double_charge";
 
 type Order = typeof paymentOrders.$inferSelect;
 
@@ -36,11 +39,20 @@ function orderPosting(order: Order, psp: string, feeBps: number): PostingLine[] 
   return lines;
 }
 
-async function applySuccess(tx: Tx, attempt: typeof paymentAttempts.$inferSelect, checkout: typeof checkouts.$inferSelect, result: PaymentResult): Promise<ApplyResult> {
-  if (result.amount && (result.amount.amount !== checkout.totalAmount || result.amount.currency !== checkout.currency)) {
-    // Never credit sellers with an amount the PSP did not confirm; ops resolve it (dead letter).
-    throw new AppError("conflict", `PSP amount ${result.amount.amount} ${result.amount.currency} differs from checkout total ${checkout.totalAmount} ${checkout.currency}`);
+/**
+ * Never credit sellers with an amount, a currency or a payment the PSP did not confirm: the PSP's answer
+ * must carry its amount (on both rails) and it must equal the checkout's total. Otherwise the run fails
+ * into the dead letters with the facts, and ops resolve it.
+ */
+function assertPspConfirmedTotal(checkout: typeof checkouts.$inferSelect, result: PaymentResult): void {
+  if (!result.amount) throw new AppError("conflict", `PSP answer for ${result.pspReference} carries no amount: not credited`);
+  if (result.amount.amount !== checkout.totalAmount || result.amount.currency !== checkout.currency) {
+    throw new AppError("conflict", `PSP amount ${result.amount.amount} ${result.amount.currency} differs from checkout total ${checkout.totalAmount} ${checkout.currency}: not credited`);
   }
+}
+
+async function applySuccess(tx: Tx, attempt: typeof paymentAttempts.$inferSelect, checkout: typeof checkouts.$inferSelect, result: PaymentResult): Promise<ApplyResult> {
+  assertPspConfirmedTotal(checkout, result);
   const [merchant] = await tx.select({ feeBps: merchants.platformFeeBps }).from(merchants).where(eq(merchants.id, checkout.merchantId));
   const orders = await tx.select().from(paymentOrders).where(eq(paymentOrders.checkoutId, checkout.id)).orderBy(paymentOrders.sellerId, paymentOrders.id);
   const data = { attemptId: attempt.id, pspReference: result.pspReference, receipt: result.receipt };
@@ -51,6 +63,7 @@ async function applySuccess(tx: Tx, attempt: typeof paymentAttempts.$inferSelect
   }
   await tx.update(paymentAttempts).set({ status: "succeeded", receipt: result.receipt ?? attempt.receipt ?? null, failureCode: null, failureMessage: null }).where(eq(paymentAttempts.id, attempt.id));
   await tx.update(checkouts).set({ status: "completed" }).where(eq(checkouts.id, checkout.id));
+  await closeOtherAttempts(tx, checkout.id, attempt.id);
   // Ledger last (the chain head stays locked until commit), one posting per order, locked as one set.
   await postTransactions(
     tx,
@@ -63,6 +76,24 @@ async function applySuccess(tx: Tx, attempt: typeof paymentAttempts.$inferSelect
     })),
   );
   return "succeeded";
+}
+
+/**
+ * A late success paid the checkout while another attempt was open (a newer card PaymentIntent, a newer
+ * push): that one is closed, and a card PaymentIntent is canceled at the PSP (durably, via the outbox) so
+ * a tab still showing it cannot charge the buyer again. If it was paid meanwhile, the cancel job finds it
+ * succeeded and it is recorded as a double charge. An STK push cannot be canceled: if the buyer pays it,
+ * its execution records the double charge the same way.
+ */
+async function closeOtherAttempts(tx: Tx, checkoutId: string, paidBy: string): Promise<void> {
+  const others = await tx
+    .update(paymentAttempts)
+    .set({ status: "canceled", failureCode: "checkout_paid", failureMessage: "Another payment paid this checkout." })
+    .where(and(eq(paymentAttempts.checkoutId, checkoutId), ne(paymentAttempts.id, paidBy), inArray(paymentAttempts.status, ["created", "pending"])))
+    .returning({ id: paymentAttempts.id, method: paymentAttempts.method, pspReference: paymentAttempts.pspReference });
+  for (const o of others) {
+    if (o.method === "card" && o.pspReference) await enqueueEvent(tx, { name: CANCEL_EVENT, id: `attempt-cancel:${o.id}:checkout-paid`, data: { attemptId: o.id } });
+  }
 }
 
 async function applyFailure(tx: Tx, attempt: typeof paymentAttempts.$inferSelect, checkout: typeof checkouts.$inferSelect, result: PaymentResult): Promise<ApplyResult> {
@@ -124,11 +155,16 @@ async function applyOnce(db: Db, attemptId: string, result: PaymentResult, obser
     if (attempt.pspReference && attempt.pspReference !== result.pspReference) throw new AppError("conflict", "PSP reference does not match the attempt");
     if (result.status === "succeeded") {
       if (attempt.status === "succeeded") return "ignored";
-      if (attempt.status === "canceled" || checkout!.status === "completed") {
-        // The buyer paid twice (a stale tab confirmed a superseded PaymentIntent): credit nothing twice;
-        // the run fails into the dead letters, where ops refund the extra charge.
-        throw new AppError("conflict", `Attempt ${attempt.id} succeeded at the PSP after the checkout was ${checkout!.status === "completed" ? "already paid" : "moved to another attempt"}: refund ${result.pspReference}`);
+      if (checkout!.status === "completed") {
+        // Another attempt paid the checkout first: the buyer paid twice. Credit nothing twice; record the
+        // charge as owed back (ledger and double_charges, shown to the merchant and ops) until refunded.
+        // The amount is still the PSP's and must be the checkout's: anything else is not ours to book.
+        assertPspConfirmedTotal(checkout!, result);
+        await recordDoubleCharge(tx, { attempt, checkout: checkout!, result });
+        return "double_charge";
       }
+      // A late success (on an attempt canceled, failed or superseded here, or on a checkout that expired
+      // meanwhile) is money received for a checkout nobody else paid: the buyer paid, so it is applied.
       return applySuccess(tx, attempt, checkout!, result);
     }
     const failed = result.status === "failed" || result.status === "canceled" || (result.status === "requires_payment_method" && result.failure);
