@@ -9,7 +9,7 @@ import { ping } from "./ping";
 // Every function the app serves at /api/inngest. One file per function (or per small family); add yours here.
 export const functions = [
   ping,
-  createHousekeeping(inngest, { getDb }),
+  createHousekeeping(inngest, { getDb, connectorFor: getConnector }),
   ...createPaymentFunctions(inngest, { getDb, connectorFor: getConnector }),
   ...createMerchantWebhookFunctions(inngest, { getDb }),
 ];

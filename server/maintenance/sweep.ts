@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { sweepSignInThrottles } from "@/server/auth/sign-in-throttle";
+import type { ConnectorFor } from "@/server/payments/execution";
 import { expireStaleCheckouts } from "@/server/payments/expire-checkouts";
 import { sweepRateLimitCounters } from "@/server/rate-limit/consume";
 import { redactStoredPspEvents } from "@/server/webhooks/redact-stored-psp-events";
@@ -26,11 +27,11 @@ export async function sweepExpiredIdempotencyKeys(db: Db, now = new Date()): Pro
   return total;
 }
 
-export async function sweepAll(db: Db): Promise<{ idempotencyKeys: number; expiredCheckouts: number; redactedPspEvents: number }> {
+export async function sweepAll(db: Db, opts: { connectorFor?: ConnectorFor } = {}): Promise<{ idempotencyKeys: number; expiredCheckouts: number; redactedPspEvents: number }> {
   const idempotencyKeys = await sweepExpiredIdempotencyKeys(db);
   await sweepRateLimitCounters(db);
   await sweepSignInThrottles(db);
-  const expiredCheckouts = await expireStaleCheckouts(db);
+  const expiredCheckouts = await expireStaleCheckouts(db, { connectorFor: opts.connectorFor });
   const redactedPspEvents = await redactStoredPspEvents(db);
   return { idempotencyKeys, expiredCheckouts, redactedPspEvents };
 }

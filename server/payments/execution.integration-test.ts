@@ -13,7 +13,7 @@ import { applyAttemptOutcome, platformFee } from "./apply-outcome";
 import { prepareCardPayment, startMpesaPayment, submitCardPayment } from "./attempts";
 import { createCheckout } from "./create-checkout";
 import { CHECKOUT_TTL_MS, expireStaleCheckouts } from "./expire-checkouts";
-import { cancelAtPsp, fetchPaymentStatus, fromStored, sendStkPush } from "./execution";
+import { fetchPaymentStatus, fromStored, sendStkPush } from "./execution";
 
 // The pay-in pieces the durable function strings together, driven step by step against the real PSP
 // sandbox (real stripe SDK, real Daraja client) and real Postgres.
@@ -152,7 +152,7 @@ describe("card", () => {
 });
 
 describe("expiry", () => {
-  it("an unpaid checkout expires: orders FAILED, attempt canceled, its PaymentIntent canceled at the PSP; a payment in flight is left alone", async () => {
+  it("an unpaid checkout expires only once its PaymentIntent is canceled at the PSP; a payment in flight is left alone", async () => {
     const stale = await checkout(["12.00"]);
     const session = await prepareCardPayment(t.db, connectorFor(t.db, "stripe"), stale);
     const inFlight = await checkout(["13.00"]);
@@ -161,20 +161,32 @@ describe("expiry", () => {
     const dayAgo = new Date(Date.now() - CHECKOUT_TTL_MS - 60_000);
     await t.db.update(checkouts).set({ createdAt: dayAgo }).where(inArray(checkouts.id, [stale, inFlight]));
 
-    expect(await expireStaleCheckouts(t.db)).toBe(1);
-    expect(await expireStaleCheckouts(t.db)).toBe(0);
+    expect(await expireStaleCheckouts(t.db, { connectorFor })).toBe(1);
+    expect(await expireStaleCheckouts(t.db, { connectorFor })).toBe(0);
     const [c] = await t.db.select().from(checkouts).where(eq(checkouts.id, stale));
     expect(c!.status).toBe("failed");
     const [o] = await t.db.select().from(paymentOrders).where(eq(paymentOrders.checkoutId, stale));
     expect([o!.status, o!.failureCode]).toEqual(["FAILED", "checkout_expired"]);
     const [a] = await t.db.select().from(paymentAttempts).where(eq(paymentAttempts.id, session.attemptId));
     expect(a!.status).toBe("canceled");
-    const [cancel] = await t.db.select().from(outboxEvents).where(eq(outboxEvents.id, `attempt-cancel:${session.attemptId}`));
-    expect(cancel?.name).toBe("payment/attempt.cancel");
-    const canceled = await cancelAtPsp(t.db, connectorFor, session.attemptId);
-    expect(canceled?.status).toBe("canceled");
+    // Canceled at the PSP before the checkout failed (no job to wait for): the stale tab cannot pay it.
+    const piId = session.clientSecret.split("_secret_")[0]!;
+    expect((await fetchPaymentStatus(t.db, connectorFor, "stripe", piId)).status).toBe("canceled");
+    await expect(confirmCard(piId, "pm_card_visa")).rejects.toThrow();
     await expect(prepareCardPayment(t.db, connectorFor(t.db, "stripe"), stale)).rejects.toThrow(/cannot be paid/);
     expect(await orderStatuses(inFlight)).toEqual(["EXECUTING"]);
+  });
+
+  it("a PaymentIntent confirmed just before expiry is not canceled: its success is applied and the checkout completes", async () => {
+    const id = await checkout(["14.00"]);
+    const session = await prepareCardPayment(t.db, connectorFor(t.db, "stripe"), id);
+    const piId = session.clientSecret.split("_secret_")[0]!;
+    await confirmCard(piId, "pm_card_visa");
+    await t.db.update(checkouts).set({ createdAt: new Date(Date.now() - CHECKOUT_TTL_MS - 60_000) }).where(eq(checkouts.id, id));
+    expect(await expireStaleCheckouts(t.db, { connectorFor })).toBe(0);
+    const [c] = await t.db.select().from(checkouts).where(eq(checkouts.id, id));
+    expect(c!.status).toBe("completed");
+    expect(await orderStatuses(id)).toEqual(["SUCCESS"]);
   });
 });
 

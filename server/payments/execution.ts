@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { NonRetriableError } from "inngest";
 import type { Db } from "@/db/client";
@@ -163,7 +164,9 @@ export async function cancelAtPsp(db: Db, connectorFor: ConnectorFor, attemptId:
   if (!a?.pspReference || a.method !== "card") return null;
   const stripe = connectorFor(db, "stripe");
   try {
-    return toStored(await stripe.cancelPayment({ pspReference: a.pspReference, idempotencyKey: `${a.idempotencyKey}:cancel` }));
+    // A fresh key per call (canceling twice is harmless): a refusal stored at the PSP under a fixed key would
+    // be replayed on every retry, even once the PaymentIntent has become cancelable again.
+    return toStored(await stripe.cancelPayment({ pspReference: a.pspReference, idempotencyKey: `${a.idempotencyKey}:cancel:${randomUUID()}` }));
   } catch (err) {
     if (!(err instanceof PspError) || err.retryable) throw err;
     const current = toStored(await stripe.getPaymentStatus({ pspReference: a.pspReference }));

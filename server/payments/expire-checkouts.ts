@@ -1,48 +1,98 @@
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { checkouts, paymentAttempts, paymentOrders } from "@/db/schema";
-import { enqueueEvent } from "@/server/outbox";
-import { CANCEL_EVENT } from "./attempts";
+import { AppError } from "@/server/errors";
+import { getConnector } from "@/server/psp";
+import { PspError } from "@/server/psp/errors";
+import { cancelUnconfirmedPayment } from "./card-declines";
+import { settleAttempt, type ConnectorFor } from "./execution";
 import { transitionPaymentOrder } from "./state-machine";
 
-// Open checkouts nobody paid expire: their orders fail (`checkout_expired`), their unfinished attempts are
-// canceled, and a card attempt's PaymentIntent is canceled at the PSP (durably, via the outbox) so a tab left
-// open for days cannot charge the buyer for an order the merchant has given up on. Checkouts being paid
-// (processing) or held for review are left alone: a payment in flight or an ops decision wins over time.
+// Open checkouts nobody paid expire: their orders fail (`checkout_expired`) and their unfinished attempts
+// are canceled. A card attempt's PaymentIntent is canceled AT THE PSP FIRST, synchronously: only once the
+// PSP confirms it can no longer be charged does the checkout expire, so a tab left open for days cannot
+// charge the buyer for a checkout that says it failed. A PaymentIntent the PSP will not cancel is followed
+// instead: a success is applied (the buyer paid; the checkout completes), one still processing or in a
+// 3-D Secure challenge keeps the checkout open until the next sweep. Checkouts being paid (processing) or
+// held for review are left alone: a payment in flight or an ops decision wins over time.
 
 export const CHECKOUT_TTL_MS = 24 * 60 * 60 * 1000;
 export const EXPIRE_BATCH_MAX = 200;
+/** Rounds of "cancel at the PSP, then expire under the checkout lock" before leaving a changing checkout to the next sweep. */
+const EXPIRE_ROUNDS_MAX = 3;
+const EXPIRED = { code: "checkout_expired", message: "The checkout expired before it was paid." };
 
-export async function expireStaleCheckouts(db: Db, now = new Date()): Promise<number> {
-  const cutoff = new Date(now.getTime() - CHECKOUT_TTL_MS);
-  return db.transaction(async (tx) => {
-    const stale = await tx
-      .select({ id: checkouts.id })
-      .from(checkouts)
-      .where(and(eq(checkouts.status, "open"), lt(checkouts.createdAt, cutoff)))
-      .orderBy(checkouts.createdAt)
-      .limit(EXPIRE_BATCH_MAX)
-      .for("update", { skipLocked: true });
-    for (const { id } of stale) {
-      await tx.update(checkouts).set({ status: "failed" }).where(eq(checkouts.id, id));
+export interface ExpireOptions {
+  now?: Date;
+  connectorFor?: ConnectorFor;
+}
+
+/** Expires stale open checkouts (a batch per call); returns how many expired. */
+export async function expireStaleCheckouts(db: Db, opts: ExpireOptions = {}): Promise<number> {
+  const cutoff = new Date((opts.now ?? new Date()).getTime() - CHECKOUT_TTL_MS);
+  const connectorFor = opts.connectorFor ?? getConnector;
+  const stale = await db
+    .select({ id: checkouts.id })
+    .from(checkouts)
+    .where(and(eq(checkouts.status, "open"), lt(checkouts.createdAt, cutoff)))
+    .orderBy(checkouts.createdAt)
+    .limit(EXPIRE_BATCH_MAX);
+  let expired = 0;
+  for (const { id } of stale) {
+    try {
+      if (await expireCheckout(db, connectorFor, id, cutoff)) expired++;
+    } catch (err) {
+      // A PSP that cannot answer now (or a conflict applying its answer) leaves this checkout open until the
+      // next sweep; the others still expire.
+      if (!(err instanceof PspError) && !(err instanceof AppError)) throw err;
+      console.warn(`checkout ${id}: not expired this sweep (${err.message})`);
+    }
+  }
+  return expired;
+}
+
+type Step = { kind: "expired" | "skipped" } | { kind: "cancel"; attempts: (typeof paymentAttempts.$inferSelect)[] };
+
+async function expireCheckout(db: Db, connectorFor: ConnectorFor, checkoutId: string, cutoff: Date): Promise<boolean> {
+  const canceledAtPsp = new Set<string>();
+  for (let round = 0; round < EXPIRE_ROUNDS_MAX; round++) {
+    const step = await db.transaction(async (tx): Promise<Step> => {
+      const [c] = await tx.select().from(checkouts).where(eq(checkouts.id, checkoutId)).for("update", { skipLocked: true });
+      if (!c || c.status !== "open" || c.createdAt >= cutoff) return { kind: "skipped" };
+      const active = await tx.select().from(paymentAttempts).where(and(eq(paymentAttempts.checkoutId, c.id), inArray(paymentAttempts.status, ["created", "pending"])));
+      // An STK push is never on an open checkout (starting one makes it processing); if one is, its own
+      // execution settles it: leave the checkout alone.
+      if (active.some((a) => a.method === "mpesa")) return { kind: "skipped" };
+      const payable = active.filter((a) => a.pspReference && !canceledAtPsp.has(a.id));
+      if (payable.length > 0) return { kind: "cancel", attempts: payable };
+      // Every PaymentIntent the checkout handed out is canceled at the PSP (an attempt still creating its
+      // PaymentIntent finds itself superseded, never hands it out, and cancels it: attempts.ts).
+      await tx.update(checkouts).set({ status: "failed" }).where(eq(checkouts.id, c.id));
       const orders = await tx
         .select({ id: paymentOrders.id })
         .from(paymentOrders)
-        .where(and(eq(paymentOrders.checkoutId, id), inArray(paymentOrders.status, ["NOT_STARTED", "FAILED"])));
-      for (const o of orders) {
-        await transitionPaymentOrder(tx, { orderId: o.id, to: "FAILED", reason: "checkout_expired", failure: { code: "checkout_expired", message: "The checkout expired before it was paid." } });
-      }
-      const open = await tx
+        .where(and(eq(paymentOrders.checkoutId, c.id), inArray(paymentOrders.status, ["NOT_STARTED", "EXECUTING", "FAILED"])));
+      for (const o of orders) await transitionPaymentOrder(tx, { orderId: o.id, to: "FAILED", reason: "checkout_expired", failure: EXPIRED });
+      await tx
         .update(paymentAttempts)
-        .set({ status: "canceled", failureCode: "checkout_expired", failureMessage: "The checkout expired." })
-        .where(and(eq(paymentAttempts.checkoutId, id), inArray(paymentAttempts.status, ["created", "pending"])))
-        .returning({ id: paymentAttempts.id, method: paymentAttempts.method, pspReference: paymentAttempts.pspReference });
-      for (const a of open) {
-        if (a.method === "card" && a.pspReference) await enqueueEvent(tx, { name: CANCEL_EVENT, id: `attempt-cancel:${a.id}`, data: { attemptId: a.id } });
+        .set({ status: "canceled", failureCode: EXPIRED.code, failureMessage: "The checkout expired.", updatedAt: sql`now()` })
+        .where(and(eq(paymentAttempts.checkoutId, c.id), inArray(paymentAttempts.status, ["created", "pending"])));
+      return { kind: "expired" };
+    });
+    if (step.kind !== "cancel") return step.kind === "expired";
+    for (const a of step.attempts) {
+      const outcome = await cancelUnconfirmedPayment(connectorFor(db, "stripe"), a);
+      if (outcome.canceled) {
+        canceledAtPsp.add(a.id);
+        continue;
       }
+      // The buyer confirmed it: follow it to its end. A success is money received for this checkout and is
+      // applied (read from the PSP in the same call); anything else keeps the checkout for the next sweep.
+      if (outcome.status === "succeeded") await settleAttempt(db, connectorFor, a.id);
+      return false;
     }
-    return stale.length;
-  });
+  }
+  return false;
 }
 
 /** How many open checkouts are past their time (for ops and tests). */
