@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc/react";
 import { StatusBadge } from "@/components/ui/status-badge";
+import { DoubleChargeBadge } from "./double-charge-badge";
 
 const STATUSES = ["ALL", "NOT_STARTED", "EXECUTING", "SUCCESS", "FAILED"] as const;
 
@@ -51,6 +52,7 @@ export function PaymentsTable() {
                 </td>
                 <td className="px-4 py-2">
                   <StatusBadge status={o.status} />
+                  {o.doubleCharge ? <DoubleChargeBadge status={o.doubleCharge} /> : null}
                   {o.failure ? <span className="ml-2 text-xs text-red-700">{o.failure.message ?? o.failure.code}</span> : null}
                 </td>
                 <td className="px-4 py-2 text-slate-500">{new Date(o.created_at).toLocaleString()}</td>

@@ -1,10 +1,11 @@
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "@/db/client";
 import { auditLog, checkouts, doubleCharges, merchants, paymentAttempts } from "@/db/schema";
 import { AppError } from "@/server/errors";
 import { accountFor, postTransaction } from "@/server/ledger";
 import { formatMoney, money, type CurrencyCode } from "@/server/money";
 import type { PaymentResult } from "@/server/psp/types";
+import { DOUBLE_CHARGES_PAGE_MAX } from "./double-charges.schema";
 
 // A double charge: the PSP holds a succeeded charge for a checkout another attempt had already paid (a
 // card payment that could not be canceled in time, an M-Pesa push paid after a later one). The buyer paid
@@ -104,7 +105,7 @@ function view(r: DoubleCharge, merchantName?: string): DoubleChargeView {
   };
 }
 
-export const DOUBLE_CHARGES_PAGE_MAX = 100;
+export { DOUBLE_CHARGES_PAGE_MAX };
 
 /** A merchant's double charges, newest first (optionally those of one checkout). */
 export async function listMerchantDoubleCharges(db: DbOrTx, opts: { merchantId: string; checkoutId?: string; limit?: number }): Promise<DoubleChargeView[]> {
@@ -117,6 +118,23 @@ export async function listMerchantDoubleCharges(db: DbOrTx, opts: { merchantId: 
     .orderBy(desc(doubleCharges.createdAt), desc(doubleCharges.id))
     .limit(Math.min(opts.limit ?? DOUBLE_CHARGES_PAGE_MAX, DOUBLE_CHARGES_PAGE_MAX));
   return rows.map((r) => view(r));
+}
+
+/**
+ * The payments table's badge: for each of these checkouts of the merchant that has a double charge, its status
+ * ("awaiting_refund" if any of its double charges still is). The ids are one page of the table (bounded).
+ */
+export async function doubleChargeStatusByCheckout(db: DbOrTx, opts: { merchantId: string; checkoutIds: readonly string[] }): Promise<Map<string, DoubleCharge["status"]>> {
+  const ids = [...new Set(opts.checkoutIds)];
+  const out = new Map<string, DoubleCharge["status"]>();
+  if (ids.length === 0) return out;
+  if (ids.length > DOUBLE_CHARGES_PAGE_MAX) throw new AppError("validation_failed", `At most ${DOUBLE_CHARGES_PAGE_MAX} checkouts at a time`);
+  const rows = await db
+    .select({ checkoutId: doubleCharges.checkoutId, status: doubleCharges.status })
+    .from(doubleCharges)
+    .where(and(eq(doubleCharges.merchantId, opts.merchantId), inArray(doubleCharges.checkoutId, ids)));
+  for (const r of rows) if (out.get(r.checkoutId) !== "awaiting_refund") out.set(r.checkoutId, r.status);
+  return out;
 }
 
 /** The ops queue: double charges awaiting refund, oldest first (they are owed longest), with the merchant. */
@@ -140,6 +158,8 @@ export async function listDoubleChargeQueue(db: DbOrTx, opts: { includeRefunded?
  * the PSP clearing account) is posted with the same transaction. Refused if it is already refunded.
  */
 export async function markDoubleChargeRefunded(db: Db, opts: { id: string; actorUserId: string; note: string }): Promise<DoubleChargeView> {
+  // The router trims and bounds the note; the ledger and audit rows must never carry an empty one.
+  if (!opts.note.trim()) throw new AppError("validation_failed", "A note is required (the PSP refund reference).");
   return db.transaction(async (tx) => {
     const [d] = await tx.select().from(doubleCharges).where(eq(doubleCharges.id, opts.id)).for("update");
     if (!d) throw new AppError("not_found", "Double charge not found");

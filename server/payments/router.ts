@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { createTRPCRouter, merchantProcedure } from "@/server/trpc/init";
+import { listMerchantDoubleCharges } from "./double-charges";
+import { ZListMerchantDoubleChargesInput } from "./double-charges.schema";
 import { getPaymentOrder } from "./get-payment-order";
 import { listPaymentOrders, ZListPaymentOrdersInput } from "./list-payment-orders";
 
@@ -9,4 +11,8 @@ export const paymentsRouter = createTRPCRouter({
   get: merchantProcedure("merchant_viewer")
     .input(z.object({ paymentOrderId: z.string() }))
     .query(({ ctx, input }) => getPaymentOrder(ctx.db, ctx.merchant.id, input.paymentOrderId)),
+  /** The merchant's double charges (a buyer charged twice for one checkout), newest first. */
+  doubleCharges: merchantProcedure("merchant_viewer")
+    .input(ZListMerchantDoubleChargesInput)
+    .query(({ ctx, input }) => listMerchantDoubleCharges(ctx.db, { checkoutId: input?.checkoutId, limit: input?.limit, merchantId: ctx.merchant.id })),
 });

@@ -1,6 +1,7 @@
 import { apiKeysRouter } from "@/server/api-keys/router";
 import { authRouter } from "@/server/auth/router";
 import { merchantRouter } from "@/server/merchants/router";
+import { doubleChargesRouter } from "@/server/ops/double-charges-router";
 import { opsRouter } from "@/server/ops/router";
 import { engineRunsRouter } from "@/server/ops/runs-router";
 import { checkoutRouter } from "@/server/payments/checkout-router";
@@ -14,6 +15,7 @@ export const appRouter = createTRPCRouter({
   merchant: merchantRouter,
   ops: opsRouter,
   engineRuns: engineRunsRouter,
+  doubleCharges: doubleChargesRouter,
   apiKeys: apiKeysRouter,
   payments: paymentsRouter,
   checkout: checkoutRouter,

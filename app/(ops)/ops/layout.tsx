@@ -9,6 +9,7 @@ export const dynamic = "force-dynamic";
 const NAV = [
   { href: "/ops", label: "Merchants" },
   { href: "/ops/risk", label: "Risk review" },
+  { href: "/ops/double-charges", label: "Double charges" },
   { href: "/ops/runs", label: "Runs & dead letters" },
 ];
 
