@@ -10,7 +10,7 @@ export default function OpsDoubleChargesPage() {
         <h2 className="text-base font-semibold">Double charges</h2>
         <p className="text-sm text-slate-600">
           A buyer was charged twice for one checkout; the extra charge is owed back to them (ledger account buyer_refunds_payable). Oldest first: refund each at the
-          PSP, then mark it refunded here with the PSP&apos;s refund reference.
+          PSP, then mark it refunded here with the PSP&apos;s refund reference. The merchant sees the note.
         </p>
       </div>
       <DoubleChargeQueue />
