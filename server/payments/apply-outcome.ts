@@ -9,6 +9,7 @@ import type { PaymentResult } from "@/server/psp/types";
 import { enqueueEvent } from "@/server/outbox";
 import { CANCEL_EVENT, cancelIfDeclineCapped } from "./card-declines";
 import { recordDoubleCharge } from "./double-charges";
+import { assertMpesaCreditAllowed } from "./mpesa-credit-check";
 import { transitionPaymentOrder } from "./state-machine";
 
 // Applies a PSP outcome — always one fetched from the PSP, never one reported by a browser or taken from a
@@ -53,6 +54,7 @@ function assertPspConfirmedTotal(checkout: typeof checkouts.$inferSelect, result
 
 async function applySuccess(tx: Tx, attempt: typeof paymentAttempts.$inferSelect, checkout: typeof checkouts.$inferSelect, result: PaymentResult): Promise<ApplyResult> {
   assertPspConfirmedTotal(checkout, result);
+  await assertMpesaCreditAllowed(tx, attempt.psp, result.pspReference);
   const [merchant] = await tx.select({ feeBps: merchants.platformFeeBps }).from(merchants).where(eq(merchants.id, checkout.merchantId));
   const orders = await tx.select().from(paymentOrders).where(eq(paymentOrders.checkoutId, checkout.id)).orderBy(paymentOrders.sellerId, paymentOrders.id);
   const data = { attemptId: attempt.id, pspReference: result.pspReference, receipt: result.receipt };
@@ -160,6 +162,7 @@ async function applyOnce(db: Db, attemptId: string, result: PaymentResult, obser
         // charge as owed back (ledger and double_charges, shown to the merchant and ops) until refunded.
         // The amount is still the PSP's and must be the checkout's: anything else is not ours to book.
         assertPspConfirmedTotal(checkout!, result);
+        await assertMpesaCreditAllowed(tx, attempt.psp, result.pspReference);
         await recordDoubleCharge(tx, { attempt, checkout: checkout!, result });
         return "double_charge";
       }

@@ -6,6 +6,7 @@ import { AppError } from "@/server/errors";
 import { money, type CurrencyCode } from "@/server/money";
 import { enqueueEvent } from "@/server/outbox";
 import { getConnector, type PspConnector } from "@/server/psp";
+import { MPESA_MAX_TRANSACTION_KES, MPESA_MAX_TRANSACTION_MINOR } from "@/server/psp/daraja/transform";
 import { PspError } from "@/server/psp/errors";
 import type { PaymentStatus } from "@/server/psp/types";
 import { applyAttemptOutcome } from "./apply-outcome";
@@ -111,9 +112,9 @@ export interface BuyerAction {
   clientIp?: string;
 }
 
-/** M-Pesa moves whole Kenya shillings only. */
+/** M-Pesa moves whole Kenya shillings only, at most MPESA_MAX_TRANSACTION_KES in one payment. */
 export function mpesaCanPay(currency: string, totalMinor: bigint): boolean {
-  return currency === "KES" && totalMinor % 100n === 0n;
+  return currency === "KES" && totalMinor % 100n === 0n && totalMinor > 0n && totalMinor <= MPESA_MAX_TRANSACTION_MINOR;
 }
 
 /** any: the buyer enters a phone. bound: buyer_info.phone, the only phone a push may go to. unusable: the merchant's phone is not an M-Pesa number. */
@@ -129,6 +130,7 @@ export function mpesaPhoneBinding(c: Pick<Checkout, "buyerInfoEncrypted">): Mpes
 
 /** Why M-Pesa cannot pay this checkout (what the page shows), or null when it can. */
 export function mpesaUnavailableReason(c: Pick<Checkout, "currency" | "totalAmount" | "buyerInfoEncrypted">, binding = mpesaPhoneBinding(c)): string | null {
+  if (c.currency === "KES" && c.totalAmount > MPESA_MAX_TRANSACTION_MINOR) return `M-Pesa takes at most ${MPESA_MAX_TRANSACTION_KES.toLocaleString("en-US")} KES per payment. Pay this checkout by card.`;
   if (!mpesaCanPay(c.currency, c.totalAmount)) return "M-Pesa can only pay whole Kenya shillings. Pay this checkout by card.";
   if (binding.kind === "unusable") return "M-Pesa can only pay from the phone number given to the merchant, and that is not an M-Pesa number. Pay this checkout by card.";
   return null;

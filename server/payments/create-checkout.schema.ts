@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { MoneyError, parseMoney, zAmountString, zCurrencyCode } from "@/server/money";
+import { MoneyError, parseMoney, type Money, zAmountString, zCurrencyCode } from "@/server/money";
+import { MPESA_MAX_TRANSACTION_KES, MPESA_MAX_TRANSACTION_MINOR } from "@/server/psp/daraja/transform";
 import { normalizeMpesaPhone } from "./mpesa-phone";
 
 // POST /api/v1/payments request body. The zod schema is the one source for validation, types and the
@@ -49,7 +50,7 @@ export const ZCreateCheckoutInput = z
               .boolean()
               .optional()
               .describe(
-                "true: buyer_info.phone is required and must be a Safaricom number. Whenever buyer_info.phone is given, M-Pesa payment requests (STK pushes) for the checkout go only to that phone; without it the buyer enters one on the checkout page.",
+                "true: buyer_info.phone is required and must be a Safaricom number. Whenever buyer_info.phone is given, M-Pesa payment requests (STK pushes) for the checkout go only to that phone; without it the buyer enters one on the checkout page. M-Pesa takes at most 250,000 KES per payment: a checkout above that is payable by card only and cannot set this option.",
               ),
           })
           .optional(),
@@ -59,6 +60,16 @@ export const ZCreateCheckoutInput = z
   .superRefine((body, ctx) => {
     if (body.payment_method_options?.mpesa?.require_buyer_phone && !(body.buyer_info.phone && normalizeMpesaPhone(body.buyer_info.phone))) {
       ctx.addIssue({ code: "custom", path: ["buyer_info", "phone"], message: "a Safaricom number (such as 254712345678) is required when payment_method_options.mpesa.require_buyer_phone is true" });
+    }
+    // Above Daraja's cap M-Pesa cannot pay the checkout: one that asks for M-Pesa is refused, any other stays
+    // payable by card (the page shows M-Pesa as unavailable, attempts.ts mpesaUnavailableReason).
+    const kesTotal = body.payment_method_options?.mpesa?.require_buyer_phone ? kesTotalMinor(body.payment_orders) : undefined;
+    if (kesTotal !== undefined && kesTotal > MPESA_MAX_TRANSACTION_MINOR) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["payment_method_options", "mpesa", "require_buyer_phone"],
+        message: `M-Pesa takes at most ${MPESA_MAX_TRANSACTION_KES.toLocaleString("en-US")} KES per payment: a checkout above that cannot set payment_method_options.mpesa.require_buyer_phone (leave it unset and the buyer pays by card)`,
+      });
     }
     const first = body.payment_orders[0]?.currency;
     const ids = new Set<string>();
@@ -72,3 +83,20 @@ export const ZCreateCheckoutInput = z
     });
   });
 export type TCreateCheckoutInput = z.infer<typeof ZCreateCheckoutInput>;
+
+/** The orders' total in minor units when every order parses in KES; undefined otherwise (their own issues say why). */
+function kesTotalMinor(orders: readonly { amount: string; currency: string }[]): bigint | undefined {
+  let total = 0n;
+  for (const o of orders) {
+    let m: Money;
+    try {
+      m = parseMoney(o.amount, o.currency);
+    } catch (e) {
+      if (e instanceof MoneyError) return undefined;
+      throw e;
+    }
+    if (m.currency !== "KES") return undefined;
+    total += m.amount;
+  }
+  return total;
+}

@@ -1,5 +1,6 @@
 import { and, eq, isNull, ne } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import type { Db, Tx } from "@/db/client";
+import { PG_UNIQUE_VIOLATION, pgErrorCode } from "@/db/pg-errors";
 import { paymentAttempts, pspEvents } from "@/db/schema";
 import { enqueueEvent } from "@/server/outbox";
 import type { PspName } from "@/server/psp";
@@ -30,6 +31,20 @@ async function paymentReference(db: Db, row: typeof pspEvents.$inferSelect): Pro
   return {};
 }
 
+/**
+ * M-Pesa's receipt number only comes with the (verified) callback: keep it on the attempt. A receipt is one
+ * payment's (payment_attempts_receipt_uq); verification rejects a reused one (receipt_reused), so a collision
+ * here means a race it lost: the receipt stays unset (in a savepoint, so the wake-up still commits) and is logged.
+ */
+async function attachReceipt(tx: Tx, psp: PspName, ref: string, receipt: string): Promise<void> {
+  try {
+    await tx.transaction((sp) => sp.update(paymentAttempts).set({ receipt }).where(and(eq(paymentAttempts.psp, psp), eq(paymentAttempts.pspReference, ref), isNull(paymentAttempts.receipt))));
+  } catch (err) {
+    if (pgErrorCode(err) !== PG_UNIQUE_VIOLATION) throw err;
+    console.warn(`${psp} receipt ${receipt} for ${ref} is already another attempt's: not attached (reconcile with the M-Pesa statement)`);
+  }
+}
+
 export async function processPspEventAndWake(db: Db, storedEventId: string, connectorFor?: ConnectorFor): Promise<{ status: string; pspReference?: string; woke: boolean }> {
   const row = await processPspEvent(db, storedEventId, connectorFor ? { daraja: () => connectorFor(db, "mpesa") as DarajaConnector } : undefined);
   if (row.status !== "processed") return { status: row.status, woke: false };
@@ -37,10 +52,7 @@ export async function processPspEventAndWake(db: Db, storedEventId: string, conn
   if (!ref) return { status: row.status, woke: false };
   const psp = row.psp as PspName;
   const woke = await db.transaction(async (tx) => {
-    // M-Pesa's receipt number only comes with the (verified) callback: keep it on the attempt.
-    if (typeof receipt === "string") {
-      await tx.update(paymentAttempts).set({ receipt }).where(and(eq(paymentAttempts.psp, psp), eq(paymentAttempts.pspReference, ref), isNull(paymentAttempts.receipt)));
-    }
+    if (typeof receipt === "string") await attachReceipt(tx, psp, ref, receipt);
     await enqueueEvent(tx, { name: PSP_UPDATED_EVENT, id: `psp-updated:${storedEventId}`, data: { psp, pspReference: ref } });
     // Any attempt not yet succeeded: a failed or superseded one may have been paid after all.
     const [attempt] = await tx

@@ -4,11 +4,13 @@ import { and, desc, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { pspAttempts } from "@/db/schema";
 import { env } from "@/server/env.js";
+import type { Money } from "@/server/money";
 import { dbAttemptRecorder } from "./attempts";
 import { assertLiveConfig, darajaApiBase, sandboxUrl, stripeApiBase } from "./config";
 import { mpesaCallbackUrl } from "./daraja/callback-tokens";
 import { DarajaClient } from "./daraja/client";
 import { DarajaConnector } from "./daraja/connector";
+import { pushedAmount } from "./daraja/transform";
 import { createStripeClient } from "./stripe/client";
 import { StripeConnector } from "./stripe/connector";
 import type { PspConnector, PspName } from "./types";
@@ -37,6 +39,19 @@ export async function findPriorStkPush(db: DbOrTx, idempotencyKey: string): Prom
   return row?.id ?? undefined;
 }
 
+/**
+ * The amount our successful STK push with this CheckoutRequestID put on the wire. Undefined without exactly one
+ * such record (Daraja gives each push its own CheckoutRequestID: two records for one are not ours to trust).
+ */
+export async function findStkPushAmount(db: DbOrTx, checkoutRequestId: string): Promise<Money | undefined> {
+  const rows = await db
+    .select({ request: pspAttempts.request })
+    .from(pspAttempts)
+    .where(and(eq(pspAttempts.psp, "mpesa"), eq(pspAttempts.operation, "stk_push"), eq(pspAttempts.pspObjectId, checkoutRequestId), eq(pspAttempts.outcome, "ok")))
+    .limit(2);
+  return rows.length === 1 ? pushedAmount(rows[0]!.request) : undefined;
+}
+
 export function createDarajaConnector(db: DbOrTx, o: ConnectorOverrides = {}): DarajaConnector {
   assertLiveConfig();
   const baseUrl = o.apiBase ?? darajaApiBase();
@@ -50,6 +65,7 @@ export function createDarajaConnector(db: DbOrTx, o: ConnectorOverrides = {}): D
     client,
     callbackUrl: (kind) => mpesaCallbackUrl(o.appUrl ?? env.APP_URL, env.MPESA_CALLBACK_SECRET, kind),
     findPriorStkPush: (key) => findPriorStkPush(db, key),
+    findStkPushAmount: (checkoutRequestId) => findStkPushAmount(db, checkoutRequestId),
     statementCsv,
   });
 }

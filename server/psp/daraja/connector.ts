@@ -17,6 +17,11 @@ export interface DarajaConnectorDeps {
   callbackUrl: (kind: MpesaCallbackKind) => string;
   /** STK push has no idempotency key at Daraja: a prior successful push with our key is reused. */
   findPriorStkPush: (idempotencyKey: string) => Promise<string | undefined>;
+  /**
+   * What our successful STK push with this CheckoutRequestID put on the wire (psp_attempts summary, see
+   * transform.ts pushedAmount). STK query answers carry no amount: this is the amount a success moved.
+   */
+  findStkPushAmount: (checkoutRequestId: string) => Promise<Money | undefined>;
   /** Where the org statement CSV comes from (sandbox: its export; live: an uploaded file). */
   statementCsv?: () => Promise<string>;
 }
@@ -43,8 +48,9 @@ export class DarajaConnector implements PspConnector {
       AccountReference: input.reference.slice(-ACCOUNT_REFERENCE_MAX),
       TransactionDesc: (input.description ?? "Payment").slice(0, TRANSACTION_DESC_MAX),
     };
-    // The summary keeps what verification needs later: amount (minor units), shortcode, our reference.
-    const summary = { amount_minor: input.amount.amount.toString(), currency: input.amount.currency, shortcode: c.config.shortcode, phone: maskPhone(phone), reference: input.reference };
+    // The summary keeps what verification needs later: amount (minor units, and the exact wire Amount that a
+    // success moves: getPaymentStatus reports it), shortcode, masked phone, our reference.
+    const summary = { amount_minor: input.amount.amount.toString(), amount_sent_kes: amount, currency: input.amount.currency, shortcode: c.config.shortcode, phone: maskPhone(phone), reference: input.reference };
     try {
       const r = await c.post("/mpesa/stkpush/v1/processrequest", body, { operation: "stk_push", idempotencyKey: input.idempotencyKey, summary, objectId: (x) => x.CheckoutRequestID as string, sandboxFault: input.sandboxFault });
       return { psp: "mpesa", pspReference: String(r.CheckoutRequestID), status: "pending", amount: input.amount };
@@ -66,18 +72,24 @@ export class DarajaConnector implements PspConnector {
     throw new PspError("mpesa", "invalid_request", "an STK push cannot be cancelled; let it time out or reverse it");
   }
 
-  /** STK query: the authority on an STK payment's outcome (callbacks are only hints). */
+  /**
+   * STK query: the authority on an STK payment's outcome (callbacks are only hints). Its answer has no amount;
+   * a success reports the amount our push sent for this CheckoutRequestID (none if we have no record of the
+   * push, and then nothing is credited).
+   */
   async getPaymentStatus(input: { pspReference: string; sandboxFault?: string }): Promise<PaymentResult> {
     const c = this.deps.client;
+    let r: Record<string, unknown>;
     try {
-      const r = await c.post("/mpesa/stkpushquery/v1/query", { ...c.stkCredentials(), CheckoutRequestID: input.pspReference }, { operation: "stk_query", summary: { checkout_request_id: input.pspReference }, objectId: () => input.pspReference, sandboxFault: input.sandboxFault });
-      const code = Number(r.ResultCode);
-      const status = stkStatusOf(code);
-      return { psp: "mpesa", pspReference: input.pspReference, status, failure: status === "succeeded" ? undefined : { code: String(code), message: String(r.ResultDesc ?? "") } };
+      r = await c.post("/mpesa/stkpushquery/v1/query", { ...c.stkCredentials(), CheckoutRequestID: input.pspReference }, { operation: "stk_query", summary: { checkout_request_id: input.pspReference }, objectId: () => input.pspReference, sandboxFault: input.sandboxFault });
     } catch (err) {
       if (err instanceof DarajaHttpError && err.errorCode === STK_PENDING_ERROR) return { psp: "mpesa", pspReference: input.pspReference, status: "pending" };
       throw toPspError(err);
     }
+    const code = Number(r.ResultCode);
+    const status = stkStatusOf(code);
+    if (status !== "succeeded") return { psp: "mpesa", pspReference: input.pspReference, status, failure: { code: String(code), message: String(r.ResultDesc ?? "") } };
+    return { psp: "mpesa", pspReference: input.pspReference, status, amount: await this.deps.findStkPushAmount(input.pspReference) };
   }
 
   /** Reversal of the original receipt; the outcome arrives at the reversal ResultURL. */

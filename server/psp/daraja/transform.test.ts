@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { money } from "@/server/money";
 import { mpesaCallbackKind, mpesaCallbackToken, mpesaCallbackUrl } from "./callback-tokens";
 import { parseMpesaStatement } from "./connector";
-import { eatTimestamp, fromDarajaAmount, maskPhone, normalizePhone, parseMpesaWebhook, parseResult, parseStkCallback, stkPassword, stkStatusOf, toDarajaAmount } from "./transform";
+import { PspError } from "../errors";
+import { eatTimestamp, fromDarajaAmount, maskPhone, MPESA_MAX_TRANSACTION_KES, normalizePhone, parseMpesaWebhook, parseResult, parseStkCallback, partyPhone, pushedAmount, stkPassword, stkStatusOf, toDarajaAmount } from "./transform";
 
 const SUCCESS_CALLBACK = {
   Body: {
@@ -42,6 +43,48 @@ describe("amounts and phones", () => {
     expect(fromDarajaAmount(1)).toEqual(money(100n, "KES"));
     expect(fromDarajaAmount("1.50")).toEqual(money(150n, "KES"));
     expect(fromDarajaAmount(undefined)).toBeUndefined();
+  });
+  it(`refuses more than MPESA_MAX_TRANSACTION_KES (${MPESA_MAX_TRANSACTION_KES}) shillings, as an invalid request`, () => {
+    expect(toDarajaAmount(money(BigInt(MPESA_MAX_TRANSACTION_KES) * 100n, "KES"))).toBe(250_000);
+    const over = () => toDarajaAmount(money(25_000_100n, "KES"));
+    expect(over).toThrow(PspError);
+    expect(over).toThrow(/at most 250000 KES per transaction \(got 250001 KES\)/);
+    try {
+      over();
+    } catch (err) {
+      expect((err as PspError).kind).toBe("invalid_request");
+    }
+  });
+  it("never rounds an amount past JS safe integers (the issue's repro: 1 KES less on the wire)", () => {
+    const huge = money((2n ** 53n + 1n) * 100n, "KES");
+    expect(Number(huge.amount / 100n)).toBe(2 ** 53); // what the old conversion sent
+    expect(() => toDarajaAmount(huge)).toThrow(PspError);
+    expect(() => toDarajaAmount(money(9_223_372_036_854_775_800n, "KES"))).toThrow(PspError);
+  });
+  it("reads no amount from a callback number JSON.parse already rounded", () => {
+    expect(fromDarajaAmount(Number.MAX_SAFE_INTEGER)).toEqual(money(BigInt(Number.MAX_SAFE_INTEGER) * 100n, "KES"));
+    expect(fromDarajaAmount(JSON.parse("9007199254740993"))).toBeUndefined();
+    expect(fromDarajaAmount(1e21)).toBeUndefined();
+    expect(fromDarajaAmount("9007199254740993")).toEqual(money(900719925474099300n, "KES")); // a string is exact
+  });
+  it("the pushed amount comes from our record of the push: the exact wire Amount, never a guess", () => {
+    expect(pushedAmount({ amount_minor: "15000", amount_sent_kes: 150, currency: "KES" })).toEqual(money(15000n, "KES"));
+    // The wire amount wins over what we meant to send: a success moved what was sent.
+    expect(pushedAmount({ amount_minor: "15000", amount_sent_kes: 149, currency: "KES" })).toEqual(money(14900n, "KES"));
+    expect(pushedAmount({ amount_minor: "15000", amount_sent_kes: 2 ** 53, currency: "KES" })).toBeUndefined();
+    expect(pushedAmount({ amount_minor: "15000", amount_sent_kes: "150", currency: "KES" })).toBeUndefined();
+    // Records from before amount_sent_kes: Number(amount_minor / 100) was exact below 2^53 shillings only.
+    expect(pushedAmount({ amount_minor: "15000", currency: "KES" })).toEqual(money(15000n, "KES"));
+    expect(pushedAmount({ amount_minor: String((2n ** 53n + 1n) * 100n), currency: "KES" })).toBeUndefined();
+    expect(pushedAmount({ amount_minor: "15050", currency: "KES" })).toBeUndefined();
+    expect(pushedAmount({})).toBeUndefined();
+    expect(pushedAmount(undefined)).toBeUndefined();
+  });
+  it("reads the phone of a Daraja party field, masked or not", () => {
+    expect(partyPhone("254708374149 - John Doe")).toBe("254708374149");
+    expect(partyPhone("254******149 - J*** D***")).toBe("254******149");
+    expect(partyPhone("600000 - PayBridge Sandbox")).toBeUndefined();
+    expect(partyPhone(undefined)).toBeUndefined();
   });
   it("normalizes and masks phones", () => {
     expect(normalizePhone("0712 345 678")).toBe("254712345678");

@@ -17,18 +17,59 @@ export function stkPassword(shortcode: string, passkey: string, timestamp: strin
   return Buffer.from(`${shortcode}${passkey}${timestamp}`).toString("base64");
 }
 
-/** M-Pesa moves whole shillings; KES minor units must be a multiple of 100. */
-export function toDarajaAmount(m: Money): number {
-  if (m.currency !== "KES") throw new PspError("mpesa", "invalid_request", `M-Pesa takes KES only, not ${m.currency}`);
-  if (m.amount <= 0n || m.amount % 100n !== 0n) throw new PspError("mpesa", "invalid_request", `M-Pesa takes whole shillings (got ${m.amount} cents)`);
-  return Number(m.amount / 100n);
+/** Daraja's cap on one transaction (STK push, B2C, reversal), in whole shillings. */
+export const MPESA_MAX_TRANSACTION_KES = 250_000;
+export const MPESA_MAX_TRANSACTION_MINOR = BigInt(MPESA_MAX_TRANSACTION_KES) * 100n;
+
+/** Why M-Pesa cannot move this amount in one transaction, or null when it can. */
+export function mpesaAmountProblem(m: Money): string | null {
+  if (m.currency !== "KES") return `M-Pesa takes KES only, not ${m.currency}`;
+  if (m.amount <= 0n || m.amount % 100n !== 0n) return `M-Pesa takes whole shillings (got ${m.amount} cents)`;
+  if (m.amount > MPESA_MAX_TRANSACTION_MINOR) return `M-Pesa takes at most ${MPESA_MAX_TRANSACTION_KES} KES per transaction (got ${m.amount / 100n} KES)`;
+  return null;
 }
 
-/** Callback amounts arrive as 1, 1.0 or "1.00" shillings. */
+/**
+ * M-Pesa moves whole shillings (KES minor units a multiple of 100), at most MPESA_MAX_TRANSACTION_KES. The wire
+ * amount is a JSON number: it is checked to be a safe integer equal to the bigint, never a rounded one.
+ */
+export function toDarajaAmount(m: Money): number {
+  const problem = mpesaAmountProblem(m);
+  if (problem) throw new PspError("mpesa", "invalid_request", problem);
+  const shillings = Number(m.amount / 100n);
+  if (!Number.isSafeInteger(shillings) || BigInt(shillings) * 100n !== m.amount) throw new PspError("mpesa", "invalid_request", `M-Pesa amount ${m.amount} cents is not exactly representable`);
+  return shillings;
+}
+
+/**
+ * Callback amounts arrive as 1, 1.0 or "1.00" shillings. A JSON number past Number.MAX_SAFE_INTEGER was already
+ * rounded by JSON.parse, so it is refused (undefined), never read as some nearby amount.
+ */
 export function fromDarajaAmount(value: unknown): Money | undefined {
+  if (typeof value === "number" && !(Number.isFinite(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER)) return undefined;
   const m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(String(value ?? ""));
   if (!m) return undefined;
   return money(BigInt(m[1]!) * 100n + BigInt((m[2] ?? "0").padEnd(2, "0")), "KES");
+}
+
+/**
+ * The amount an STK push put on the wire, from our psp_attempts summary of it: `amount_sent_kes` (the exact
+ * `Amount` sent). Pushes recorded before that field existed sent `Number(amount_minor / 100)`, exact only
+ * when the quotient is a safe integer: otherwise the wire amount is unknown (undefined), never guessed.
+ */
+export function pushedAmount(summary: Record<string, unknown> | undefined): Money | undefined {
+  if (!summary) return undefined;
+  const sent = summary.amount_sent_kes;
+  if (sent !== undefined) return typeof sent === "number" && Number.isSafeInteger(sent) && sent > 0 ? money(BigInt(sent) * 100n, "KES") : undefined;
+  const minor = typeof summary.amount_minor === "string" && /^\d{1,19}$/.test(summary.amount_minor) ? BigInt(summary.amount_minor) : undefined;
+  if (summary.currency !== "KES" || minor === undefined || minor <= 0n || minor % 100n !== 0n || minor / 100n > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+  return money(minor, "KES");
+}
+
+/** "254712345678 - Jane Doe" (a Daraja party field) -> "254712345678"; undefined when it names no phone. */
+export function partyPhone(value: unknown): string | undefined {
+  const id = /^\s*(\S+)/.exec(String(value ?? ""))?.[1];
+  return id && /^\+?[\d*]{9,}$/.test(id) ? id.replace(/^\+/, "") : undefined;
 }
 
 /** 07XXXXXXXX, +2547XXXXXXXX, 2547XXXXXXXX -> 2547XXXXXXXX. */

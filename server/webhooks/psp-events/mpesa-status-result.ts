@@ -1,12 +1,16 @@
 // Daraja's transaction-status answer finishes the verification of an STK callback. It must answer a
 // request we made (our OriginatorConversationID and the ConversationID Daraja gave us, both in
-// psp_attempts) and confirm the receipt, the amount and our shortcode; otherwise the payment is rejected.
+// psp_attempts) and confirm the receipt, the amount, our shortcode and the phone the push went to; the
+// receipt must also be no other payment's (mpesa-receipt-binding.ts). Otherwise the payment is rejected:
+// receipt_reused or receipt_not_confirmed (with the checks), and a rejection stops its credit
+// (server/payments/mpesa-credit-check.ts).
 import { and, eq } from "drizzle-orm";
-import type { DbOrTx } from "@/db/client";
+import type { DbOrTx, Tx } from "@/db/client";
 import { pspAttempts, pspEvents } from "@/db/schema";
-import { fromDarajaAmount, parseResult } from "@/server/psp/daraja/transform";
+import { type DarajaResult, fromDarajaAmount, parseResult } from "@/server/psp/daraja/transform";
 import { type Conclusion, concludePspEvent, type PspEventRow } from "../process-psp-event";
-import { VERIFY_PREFIX } from "./mpesa-stk-callback";
+import { debitPartyOf, lockReceipt, pushedPhone, receiptHeldElsewhere, samePhone } from "./mpesa-receipt-binding";
+import { findStkExpectation, VERIFY_PREFIX } from "./mpesa-stk-callback";
 
 async function ourRequest(db: DbOrTx, originatorConversationId: string, conversationId: string): Promise<boolean> {
   const rows = await db
@@ -17,26 +21,49 @@ async function ourRequest(db: DbOrTx, originatorConversationId: string, conversa
   return rows.length === 1;
 }
 
-export async function processMpesaStatusResult(db: DbOrTx, event: PspEventRow): Promise<Conclusion> {
-  const r = parseResult(event.payload);
-  if (!r || !r.originatorConversationId.startsWith(VERIFY_PREFIX)) return { status: "ignored", verdict: { reason: "not a verification we asked for" } };
-  if (!(await ourRequest(db, r.originatorConversationId, r.conversationId))) return { status: "rejected", verdict: { reason: "unsolicited_status_result" } };
-  const stkEventId = r.originatorConversationId.slice(VERIFY_PREFIX.length);
-  const [stk] = await db.select().from(pspEvents).where(eq(pspEvents.id, stkEventId));
-  const pending = stk?.verdict as { stage?: string; receipt?: string; amountMinor?: string; shortcode?: string } | null | undefined;
-  if (!stk || stk.status !== "received" || pending?.stage !== "awaiting_receipt_confirmation") return { status: "ignored", verdict: { reason: "verification already concluded", stkEventId } };
+interface PendingVerification {
+  stage?: string;
+  receipt?: string;
+  amountMinor?: string;
+  shortcode?: string;
+}
+
+async function confirmationChecks(tx: Tx, event: PspEventRow, r: DarajaResult, checkoutRequestId: string, pending: PendingVerification): Promise<Record<string, boolean>> {
   const p = r.params;
   const amount = fromDarajaAmount(p.Amount);
-  const checks = {
+  const expectation = await findStkExpectation(tx, checkoutRequestId);
+  return {
     resultOk: r.resultCode === 0,
     receipt: p.ReceiptNo === pending.receipt,
     amount: amount?.amount.toString() === pending.amountMinor,
     shortcode: typeof p.CreditPartyName === "string" && p.CreditPartyName.split(" ")[0] === pending.shortcode,
     completed: p.TransactionStatus === "Completed",
+    phone: samePhone(await pushedPhone(tx, checkoutRequestId, expectation?.phone), debitPartyOf(event)),
   };
-  const confirmed = Object.values(checks).every(Boolean);
-  await concludePspEvent(db, stk.id, confirmed
-    ? { status: "processed", verdict: { outcome: "succeeded", checkoutRequestId: stk.objectId, receipt: pending.receipt, amountMinor: pending.amountMinor, currency: "KES", confirmedBy: "stk_query+transaction_status" } }
-    : { status: "rejected", verdict: { reason: "receipt_not_confirmed", checks } });
-  return { status: "processed", verdict: { stkEventId, confirmed } };
+}
+
+export async function processMpesaStatusResult(db: DbOrTx, event: PspEventRow): Promise<Conclusion> {
+  const r = parseResult(event.payload);
+  if (!r || !r.originatorConversationId.startsWith(VERIFY_PREFIX)) return { status: "ignored", verdict: { reason: "not a verification we asked for" } };
+  if (!(await ourRequest(db, r.originatorConversationId, r.conversationId))) return { status: "rejected", verdict: { reason: "unsolicited_status_result" } };
+  const stkEventId = r.originatorConversationId.slice(VERIFY_PREFIX.length);
+  return db.transaction(async (tx: Tx) => {
+    const [stk] = await tx.select().from(pspEvents).where(eq(pspEvents.id, stkEventId));
+    const pending = stk?.verdict as PendingVerification | null | undefined;
+    if (!stk || stk.status !== "received" || pending?.stage !== "awaiting_receipt_confirmation" || !pending.receipt || !stk.objectId) return { status: "ignored", verdict: { reason: "verification already concluded", stkEventId } };
+    const checkoutRequestId = stk.objectId;
+    // One verification of a receipt at a time: the first confirmed wins, any other sees it below.
+    await lockReceipt(tx, pending.receipt);
+    const held = await receiptHeldElsewhere(tx, pending.receipt, checkoutRequestId);
+    if (held) {
+      await concludePspEvent(tx, stk.id, { status: "rejected", verdict: { reason: "receipt_reused", checkoutRequestId, receipt: pending.receipt, ...held } });
+      return { status: "processed", verdict: { stkEventId, confirmed: false } };
+    }
+    const checks = await confirmationChecks(tx, event, r, checkoutRequestId, pending);
+    const confirmed = Object.values(checks).every(Boolean);
+    await concludePspEvent(tx, stk.id, confirmed
+      ? { status: "processed", verdict: { outcome: "succeeded", checkoutRequestId, receipt: pending.receipt, amountMinor: pending.amountMinor, currency: "KES", confirmedBy: "stk_query+transaction_status" } }
+      : { status: "rejected", verdict: { reason: "receipt_not_confirmed", checks } });
+    return { status: "processed", verdict: { stkEventId, confirmed } };
+  });
 }

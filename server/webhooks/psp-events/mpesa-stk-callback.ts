@@ -1,7 +1,8 @@
 // An STK callback is a hint. Before it counts: (1) the CheckoutRequestID must be one we pushed (our
 // psp_attempts row gives the amount and shortcode we asked for); (2) an STK query must agree on the
-// result code; (3) on success the callback amount must equal ours; (4) Daraja's transaction status must
-// confirm the receipt, amount and shortcode (mpesa-status-result.ts finishes that step).
+// result code; (3) on success the callback amount must equal ours; (4) the receipt must be no other
+// payment's (receipt_reused, mpesa-receipt-binding.ts); (5) Daraja's transaction status must confirm the
+// receipt, amount, shortcode and the pushed phone (mpesa-status-result.ts finishes that step).
 import { and, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { pspAttempts } from "@/db/schema";
@@ -9,6 +10,7 @@ import type { DarajaConnector } from "@/server/psp/daraja/connector";
 import { parseStkCallback } from "@/server/psp/daraja/transform";
 import { PspError } from "@/server/psp/errors";
 import type { Conclusion, PspEventRow } from "../process-psp-event";
+import { receiptHeldElsewhere } from "./mpesa-receipt-binding";
 
 const RECEIPT_FORMAT = /^[A-Z0-9]{10}$/;
 export const VERIFY_PREFIX = "verify_";
@@ -17,6 +19,8 @@ export interface StkExpectation {
   amountMinor: bigint;
   currency: string;
   shortcode: string;
+  /** The phone we pushed to, masked as in the push record (254******678). */
+  phone?: string;
 }
 
 /** What we asked Daraja for, from our own record of the STK push. */
@@ -26,9 +30,9 @@ export async function findStkExpectation(db: DbOrTx, checkoutRequestId: string):
     .from(pspAttempts)
     .where(and(eq(pspAttempts.psp, "mpesa"), eq(pspAttempts.operation, "stk_push"), eq(pspAttempts.outcome, "ok"), eq(pspAttempts.pspObjectId, checkoutRequestId)))
     .limit(1);
-  const r = row?.request as { amount_minor?: string; currency?: string; shortcode?: string } | undefined;
+  const r = row?.request as { amount_minor?: string; currency?: string; shortcode?: string; phone?: string } | undefined;
   if (!r?.amount_minor || !r.shortcode) return undefined;
-  return { amountMinor: BigInt(r.amount_minor), currency: r.currency ?? "KES", shortcode: r.shortcode };
+  return { amountMinor: BigInt(r.amount_minor), currency: r.currency ?? "KES", shortcode: r.shortcode, phone: typeof r.phone === "string" ? r.phone : undefined };
 }
 
 export async function processMpesaStkCallback(db: DbOrTx, event: PspEventRow, daraja: DarajaConnector): Promise<Conclusion> {
@@ -46,6 +50,9 @@ export async function processMpesaStkCallback(db: DbOrTx, event: PspEventRow, da
     return { status: "rejected", verdict: { reason: "amount_mismatch", expectedMinor: expected.amountMinor.toString(), callbackMinor: cb.amount?.amount.toString() ?? null } };
   }
   if (!cb.receipt || !RECEIPT_FORMAT.test(cb.receipt)) return { status: "rejected", verdict: { reason: "bad_receipt" } };
+  // Checked again, under the receipt's lock, when the status result concludes (mpesa-status-result.ts).
+  const held = await receiptHeldElsewhere(db, cb.receipt, cb.checkoutRequestId);
+  if (held) return { status: "rejected", verdict: { reason: "receipt_reused", checkoutRequestId: cb.checkoutRequestId, receipt: cb.receipt, ...held } };
   const { conversationId } = await daraja.requestTransactionStatus({ receipt: cb.receipt, originatorConversationId: `${VERIFY_PREFIX}${event.id}` });
   return { status: "received", verdict: { stage: "awaiting_receipt_confirmation", receipt: cb.receipt, checkoutRequestId: cb.checkoutRequestId, amountMinor: expected.amountMinor.toString(), shortcode: expected.shortcode, conversationId } };
 }
