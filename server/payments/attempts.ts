@@ -339,11 +339,33 @@ const CARD_BUSY: Partial<Record<PaymentStatus, string>> = {
   requires_action: "A card payment for this checkout is waiting for the bank's confirmation (3-D Secure). Finish or cancel it first.",
 };
 
-/** Switching from card: only once the PSP has canceled a PaymentIntent nobody confirmed. */
+/**
+ * Switching from card: only once the PSP has canceled a PaymentIntent nobody confirmed. One the buyer did
+ * confirm (in this tab or another, perhaps never submitted) is followed to its end: its execution is
+ * started now, so the checkout completes (or the card fails) without waiting for the page or a webhook.
+ */
 async function cancelCardForSwitch(db: Db, connectorFor: ConnectorFor, attempt: Attempt, canceledAtPsp: Set<string>): Promise<void> {
   const outcome = await pspCall("card", () => cancelUnconfirmedPayment(connectorFor(db, "stripe"), attempt));
-  if (!outcome.canceled) throw new AppError("conflict", CARD_BUSY[outcome.status] ?? "A card payment for this checkout is in progress. Wait for its result.");
+  if (!outcome.canceled) {
+    if (FOLLOWED.includes(outcome.status)) await followCardAttempt(db, attempt);
+    throw new AppError("conflict", CARD_BUSY[outcome.status] ?? "A card payment for this checkout is in progress. Wait for its result.");
+  }
   canceledAtPsp.add(attempt.id);
+}
+
+/** A confirmed PaymentIntent's outcome is on its way: succeeded, authorized or processing. */
+const FOLLOWED: readonly PaymentStatus[] = ["succeeded", "authorized", "pending"];
+
+/** Starts the execution of a card attempt the buyer confirmed at the PSP, unless one is already running. */
+async function followCardAttempt(db: Db, attempt: Attempt): Promise<void> {
+  await db.transaction(async (tx) => {
+    const c = await lockCheckout(tx, attempt.checkoutId);
+    if (c.status !== "open" && c.status !== "processing") return;
+    const active = await activeAttempt(tx, c.id);
+    if (active?.id !== attempt.id) return;
+    const executing = await tx.select({ id: paymentOrders.id }).from(paymentOrders).where(and(eq(paymentOrders.checkoutId, c.id), eq(paymentOrders.status, "EXECUTING")));
+    if (executing.length === 0) await startExecution(tx, c, active, "card_confirmed_at_psp");
+  });
 }
 
 /** A PSP that cannot be reached is our problem, told to the buyer as such (never as a refusal of theirs). */
