@@ -161,8 +161,9 @@ async function applyOnce(db: Db, attemptId: string, result: PaymentResult, obser
         // Another attempt paid the checkout first: the buyer paid twice. Credit nothing twice; record the
         // charge as owed back (ledger and double_charges, shown to the merchant and ops) until refunded.
         // The amount is still the PSP's and must be the checkout's: anything else is not ours to book.
+        // No M-Pesa callback veto here: nothing goes to a seller, and Daraja's own status query said paid, so
+        // holding it as owed back is the safe side (a forged callback cannot hide a charge from the queue).
         assertPspConfirmedTotal(checkout!, result);
-        await assertMpesaCreditAllowed(tx, attempt.psp, result.pspReference);
         await recordDoubleCharge(tx, { attempt, checkout: checkout!, result });
         return "double_charge";
       }

@@ -176,6 +176,10 @@ async function createCardSession(db: Db, connector: PspConnector, checkout: Chec
   });
   if (!pi.clientSecret) throw new AppError("internal", "The PSP returned no client secret");
   const kept = await db.transaction(async (tx) => {
+    // Under the checkout lock, like every path that supersedes or expires an attempt: one that read this
+    // attempt without a PaymentIntent then either finishes first (and we find it superseded below) or
+    // waits and sees the PaymentIntent (and cancels it at the PSP before going on).
+    await lockCheckout(tx, checkout.id);
     const updated = await tx
       .update(paymentAttempts)
       .set({ pspReference: pi.pspReference, clientSecret: pi.clientSecret, status: "pending" })
@@ -293,8 +297,11 @@ async function planMpesaStart(tx: Tx, opts: BuyerAction & { phone: string }, can
       return { kind: "cancel_card", attempt: active };
     }
     // The PSP confirmed its PaymentIntent canceled, or it has none yet (prepareCard, still creating it,
-    // will find the attempt superseded, never hand it out, and cancel it at the PSP).
-    await markCardAttemptCanceled(tx, active.id, SUPERSEDED);
+    // will find the attempt superseded, never hand it out, and cancel it at the PSP). Only that PaymentIntent:
+    // if another appeared on the attempt meanwhile, it is not marked (and the next round cancels it first).
+    if (!(await markCardAttemptCanceled(tx, active.id, SUPERSEDED, { pspReference: active.pspReference }))) {
+      throw new AppError("conflict", "The card payment changed while switching to M-Pesa. Try again.");
+    }
   }
   await assertMpesaPushAllowed(tx, c, opts.phone);
   await assertAttemptAllowed(tx, c, opts.clientIp);
@@ -329,7 +336,14 @@ async function settleOverduePush(db: Db, connectorFor: ConnectorFor, attempt: At
   if (result.status !== "succeeded" && result.status !== "failed" && result.status !== "canceled") {
     throw new AppError("conflict", `M-Pesa has not yet answered the request sent to the phone ending ${attempt.phoneHint ?? "…"}. Try again in a minute.`);
   }
-  await applyAttemptOutcome(db, attempt.id, result);
+  try {
+    await applyAttemptOutcome(db, attempt.id, result);
+  } catch (err) {
+    // A conflict applying it (an amount or receipt that does not check out) is for ops, not the buyer's to read.
+    if (!(err instanceof AppError) || err.code !== "conflict") throw err;
+    console.warn(`checkout ${attempt.checkoutId}: overdue push ${attempt.pspReference} not applied: ${err.message}`);
+    throw new AppError("conflict", "This checkout's M-Pesa payment needs a check by the merchant's payment provider before another payment can start. Contact the merchant.", { cause: err });
+  }
 }
 
 const CARD_BUSY: Partial<Record<PaymentStatus, string>> = {

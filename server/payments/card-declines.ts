@@ -119,13 +119,15 @@ export async function cancelUnconfirmedPayment(connector: PspConnector, attempt:
  * execution had moved to EXECUTING for it fail (that execution will find the attempt concluded and
  * change nothing), and the checkout is open again. False if the attempt is no longer active.
  */
-export async function markCardAttemptCanceled(tx: Tx, attemptId: string, failure: { code: string; message: string }): Promise<boolean> {
+export async function markCardAttemptCanceled(tx: Tx, attemptId: string, failure: { code: string; message: string }, expect?: { pspReference: string | null }): Promise<boolean> {
   // Checkout row, then attempt row: the lock order of every path that changes both (no deadlocks).
   const [owner] = await tx.select({ checkoutId: paymentAttempts.checkoutId }).from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
   if (!owner) return false;
   await tx.select({ id: checkouts.id }).from(checkouts).where(eq(checkouts.id, owner.checkoutId)).for("update");
   const [a] = await tx.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId)).for("update");
   if (!a || (a.status !== "created" && a.status !== "pending")) return false;
+  // The caller confirmed one PaymentIntent canceled (or none created): never mark an attempt that now has another.
+  if (expect && a.pspReference !== expect.pspReference) return false;
   const executing = await tx.select({ id: paymentOrders.id }).from(paymentOrders).where(and(eq(paymentOrders.checkoutId, a.checkoutId), eq(paymentOrders.status, "EXECUTING")));
   for (const o of executing) {
     await transitionPaymentOrder(tx, { orderId: o.id, to: "FAILED", reason: "psp_canceled", data: { attemptId: a.id, pspReference: a.pspReference }, failure });
@@ -143,7 +145,7 @@ export async function markCardAttemptCanceled(tx: Tx, attemptId: string, failure
 export async function retireForDeclines(db: Db, connector: PspConnector, attempt: Attempt, message: string): Promise<boolean> {
   const outcome = await cancelUnconfirmedPayment(connector, attempt);
   if (!outcome.canceled) return false; // the last try went through (or is going through): let it finish
-  return db.transaction((tx) => markCardAttemptCanceled(tx, attempt.id, { code: DECLINE_LIMIT_FAILURE, message }));
+  return db.transaction((tx) => markCardAttemptCanceled(tx, attempt.id, { code: DECLINE_LIMIT_FAILURE, message }, { pspReference: attempt.pspReference }));
 }
 
 export const CANCEL_EVENT = "payment/attempt.cancel";

@@ -44,7 +44,8 @@ export async function recordDoubleCharge(tx: Tx, opts: { attempt: Attempt; check
       paidByAttemptId: paidBy?.id ?? null,
       psp: attempt.psp,
       pspReference: result.pspReference,
-      receipt: result.receipt ?? null,
+      // M-Pesa's status query carries no receipt: the verified callback put it on the attempt (a reversal needs it).
+      receipt: result.receipt ?? attempt.receipt ?? null,
       amount: result.amount.amount,
       currency: result.amount.currency,
     })

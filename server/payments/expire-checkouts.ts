@@ -43,9 +43,9 @@ export async function expireStaleCheckouts(db: Db, opts: ExpireOptions = {}): Pr
       if (await expireCheckout(db, connectorFor, id, cutoff)) expired++;
     } catch (err) {
       // A PSP that cannot answer now (or a conflict applying its answer) leaves this checkout open until the
-      // next sweep; the others still expire.
-      if (!(err instanceof PspError) && !(err instanceof AppError)) throw err;
-      console.warn(`checkout ${id}: not expired this sweep (${err.message})`);
+      // next sweep; the others still expire, and the rest of the housekeeping still runs.
+      if (err instanceof PspError || err instanceof AppError) console.warn(`checkout ${id}: not expired this sweep (${err.message})`);
+      else console.error(`checkout ${id}: not expired this sweep`, err);
     }
   }
   return expired;
