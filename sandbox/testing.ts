@@ -62,3 +62,19 @@ export async function waitFor<T>(check: () => Promise<T | undefined> | T | undef
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+/** The PaymentIntent id in a client secret (`pi_…_secret_…`). */
+export const paymentIntentOf = (clientSecret: string): string => clientSecret.split("_secret_")[0]!;
+
+/**
+ * What the PSP-hosted card field does in a browser tab: tokenize the number, then confirm the PaymentIntent
+ * with its client secret, both with the publishable key. Returns the PSP's JSON answer (a PaymentIntent, or
+ * `{ error }`); a tab keeps its secret, so a stale one can still try.
+ */
+export async function confirmInCardField(sandboxUrl: string, publishableKey: string, clientSecret: string, number: string): Promise<{ status?: string; error?: { code: string } }> {
+  const post = async (path: string, params: Record<string, string>) =>
+    (await fetch(`${sandboxUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${publishableKey}`, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(params) })).json();
+  const pm = await post("/v1/payment_methods", { type: "card", "card[number]": number, "card[exp_month]": "12", "card[exp_year]": "2034", "card[cvc]": "123" });
+  if (typeof pm.id !== "string" || !pm.id.startsWith("pm_")) throw new Error(`card field: no payment method for ${number}: ${JSON.stringify(pm)}`);
+  return post(`/v1/payment_intents/${paymentIntentOf(clientSecret)}/confirm`, { client_secret: clientSecret, payment_method: pm.id });
+}

@@ -6,7 +6,7 @@ import { checkouts, doubleCharges, ledgerTransactions, outboxEvents, paymentAtte
 import { env } from "@/server/env.js";
 import { getConnector, type PspName } from "@/server/psp";
 import type { Sandbox } from "@/sandbox";
-import { startTestSandbox, waitFor } from "@/sandbox/testing";
+import { confirmInCardField, paymentIntentOf, startTestSandbox, waitFor } from "@/sandbox/testing";
 import { createCaller } from "@/server/trpc/root";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
 import { createMerchant } from "@/test/fixtures";
@@ -52,18 +52,13 @@ async function checkout(amount = "100.00"): Promise<string> {
   return (await createCheckout(t.db, { merchantId, input })).body.checkout_id;
 }
 
-const piOf = (clientSecret: string) => clientSecret.split("_secret_")[0]!;
+const piOf = paymentIntentOf;
 const GOOD_CARD = "4242424242424242";
 const DECLINED_CARD = "4000000000000002";
 const THREE_DS_CARD = "4000002500003155";
 
-/** The PSP-hosted card field in a tab: tokenize, confirm with the client secret and the publishable key. */
-async function fieldConfirm(clientSecret: string, number: string): Promise<{ status?: string; error?: { code: string } }> {
-  const post = async (path: string, params: Record<string, string>) =>
-    (await fetch(`${sandbox.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${env.STRIPE_PUBLISHABLE_KEY}`, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(params) })).json();
-  const pm = await post("/v1/payment_methods", { type: "card", "card[number]": number, "card[exp_month]": "12", "card[exp_year]": "2034", "card[cvc]": "123" });
-  return post(`/v1/payment_intents/${piOf(clientSecret)}/confirm`, { client_secret: clientSecret, payment_method: pm.id });
-}
+/** The PSP-hosted card field in a tab (sandbox/testing.ts). */
+const fieldConfirm = (clientSecret: string, number: string) => confirmInCardField(sandbox.url, env.STRIPE_PUBLISHABLE_KEY, clientSecret, number);
 
 /** A phone of its own (per-phone limits never mix), ending in a sandbox outcome: "" pays, "1032" cancels. */
 function phone(outcome: "" | "1032"): string {

@@ -101,6 +101,16 @@ async function startExecution(tx: Tx, c: Checkout, attempt: Attempt, reason: str
   await enqueueEvent(tx, { name: EXECUTE_EVENT, id: `attempt-execute:${attempt.id}:${n}`, data: { attemptId: attempt.id } });
 }
 
+async function ordersExecuting(tx: Tx, checkoutId: string): Promise<boolean> {
+  const [o] = await tx.select({ id: paymentOrders.id }).from(paymentOrders).where(and(eq(paymentOrders.checkoutId, checkoutId), eq(paymentOrders.status, "EXECUTING"))).limit(1);
+  return Boolean(o);
+}
+
+/** One execution at a time: none is started while the checkout's orders are already executing. */
+async function startExecutionUnlessRunning(tx: Tx, c: Checkout, attempt: Attempt, reason: string): Promise<void> {
+  if (!(await ordersExecuting(tx, c.id))) await startExecution(tx, c, attempt, reason);
+}
+
 export interface CardSession {
   attemptId: string;
   clientSecret: string;
@@ -230,8 +240,7 @@ export async function submitCardPayment(db: Db, opts: BuyerAction & { paymentInt
     }
     // Database time, so it compares with the execution's fetch time (also stamped by the database).
     await tx.update(paymentAttempts).set({ lastSubmittedAt: sql`now()` }).where(eq(paymentAttempts.id, active.id));
-    const executing = await tx.select({ id: paymentOrders.id }).from(paymentOrders).where(and(eq(paymentOrders.checkoutId, c.id), eq(paymentOrders.status, "EXECUTING")));
-    if (executing.length === 0) await startExecution(tx, c, active, "card_confirmed");
+    await startExecutionUnlessRunning(tx, c, active, "card_confirmed");
     return { attemptId: active.id };
   });
 }
@@ -288,8 +297,7 @@ async function planMpesaStart(tx: Tx, opts: BuyerAction & { phone: string }, can
   const active = await activeAttempt(tx, opts.checkoutId);
   if (active?.method === "mpesa") return unansweredPush(tx, active, opts.phone);
   if (active) {
-    const executing = await tx.select({ id: paymentOrders.id }).from(paymentOrders).where(and(eq(paymentOrders.checkoutId, c.id), eq(paymentOrders.status, "EXECUTING")));
-    if (executing.length > 0) throw new AppError("conflict", "A card payment is being processed for this checkout. Wait for its result.");
+    if (await ordersExecuting(tx, c.id)) throw new AppError("conflict", "A card payment is being processed for this checkout. Wait for its result.");
     if (active.pspReference && !canceledAtPsp.has(active.id)) {
       // Every limit is checked before the PSP is asked to cancel the card payment: a refused switch leaves it alone.
       await assertMpesaPushAllowed(tx, c, opts.phone, { dryRun: true });
@@ -377,8 +385,7 @@ async function followCardAttempt(db: Db, attempt: Attempt): Promise<void> {
     if (c.status !== "open" && c.status !== "processing") return;
     const active = await activeAttempt(tx, c.id);
     if (active?.id !== attempt.id) return;
-    const executing = await tx.select({ id: paymentOrders.id }).from(paymentOrders).where(and(eq(paymentOrders.checkoutId, c.id), eq(paymentOrders.status, "EXECUTING")));
-    if (executing.length === 0) await startExecution(tx, c, active, "card_confirmed_at_psp");
+    await startExecutionUnlessRunning(tx, c, active, "card_confirmed_at_psp");
   });
 }
 

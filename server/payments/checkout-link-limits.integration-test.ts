@@ -6,7 +6,7 @@ import { outboxEvents, paymentAttempts, paymentOrders, pspEvents, sellers } from
 import { env } from "@/server/env.js";
 import { getConnector, type PspName } from "@/server/psp";
 import type { Sandbox } from "@/sandbox";
-import { startTestSandbox, waitFor } from "@/sandbox/testing";
+import { confirmInCardField, paymentIntentOf, startTestSandbox, waitFor } from "@/sandbox/testing";
 import { createCaller } from "@/server/trpc/root";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
 import { createMerchant } from "@/test/fixtures";
@@ -87,7 +87,7 @@ async function executionsOf(checkoutId: string) {
 }
 const pisOf = (checkoutId: string) => sandbox.stripeObjects("payment_intent").filter((pi) => (pi.metadata as Record<string, string> | undefined)?.checkout_id === checkoutId);
 const piStatus = (id: string) => sandbox.stripeObjects("payment_intent").find((pi) => pi.id === id)?.status;
-const piOf = (clientSecret: string) => clientSecret.split("_secret_")[0]!;
+const piOf = paymentIntentOf;
 const stkTo = (phone: string) => sandbox.stkTransactions().filter((s) => s.phone === phone).length;
 
 /** What a refused action must leave as it was. */
@@ -126,14 +126,8 @@ function declinedCard(): string {
   return `${body}${(10 - (sum % 10)) % 10}`;
 }
 
-/** What the PSP-hosted card field does in the browser: tokenize the number, confirm with the client secret (publishable key). */
-async function fieldConfirm(clientSecret: string, number: string): Promise<{ status?: string; error?: { code: string } }> {
-  const post = async (path: string, params: Record<string, string>) =>
-    (await fetch(`${sandbox.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${env.STRIPE_PUBLISHABLE_KEY}`, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(params) })).json();
-  const pm = await post("/v1/payment_methods", { type: "card", "card[number]": number, "card[exp_month]": "12", "card[exp_year]": "2034", "card[cvc]": "123" });
-  expect(pm.id).toMatch(/^pm_/);
-  return post(`/v1/payment_intents/${piOf(clientSecret)}/confirm`, { client_secret: clientSecret, payment_method: pm.id });
-}
+/** The PSP-hosted card field in a tab (sandbox/testing.ts). */
+const fieldConfirm = (clientSecret: string, number: string) => confirmInCardField(sandbox.url, env.STRIPE_PUBLISHABLE_KEY, clientSecret, number);
 
 /** The checkout page's card flow with a card that declines: prepare, the field confirms at the PSP, the page submits. */
 async function declineOnPage(client: string, checkoutId: string, number = declinedCard()) {

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "@/db/client";
 import { auditLog, checkouts, doubleCharges, merchants, paymentAttempts } from "@/db/schema";
 import { AppError } from "@/server/errors";
@@ -139,15 +139,12 @@ export async function doubleChargeStatusByCheckout(db: DbOrTx, opts: { merchantI
 }
 
 /** The ops queue: double charges awaiting refund, oldest first (they are owed longest), with the merchant. */
-export async function listDoubleChargeQueue(db: DbOrTx, opts: { includeRefunded?: boolean; before?: Date; limit?: number } = {}): Promise<DoubleChargeView[]> {
-  const where: SQL[] = [];
-  if (!opts.includeRefunded) where.push(eq(doubleCharges.status, "awaiting_refund"));
-  if (opts.before) where.push(lt(doubleCharges.createdAt, opts.before));
+export async function listDoubleChargeQueue(db: DbOrTx, opts: { includeRefunded?: boolean; limit?: number } = {}): Promise<DoubleChargeView[]> {
   const rows = await db
     .select({ d: doubleCharges, merchantName: merchants.name })
     .from(doubleCharges)
     .innerJoin(merchants, eq(merchants.id, doubleCharges.merchantId))
-    .where(where.length ? and(...where) : undefined)
+    .where(opts.includeRefunded ? undefined : eq(doubleCharges.status, "awaiting_refund"))
     .orderBy(doubleCharges.createdAt, doubleCharges.id)
     .limit(Math.min(opts.limit ?? DOUBLE_CHARGES_PAGE_MAX, DOUBLE_CHARGES_PAGE_MAX));
   return rows.map((r) => view(r.d, r.merchantName));

@@ -30,7 +30,7 @@ export async function mpesaCreditRefusal(tx: DbOrTx, checkoutRequestId: string):
   return rejected ? `M-Pesa callback ${rejected.id} for ${checkoutRequestId} was rejected (${rejected.reason})` : null;
 }
 
-/** apply-outcome.ts: an M-Pesa success with a rejected callback is not booked (neither credited nor recorded as a double charge). */
+/** apply-outcome.ts: an M-Pesa success with a rejected callback is not credited to the sellers (a double charge is still recorded). */
 export async function assertMpesaCreditAllowed(tx: DbOrTx, psp: string, checkoutRequestId: string): Promise<void> {
   if (psp !== "mpesa") return;
   const refusal = await mpesaCreditRefusal(tx, checkoutRequestId);

@@ -44,12 +44,18 @@ export async function findPriorStkPush(db: DbOrTx, idempotencyKey: string): Prom
  * such record (Daraja gives each push its own CheckoutRequestID: two records for one are not ours to trust).
  */
 export async function findStkPushAmount(db: DbOrTx, checkoutRequestId: string): Promise<Money | undefined> {
+  const rows = await findStkPushSummaries(db, checkoutRequestId, 2);
+  return rows.length === 1 ? pushedAmount(rows[0]) : undefined;
+}
+
+/** Our records (psp_attempts summaries) of the successful STK push that Daraja answered with this CheckoutRequestID. */
+export async function findStkPushSummaries(db: DbOrTx, checkoutRequestId: string, limit: number): Promise<Record<string, unknown>[]> {
   const rows = await db
     .select({ request: pspAttempts.request })
     .from(pspAttempts)
     .where(and(eq(pspAttempts.psp, "mpesa"), eq(pspAttempts.operation, "stk_push"), eq(pspAttempts.pspObjectId, checkoutRequestId), eq(pspAttempts.outcome, "ok")))
-    .limit(2);
-  return rows.length === 1 ? pushedAmount(rows[0]!.request) : undefined;
+    .limit(limit);
+  return rows.map((r) => r.request);
 }
 
 export function createDarajaConnector(db: DbOrTx, o: ConnectorOverrides = {}): DarajaConnector {

@@ -3,9 +3,8 @@
 // result code; (3) on success the callback amount must equal ours; (4) the receipt must be no other
 // payment's (receipt_reused, mpesa-receipt-binding.ts); (5) Daraja's transaction status must confirm the
 // receipt, amount, shortcode and the pushed phone (mpesa-status-result.ts finishes that step).
-import { and, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import { pspAttempts } from "@/db/schema";
+import { findStkPushSummaries } from "@/server/psp";
 import type { DarajaConnector } from "@/server/psp/daraja/connector";
 import { parseStkCallback } from "@/server/psp/daraja/transform";
 import { PspError } from "@/server/psp/errors";
@@ -25,12 +24,8 @@ export interface StkExpectation {
 
 /** What we asked Daraja for, from our own record of the STK push. */
 export async function findStkExpectation(db: DbOrTx, checkoutRequestId: string): Promise<StkExpectation | undefined> {
-  const [row] = await db
-    .select({ request: pspAttempts.request })
-    .from(pspAttempts)
-    .where(and(eq(pspAttempts.psp, "mpesa"), eq(pspAttempts.operation, "stk_push"), eq(pspAttempts.outcome, "ok"), eq(pspAttempts.pspObjectId, checkoutRequestId)))
-    .limit(1);
-  const r = row?.request as { amount_minor?: string; currency?: string; shortcode?: string; phone?: string } | undefined;
+  const [summary] = await findStkPushSummaries(db, checkoutRequestId, 1);
+  const r = summary as { amount_minor?: string; currency?: string; shortcode?: string; phone?: string } | undefined;
   if (!r?.amount_minor || !r.shortcode) return undefined;
   return { amountMinor: BigInt(r.amount_minor), currency: r.currency ?? "KES", shortcode: r.shortcode, phone: typeof r.phone === "string" ? r.phone : undefined };
 }
