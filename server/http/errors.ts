@@ -1,4 +1,5 @@
 import { ZodError } from "zod";
+import { PG_CHARACTER_NOT_IN_REPERTOIRE, PG_UNTRANSLATABLE_CHARACTER, pgErrorCode } from "@/db/pg-errors";
 import { AppError, type ErrorCode } from "@/server/errors";
 
 // The public API's error body, Stripe-like:
@@ -45,9 +46,19 @@ export function validationError(error: ZodError): AppError {
   return new AppError("validation_failed", `Invalid request: ${fields.map((f) => `${f.path}: ${f.message}`).join("; ")}`, { details: { fields } });
 }
 
+/**
+ * Postgres refuses text it cannot store (a NUL character, in any string the client sent): bad input, a 400
+ * with a clear message wherever it reaches the database, not a 500.
+ */
+export function unstorableTextError(err: unknown): AppError | undefined {
+  const code = pgErrorCode(err);
+  if (code !== PG_CHARACTER_NOT_IN_REPERTOIRE && code !== PG_UNTRANSLATABLE_CHARACTER) return undefined;
+  return new AppError("validation_failed", "Text fields may not contain NUL (\\u0000) or other characters that cannot be stored.", { cause: err });
+}
+
 /** Anything that is not an AppError is ours: a generic 500, its message only in the log. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof ZodError) return validationError(err);
-  return new AppError("internal", "Internal error", { cause: err });
+  return unstorableTextError(err) ?? new AppError("internal", "Internal error", { cause: err });
 }

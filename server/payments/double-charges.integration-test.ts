@@ -151,6 +151,12 @@ describe("the ops procedures", () => {
     expect(await code(ops.doubleCharges.markRefunded({ id: dcA, note: "   " }))).toBe("BAD_REQUEST");
     expect(await code(ops.doubleCharges.markRefunded({ id: dcA, note: "x".repeat(DOUBLE_CHARGE_NOTE_MAX + 1) }))).toBe("BAD_REQUEST");
     expect(await code(ops.doubleCharges.markRefunded({ id: "dch_nope", note: "re_1" }))).toBe("NOT_FOUND");
+    // Postgres text cannot hold NUL: refused as bad input, never a 500 from the database.
+    expect(await code(ops.doubleCharges.markRefunded({ id: dcA, note: "re_\u0000x" }))).toBe("BAD_REQUEST");
+    expect(await code(ops.doubleCharges.markRefunded({ id: "dch_\u0000", note: "re_1" }))).toBe("BAD_REQUEST");
+    expect(await code(ops.doubleCharges.markRefunded({ id: dcA, note: 42 as unknown as string }))).toBe("BAD_REQUEST");
+    expect(await code(ops.doubleCharges.queue({ limit: 1e12 }))).toBe("BAD_REQUEST");
+    expect(await code(callerFor(t.db, viewerA).payments.doubleCharges({ checkoutId: "chk_\u0000" }))).toBe("BAD_REQUEST");
     expect(await writes()).toEqual(before);
   });
 

@@ -165,6 +165,20 @@ describe("POST /api/v1/payments", () => {
     expect((await noKey.json()).error.message).toMatch(/Idempotency-Key/);
   });
 
+  it("answers 400, not 500, for text Postgres cannot store (a NUL character), storing nothing", async () => {
+    const before = await checkoutCount();
+    for (const payload of [
+      body({ payment_orders: [{ payment_order_id: `nul${seq}`, seller_account: "sel\u0000x", amount: "1.00", currency: "KES" }] }),
+      body({ metadata: { note: "a\u0000b" } }),
+    ]) {
+      const nul = await postReq(payload);
+      expect(nul.status).toBe(400);
+      expect((await nul.json()).error).toMatchObject({ code: "validation_failed", message: expect.stringMatching(/NUL/) });
+    }
+    expect((await getReq("po\u0000x")).status).toBe(400);
+    expect(await checkoutCount()).toBe(before);
+  });
+
   it("answers 409 for a payment_order_id that already exists", async () => {
     const first = body();
     expect((await postReq(first)).status).toBe(201);

@@ -6,6 +6,7 @@ import type { PspConnector } from "@/server/psp/types";
 import { loadAccess, requireOps, resolveMerchantScope, type MerchantRole } from "@/server/auth/access";
 import type { SessionClaims } from "@/server/auth/session";
 import { AppError } from "@/server/errors";
+import { unstorableTextError } from "@/server/http/errors";
 import { consumeRateLimit } from "@/server/rate-limit/consume";
 
 // The one place that builds the tRPC context and decides who may call what. Every procedure is built
@@ -61,9 +62,9 @@ export const createTRPCRouter = t.router;
 /** AppError -> TRPCError, so every domain failure maps to its one tRPC code. */
 const appErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) {
-    const cause = result.error.cause;
-    throw new TRPCError({ code: cause.trpcCode, message: cause.userMessage, cause });
+  if (!result.ok) {
+    const cause = result.error.cause instanceof AppError ? result.error.cause : unstorableTextError(result.error.cause);
+    if (cause) throw new TRPCError({ code: cause.trpcCode, message: cause.userMessage, cause });
   }
   return result;
 });
