@@ -52,8 +52,11 @@ export async function startReceiver(handler: ReceiverHandler): Promise<Receiver>
   };
 }
 
-/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 5_000, stepMs = 20): Promise<T> {
+/**
+ * Polls `check` until it returns a value (not undefined) or the ceiling passes. The default ceiling is generous
+ * (a loaded 2-core CI machine) and still under the suite's 30 s test timeout, so a hang ends with this error.
+ */
+export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 25_000, stepMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
