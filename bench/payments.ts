@@ -17,7 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { DEMO } from "../db/seed";
+import { DEMO } from "../scripts/seed-demo";
 
 const PAYMENTS_DEFAULT = 200;
 const CONCURRENCY_DEFAULT = 16;

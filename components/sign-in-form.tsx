@@ -1,7 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
-import { authenticate, type SignInState } from "@/app/signin/actions";
+import { authenticate, type SignInState } from "@/server/auth/sign-in-action";
 
 export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
   const [state, action, pending] = useActionState<SignInState, FormData>(authenticate, {});

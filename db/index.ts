@@ -1,4 +1,4 @@
-import { env } from "@/server/env.js";
+import { env } from "@/config/env.js";
 import { createDb, type Db } from "./client";
 
 // The app's process-wide pool. Created on first use so `next build` never needs a database.

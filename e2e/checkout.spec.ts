@@ -10,7 +10,7 @@ import { DEMO_ADMIN, signIn } from "./helpers";
 // M-Pesa STK push, and what the merchant sees afterwards. Everything runs for real: the app, the PSP
 // sandbox, the local Inngest engine and Postgres.
 
-const API_KEY = "sk_test_DemoDemoDemoDemoDemoDemoDemoDemo"; // seeded demo key (db/seed.ts)
+const API_KEY = "sk_test_DemoDemoDemoDemoDemoDemoDemoDemo"; // seeded demo key (scripts/seed-demo.ts)
 const SHOP = "https://shop.example";
 
 async function createCheckout(request: APIRequestContext, orders: { seller: string; amount: string }[]) {

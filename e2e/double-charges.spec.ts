@@ -12,7 +12,7 @@ import { DEMO_OPS, DEMO_VIEWER, signIn } from "./helpers";
 // its two card charges are the PSP outcomes the payment engine would apply (first pays, second is the double
 // charge), applied with the engine's own function on the e2e server's database.
 
-const API_KEY = "sk_test_DemoDemoDemoDemoDemoDemoDemoDemo"; // seeded demo key (db/seed.ts)
+const API_KEY = "sk_test_DemoDemoDemoDemoDemoDemoDemoDemo"; // seeded demo key (scripts/seed-demo.ts)
 const TOTAL = "2500.00";
 
 async function seedDoubleCharge(request: APIRequestContext) {

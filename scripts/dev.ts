@@ -19,9 +19,9 @@ import { env } from "../server/env.js";
 import { createDb } from "../db/client";
 import { ensureDatabase, releaseEmbeddedPostgresSignalHooks, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded";
 import { runMigrations } from "../db/migrate";
-import { DEMO, seedDemo } from "../db/seed";
 import { generateSigningKey } from "../inngest/engine/protocol";
 import { assertStartable } from "../server/startup/guard";
+import { DEMO, seedDemo } from "./seed-demo";
 import { startPlatformServices, usesLocalEngineFromEnv, waitForApp, type LocalInngestKeys, type PlatformServices } from "./services";
 import { isProductionStart, shouldSeedDemo, type StartModeInput } from "./start-mode";
 

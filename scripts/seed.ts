@@ -1,7 +1,7 @@
 // `npm run db:seed`: seeds the demo tenant into DATABASE_URL (idempotent).
 import { env } from "../server/env.js";
 import { createDb } from "../db/client";
-import { seedDemo } from "../db/seed";
+import { seedDemo } from "./seed-demo";
 
 if (!env.DATABASE_URL) {
   console.error("DATABASE_URL is not set (npm run dev seeds the embedded Postgres by itself)");

@@ -1,7 +1,8 @@
 import { randomInt } from "node:crypto";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db/client";
-import { apiKeys, auditLog } from "@/db/schema";
+import { apiKeys } from "@/db/schema";
+import { recordAudit } from "@/server/audit/record-audit";
 import { sha256Hex } from "@/server/crypto/field";
 import { env } from "@/server/env.js";
 import { AppError } from "@/server/errors";
@@ -63,12 +64,11 @@ export async function createApiKey(db: Db, opts: { merchantId: string; kind: Api
         createdByUserId: opts.actorUserId,
       })
       .returning({ id: apiKeys.id });
-    await tx.insert(auditLog).values({
-      actorUserId: opts.actorUserId,
+    await recordAudit(tx, {
+      actor: opts.actorUserId,
       merchantId: opts.merchantId,
       action: "api_key.created",
-      targetType: "api_key",
-      targetId: row!.id,
+      target: { type: "api_key", id: row!.id },
       data: { kind: opts.kind, name, displayHint },
     });
     return { id: row!.id, kind: opts.kind, name, key, displayHint };
@@ -83,12 +83,11 @@ export async function revokeApiKey(db: Db, opts: { merchantId: string; keyId: st
       .where(and(eq(apiKeys.id, opts.keyId), eq(apiKeys.merchantId, opts.merchantId), isNull(apiKeys.revokedAt)))
       .returning({ id: apiKeys.id });
     if (!row) throw new AppError("not_found", "API key not found or already revoked");
-    await tx.insert(auditLog).values({
-      actorUserId: opts.actorUserId,
+    await recordAudit(tx, {
+      actor: opts.actorUserId,
       merchantId: opts.merchantId,
       action: "api_key.revoked",
-      targetType: "api_key",
-      targetId: opts.keyId,
+      target: { type: "api_key", id: opts.keyId },
     });
   });
 }

@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { auditLog, users } from "@/db/schema";
+import { users } from "@/db/schema";
+import { recordAudit } from "@/server/audit/record-audit";
 import { AppError } from "@/server/errors";
 
 /**
@@ -16,10 +17,12 @@ export async function revokeUserSessions(db: Db, opts: { userId: string; actorUs
       .where(eq(users.id, opts.userId))
       .returning({ epoch: users.sessionEpoch });
     if (!row) throw new AppError("not_found", "User not found");
-    const [audit] = await tx
-      .insert(auditLog)
-      .values({ actorUserId: opts.actorUserId, action: "user.sessions_revoked", targetType: "user", targetId: opts.userId, data: { sessionEpoch: row.epoch } })
-      .returning({ createdAt: auditLog.createdAt });
-    return { revokedAt: audit!.createdAt };
+    const audit = await recordAudit(tx, {
+      actor: opts.actorUserId,
+      action: "user.sessions_revoked",
+      target: { type: "user", id: opts.userId },
+      data: { sessionEpoch: row.epoch },
+    });
+    return { revokedAt: audit.createdAt };
   });
 }

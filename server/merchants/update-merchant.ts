@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { auditLog, merchants } from "@/db/schema";
+import { merchants } from "@/db/schema";
+import { recordAudit } from "@/server/audit/record-audit";
 import { AppError } from "@/server/errors";
 import type { TUpdateMerchantInputSchema } from "./update-merchant.schema";
 
@@ -18,13 +19,13 @@ export async function updateMerchant(
       .where(eq(merchants.id, opts.merchantId))
       .returning({ id: merchants.id, name: merchants.name });
     if (!after) throw new AppError("not_found", "Merchant not found");
-    await tx.insert(auditLog).values({
-      actorUserId: opts.actorUserId,
+    await recordAudit(tx, {
+      actor: opts.actorUserId,
       merchantId: opts.merchantId,
       action: "merchant.updated",
-      targetType: "merchant",
-      targetId: opts.merchantId,
-      data: { name: { from: before.name, to: after.name } },
+      target: { type: "merchant", id: opts.merchantId },
+      before: { name: before.name },
+      after: { name: after.name },
     });
     return after;
   });

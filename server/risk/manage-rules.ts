@@ -1,6 +1,7 @@
 import { and, desc, eq, isNull, or } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db/client";
-import { auditLog, riskRules } from "@/db/schema";
+import { riskRules } from "@/db/schema";
+import { recordAudit } from "@/server/audit/record-audit";
 import { AppError } from "@/server/errors";
 import type { TRiskRuleInput } from "./rules";
 
@@ -11,12 +12,11 @@ export async function createRiskRule(db: Db, opts: { merchantId: string | null; 
       .insert(riskRules)
       .values({ merchantId: opts.merchantId, kind: opts.input.kind, action: opts.input.action, params: opts.input.params, createdByUserId: opts.actorUserId })
       .returning();
-    await tx.insert(auditLog).values({
-      actorUserId: opts.actorUserId,
+    await recordAudit(tx, {
+      actor: opts.actorUserId,
       merchantId: opts.merchantId,
       action: "risk_rule.created",
-      targetType: "risk_rule",
-      targetId: rule!.id,
+      target: { type: "risk_rule", id: rule!.id },
       data: { kind: rule!.kind, action: rule!.action, params: rule!.params },
     });
     return rule!;
@@ -28,12 +28,11 @@ export async function setRiskRuleEnabled(db: Db, opts: { merchantId: string | nu
     const scope = opts.merchantId ? eq(riskRules.merchantId, opts.merchantId) : isNull(riskRules.merchantId);
     const [rule] = await tx.update(riskRules).set({ enabled: opts.enabled }).where(and(eq(riskRules.id, opts.ruleId), scope)).returning();
     if (!rule) throw new AppError("not_found", "Risk rule not found");
-    await tx.insert(auditLog).values({
-      actorUserId: opts.actorUserId,
+    await recordAudit(tx, {
+      actor: opts.actorUserId,
       merchantId: opts.merchantId,
       action: opts.enabled ? "risk_rule.enabled" : "risk_rule.disabled",
-      targetType: "risk_rule",
-      targetId: rule.id,
+      target: { type: "risk_rule", id: rule.id },
     });
     return rule;
   });

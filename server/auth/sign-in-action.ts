@@ -1,5 +1,7 @@
 "use server";
 
+// The sign-in form's server action (components/sign-in-form.tsx): Auth.js credentials sign-in, with its
+// refusals (wrong credentials, throttled) turned into form messages.
 import { AuthError } from "next-auth";
 import { signIn, SignInRateLimited } from "@/server/auth/config";
 import { signInRefusalMessage } from "@/server/auth/sign-in-throttle";

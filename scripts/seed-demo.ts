@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
-import { hashPassword } from "@/server/auth/password";
-import { sha256Hex } from "@/server/crypto/field";
-import type { Db } from "./client";
-import { apiKeys, memberships, merchants, sellers, users } from "./schema";
+import type { Db } from "../db/client";
+import { apiKeys, memberships, merchants, sellers, users } from "../db/schema";
+import { hashPassword } from "../server/auth/password";
+import { sha256Hex } from "../server/crypto/field";
 
 // The demo tenant that `npm run dev` and the e2e server seed. Fixed ids make seeding idempotent: starting
 // twice changes nothing, and an older dev database gains whatever was added here since.
