@@ -1,37 +1,26 @@
-import { eventType } from "inngest";
-import { z } from "zod";
+import { eventType, type EventType } from "inngest";
+import * as catalog from "@/server/events/catalog";
+import type { CatalogEvent, CatalogEventName } from "@/server/events/catalog";
 import { merchantEventCreated, merchantWebhookDeliver } from "./merchant-webhook-events";
 import { paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated } from "./payment-events";
 
-// The typed event catalog: every event the app sends or triggers on, with its zod schema. Functions
-// trigger on these (`triggers: [{ event: pspEventReceived }]`), so the SDK re-validates the payload
-// when the run starts; senders build payloads with `.create(data, { id })` or through the outbox.
+// The catalog's events (server/events/catalog.ts, the one source of names and payload schemas) as the SDK's
+// event types. Functions trigger on these (`triggers: [{ event: pspEventReceived }]`), so the SDK
+// re-validates the payload when the run starts; domain code enqueues through the outbox (server/outbox) with
+// the catalog's definitions, and steps send with `.create(data, { id })`.
 
-export const platformPing = eventType("platform/ping", {
-  schema: z.object({ message: z.string().max(200) }),
-});
-
-export const pspEventReceived = eventType("psp/event.received", {
-  schema: z.object({ psp: z.enum(["stripe", "mpesa"]), pspEventId: z.string().min(1), storedEventId: z.string().min(1) }),
-});
+export const platformPing = eventType(catalog.platformPing.name, { schema: catalog.platformPing.schema });
+export const pspEventReceived = eventType(catalog.pspEventReceived.name, { schema: catalog.pspEventReceived.schema });
 
 export { merchantEventCreated, merchantWebhookDeliver, paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated };
 
+/** Every catalog event, as an SDK event type with the catalog's own name and schema (checked: none missing, none extra). */
 export const eventCatalog = {
   [paymentAttemptExecute.name]: paymentAttemptExecute,
   [paymentAttemptCancel.name]: paymentAttemptCancel,
   [pspPaymentUpdated.name]: pspPaymentUpdated,
-  [platformPing.name]: platformPing,
   [pspEventReceived.name]: pspEventReceived,
+  [platformPing.name]: platformPing,
   [merchantEventCreated.name]: merchantEventCreated,
   [merchantWebhookDeliver.name]: merchantWebhookDeliver,
-} as const;
-
-export type CatalogEventName = keyof typeof eventCatalog;
-
-/** Validates a payload against its catalog schema; unknown names are refused (typos never ship). */
-export function parseCatalogEvent(name: string, data: unknown): Record<string, unknown> {
-  const type = (eventCatalog as Record<string, { schema: z.ZodType } | undefined>)[name];
-  if (!type) throw new Error(`Unknown event ${JSON.stringify(name)}: add it to inngest/events.ts`);
-  return type.schema.parse(data) as Record<string, unknown>;
-}
+} as const satisfies { [N in CatalogEventName]: EventType<N, CatalogEvent<N>["schema"]> };

@@ -1,14 +1,7 @@
 import { eventType } from "inngest";
-import { z } from "zod";
+import * as catalog from "@/server/events/catalog";
 
-// Merchant webhooks out (merged into the catalog in inngest/events.ts).
+// Merchant webhooks out as SDK event types, built from the catalog (server/events/catalog.ts: names, schemas, docs).
 
-/** A merchant_events row committed: fan it out to the merchant's enabled endpoints. */
-export const merchantEventCreated = eventType("merchant/event.created", {
-  schema: z.object({ eventId: z.string().min(1) }),
-});
-
-/** POST one webhook_deliveries row to its endpoint (first try, or a resend from the dashboard). */
-export const merchantWebhookDeliver = eventType("merchant/webhook.deliver", {
-  schema: z.object({ deliveryId: z.string().min(1) }),
-});
+export const merchantEventCreated = eventType(catalog.merchantEventCreated.name, { schema: catalog.merchantEventCreated.schema });
+export const merchantWebhookDeliver = eventType(catalog.merchantWebhookDeliver.name, { schema: catalog.merchantWebhookDeliver.schema });

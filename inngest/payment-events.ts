@@ -1,19 +1,8 @@
 import { eventType } from "inngest";
-import { z } from "zod";
+import * as catalog from "@/server/events/catalog";
 
-// Pay-in events (merged into the catalog in inngest/events.ts).
+// Pay-in events as SDK event types, built from the catalog (server/events/catalog.ts: names, schemas, docs).
 
-/** Resolve and apply the PSP outcome of one payment attempt (card confirmed, or STK push to send). */
-export const paymentAttemptExecute = eventType("payment/attempt.execute", {
-  schema: z.object({ attemptId: z.string().min(1) }),
-});
-
-/** Cancel a superseded attempt's PaymentIntent at the PSP so a stale tab cannot confirm it. */
-export const paymentAttemptCancel = eventType("payment/attempt.cancel", {
-  schema: z.object({ attemptId: z.string().min(1) }),
-});
-
-/** A PSP told us something changed for one of its payments (a hint: the outcome is always fetched). */
-export const pspPaymentUpdated = eventType("payment/psp.updated", {
-  schema: z.object({ psp: z.enum(["stripe", "mpesa"]), pspReference: z.string().min(1) }),
-});
+export const paymentAttemptExecute = eventType(catalog.paymentAttemptExecute.name, { schema: catalog.paymentAttemptExecute.schema });
+export const paymentAttemptCancel = eventType(catalog.paymentAttemptCancel.name, { schema: catalog.paymentAttemptCancel.schema });
+export const pspPaymentUpdated = eventType(catalog.pspPaymentUpdated.name, { schema: catalog.pspPaymentUpdated.schema });

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { outboxEvents } from "@/db/schema";
-import { eventCatalog, parseCatalogEvent } from "@/inngest/events";
+import { parseCatalogEvent, type CatalogEventName, type EventInput } from "@/server/events/catalog";
 import { canonicalJson } from "@/server/crypto/canonical-json";
 
 // Writes an event to the outbox in the caller's transaction: it is sent (by the dispatcher) if and only if
@@ -10,11 +10,15 @@ import { canonicalJson } from "@/server/crypto/canonical-json";
 
 export const OUTBOX_ID_MAX_LENGTH = 200;
 
-export interface OutboxEventInput {
-  name: string;
-  data: Record<string, unknown>;
-  id: string;
-}
+/**
+ * An event to enqueue. Preferred: the catalog's definition, which types `data` by the event
+ * (`{ event: paymentAttemptExecute, id, data: { attemptId } }`). Also accepted: a catalog name with its data
+ * checked at run time only (`{ name: "platform/ping", id, data }`). Either way the payload is validated
+ * against the catalog schema, and a name not in the catalog is refused (at run time too, for casts).
+ */
+export type OutboxEventInput<N extends CatalogEventName = CatalogEventName> =
+  | { event: { readonly name: N }; data: NoInfer<EventInput<N>>; id: string; name?: never }
+  | { name: CatalogEventName; data: Record<string, unknown>; id: string; event?: never };
 
 export class OutboxEventConflictError extends Error {
   constructor(id: string) {
@@ -26,14 +30,16 @@ export class OutboxEventConflictError extends Error {
 /**
  * Idempotent: enqueuing the same id with the same name and data again is a no-op (returns
  * `inserted: false`); with a different payload it throws, since one id must name one fact.
- * Events in the typed catalog (inngest/events.ts) are validated against their schema.
+ * The payload is validated against its catalog schema (server/events/catalog.ts), before anything is
+ * written: an unknown name throws UnknownEventError, a payload that does not match throws a ZodError.
  */
-export async function enqueueEvent(tx: DbOrTx, input: OutboxEventInput): Promise<{ id: string; inserted: boolean }> {
+export async function enqueueEvent<N extends CatalogEventName>(tx: DbOrTx, input: OutboxEventInput<N>): Promise<{ id: string; inserted: boolean }> {
   if (!input.id.trim() || input.id.length > OUTBOX_ID_MAX_LENGTH) throw new Error(`Outbox event id must be 1..${OUTBOX_ID_MAX_LENGTH} characters`);
-  const data = input.name in eventCatalog ? parseCatalogEvent(input.name, input.data) : input.data;
-  const rows = await tx.insert(outboxEvents).values({ id: input.id, name: input.name, data }).onConflictDoNothing().returning({ id: outboxEvents.id });
+  const name: string = input.event ? input.event.name : input.name;
+  const data = parseCatalogEvent(name, input.data);
+  const rows = await tx.insert(outboxEvents).values({ id: input.id, name, data }).onConflictDoNothing().returning({ id: outboxEvents.id });
   if (rows.length === 1) return { id: input.id, inserted: true };
   const [existing] = await tx.select().from(outboxEvents).where(eq(outboxEvents.id, input.id));
-  if (!existing || existing.name !== input.name || canonicalJson(existing.data) !== canonicalJson(data)) throw new OutboxEventConflictError(input.id);
+  if (!existing || existing.name !== name || canonicalJson(existing.data) !== canonicalJson(data)) throw new OutboxEventConflictError(input.id);
   return { id: input.id, inserted: false };
 }

@@ -1,9 +1,10 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db/client";
 import { ulid } from "@/db/ids";
-import { auditLog, merchantEvents, webhookDeliveries, webhookEndpoints } from "@/db/schema";
-import { merchantWebhookDeliver } from "@/inngest/merchant-webhook-events";
+import { merchantEvents, webhookDeliveries, webhookEndpoints } from "@/db/schema";
+import { recordAudit } from "@/server/audit/record-audit";
 import { decryptField } from "@/server/crypto/field";
+import { merchantWebhookDeliver } from "@/server/events/catalog";
 import { AppError } from "@/server/errors";
 import { enqueueEvent } from "@/server/outbox";
 import { postPinned } from "./pinned-post";
@@ -147,13 +148,12 @@ export async function resendWebhookDelivery(db: Db, opts: { merchantId: string; 
     if (!owned) throw new AppError("not_found", "Webhook delivery not found, or its endpoint is disabled");
     await tx.update(webhookDeliveries).set({ status: "pending" }).where(eq(webhookDeliveries.id, opts.deliveryId));
     const id = `${deliverOutboxId(opts.deliveryId)}:resend:${ulid()}`;
-    await enqueueEvent(tx, { id, name: merchantWebhookDeliver.name, data: { deliveryId: opts.deliveryId } });
-    await tx.insert(auditLog).values({
-      actorUserId: opts.actorUserId,
+    await enqueueEvent(tx, { id, event: merchantWebhookDeliver, data: { deliveryId: opts.deliveryId } });
+    await recordAudit(tx, {
+      actor: opts.actorUserId,
       merchantId: opts.merchantId,
       action: "webhook_delivery.resent",
-      targetType: "webhook_delivery",
-      targetId: opts.deliveryId,
+      target: { type: "webhook_delivery", id: opts.deliveryId },
     });
   });
 }

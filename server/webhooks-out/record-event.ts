@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { Tx } from "@/db/client";
 import { merchantEvents, paymentOrders } from "@/db/schema";
-import { merchantEventCreated } from "@/inngest/merchant-webhook-events";
+import { merchantEventCreated } from "@/server/events/catalog";
 import { enqueueEvent } from "@/server/outbox";
 import { loadOrders, presentOrder } from "@/server/payments/present";
 
@@ -34,6 +34,6 @@ export async function recordPaymentOrderEvent(tx: Tx, input: { orderId: string; 
     .insert(merchantEvents)
     .values({ id, merchantId: order.merchantId, type: input.type, objectId: order.paymentOrderId, sequence: BigInt(input.version), payload: { ...presentOrder(order) } })
     .onConflictDoNothing();
-  await enqueueEvent(tx, { id: merchantEventCreatedOutboxId(id), name: merchantEventCreated.name, data: { eventId: id } });
+  await enqueueEvent(tx, { id: merchantEventCreatedOutboxId(id), event: merchantEventCreated, data: { eventId: id } });
   return id;
 }

@@ -2,7 +2,7 @@
 // the storing transaction (so it exists iff the event row does). The apply-psp-event Inngest function
 // then calls processPspEvent(db, storedEventId).
 import type { Tx } from "@/db/client";
-import { pspEventReceived } from "@/inngest/events";
+import { pspEventReceived } from "@/server/events/catalog";
 import { enqueueEvent } from "@/server/outbox";
 
 export interface PspEventHandOff {
@@ -17,5 +17,5 @@ export function pspEventOutboxId(storedEventId: string): string {
 }
 
 export async function handOffPspEvent(tx: Tx, event: PspEventHandOff): Promise<void> {
-  await enqueueEvent(tx, { id: pspEventOutboxId(event.storedEventId), name: pspEventReceived.name, data: { ...event } });
+  await enqueueEvent(tx, { id: pspEventOutboxId(event.storedEventId), event: pspEventReceived, data: { ...event } });
 }
