@@ -1,9 +1,9 @@
 import { NonRetriableError, RetryAfterError, type Inngest } from "inngest";
 import type { Db } from "@/db/client";
 import { cancelAndSettle, loadAttemptPlan, pushAndSettle, settleAttempt, type ConnectorFor } from "@/server/payments/execution";
-import { AppError } from "@/server/errors";
 import { PspError } from "@/server/psp/errors";
-import { processPspEventAndWake } from "@/server/payments/psp-wakeup";
+import { processPspEventAndWake } from "@/server/webhooks/process-psp-event";
+import { toStepError } from "../errors";
 import { pspEventReceived } from "../events";
 import { paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated } from "../payment-events";
 
@@ -35,15 +35,14 @@ async function pspStep<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * A conflict from applying an outcome (amount mismatch, double charge) is deterministic: retrying cannot
- * change it, so the run goes straight to the dead letters for ops.
+ * A deterministic refusal (an amount mismatch, an STK push whose answer is unknown; NON_RETRIABLE_CODES in
+ * inngest/errors.ts): retrying cannot change it, so the run goes straight to the dead letters for ops.
  */
 async function deterministic<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof AppError && err.code === "conflict") throw new NonRetriableError(err.message, { cause: err });
-    throw err;
+    throw toStepError(err);
   }
 }
 

@@ -7,6 +7,25 @@ export const ERROR_CODES = {
   not_found: { http: 404, trpc: "NOT_FOUND", message: "Not found." },
   validation_failed: { http: 400, trpc: "BAD_REQUEST", message: "The request is not valid." },
   conflict: { http: 409, trpc: "CONFLICT", message: "The request conflicts with the current state." },
+  // Specific conflicts: the request (or a PSP's answer) contradicts the current state. Same 409 / CONFLICT as `conflict`.
+  already_paid: { http: 409, trpc: "CONFLICT", message: "This checkout is already paid." },
+  payment_in_progress: { http: 409, trpc: "CONFLICT", message: "A payment for this checkout is in progress. Wait for its result." },
+  checkout_changed: { http: 409, trpc: "CONFLICT", message: "The checkout changed meanwhile. Reload the page." },
+  payment_needs_check: { http: 409, trpc: "CONFLICT", message: "This checkout's payment needs a check before another payment can start. Contact the merchant." },
+  attempt_limit_reached: { http: 409, trpc: "CONFLICT", message: "Too many payment attempts for this checkout. Contact the merchant." },
+  card_decline_limit_reached: { http: 409, trpc: "CONFLICT", message: "Too many cards were declined on this checkout, so it no longer takes card payments." },
+  invalid_transition: { http: 409, trpc: "CONFLICT", message: "The status cannot change that way." },
+  duplicate_payment_order: { http: 409, trpc: "CONFLICT", message: "A payment order with one of these payment_order_id values already exists." },
+  psp_amount_missing: { http: 409, trpc: "CONFLICT", message: "The payment provider's answer carries no amount." },
+  psp_amount_mismatch: { http: 409, trpc: "CONFLICT", message: "The payment provider's amount differs from the checkout total." },
+  psp_reference_mismatch: { http: 409, trpc: "CONFLICT", message: "The payment provider's reference does not match the payment attempt." },
+  mpesa_credit_refused: { http: 409, trpc: "CONFLICT", message: "An M-Pesa callback for this payment was rejected, so it is not credited." },
+  double_charge: { http: 409, trpc: "CONFLICT", message: "A second charge on a paid checkout could not be recorded." },
+  psp_outcome_unknown: { http: 409, trpc: "CONFLICT", message: "The payment provider's answer is unknown; the request is not sent again." },
+  attempt_not_executable: { http: 409, trpc: "CONFLICT", message: "This payment attempt cannot be executed that way." },
+  already_refunded: { http: 409, trpc: "CONFLICT", message: "This double charge is already marked refunded." },
+  not_in_review: { http: 409, trpc: "CONFLICT", message: "The checkout is not held for review." },
+  limit_reached: { http: 409, trpc: "CONFLICT", message: "A limit on how many of these may exist is reached." },
   idempotency_key_in_use: { http: 409, trpc: "CONFLICT", message: "A request with this Idempotency-Key is still being processed. Retry later." },
   idempotency_key_reused: { http: 422, trpc: "UNPROCESSABLE_CONTENT", message: "This Idempotency-Key was already used with a different request." },
   unprocessable: { http: 422, trpc: "UNPROCESSABLE_CONTENT", message: "The request cannot be processed." },
@@ -17,6 +36,34 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 export type TrpcErrorCode = (typeof ERROR_CODES)[ErrorCode]["trpc"];
+
+/**
+ * What the one code "conflict" used to say: the request, or a PSP's answer, contradicts the current state,
+ * so repeating it unchanged cannot succeed (ledger and wallet refusals still use "conflict" itself, with
+ * details.reason). A domain caller that must tell such a refusal from a failure tests `isConflict`.
+ */
+export const CONFLICT_CODES = [
+  "conflict",
+  "already_paid",
+  "payment_in_progress",
+  "checkout_changed",
+  "payment_needs_check",
+  "attempt_limit_reached",
+  "card_decline_limit_reached",
+  "invalid_transition",
+  "duplicate_payment_order",
+  "psp_amount_missing",
+  "psp_amount_mismatch",
+  "psp_reference_mismatch",
+  "mpesa_credit_refused",
+  "double_charge",
+  "psp_outcome_unknown",
+  "attempt_not_executable",
+  "already_refunded",
+  "not_in_review",
+  "limit_reached",
+] as const satisfies readonly ErrorCode[];
+const CONFLICTS: ReadonlySet<ErrorCode> = new Set(CONFLICT_CODES);
 
 export class AppError extends Error {
   readonly code: ErrorCode;
@@ -38,4 +85,9 @@ export class AppError extends Error {
   get trpcCode(): TrpcErrorCode {
     return ERROR_CODES[this.code].trpc;
   }
+}
+
+/** An AppError with one of CONFLICT_CODES. */
+export function isConflict(err: unknown): err is AppError {
+  return err instanceof AppError && CONFLICTS.has(err.code);
 }

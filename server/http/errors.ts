@@ -5,12 +5,38 @@ import { AppError, type ErrorCode } from "@/server/errors";
 // The public API's error body, Stripe-like:
 // { "error": { "type", "code", "message", "request_id", "fields"?: [{ "path", "message" }] } }
 
-const TYPE_BY_CODE: Partial<Record<ErrorCode, string>> = {
+export type RestErrorType = "authentication_error" | "permission_error" | "rate_limit_error" | "idempotency_error" | "api_error" | "invalid_request_error";
+
+/** Every code's `type` (a new code must pick one). */
+export const TYPE_BY_CODE: Record<ErrorCode, RestErrorType> = {
   unauthenticated: "authentication_error",
   forbidden: "permission_error",
-  rate_limited: "rate_limit_error",
+  not_found: "invalid_request_error",
+  validation_failed: "invalid_request_error",
+  conflict: "invalid_request_error",
+  already_paid: "invalid_request_error",
+  payment_in_progress: "invalid_request_error",
+  checkout_changed: "invalid_request_error",
+  payment_needs_check: "invalid_request_error",
+  attempt_limit_reached: "invalid_request_error",
+  card_decline_limit_reached: "invalid_request_error",
+  invalid_transition: "invalid_request_error",
+  duplicate_payment_order: "invalid_request_error",
+  psp_amount_missing: "invalid_request_error",
+  psp_amount_mismatch: "invalid_request_error",
+  psp_reference_mismatch: "invalid_request_error",
+  mpesa_credit_refused: "invalid_request_error",
+  double_charge: "invalid_request_error",
+  psp_outcome_unknown: "invalid_request_error",
+  attempt_not_executable: "invalid_request_error",
+  already_refunded: "invalid_request_error",
+  not_in_review: "invalid_request_error",
+  limit_reached: "invalid_request_error",
   idempotency_key_in_use: "idempotency_error",
   idempotency_key_reused: "idempotency_error",
+  unprocessable: "invalid_request_error",
+  payload_too_large: "invalid_request_error",
+  rate_limited: "rate_limit_error",
   internal: "api_error",
 };
 
@@ -32,7 +58,7 @@ export function errorBody(err: AppError, requestId: string) {
   const fields = err.details?.fields as FieldError[] | undefined;
   return {
     error: {
-      type: TYPE_BY_CODE[err.code] ?? "invalid_request_error",
+      type: TYPE_BY_CODE[err.code],
       code: err.code,
       message: err.userMessage,
       request_id: requestId,

@@ -136,7 +136,7 @@ export async function assertCardAttemptAllowed(tx: Tx, c: Checkout, clientIp: st
          order by r.attempt_no desc limit 1) as cooldown_s
     from payment_attempts where checkout_id = ${c.id}`)) as unknown as { declines: number; cooldown_s: number | null }[];
   const { declines, cooldown_s: cooldownS } = rows[0]!;
-  if (declines >= CARD_DECLINES_PER_CHECKOUT_MAX) throw new AppError("conflict", checkoutClosedToCardsMessage(opts.mpesaAvailable));
+  if (declines >= CARD_DECLINES_PER_CHECKOUT_MAX) throw new AppError("card_decline_limit_reached", checkoutClosedToCardsMessage(opts.mpesaAvailable));
   const client = await peekWindow(tx, declinesPerClientWindow(clientIp));
   if (!client.allowed) throw tooMany(`Too many declined cards from your connection. Try again in ${waitText(client.resetS)}${orMpesa}.`, client.resetS);
   if (cooldownS !== null && cooldownS > 0) throw tooMany(`Several cards were declined. Wait ${waitText(cooldownS)} before trying another card${orMpesa}.`, cooldownS);

@@ -34,5 +34,5 @@ export async function mpesaCreditRefusal(tx: DbOrTx, checkoutRequestId: string):
 export async function assertMpesaCreditAllowed(tx: DbOrTx, psp: string, checkoutRequestId: string): Promise<void> {
   if (psp !== "mpesa") return;
   const refusal = await mpesaCreditRefusal(tx, checkoutRequestId);
-  if (refusal) throw new AppError("conflict", `M-Pesa payment ${checkoutRequestId} not credited: ${refusal}`);
+  if (refusal) throw new AppError("mpesa_credit_refused", `M-Pesa payment ${checkoutRequestId} not credited: ${refusal}`);
 }

@@ -74,7 +74,7 @@ export function buildOpenApiDocument(serverUrl: string) {
             "201": { description: "Created (or replayed)", content: { "application/json": { schema: { $ref: "#/components/schemas/Checkout" } } } },
             "400": errorResponse("Validation failed; `fields` lists each problem"),
             "401": errorResponse("Missing or invalid API key"),
-            "409": errorResponse("Idempotency-Key in use by a concurrent request, or payment_order_id already exists"),
+            "409": errorResponse("Idempotency-Key in use by a concurrent request (`idempotency_key_in_use`), or payment_order_id already exists (`duplicate_payment_order`)"),
             "422": errorResponse("Idempotency-Key reused with a different request"),
             "429": errorResponse("Rate limited; see Retry-After"),
           },

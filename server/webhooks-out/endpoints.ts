@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { and, desc, eq } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db/client";
-import { auditLog, webhookEndpoints } from "@/db/schema";
+import { webhookEndpoints } from "@/db/schema";
+import { recordAudit } from "@/server/audit/record-audit";
 import { encryptField } from "@/server/crypto/field";
 import { AppError } from "@/server/errors";
 import { assertPublicDestination } from "./public-address";
@@ -35,17 +36,16 @@ export async function createWebhookEndpoint(db: Db, opts: { merchantId: string; 
   const secret = `whsec_${randomBytes(WEBHOOK_SECRET_RANDOM_BYTES).toString("base64url")}`;
   return db.transaction(async (tx) => {
     const active = await tx.$count(webhookEndpoints, and(eq(webhookEndpoints.merchantId, opts.merchantId), eq(webhookEndpoints.enabled, true)));
-    if (active >= WEBHOOK_ENDPOINTS_MAX) throw new AppError("conflict", `At most ${WEBHOOK_ENDPOINTS_MAX} enabled endpoints`);
+    if (active >= WEBHOOK_ENDPOINTS_MAX) throw new AppError("limit_reached", `At most ${WEBHOOK_ENDPOINTS_MAX} enabled endpoints`);
     const [row] = await tx
       .insert(webhookEndpoints)
       .values({ merchantId: opts.merchantId, url: opts.url, secretEncrypted: encryptField(secret) })
       .returning({ id: webhookEndpoints.id });
-    await tx.insert(auditLog).values({
-      actorUserId: opts.actorUserId,
+    await recordAudit(tx, {
+      actor: opts.actorUserId,
       merchantId: opts.merchantId,
       action: "webhook_endpoint.created",
-      targetType: "webhook_endpoint",
-      targetId: row!.id,
+      target: { type: "webhook_endpoint", id: row!.id },
       data: { url: opts.url },
     });
     return { id: row!.id, url: opts.url, secret };
@@ -60,12 +60,11 @@ export async function disableWebhookEndpoint(db: Db, opts: { merchantId: string;
       .where(and(eq(webhookEndpoints.id, opts.endpointId), eq(webhookEndpoints.merchantId, opts.merchantId), eq(webhookEndpoints.enabled, true)))
       .returning({ id: webhookEndpoints.id });
     if (!row) throw new AppError("not_found", "Webhook endpoint not found or already disabled");
-    await tx.insert(auditLog).values({
-      actorUserId: opts.actorUserId,
+    await recordAudit(tx, {
+      actor: opts.actorUserId,
       merchantId: opts.merchantId,
       action: "webhook_endpoint.disabled",
-      targetType: "webhook_endpoint",
-      targetId: opts.endpointId,
+      target: { type: "webhook_endpoint", id: opts.endpointId },
     });
   });
 }
