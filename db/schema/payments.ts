@@ -147,6 +147,40 @@ export const paymentAttempts = pgTable(
   ],
 );
 
+/** Every state change of a checkout, append-only (trigger in the migration); written by server/payments/checkout-state.ts. */
+export const checkoutTransitions = pgTable(
+  "checkout_transitions",
+  {
+    id: text("id").primaryKey().$defaultFn(() => newId("ctr")),
+    checkoutId: text("checkout_id")
+      .notNull()
+      .references(() => checkouts.id),
+    fromStatus: checkoutStatus("from_status"),
+    toStatus: checkoutStatus("to_status").notNull(),
+    reason: text("reason").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+    at: timestamp("at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("checkout_transitions_checkout_idx").on(t.checkoutId, t.at)],
+);
+
+/** Every state change of a payment attempt, append-only (trigger in the migration); written by server/payments/attempt-state.ts. */
+export const paymentAttemptTransitions = pgTable(
+  "payment_attempt_transitions",
+  {
+    id: text("id").primaryKey().$defaultFn(() => newId("atr")),
+    attemptId: text("attempt_id")
+      .notNull()
+      .references(() => paymentAttempts.id),
+    fromStatus: paymentAttemptStatus("from_status"),
+    toStatus: paymentAttemptStatus("to_status").notNull(),
+    reason: text("reason").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+    at: timestamp("at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("payment_attempt_transitions_attempt_idx").on(t.attemptId, t.at)],
+);
+
 /**
  * A charge the PSP holds for a checkout that another attempt had already paid: the buyer paid twice. It is
  * never credited to a seller; the ledger moves it into the platform's buyer_refunds_payable account (we owe

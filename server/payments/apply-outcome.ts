@@ -6,11 +6,14 @@ import { AppError } from "@/server/errors";
 import { accountFor, postTransactions, type PostingLine } from "@/server/ledger";
 import { money, type CurrencyCode } from "@/server/money";
 import type { PaymentResult } from "@/server/psp/types";
+import { paymentAttemptCancel } from "@/server/events/catalog";
 import { enqueueEvent } from "@/server/outbox";
-import { CANCEL_EVENT, cancelIfDeclineCapped } from "./card-declines";
+import { cancelIfDeclineCapped } from "./card-declines";
 import { recordDoubleCharge } from "./double-charges";
 import { assertMpesaCreditAllowed } from "./mpesa-credit-check";
-import { transitionPaymentOrder } from "./state-machine";
+import { ACTIVE_ATTEMPT_STATUSES, transitionAttempt } from "./attempt-state";
+import { transitionCheckout } from "./checkout-state";
+import { failCheckoutOrders, transitionPaymentOrder } from "./state-machine";
 
 // Applies a PSP outcome — always one fetched from the PSP, never one reported by a browser or taken from a
 // webhook body — to an attempt, its checkout and its orders, in ONE transaction with the ledger postings.
@@ -46,9 +49,9 @@ function orderPosting(order: Order, psp: string, feeBps: number): PostingLine[] 
  * into the dead letters with the facts, and ops resolve it.
  */
 function assertPspConfirmedTotal(checkout: typeof checkouts.$inferSelect, result: PaymentResult): void {
-  if (!result.amount) throw new AppError("conflict", `PSP answer for ${result.pspReference} carries no amount: not credited`);
+  if (!result.amount) throw new AppError("psp_amount_missing", `PSP answer for ${result.pspReference} carries no amount: not credited`);
   if (result.amount.amount !== checkout.totalAmount || result.amount.currency !== checkout.currency) {
-    throw new AppError("conflict", `PSP amount ${result.amount.amount} ${result.amount.currency} differs from checkout total ${checkout.totalAmount} ${checkout.currency}: not credited`);
+    throw new AppError("psp_amount_mismatch", `PSP amount ${result.amount.amount} ${result.amount.currency} differs from checkout total ${checkout.totalAmount} ${checkout.currency}: not credited`);
   }
 }
 
@@ -63,8 +66,9 @@ async function applySuccess(tx: Tx, attempt: typeof paymentAttempts.$inferSelect
     if (o.status !== "EXECUTING") await transitionPaymentOrder(tx, { orderId: o.id, to: "EXECUTING", reason: "psp_reported_success", data, psp: attempt.psp });
     await transitionPaymentOrder(tx, { orderId: o.id, to: "SUCCESS", reason: "psp_succeeded", data, psp: attempt.psp });
   }
-  await tx.update(paymentAttempts).set({ status: "succeeded", receipt: result.receipt ?? attempt.receipt ?? null, failureCode: null, failureMessage: null }).where(eq(paymentAttempts.id, attempt.id));
-  await tx.update(checkouts).set({ status: "completed" }).where(eq(checkouts.id, checkout.id));
+  const paid = { attemptId: attempt.id, pspReference: result.pspReference };
+  await transitionAttempt(tx, { attemptId: attempt.id, to: "succeeded", reason: "psp_succeeded", set: { receipt: result.receipt ?? attempt.receipt ?? null, failureCode: null, failureMessage: null }, data: { pspReference: result.pspReference } });
+  await transitionCheckout(tx, { checkoutId: checkout.id, to: "completed", reason: "payment_succeeded", data: paid });
   await closeOtherAttempts(tx, checkout.id, attempt.id);
   // Ledger last (the chain head stays locked until commit), one posting per order, locked as one set.
   await postTransactions(
@@ -88,34 +92,31 @@ async function applySuccess(tx: Tx, attempt: typeof paymentAttempts.$inferSelect
  * its execution records the double charge the same way.
  */
 async function closeOtherAttempts(tx: Tx, checkoutId: string, paidBy: string): Promise<void> {
-  const others = await tx
-    .update(paymentAttempts)
-    .set({ status: "canceled", failureCode: "checkout_paid", failureMessage: "Another payment paid this checkout." })
-    .where(and(eq(paymentAttempts.checkoutId, checkoutId), ne(paymentAttempts.id, paidBy), inArray(paymentAttempts.status, ["created", "pending"])))
-    .returning({ id: paymentAttempts.id, method: paymentAttempts.method, pspReference: paymentAttempts.pspReference });
-  for (const o of others) {
-    if (o.method === "card" && o.pspReference) await enqueueEvent(tx, { name: CANCEL_EVENT, id: `attempt-cancel:${o.id}:checkout-paid`, data: { attemptId: o.id } });
+  const open = await tx
+    .select({ id: paymentAttempts.id })
+    .from(paymentAttempts)
+    .where(and(eq(paymentAttempts.checkoutId, checkoutId), ne(paymentAttempts.id, paidBy), inArray(paymentAttempts.status, [...ACTIVE_ATTEMPT_STATUSES])))
+    .orderBy(paymentAttempts.id);
+  for (const { id } of open) {
+    const closed = await transitionAttempt(tx, { attemptId: id, to: "canceled", reason: "checkout_paid", onlyFrom: ACTIVE_ATTEMPT_STATUSES, set: { failureCode: "checkout_paid", failureMessage: "Another payment paid this checkout." }, data: { paidBy } });
+    const o = closed.attempt;
+    if (closed.changed && o.method === "card" && o.pspReference) await enqueueEvent(tx, { event: paymentAttemptCancel, id: `attempt-cancel:${o.id}:checkout-paid`, data: { attemptId: o.id } });
   }
 }
 
 async function applyFailure(tx: Tx, attempt: typeof paymentAttempts.$inferSelect, checkout: typeof checkouts.$inferSelect, result: PaymentResult): Promise<ApplyResult> {
   const failure = result.failure ?? { code: result.status, message: result.status === "canceled" ? "The payment was canceled." : "The payment failed." };
-  const orders = await tx.select().from(paymentOrders).where(eq(paymentOrders.checkoutId, checkout.id));
-  for (const o of orders) {
-    if (o.status === "EXECUTING") {
-      await transitionPaymentOrder(tx, { orderId: o.id, to: "FAILED", reason: "psp_failed", data: { attemptId: attempt.id, pspReference: result.pspReference }, failure: { code: failure.declineCode ?? failure.code, message: failure.message } });
-    }
-  }
+  const data = { attemptId: attempt.id, pspReference: result.pspReference };
+  await failCheckoutOrders(tx, checkout.id, { from: ["EXECUTING"], reason: "psp_failed", data, failure: { code: failure.declineCode ?? failure.code, message: failure.message } });
   // A declined PaymentIntent (Stripe: requires_payment_method + last_payment_error, our "failed") can be
   // confirmed again with another card: the card attempt stays open. M-Pesa needs a new STK push.
   const reusable = attempt.method === "card" && result.status !== "canceled";
-  await tx
-    .update(paymentAttempts)
-    .set({ status: reusable ? "pending" : result.status === "canceled" ? "canceled" : "failed", failureCode: failure.declineCode ?? failure.code, failureMessage: failure.message })
-    .where(eq(paymentAttempts.id, attempt.id));
+  const to = reusable ? "pending" : result.status === "canceled" ? "canceled" : "failed";
+  await transitionAttempt(tx, { attemptId: attempt.id, to, reason: reusable ? "card_declined" : to === "canceled" ? "psp_canceled" : "psp_failed", set: { failureCode: failure.declineCode ?? failure.code, failureMessage: failure.message }, data: { pspReference: result.pspReference } });
   // Card testing straight at the PSP with a kept client secret: past the decline cap the PaymentIntent is canceled.
   if (reusable) await cancelIfDeclineCapped(tx, attempt);
-  await tx.update(checkouts).set({ status: "open" }).where(eq(checkouts.id, checkout.id));
+  // The buyer may pay again: a processing checkout is open again (an open one stays so).
+  await transitionCheckout(tx, { checkoutId: checkout.id, to: "open", reason: to === "canceled" ? "payment_canceled" : "payment_failed", onlyFrom: ["processing"], data });
   return "failed";
 }
 
@@ -154,7 +155,7 @@ async function applyOnce(db: Db, attemptId: string, result: PaymentResult, obser
     const [checkout] = await tx.select().from(checkouts).where(eq(checkouts.id, owner.checkoutId)).for("update");
     const [attempt] = await tx.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId)).for("update");
     if (!attempt) throw new AppError("not_found", `Payment attempt ${attemptId} not found`);
-    if (attempt.pspReference && attempt.pspReference !== result.pspReference) throw new AppError("conflict", "PSP reference does not match the attempt");
+    if (attempt.pspReference && attempt.pspReference !== result.pspReference) throw new AppError("psp_reference_mismatch", "PSP reference does not match the attempt");
     if (result.status === "succeeded") {
       if (attempt.status === "succeeded") return "ignored";
       if (checkout!.status === "completed") {

@@ -2,8 +2,9 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { checkouts, paymentAttempts, paymentOrders } from "@/db/schema";
 import { decryptField, decryptJson, encryptField } from "@/server/crypto/field";
-import { AppError } from "@/server/errors";
+import { AppError, isConflict } from "@/server/errors";
 import { money, type CurrencyCode } from "@/server/money";
+import { paymentAttemptCancel, paymentAttemptExecute } from "@/server/events/catalog";
 import { enqueueEvent } from "@/server/outbox";
 import { getConnector, type PspConnector } from "@/server/psp";
 import { MPESA_MAX_TRANSACTION_KES, MPESA_MAX_TRANSACTION_MINOR } from "@/server/psp/daraja/transform";
@@ -20,10 +21,12 @@ import {
   checkoutClosedToCardsMessage,
   waitText,
 } from "./attempt-limits";
-import { CANCEL_EVENT, cancelUnconfirmedPayment, markCardAttemptCanceled, retireForDeclines, syncCardDeclines, type DeclineVerdict } from "./card-declines";
+import { cancelUnconfirmedPayment, markCardAttemptCanceled, retireForDeclines, syncCardDeclines, type DeclineVerdict } from "./card-declines";
 import type { ConnectorFor } from "./execution";
 import { normalizeMpesaPhone, phoneHint } from "./mpesa-phone";
 import { transitionPaymentOrder } from "./state-machine";
+import { ACTIVE_ATTEMPT_STATUSES, recordAttemptCreated, transitionAttempt } from "./attempt-state";
+import { transitionCheckout } from "./checkout-state";
 
 // Buyer-side starts of a payment attempt on a checkout. Double clicks and reloads never create a second
 // charge: at most one attempt per checkout is active (a partial unique index), each attempt's PSP
@@ -37,9 +40,7 @@ import { transitionPaymentOrder } from "./state-machine";
 // the PSP says was confirmed).
 
 export { ATTEMPTS_PER_CHECKOUT_MAX } from "./attempt-limits";
-export { CANCEL_EVENT } from "./card-declines";
 export { MPESA_PHONE } from "./mpesa-phone";
-export const EXECUTE_EVENT = "payment/attempt.execute";
 /** Rounds of "ask the PSP, then decide under the checkout lock" before giving up on a changing checkout. */
 export const START_ROUNDS_MAX = 3;
 
@@ -53,7 +54,7 @@ async function lockCheckout(tx: Tx, checkoutId: string): Promise<Checkout> {
 }
 
 function assertPayable(c: Checkout): void {
-  if (c.status === "completed") throw new AppError("conflict", "This checkout is already paid.");
+  if (c.status === "completed") throw new AppError("already_paid", "This checkout is already paid.");
   if (c.status !== "open" && c.status !== "processing") throw new AppError("conflict", "This checkout cannot be paid.");
 }
 
@@ -79,11 +80,12 @@ async function newAttempt(tx: Tx, c: Checkout, method: "card" | "mpesa", extra: 
     .orderBy(desc(paymentAttempts.attemptNo))
     .limit(1);
   const attemptNo = (last?.n ?? 0) + 1;
-  if (attemptNo > ATTEMPTS_PER_CHECKOUT_MAX) throw new AppError("conflict", "Too many payment attempts for this checkout. Contact the merchant.");
+  if (attemptNo > ATTEMPTS_PER_CHECKOUT_MAX) throw new AppError("attempt_limit_reached", "Too many payment attempts for this checkout. Contact the merchant.");
   const [a] = await tx
     .insert(paymentAttempts)
     .values({ checkoutId: c.id, attemptNo, method, psp: method === "card" ? "stripe" : "mpesa", idempotencyKey: `${c.id}:attempt:${attemptNo}`, ...extra })
     .returning();
+  await recordAttemptCreated(tx, a!.id, { method, attemptNo });
   return a!;
 }
 
@@ -95,10 +97,10 @@ async function startExecution(tx: Tx, c: Checkout, attempt: Attempt, reason: str
       await transitionPaymentOrder(tx, { orderId: o.id, to: "EXECUTING", reason, data: { attemptId: attempt.id }, psp: attempt.psp });
     }
   }
-  await tx.update(checkouts).set({ status: "processing" }).where(eq(checkouts.id, c.id));
+  await transitionCheckout(tx, { checkoutId: c.id, to: "processing", reason: "payment_submitted", data: { attemptId: attempt.id } });
   // One execution per submission: the counter makes the event id unique and deterministic per submission.
   const [{ n }] = (await tx.execute(sql`select count(*)::int as n from payment_order_transitions t join payment_orders o on o.id = t.payment_order_id where o.checkout_id = ${c.id} and t.to_status = 'EXECUTING'`)) as unknown as [{ n: number }];
-  await enqueueEvent(tx, { name: EXECUTE_EVENT, id: `attempt-execute:${attempt.id}:${n}`, data: { attemptId: attempt.id } });
+  await enqueueEvent(tx, { event: paymentAttemptExecute, id: `attempt-execute:${attempt.id}:${n}`, data: { attemptId: attempt.id } });
 }
 
 async function ordersExecuting(tx: Tx, checkoutId: string): Promise<boolean> {
@@ -156,7 +158,7 @@ export async function prepareCardPayment(db: Db, connector: PspConnector, checko
     const { attempt, checkout } = await db.transaction(async (tx) => {
       const c = await lockPayableCheckout(tx, checkoutId);
       const active = await activeAttempt(tx, checkoutId);
-      if (active && active.method !== "card") throw new AppError("conflict", "An M-Pesa payment is in progress for this checkout.");
+      if (active && active.method !== "card") throw new AppError("payment_in_progress", "An M-Pesa payment is in progress for this checkout.");
       if (active) return { attempt: active, checkout: c };
       await assertCardAttemptAllowed(tx, c, opts.clientIp, { mpesaAvailable: mpesaUnavailableReason(c) === null });
       await assertAttemptAllowed(tx, c, opts.clientIp);
@@ -167,7 +169,7 @@ export async function prepareCardPayment(db: Db, connector: PspConnector, checko
     if (await retireIfDeclineCapped(db, connector, attempt, opts.clientIp, async () => checkout)) continue;
     return { attemptId: attempt.id, clientSecret: attempt.clientSecret };
   }
-  throw new AppError("conflict", "The checkout changed while the card form was being prepared. Reload the page.");
+  throw new AppError("checkout_changed", "The checkout changed while the card form was being prepared. Reload the page.");
 }
 
 function declineLimitMessage(c: Checkout, verdict: DeclineVerdict): string {
@@ -190,20 +192,16 @@ async function createCardSession(db: Db, connector: PspConnector, checkout: Chec
     // attempt without a PaymentIntent then either finishes first (and we find it superseded below) or
     // waits and sees the PaymentIntent (and cancels it at the PSP before going on).
     await lockCheckout(tx, checkout.id);
-    const updated = await tx
-      .update(paymentAttempts)
-      .set({ pspReference: pi.pspReference, clientSecret: pi.clientSecret, status: "pending" })
-      .where(and(eq(paymentAttempts.id, attempt.id), inArray(paymentAttempts.status, ["created", "pending"])))
-      .returning({ id: paymentAttempts.id });
-    if (updated.length === 0) {
+    const handedOut = await transitionAttempt(tx, { attemptId: attempt.id, to: "pending", reason: "card_session", onlyFrom: ACTIVE_ATTEMPT_STATUSES, set: { pspReference: pi.pspReference, clientSecret: pi.clientSecret }, data: { pspReference: pi.pspReference } });
+    if (!handedOut.updated) {
       // Superseded (the buyer switched to M-Pesa) while we were creating it: never hand it to the browser,
       // and cancel it at the PSP so nothing can confirm it (committed before the refusal is thrown).
       await tx.update(paymentAttempts).set({ pspReference: pi.pspReference }).where(eq(paymentAttempts.id, attempt.id));
-      await enqueueEvent(tx, { name: CANCEL_EVENT, id: `attempt-cancel:${attempt.id}`, data: { attemptId: attempt.id } });
+      await enqueueEvent(tx, { event: paymentAttemptCancel, id: `attempt-cancel:${attempt.id}`, data: { attemptId: attempt.id } });
     }
-    return updated.length > 0;
+    return handedOut.updated;
   });
-  if (!kept) throw new AppError("conflict", "Another payment method was chosen for this checkout. Reload the page.");
+  if (!kept) throw new AppError("checkout_changed", "Another payment method was chosen for this checkout. Reload the page.");
   return { attemptId: attempt.id, clientSecret: pi.clientSecret };
 }
 
@@ -232,6 +230,8 @@ export async function submitCardPayment(db: Db, opts: BuyerAction & { paymentInt
         .from(paymentAttempts)
         .where(and(eq(paymentAttempts.checkoutId, c.id), eq(paymentAttempts.status, "succeeded"), eq(paymentAttempts.method, "card"), eq(paymentAttempts.pspReference, opts.paymentIntentId)));
       if (paidBy) return { attemptId: paidBy.id };
+      // Paid by another payment: this PaymentIntent (stale or forged) is not the checkout's, a plain conflict.
+      throw new AppError("conflict", "This checkout is already paid.");
     }
     assertPayable(c);
     const active = await activeAttempt(tx, opts.checkoutId);
@@ -286,7 +286,7 @@ export async function startMpesaPayment(db: Db, opts: BuyerAction & { phone: str
     if (canceledAtPsp.size > 0) await db.transaction(async (tx) => { for (const id of canceledAtPsp) await markCardAttemptCanceled(tx, id, SUPERSEDED); });
     throw err;
   }
-  throw new AppError("conflict", "The checkout changed while the M-Pesa request was being prepared. Try again.");
+  throw new AppError("checkout_changed", "The checkout changed while the M-Pesa request was being prepared. Try again.");
 }
 
 const SUPERSEDED = { code: "superseded", message: "Buyer switched to M-Pesa" };
@@ -297,7 +297,7 @@ async function planMpesaStart(tx: Tx, opts: BuyerAction & { phone: string }, can
   const active = await activeAttempt(tx, opts.checkoutId);
   if (active?.method === "mpesa") return unansweredPush(tx, active, opts.phone);
   if (active) {
-    if (await ordersExecuting(tx, c.id)) throw new AppError("conflict", "A card payment is being processed for this checkout. Wait for its result.");
+    if (await ordersExecuting(tx, c.id)) throw new AppError("payment_in_progress", "A card payment is being processed for this checkout. Wait for its result.");
     if (active.pspReference && !canceledAtPsp.has(active.id)) {
       // Every limit is checked before the PSP is asked to cancel the card payment: a refused switch leaves it alone.
       await assertMpesaPushAllowed(tx, c, opts.phone, { dryRun: true });
@@ -308,7 +308,7 @@ async function planMpesaStart(tx: Tx, opts: BuyerAction & { phone: string }, can
     // will find the attempt superseded, never hand it out, and cancel it at the PSP). Only that PaymentIntent:
     // if another appeared on the attempt meanwhile, it is not marked (and the next round cancels it first).
     if (!(await markCardAttemptCanceled(tx, active.id, SUPERSEDED, { pspReference: active.pspReference }))) {
-      throw new AppError("conflict", "The card payment changed while switching to M-Pesa. Try again.");
+      throw new AppError("checkout_changed", "The card payment changed while switching to M-Pesa. Try again.");
     }
   }
   await assertMpesaPushAllowed(tx, c, opts.phone);
@@ -335,22 +335,22 @@ async function unansweredPush(tx: Tx, active: Attempt, phone: string): Promise<M
   const [{ ageS }] = (await tx.execute(sql`select floor(extract(epoch from now() - ${paymentAttempts.createdAt}))::int as "ageS" from ${paymentAttempts} where ${paymentAttempts.id} = ${active.id}`)) as unknown as [{ ageS: number }];
   if (active.pspReference && ageS >= MPESA_PUSH_TIMEOUT_S) return { kind: "ask_daraja", attempt: active };
   const left = Math.max(1, MPESA_PUSH_TIMEOUT_S - ageS);
-  throw new AppError("conflict", `An M-Pesa request is waiting on the phone ending ${active.phoneHint ?? "…"}. Answer it there, or try again in ${waitText(left)} once it has expired.`);
+  throw new AppError("payment_in_progress", `An M-Pesa request is waiting on the phone ending ${active.phoneHint ?? "…"}. Answer it there, or try again in ${waitText(left)} once it has expired.`);
 }
 
 /** An overdue push: Daraja says how it ended, and that outcome is applied (as the execution would) before a new start. */
 async function settleOverduePush(db: Db, connectorFor: ConnectorFor, attempt: Attempt): Promise<void> {
   const result = await pspCall("M-Pesa", () => connectorFor(db, "mpesa").getPaymentStatus({ pspReference: attempt.pspReference! }));
   if (result.status !== "succeeded" && result.status !== "failed" && result.status !== "canceled") {
-    throw new AppError("conflict", `M-Pesa has not yet answered the request sent to the phone ending ${attempt.phoneHint ?? "…"}. Try again in a minute.`);
+    throw new AppError("payment_in_progress", `M-Pesa has not yet answered the request sent to the phone ending ${attempt.phoneHint ?? "…"}. Try again in a minute.`);
   }
   try {
     await applyAttemptOutcome(db, attempt.id, result);
   } catch (err) {
     // A conflict applying it (an amount or receipt that does not check out) is for ops, not the buyer's to read.
-    if (!(err instanceof AppError) || err.code !== "conflict") throw err;
+    if (!isConflict(err)) throw err;
     console.warn(`checkout ${attempt.checkoutId}: overdue push ${attempt.pspReference} not applied: ${err.message}`);
-    throw new AppError("conflict", "This checkout's M-Pesa payment needs a check by the merchant's payment provider before another payment can start. Contact the merchant.", { cause: err });
+    throw new AppError("payment_needs_check", "This checkout's M-Pesa payment needs a check by the merchant's payment provider before another payment can start. Contact the merchant.", { cause: err });
   }
 }
 
@@ -370,7 +370,7 @@ async function cancelCardForSwitch(db: Db, connectorFor: ConnectorFor, attempt: 
   const outcome = await pspCall("card", () => cancelUnconfirmedPayment(connectorFor(db, "stripe"), attempt));
   if (!outcome.canceled) {
     if (FOLLOWED.includes(outcome.status)) await followCardAttempt(db, attempt);
-    throw new AppError("conflict", CARD_BUSY[outcome.status] ?? "A card payment for this checkout is in progress. Wait for its result.");
+    throw new AppError("payment_in_progress", CARD_BUSY[outcome.status] ?? "A card payment for this checkout is in progress. Wait for its result.");
   }
   canceledAtPsp.add(attempt.id);
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { and, count, eq, inArray, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
-import { checkouts, paymentAttempts, paymentOrders, pspEvents } from "@/db/schema";
+import { checkouts, paymentAttempts, pspEvents } from "@/db/schema";
 import { AppError } from "@/server/errors";
+import { paymentAttemptCancel } from "@/server/events/catalog";
 import { enqueueEvent } from "@/server/outbox";
 import type { PspConnector } from "@/server/psp";
 import { PspError } from "@/server/psp/errors";
@@ -16,7 +17,9 @@ import {
   declinesPerCardWindow,
   declinesPerClientWindow,
 } from "./attempt-limits";
-import { transitionPaymentOrder } from "./state-machine";
+import { ACTIVE_ATTEMPT_STATUSES, transitionAttempt } from "./attempt-state";
+import { transitionCheckout } from "./checkout-state";
+import { failCheckoutOrders } from "./state-machine";
 
 // A declined PaymentIntent can be confirmed again with another card, straight from the browser to the
 // PSP: card testing would never pass through our limits. So wherever the buyer acts on a card attempt
@@ -124,17 +127,20 @@ export async function markCardAttemptCanceled(tx: Tx, attemptId: string, failure
   const [owner] = await tx.select({ checkoutId: paymentAttempts.checkoutId }).from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
   if (!owner) return false;
   await tx.select({ id: checkouts.id }).from(checkouts).where(eq(checkouts.id, owner.checkoutId)).for("update");
-  const [a] = await tx.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId)).for("update");
-  if (!a || (a.status !== "created" && a.status !== "pending")) return false;
   // The caller confirmed one PaymentIntent canceled (or none created): never mark an attempt that now has another.
-  if (expect && a.pspReference !== expect.pspReference) return false;
-  const executing = await tx.select({ id: paymentOrders.id }).from(paymentOrders).where(and(eq(paymentOrders.checkoutId, a.checkoutId), eq(paymentOrders.status, "EXECUTING")));
-  for (const o of executing) {
-    await transitionPaymentOrder(tx, { orderId: o.id, to: "FAILED", reason: "psp_canceled", data: { attemptId: a.id, pspReference: a.pspReference }, failure });
-  }
-  // Database time: the retry cooldown compares it with now() (server/payments/attempt-limits.ts).
-  await tx.update(paymentAttempts).set({ status: "canceled", failureCode: failure.code, failureMessage: failure.message, updatedAt: sql`now()` }).where(eq(paymentAttempts.id, a.id));
-  await tx.update(checkouts).set({ status: "open" }).where(and(eq(checkouts.id, a.checkoutId), eq(checkouts.status, "processing")));
+  const canceled = await transitionAttempt(tx, {
+    attemptId,
+    to: "canceled",
+    reason: "psp_canceled",
+    onlyFrom: ACTIVE_ATTEMPT_STATUSES,
+    ...(expect ? { pspReference: expect.pspReference } : {}),
+    set: { failureCode: failure.code, failureMessage: failure.message },
+  });
+  if (!canceled.changed) return false;
+  const a = canceled.attempt;
+  const data = { attemptId: a.id, pspReference: a.pspReference };
+  await failCheckoutOrders(tx, a.checkoutId, { from: ["EXECUTING"], reason: "psp_canceled", data, failure });
+  await transitionCheckout(tx, { checkoutId: a.checkoutId, to: "open", reason: "payment_canceled", onlyFrom: ["processing"], data });
   return true;
 }
 
@@ -147,8 +153,6 @@ export async function retireForDeclines(db: Db, connector: PspConnector, attempt
   if (!outcome.canceled) return false; // the last try went through (or is going through): let it finish
   return db.transaction((tx) => markCardAttemptCanceled(tx, attempt.id, { code: DECLINE_LIMIT_FAILURE, message }, { pspReference: attempt.pspReference }));
 }
-
-export const CANCEL_EVENT = "payment/attempt.cancel";
 
 /**
  * For the webhook path, where no buyer action brings us to the PSP: called in the transaction that applies
@@ -164,6 +168,6 @@ export async function cancelIfDeclineCapped(tx: Tx, attempt: Pick<Attempt, "id" 
     .from(pspEvents)
     .where(and(eq(pspEvents.psp, "stripe"), eq(pspEvents.eventType, "payment_intent.payment_failed"), eq(pspEvents.objectId, attempt.pspReference), inArray(pspEvents.status, ["received", "processed"])));
   if ((row?.n ?? 0) < CARD_DECLINES_PER_ATTEMPT_MAX) return false;
-  await enqueueEvent(tx, { name: CANCEL_EVENT, id: `attempt-cancel:${attempt.id}:declines`, data: { attemptId: attempt.id } });
+  await enqueueEvent(tx, { event: paymentAttemptCancel, id: `attempt-cancel:${attempt.id}:declines`, data: { attemptId: attempt.id } });
   return true;
 }

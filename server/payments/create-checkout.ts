@@ -10,7 +10,8 @@ import { parseMoney, sumMoney, type CurrencyCode } from "@/server/money";
 import { evaluateRisk } from "@/server/risk/evaluate-risk";
 import type { TCreateCheckoutInput } from "./create-checkout.schema";
 import { presentCheckout, type CheckoutView } from "./present";
-import { transitionPaymentOrder } from "./state-machine";
+import { recordCheckoutCreated, transitionCheckout } from "./checkout-state";
+import { failCheckoutOrders } from "./state-machine";
 
 // Creates a checkout (payment event) with one payment order per seller, after a risk check, in ONE
 // transaction: checkout + orders + their first transitions + the risk decision + the idempotency
@@ -70,6 +71,7 @@ async function insertCheckout(tx: Tx, merchantId: string, input: TCreateCheckout
     )
     .returning({ id: paymentOrders.id });
   await tx.insert(paymentOrderTransitions).values(orders.map((o) => ({ paymentOrderId: o.id, fromStatus: null, toStatus: "NOT_STARTED" as const, reason: "created" })));
+  await recordCheckoutCreated(tx, checkout!.id);
 
   const risk = await evaluateRisk(tx, {
     merchantId,
@@ -81,13 +83,11 @@ async function insertCheckout(tx: Tx, merchantId: string, input: TCreateCheckout
     country: buyer.country,
   });
   if (risk.outcome !== "allow") {
-    await tx.update(checkouts).set({ status: risk.outcome === "block" ? "blocked" : "review" }).where(eq(checkouts.id, checkout!.id));
+    const to = risk.outcome === "block" ? "blocked" : "review";
+    await transitionCheckout(tx, { checkoutId: checkout!.id, to, reason: to === "blocked" ? "risk_blocked" : "risk_review", data: { decisionId: risk.decisionId } });
   }
   if (risk.outcome === "block") {
-    const message = "Blocked by risk rules";
-    for (const o of orders) {
-      await transitionPaymentOrder(tx, { orderId: o.id, to: "FAILED", reason: "risk_blocked", data: { decisionId: risk.decisionId }, failure: { code: "risk_blocked", message } });
-    }
+    await failCheckoutOrders(tx, checkout!.id, { from: ["NOT_STARTED"], reason: "risk_blocked", data: { decisionId: risk.decisionId }, failure: { code: "risk_blocked", message: "Blocked by risk rules" } });
   }
   return presentCheckout(tx, checkout!.id);
 }
@@ -106,7 +106,7 @@ export async function createCheckout(
     });
   } catch (err) {
     if (pgErrorCode(err) === PG_UNIQUE_VIOLATION) {
-      throw new AppError("conflict", "A payment order with one of these payment_order_id values already exists", { cause: err });
+      throw new AppError("duplicate_payment_order", "A payment order with one of these payment_order_id values already exists", { cause: err });
     }
     throw err;
   }

@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "@/db/client";
-import { auditLog, checkouts, doubleCharges, merchants, paymentAttempts } from "@/db/schema";
+import { checkouts, doubleCharges, merchants, paymentAttempts } from "@/db/schema";
+import { recordAudit } from "@/server/audit/record-audit";
 import { AppError } from "@/server/errors";
 import { accountFor, postTransaction } from "@/server/ledger";
 import { formatMoney, money, type CurrencyCode } from "@/server/money";
@@ -29,7 +30,7 @@ export async function recordDoubleCharge(tx: Tx, opts: { attempt: Attempt; check
   const { attempt, checkout, result } = opts;
   const [existing] = await tx.select().from(doubleCharges).where(eq(doubleCharges.attemptId, attempt.id));
   if (existing) return existing;
-  if (!result.amount) throw new AppError("conflict", `PSP reported no amount for ${result.pspReference}: cannot record the double charge`);
+  if (!result.amount) throw new AppError("double_charge", `PSP reported no amount for ${result.pspReference}: cannot record the double charge`);
   const [paidBy] = await tx
     .select({ id: paymentAttempts.id })
     .from(paymentAttempts)
@@ -161,7 +162,7 @@ export async function markDoubleChargeRefunded(db: Db, opts: { id: string; actor
   return db.transaction(async (tx) => {
     const [d] = await tx.select().from(doubleCharges).where(eq(doubleCharges.id, opts.id)).for("update");
     if (!d) throw new AppError("not_found", "Double charge not found");
-    if (d.status !== "awaiting_refund") throw new AppError("conflict", "This double charge is already marked refunded.");
+    if (d.status !== "awaiting_refund") throw new AppError("already_refunded", "This double charge is already marked refunded.");
     const cur = d.currency as CurrencyCode;
     await postTransaction(tx, {
       source: `${LEDGER_SOURCE}.refund`,
@@ -178,12 +179,11 @@ export async function markDoubleChargeRefunded(db: Db, opts: { id: string; actor
       .set({ status: "refunded", resolvedBy: opts.actorUserId, resolutionNote: opts.note, resolvedAt: new Date() })
       .where(eq(doubleCharges.id, d.id))
       .returning();
-    await tx.insert(auditLog).values({
-      actorUserId: opts.actorUserId,
+    await recordAudit(tx, {
+      actor: opts.actorUserId,
       merchantId: d.merchantId,
       action: "double_charge.marked_refunded",
-      targetType: "double_charge",
-      targetId: d.id,
+      target: { type: "double_charge", id: d.id },
       data: { note: opts.note, pspReference: d.pspReference, amountMinor: d.amount.toString(), currency: d.currency },
     });
     return view(updated!);

@@ -1,22 +1,22 @@
 import { randomUUID } from "node:crypto";
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
-import { NonRetriableError } from "inngest";
 import type { Db } from "@/db/client";
 import { checkouts, paymentAttempts, pspAttempts } from "@/db/schema";
 import { decryptField } from "@/server/crypto/field";
 import { AppError } from "@/server/errors";
 import { money, type CurrencyCode } from "@/server/money";
-import type { PspConnector, PspName } from "@/server/psp";
+import type { ConnectorFor, PspName } from "@/server/psp";
 import { PspError } from "@/server/psp/errors";
 import type { PaymentResult } from "@/server/psp/types";
 import { applyAttemptOutcome, type ApplyResult } from "./apply-outcome";
+import { transitionAttempt } from "./attempt-state";
 
 // The PSP-facing pieces of executing a payment attempt, each meant to run inside one durable step:
 // they return JSON-safe values (step results are stored), never secrets (the phone is decrypted inside
 // the step and never returned), and they turn a definitive PSP refusal into an outcome while letting
 // transient failures (timeout, 5xx, 429) throw so the step is retried with backoff.
 
-export type ConnectorFor = (db: Db, psp: PspName) => PspConnector;
+export type { ConnectorFor };
 
 /** PaymentResult with the amount as a string, so it survives JSON (step memoization). */
 export interface StoredResult {
@@ -91,7 +91,7 @@ async function assertNoUncertainPush(db: Db, idempotencyKey: string): Promise<vo
     .where(and(eq(pspAttempts.psp, "mpesa"), eq(pspAttempts.operation, "stk_push"), eq(pspAttempts.idempotencyKey, idempotencyKey), inArray(pspAttempts.outcome, ["timeout", "network_error"])))
     .limit(1);
   if (uncertain) {
-    throw new NonRetriableError(`STK push ${idempotencyKey} got no answer (${uncertain.outcome}, psp_attempt ${uncertain.id}); it may be on the buyer's phone, so it is not re-sent: reconcile with the M-Pesa statement`);
+    throw new AppError("psp_outcome_unknown", `STK push ${idempotencyKey} got no answer (${uncertain.outcome}, psp_attempt ${uncertain.id}); it may be on the buyer's phone, so it is not re-sent: reconcile with the M-Pesa statement`);
   }
 }
 
@@ -102,17 +102,30 @@ async function assertNoUncertainPush(db: Db, idempotencyKey: string): Promise<vo
  * the buyer's phone with its answer lost, so it stops for ops instead of pushing again.
  */
 async function claimStkPush(db: Db, attemptId: string): Promise<{ claimed: typeof paymentAttempts.$inferSelect } | StoredResult> {
-  const [claimed] = await db
-    .update(paymentAttempts)
-    .set({ status: "pending" })
-    .where(and(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.method, "mpesa"), eq(paymentAttempts.status, "created"), isNull(paymentAttempts.pspReference)))
-    .returning();
+  const claimed = await db.transaction(async (tx) => {
+    const [m] = await tx.select({ method: paymentAttempts.method }).from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
+    if (m?.method !== "mpesa") return undefined;
+    const r = await transitionAttempt(tx, { attemptId, to: "pending", reason: "stk_claimed", onlyFrom: ["created"], pspReference: null });
+    return r.changed ? r.attempt : undefined;
+  });
   if (claimed) return { claimed };
   const [a] = await db.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
-  if (!a || a.method !== "mpesa") throw new NonRetriableError(`Attempt ${attemptId} is not an M-Pesa attempt`);
+  if (!a || a.method !== "mpesa") throw new AppError("attempt_not_executable", `Attempt ${attemptId} is not an M-Pesa attempt`);
   if (a.pspReference) return { psp: "mpesa", pspReference: a.pspReference, status: "pending" };
   if (a.status !== "pending") return { psp: "mpesa", pspReference: `unsent:${attemptId}`, status: "canceled" };
-  throw new NonRetriableError(`STK push of attempt ${attemptId} was started but its answer was never recorded; it may be on the buyer's phone, so it is not re-sent: reconcile with the M-Pesa statement`);
+  throw new AppError("psp_outcome_unknown", `STK push of attempt ${attemptId} was started but its answer was never recorded; it may be on the buyer's phone, so it is not re-sent: reconcile with the M-Pesa statement`);
+}
+
+/**
+ * The push went out: keep its CheckoutRequestID on the attempt. The attempt stays pending; if it was closed
+ * meanwhile (another attempt paid the checkout) it stays closed, but it still learns the reference, so its
+ * execution follows the push (a payment of it is then a recorded double charge, never lost).
+ */
+async function recordStkReference(db: Db, attemptId: string, pspReference: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const r = await transitionAttempt(tx, { attemptId, to: "pending", reason: "stk_sent", onlyFrom: ["pending"], set: { pspReference } });
+    if (!r.updated) await tx.update(paymentAttempts).set({ pspReference }).where(and(eq(paymentAttempts.id, attemptId), isNull(paymentAttempts.pspReference)));
+  });
 }
 
 /** Sends the STK push (at most once per attempt; idempotent on the attempt's key) and records the CheckoutRequestID. */
@@ -121,7 +134,7 @@ export async function sendStkPush(db: Db, connectorFor: ConnectorFor, attemptId:
   if (!("claimed" in claim)) return claim;
   const a = claim.claimed;
   const [c] = await db.select().from(checkouts).where(eq(checkouts.id, a.checkoutId));
-  const release = () => db.update(paymentAttempts).set({ status: "created" }).where(and(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.status, "pending"), isNull(paymentAttempts.pspReference)));
+  const release = () => db.transaction((tx) => transitionAttempt(tx, { attemptId, to: "created", reason: "stk_released", onlyFrom: ["pending"], pspReference: null }));
   await assertNoUncertainPush(db, a.idempotencyKey);
   try {
     const r = await connectorFor(db, "mpesa").createPayment({
@@ -131,7 +144,7 @@ export async function sendStkPush(db: Db, connectorFor: ConnectorFor, attemptId:
       description: "Checkout",
       paymentMethod: { type: "mpesa_phone", phone: decryptField(a.phoneEncrypted!) },
     });
-    await db.update(paymentAttempts).set({ pspReference: r.pspReference, status: "pending" }).where(eq(paymentAttempts.id, attemptId));
+    await recordStkReference(db, attemptId, r.pspReference);
     return toStored(r);
   } catch (err) {
     const unanswered = err instanceof PspError && (err.kind === "timeout" || err.kind === "network");
@@ -198,7 +211,7 @@ async function applyIfFinal(db: Db, attemptId: string, s: StoredResult): Promise
 export async function settleAttempt(db: Db, connectorFor: ConnectorFor, attemptId: string): Promise<Settlement> {
   const [a] = await db.select({ psp: paymentAttempts.psp, pspReference: paymentAttempts.pspReference }).from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
   if (!a) throw new AppError("not_found", `Payment attempt ${attemptId} not found`);
-  if (!a.pspReference) throw new NonRetriableError(`Attempt ${attemptId} has no PSP reference to check`);
+  if (!a.pspReference) throw new AppError("attempt_not_executable", `Attempt ${attemptId} has no PSP reference to check`);
   return applyIfFinal(db, attemptId, await fetchPaymentStatus(db, connectorFor, a.psp as PspName, a.pspReference));
 }
 

@@ -1,12 +1,14 @@
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { checkouts, paymentAttempts, paymentOrders } from "@/db/schema";
+import { checkouts, paymentAttempts } from "@/db/schema";
 import { AppError } from "@/server/errors";
 import { getConnector } from "@/server/psp";
 import { PspError } from "@/server/psp/errors";
 import { cancelUnconfirmedPayment } from "./card-declines";
 import { settleAttempt, type ConnectorFor } from "./execution";
-import { transitionPaymentOrder } from "./state-machine";
+import { ACTIVE_ATTEMPT_STATUSES, transitionAttempt } from "./attempt-state";
+import { transitionCheckout } from "./checkout-state";
+import { failCheckoutOrders } from "./state-machine";
 
 // Open checkouts nobody paid expire: their orders fail (`checkout_expired`) and their unfinished attempts
 // are canceled. A card attempt's PaymentIntent is canceled AT THE PSP FIRST, synchronously: only once the
@@ -67,16 +69,11 @@ async function expireCheckout(db: Db, connectorFor: ConnectorFor, checkoutId: st
       if (payable.length > 0) return { kind: "cancel", attempts: payable };
       // Every PaymentIntent the checkout handed out is canceled at the PSP (an attempt still creating its
       // PaymentIntent finds itself superseded, never hands it out, and cancels it: attempts.ts).
-      await tx.update(checkouts).set({ status: "failed" }).where(eq(checkouts.id, c.id));
-      const orders = await tx
-        .select({ id: paymentOrders.id })
-        .from(paymentOrders)
-        .where(and(eq(paymentOrders.checkoutId, c.id), inArray(paymentOrders.status, ["NOT_STARTED", "EXECUTING", "FAILED"])));
-      for (const o of orders) await transitionPaymentOrder(tx, { orderId: o.id, to: "FAILED", reason: "checkout_expired", failure: EXPIRED });
-      await tx
-        .update(paymentAttempts)
-        .set({ status: "canceled", failureCode: EXPIRED.code, failureMessage: "The checkout expired.", updatedAt: sql`now()` })
-        .where(and(eq(paymentAttempts.checkoutId, c.id), inArray(paymentAttempts.status, ["created", "pending"])));
+      await transitionCheckout(tx, { checkoutId: c.id, to: "failed", reason: "expired" });
+      await failCheckoutOrders(tx, c.id, { from: ["NOT_STARTED", "EXECUTING", "FAILED"], reason: "checkout_expired", failure: EXPIRED });
+      for (const a of active) {
+        await transitionAttempt(tx, { attemptId: a.id, to: "canceled", reason: "checkout_expired", onlyFrom: ACTIVE_ATTEMPT_STATUSES, set: { failureCode: EXPIRED.code, failureMessage: "The checkout expired." } });
+      }
       return { kind: "expired" };
     });
     if (step.kind !== "cancel") return step.kind === "expired";

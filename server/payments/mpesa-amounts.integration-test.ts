@@ -27,7 +27,7 @@ import { getCheckoutForBuyer } from "./buyer-checkout";
 import { createCheckout } from "./create-checkout";
 import { ZCreateCheckoutInput } from "./create-checkout.schema";
 import { fetchPaymentStatus, fromStored, sendStkPush } from "./execution";
-import { processPspEventAndWake } from "./psp-wakeup";
+import { processPspEventAndWake } from "@/server/webhooks/process-psp-event";
 
 const MPESA_PREFIX = "/api/webhooks/mpesa/";
 const LIMIT_MESSAGE = "M-Pesa takes at most 250,000 KES per payment. Pay this checkout by card.";

@@ -1,7 +1,8 @@
-import { eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Tx } from "@/db/client";
 import { paymentOrders, paymentOrderTransitions } from "@/db/schema";
 import { AppError } from "@/server/errors";
+import { assertMove, canMove, type TransitionTable } from "@/server/state-machine";
 import { recordPaymentOrderEvent } from "@/server/webhooks-out/record-event";
 
 // The one place a payment order changes state. NOT_STARTED -> EXECUTING -> SUCCESS | FAILED, plus:
@@ -13,7 +14,7 @@ import { recordPaymentOrderEvent } from "@/server/webhooks-out/record-event";
 
 export type PaymentOrderStatus = "NOT_STARTED" | "EXECUTING" | "SUCCESS" | "FAILED";
 
-export const PAYMENT_ORDER_TRANSITIONS: Record<PaymentOrderStatus, readonly PaymentOrderStatus[]> = {
+export const PAYMENT_ORDER_TRANSITIONS: TransitionTable<PaymentOrderStatus> = {
   NOT_STARTED: ["EXECUTING", "FAILED"],
   EXECUTING: ["SUCCESS", "FAILED"],
   FAILED: ["EXECUTING"],
@@ -21,7 +22,7 @@ export const PAYMENT_ORDER_TRANSITIONS: Record<PaymentOrderStatus, readonly Paym
 };
 
 export function canTransition(from: PaymentOrderStatus, to: PaymentOrderStatus): boolean {
-  return PAYMENT_ORDER_TRANSITIONS[from].includes(to);
+  return canMove(PAYMENT_ORDER_TRANSITIONS, from, to);
 }
 
 export interface TransitionInput {
@@ -42,9 +43,7 @@ export async function transitionPaymentOrder(tx: Tx, input: TransitionInput): Pr
     .for("update");
   if (!order) throw new AppError("not_found", `Payment order ${input.orderId} not found`);
   if (order.status === input.to) return { changed: false, from: order.status };
-  if (!canTransition(order.status, input.to)) {
-    throw new AppError("conflict", `Payment order cannot move from ${order.status} to ${input.to}`);
-  }
+  assertMove("Payment order", PAYMENT_ORDER_TRANSITIONS, order.status, input.to);
   await tx
     .update(paymentOrders)
     .set({
@@ -68,4 +67,18 @@ export async function transitionPaymentOrder(tx: Tx, input: TransitionInput): Pr
     await recordPaymentOrderEvent(tx, { orderId: input.orderId, type, version: order.version + 1 });
   }
   return { changed: true, from: order.status };
+}
+
+/**
+ * Fails every order of a checkout that is in one of `from` (the risk block, a review rejection, expiry, a
+ * failed or canceled attempt), one transition each, in a stable order (the checkout is locked by the caller).
+ */
+export async function failCheckoutOrders(tx: Tx, checkoutId: string, opts: { from: readonly PaymentOrderStatus[]; reason: string; failure: { code: string; message: string }; data?: Record<string, unknown> }): Promise<number> {
+  const orders = await tx
+    .select({ id: paymentOrders.id })
+    .from(paymentOrders)
+    .where(and(eq(paymentOrders.checkoutId, checkoutId), inArray(paymentOrders.status, [...opts.from])))
+    .orderBy(paymentOrders.id);
+  for (const o of orders) await transitionPaymentOrder(tx, { orderId: o.id, to: "FAILED", reason: opts.reason, data: opts.data, failure: opts.failure });
+  return orders.length;
 }

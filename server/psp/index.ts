@@ -1,7 +1,7 @@
 // Builds the connectors from configuration (server/env.js). Callers pass the db (psp_attempts recording);
 // tests may override the base URLs and timeout.
 import { and, desc, eq } from "drizzle-orm";
-import type { DbOrTx } from "@/db/client";
+import type { Db, DbOrTx } from "@/db/client";
 import { pspAttempts } from "@/db/schema";
 import { env } from "@/server/env.js";
 import type { Money } from "@/server/money";
@@ -81,3 +81,12 @@ export function getConnector(db: DbOrTx, psp: PspName, o: ConnectorOverrides = {
 }
 
 export type { PspConnector, PspName } from "./types";
+
+/** How domain code gets a PSP's connector (tests and jobs pass their own: sandbox URLs, timeouts). */
+export type ConnectorFor = (db: Db, psp: PspName) => PspConnector;
+
+/** The M-Pesa connector behind a PspConnector, checked (Daraja-only calls: transaction status, B2C). */
+export function darajaConnectorOf(c: PspConnector): DarajaConnector {
+  if (c instanceof DarajaConnector) return c;
+  throw new Error(`expected the M-Pesa connector, got ${c.psp}'s`);
+}

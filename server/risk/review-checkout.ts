@@ -1,9 +1,11 @@
-import { and, desc, eq } from "drizzle-orm";
+import { desc, eq } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db/client";
-import { auditLog, checkouts, merchants, paymentOrders, riskDecisions } from "@/db/schema";
+import { checkouts, merchants, riskDecisions } from "@/db/schema";
+import { recordAudit } from "@/server/audit/record-audit";
 import { AppError } from "@/server/errors";
 import { formatMoney, money } from "@/server/money";
-import { transitionPaymentOrder } from "@/server/payments/state-machine";
+import { transitionCheckout } from "@/server/payments/checkout-state";
+import { failCheckoutOrders } from "@/server/payments/state-machine";
 
 export const REVIEW_QUEUE_LIMIT = 100;
 
@@ -39,7 +41,7 @@ export async function reviewCheckout(db: Db, opts: { checkoutId: string; actorUs
   return db.transaction(async (tx) => {
     const [c] = await tx.select().from(checkouts).where(eq(checkouts.id, opts.checkoutId)).for("update");
     if (!c) throw new AppError("not_found", "Checkout not found");
-    if (c.status !== "review") throw new AppError("conflict", `Checkout is ${c.status}, not held for review`);
+    if (c.status !== "review") throw new AppError("not_in_review", `Checkout is ${c.status}, not held for review`);
     const outcome = opts.approve ? "allow" : "block";
     await tx.insert(riskDecisions).values({
       checkoutId: c.id,
@@ -47,19 +49,15 @@ export async function reviewCheckout(db: Db, opts: { checkoutId: string; actorUs
       outcome,
       reasons: [{ ruleId: "manual", kind: "manual_review", action: outcome, reason: `${opts.approve ? "approved" : "rejected"} by ops: ${opts.note}` }],
     });
-    await tx.update(checkouts).set({ status: opts.approve ? "open" : "blocked" }).where(eq(checkouts.id, c.id));
+    await transitionCheckout(tx, { checkoutId: c.id, to: opts.approve ? "open" : "blocked", reason: opts.approve ? "review_approved" : "review_rejected", data: { actorUserId: opts.actorUserId } });
     if (!opts.approve) {
-      const orders = await tx.select({ id: paymentOrders.id }).from(paymentOrders).where(and(eq(paymentOrders.checkoutId, c.id)));
-      for (const o of orders) {
-        await transitionPaymentOrder(tx, { orderId: o.id, to: "FAILED", reason: "risk_rejected", failure: { code: "risk_blocked", message: "Rejected in risk review" } });
-      }
+      await failCheckoutOrders(tx, c.id, { from: ["NOT_STARTED", "EXECUTING", "FAILED"], reason: "risk_rejected", failure: { code: "risk_blocked", message: "Rejected in risk review" } });
     }
-    await tx.insert(auditLog).values({
-      actorUserId: opts.actorUserId,
+    await recordAudit(tx, {
+      actor: opts.actorUserId,
       merchantId: c.merchantId,
       action: opts.approve ? "risk_review.approved" : "risk_review.rejected",
-      targetType: "checkout",
-      targetId: c.id,
+      target: { type: "checkout", id: c.id },
       data: { note: opts.note },
     });
     return { checkoutId: c.id, status: opts.approve ? "open" : "blocked" };

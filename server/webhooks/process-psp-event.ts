@@ -1,55 +1,83 @@
-// Durable processing of one stored PSP event (called by the apply-psp-event job with the stored id).
-// Idempotent: an event already processed/rejected/ignored is returned as is; the final update is
-// conditional on status `received`, so two racing runs cannot both conclude.
-import { and, eq } from "drizzle-orm";
-import type { DbOrTx } from "@/db/client";
-import { pspEvents } from "@/db/schema";
-import { AppError } from "@/server/errors";
-import type { DarajaConnector } from "@/server/psp/daraja/connector";
-import { createDarajaConnector } from "@/server/psp";
-import { processMpesaStatusResult } from "./psp-events/mpesa-status-result";
-import { processMpesaStkCallback } from "./psp-events/mpesa-stk-callback";
-import { processStripeEvent } from "./psp-events/stripe-event";
+// The dispatcher of stored PSP events (called by the apply-psp-event job with the stored id). It picks the one
+// handler for the event's PSP and type, stores the handler's conclusion, and routes each effect of a processed
+// event to the domain that owns it. A new PSP event type is one handler file, one effect variant
+// (psp-event-types.ts) and one line in ROUTES below (docs/architecture.md "PSP events").
+//
+// Idempotent: an event already processed/rejected/ignored is not concluded again (the conclusion is written only
+// while it is `received`), and its effects are read back from the stored verdict, so a retried step re-applies
+// the same effects (their writes are idempotent: outbox ids derived from the stored event).
+import type { Db, DbOrTx } from "@/db/client";
+import { wakePaymentAttempt } from "@/server/payments/psp-effects";
+import { createDarajaConnector, darajaConnectorOf, type ConnectorFor } from "@/server/psp";
+import { concludePspEvent, loadPspEvent } from "./psp-event-store";
+import type { Conclusion, EffectApplier, HandlerDeps, PspEffect, PspEventHandler, PspEventRow } from "./psp-event-types";
+import { mpesaStatusResult } from "./psp-events/mpesa-status-result";
+import { mpesaStkCallback } from "./psp-events/mpesa-stk-callback";
+import { stripePaymentIntentEvents } from "./psp-events/stripe-payment-intent";
+import { stripeRecordedEvents } from "./psp-events/stripe-recorded";
 
-export type PspEventRow = typeof pspEvents.$inferSelect;
-export type Conclusion =
-  | { status: "processed" | "rejected" | "ignored"; verdict: Record<string, unknown> }
-  /** Still waiting (e.g. for Daraja's transaction-status answer); verdict records the progress. */
-  | { status: "received"; verdict: Record<string, unknown> };
+export type { Conclusion, PspEventRow } from "./psp-event-types";
+export type ProcessDeps = HandlerDeps;
 
-export interface ProcessDeps {
-  daraja: () => DarajaConnector;
+interface Route {
+  handler: PspEventHandler;
+  apply: EffectApplier<PspEffect>;
 }
 
-export async function concludePspEvent(db: DbOrTx, id: string, c: Conclusion): Promise<boolean> {
-  const done = c.status !== "received";
-  const updated = await db
-    .update(pspEvents)
-    .set({ status: c.status, verdict: c.verdict, processedAt: done ? new Date() : null })
-    .where(and(eq(pspEvents.id, id), eq(pspEvents.status, "received")))
-    .returning({ id: pspEvents.id });
-  return updated.length === 1;
+/** Binds a handler to the domain applier of its effect type (the compiler checks they agree). */
+function route<E extends PspEffect>(handler: PspEventHandler<E>, apply: EffectApplier<E>): Route {
+  return { handler, apply: apply as EffectApplier<PspEffect> };
 }
 
+const noEffects: EffectApplier<never> = async () => ({ woke: false });
+
+const ROUTES: readonly Route[] = [
+  route(stripePaymentIntentEvents, wakePaymentAttempt),
+  route(stripeRecordedEvents, noEffects),
+  route(mpesaStkCallback, wakePaymentAttempt),
+  route(mpesaStatusResult, wakePaymentAttempt),
+];
+
+function routeFor(event: PspEventRow): Route | undefined {
+  return ROUTES.find((r) => r.handler.psp === event.psp && r.handler.eventTypes.includes(event.eventType));
+}
+
+/** Events without a handler are kept, not acted on (B2C and reversal results feed payouts and refunds later). */
+function unhandled(event: PspEventRow): Conclusion {
+  if (event.psp === "stripe") return { status: "ignored", verdict: { reason: "event type not handled" } };
+  return { status: "ignored", verdict: { reason: `no processor for ${event.eventType} yet` } };
+}
+
+/** Concludes one stored event with its handler (or as unhandled); returns the stored row after. */
 export async function processPspEvent(db: DbOrTx, storedEventId: string, deps: ProcessDeps = { daraja: () => createDarajaConnector(db) }): Promise<PspEventRow> {
-  const [event] = await db.select().from(pspEvents).where(eq(pspEvents.id, storedEventId));
-  if (!event) throw new AppError("not_found", `psp event ${storedEventId} not found`);
+  const event = await loadPspEvent(db, storedEventId);
   if (event.status !== "received") return event;
-  const conclusion = await conclude(db, event, deps);
+  const r = routeFor(event);
+  const conclusion = r ? await r.handler.conclude(db, event, deps) : unhandled(event);
   await concludePspEvent(db, event.id, conclusion);
-  const [after] = await db.select().from(pspEvents).where(eq(pspEvents.id, storedEventId));
-  return after!;
+  return loadPspEvent(db, storedEventId);
 }
 
-async function conclude(db: DbOrTx, event: PspEventRow, deps: ProcessDeps): Promise<Conclusion> {
-  if (event.psp === "stripe") return processStripeEvent(event);
-  switch (event.eventType) {
-    case "stk.callback":
-      return processMpesaStkCallback(db, event, deps.daraja());
-    case "status.result":
-      return processMpesaStatusResult(db, event);
-    default:
-      // B2C and reversal results feed payouts/refunds (later issues); they are kept, not acted on here.
-      return { status: "ignored", verdict: { reason: `no processor for ${event.eventType} yet` } };
-  }
+export interface AppliedPspEvent {
+  status: PspEventRow["status"];
+  effects: PspEffect[];
+  /** The PSP payment the (first) effect concerns. */
+  pspReference?: string;
+  /** Whether applying the effects enqueued work for a domain. */
+  woke: boolean;
+}
+
+/** Concludes a stored event and applies the effects of a processed one, in one transaction. */
+export async function processPspEventAndWake(db: Db, storedEventId: string, connectorFor?: ConnectorFor): Promise<AppliedPspEvent> {
+  const row = await processPspEvent(db, storedEventId, connectorFor ? { daraja: () => darajaConnectorOf(connectorFor(db, "mpesa")) } : undefined);
+  const r = routeFor(row);
+  if (row.status !== "processed" || !r) return { status: row.status, effects: [], woke: false };
+  const effects = await r.handler.effects(db, row);
+  if (effects.length === 0) return { status: row.status, effects, woke: false };
+  const woke = await db.transaction(async (tx) => {
+    let any = false;
+    for (const effect of effects) any = (await r.apply(tx, effect, { storedEventId })).woke || any;
+    return any;
+  });
+  return { status: row.status, effects, pspReference: effects[0]!.pspReference, woke };
 }

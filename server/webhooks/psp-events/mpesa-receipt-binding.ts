@@ -10,7 +10,7 @@ import { paymentAttempts, pspEvents } from "@/db/schema";
 import { decryptField } from "@/server/crypto/field";
 import { normalizeMpesaPhone } from "@/server/payments/mpesa-phone";
 import { parseResult, partyPhone } from "@/server/psp/daraja/transform";
-import type { PspEventRow } from "../process-psp-event";
+import type { PspEventRow } from "../psp-event-types";
 
 /** Namespace of the transaction-scoped advisory locks taken on an M-Pesa receipt while it is bound. */
 const RECEIPT_LOCK_NAMESPACE = 727_701;

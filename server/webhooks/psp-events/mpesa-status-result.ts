@@ -8,9 +8,10 @@ import { and, eq } from "drizzle-orm";
 import type { DbOrTx, Tx } from "@/db/client";
 import { pspAttempts, pspEvents } from "@/db/schema";
 import { type DarajaResult, fromDarajaAmount, parseResult } from "@/server/psp/daraja/transform";
-import { type Conclusion, concludePspEvent, type PspEventRow } from "../process-psp-event";
+import { concludePspEvent, findPspEvent } from "../psp-event-store";
+import type { Conclusion, PspEffectOf, PspEventHandler, PspEventRow } from "../psp-event-types";
 import { debitPartyOf, lockReceipt, pushedPhone, receiptHeldElsewhere, samePhone } from "./mpesa-receipt-binding";
-import { findStkExpectation, VERIFY_PREFIX } from "./mpesa-stk-callback";
+import { type AwaitingReceiptVerdict, awaitingReceiptVerdict, findStkExpectation, statusResultVerdict, stkOutcomeVerdict, VERIFY_PREFIX } from "./mpesa-verification";
 
 async function ourRequest(db: DbOrTx, originatorConversationId: string, conversationId: string): Promise<boolean> {
   const rows = await db
@@ -21,14 +22,7 @@ async function ourRequest(db: DbOrTx, originatorConversationId: string, conversa
   return rows.length === 1;
 }
 
-interface PendingVerification {
-  stage?: string;
-  receipt?: string;
-  amountMinor?: string;
-  shortcode?: string;
-}
-
-async function confirmationChecks(tx: Tx, event: PspEventRow, r: DarajaResult, checkoutRequestId: string, pending: PendingVerification): Promise<Record<string, boolean>> {
+async function confirmationChecks(tx: Tx, event: PspEventRow, r: DarajaResult, checkoutRequestId: string, pending: AwaitingReceiptVerdict): Promise<Record<string, boolean>> {
   const p = r.params;
   const amount = fromDarajaAmount(p.Amount);
   const expectation = await findStkExpectation(tx, checkoutRequestId);
@@ -42,15 +36,16 @@ async function confirmationChecks(tx: Tx, event: PspEventRow, r: DarajaResult, c
   };
 }
 
-export async function processMpesaStatusResult(db: DbOrTx, event: PspEventRow): Promise<Conclusion> {
+async function concludeVerification(db: DbOrTx, event: PspEventRow): Promise<Conclusion> {
   const r = parseResult(event.payload);
   if (!r || !r.originatorConversationId.startsWith(VERIFY_PREFIX)) return { status: "ignored", verdict: { reason: "not a verification we asked for" } };
   if (!(await ourRequest(db, r.originatorConversationId, r.conversationId))) return { status: "rejected", verdict: { reason: "unsolicited_status_result" } };
   const stkEventId = r.originatorConversationId.slice(VERIFY_PREFIX.length);
   return db.transaction(async (tx: Tx) => {
     const [stk] = await tx.select().from(pspEvents).where(eq(pspEvents.id, stkEventId));
-    const pending = stk?.verdict as PendingVerification | null | undefined;
-    if (!stk || stk.status !== "received" || pending?.stage !== "awaiting_receipt_confirmation" || !pending.receipt || !stk.objectId) return { status: "ignored", verdict: { reason: "verification already concluded", stkEventId } };
+    const awaiting = awaitingReceiptVerdict.safeParse(stk?.verdict);
+    if (!stk || stk.status !== "received" || !awaiting.success || !stk.objectId) return { status: "ignored", verdict: { reason: "verification already concluded", stkEventId } };
+    const pending = awaiting.data;
     const checkoutRequestId = stk.objectId;
     // One verification of a receipt at a time: the first confirmed wins, any other sees it below.
     await lockReceipt(tx, pending.receipt);
@@ -67,3 +62,22 @@ export async function processMpesaStatusResult(db: DbOrTx, event: PspEventRow): 
     return { status: "processed", verdict: { stkEventId, confirmed } };
   });
 }
+
+/**
+ * A processed status result wakes the attempt of the STK push it verified, confirmed or not (a rejection stops
+ * the credit, mpesa-credit-check.ts); a confirmed success also carries the receipt to keep on the attempt.
+ */
+export const mpesaStatusResult: PspEventHandler<PspEffectOf<"payment_attempt.updated">> = {
+  psp: "mpesa",
+  eventTypes: ["status.result"],
+  conclude: (db, event) => concludeVerification(db, event),
+  async effects(db, event) {
+    const v = statusResultVerdict.safeParse(event.verdict);
+    if (!v.success) return [];
+    const stk = await findPspEvent(db, v.data.stkEventId);
+    if (!stk?.objectId) return [];
+    const outcome = stkOutcomeVerdict.safeParse(stk.verdict);
+    const receipt = v.data.confirmed && outcome.success && outcome.data.outcome === "succeeded" ? outcome.data.receipt : undefined;
+    return [{ type: "payment_attempt.updated", psp: "mpesa", pspReference: stk.objectId, ...(receipt ? { receipt } : {}) }];
+  },
+};

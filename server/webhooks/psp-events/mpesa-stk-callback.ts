@@ -4,33 +4,16 @@
 // payment's (receipt_reused, mpesa-receipt-binding.ts); (5) Daraja's transaction status must confirm the
 // receipt, amount, shortcode and the pushed phone (mpesa-status-result.ts finishes that step).
 import type { DbOrTx } from "@/db/client";
-import { findStkPushSummaries } from "@/server/psp";
 import type { DarajaConnector } from "@/server/psp/daraja/connector";
 import { parseStkCallback } from "@/server/psp/daraja/transform";
 import { PspError } from "@/server/psp/errors";
-import type { Conclusion, PspEventRow } from "../process-psp-event";
+import type { Conclusion, PspEffectOf, PspEventHandler, PspEventRow } from "../psp-event-types";
 import { receiptHeldElsewhere } from "./mpesa-receipt-binding";
+import { findStkExpectation, stkOutcomeVerdict, VERIFY_PREFIX } from "./mpesa-verification";
 
 const RECEIPT_FORMAT = /^[A-Z0-9]{10}$/;
-export const VERIFY_PREFIX = "verify_";
 
-export interface StkExpectation {
-  amountMinor: bigint;
-  currency: string;
-  shortcode: string;
-  /** The phone we pushed to, masked as in the push record (254******678). */
-  phone?: string;
-}
-
-/** What we asked Daraja for, from our own record of the STK push. */
-export async function findStkExpectation(db: DbOrTx, checkoutRequestId: string): Promise<StkExpectation | undefined> {
-  const [summary] = await findStkPushSummaries(db, checkoutRequestId, 1);
-  const r = summary as { amount_minor?: string; currency?: string; shortcode?: string; phone?: string } | undefined;
-  if (!r?.amount_minor || !r.shortcode) return undefined;
-  return { amountMinor: BigInt(r.amount_minor), currency: r.currency ?? "KES", shortcode: r.shortcode, phone: typeof r.phone === "string" ? r.phone : undefined };
-}
-
-export async function processMpesaStkCallback(db: DbOrTx, event: PspEventRow, daraja: DarajaConnector): Promise<Conclusion> {
+async function verifyStkCallback(db: DbOrTx, event: PspEventRow, daraja: DarajaConnector): Promise<Conclusion> {
   const cb = parseStkCallback(event.payload);
   if (!cb) return { status: "rejected", verdict: { reason: "malformed_callback" } };
   const expected = await findStkExpectation(db, cb.checkoutRequestId);
@@ -51,3 +34,17 @@ export async function processMpesaStkCallback(db: DbOrTx, event: PspEventRow, da
   const { conversationId } = await daraja.requestTransactionStatus({ receipt: cb.receipt, originatorConversationId: `${VERIFY_PREFIX}${event.id}` });
   return { status: "received", verdict: { stage: "awaiting_receipt_confirmation", receipt: cb.receipt, checkoutRequestId: cb.checkoutRequestId, amountMinor: expected.amountMinor.toString(), shortcode: expected.shortcode, conversationId } };
 }
+
+/**
+ * A processed STK callback (an outcome Daraja's query confirmed, or the success its transaction status
+ * confirmed) wakes the attempt that pushed it. The receipt reaches the attempt through the status result.
+ */
+export const mpesaStkCallback: PspEventHandler<PspEffectOf<"payment_attempt.updated">> = {
+  psp: "mpesa",
+  eventTypes: ["stk.callback"],
+  conclude: (db, event, deps) => verifyStkCallback(db, event, deps.daraja()),
+  async effects(_db, event) {
+    const v = stkOutcomeVerdict.safeParse(event.verdict);
+    return v.success ? [{ type: "payment_attempt.updated", psp: "mpesa", pspReference: v.data.checkoutRequestId }] : [];
+  },
+};

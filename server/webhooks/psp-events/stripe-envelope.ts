@@ -1,36 +1,22 @@
-// Stripe events (signature already verified): allowlisted types become a normalized verdict that the
-// payment engine applies per object; any other type is ignored.
+// What every Stripe event handler records of a (signature-verified) Stripe event: its type and the object it
+// carries. The event types we act on or keep are allowlisted by the handlers (stripe-*.ts); any other type is
+// ignored by the dispatcher.
 import type Stripe from "stripe";
-import { paymentIntentToResult } from "@/server/psp/stripe/transform";
-import type { Conclusion, PspEventRow } from "../process-psp-event";
+import type { PspEventRow } from "../psp-event-types";
 
-export const STRIPE_EVENT_TYPES = [
-  "payment_intent.succeeded",
-  "payment_intent.payment_failed",
-  "payment_intent.canceled",
-  "payment_intent.requires_action",
-  "payment_intent.amount_capturable_updated",
-  "charge.succeeded",
-  "charge.failed",
-  "charge.refunded",
-  "charge.dispute.created",
-  "refund.created",
-  "refund.updated",
-  "refund.failed",
-  "payout.paid",
-  "payout.failed",
-  "transfer.created",
-  "transfer.reversed",
-] as const;
+export interface StripeObjectRef {
+  id: string;
+  object: string;
+  status?: string;
+}
 
-export function processStripeEvent(event: PspEventRow): Conclusion {
-  if (!(STRIPE_EVENT_TYPES as readonly string[]).includes(event.eventType)) return { status: "ignored", verdict: { reason: "event type not handled" } };
+export function stripeObjectOf(event: PspEventRow): { envelope: Stripe.Event; object: StripeObjectRef } {
   const envelope = event.payload as unknown as Stripe.Event;
-  const object = envelope.data.object as unknown as { id: string; object: string; status?: string };
-  const verdict: Record<string, unknown> = { type: event.eventType, object: object.object, objectId: object.id, pspStatus: object.status ?? null, created: envelope.created };
-  if (object.object === "payment_intent") {
-    const r = paymentIntentToResult(object as unknown as Stripe.PaymentIntent);
-    Object.assign(verdict, { status: r.status, amountMinor: r.amount?.amount.toString(), currency: r.amount?.currency, failure: r.failure ?? null });
-  }
-  return { status: "processed", verdict };
+  return { envelope, object: envelope.data.object as unknown as StripeObjectRef };
+}
+
+/** The verdict every processed Stripe event keeps: its type, object kind, object id, PSP status and creation time. */
+export function stripeBaseVerdict(event: PspEventRow): Record<string, unknown> {
+  const { envelope, object } = stripeObjectOf(event);
+  return { type: event.eventType, object: object.object, objectId: object.id, pspStatus: object.status ?? null, created: envelope.created };
 }

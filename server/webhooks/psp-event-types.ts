@@ -1,0 +1,55 @@
+// The shared vocabulary of inbound PSP events (a leaf: it imports only types). A stored, verified PSP event is
+// concluded by the one handler for its PSP and event type (server/webhooks/psp-events/*), which also reads a
+// processed event's typed effects back from its stored verdict. The dispatcher (process-psp-event.ts) routes
+// each effect to the domain that owns it. Data flow: docs/architecture.md "PSP events".
+import type { DbOrTx, Tx } from "@/db/client";
+import type { pspEvents } from "@/db/schema";
+import type { PspName } from "@/server/psp/types";
+import type { DarajaConnector } from "@/server/psp/daraja/connector";
+
+export type PspEventRow = typeof pspEvents.$inferSelect;
+
+export type Conclusion =
+  | { status: "processed" | "rejected" | "ignored"; verdict: Record<string, unknown> }
+  /** Still waiting (e.g. for Daraja's transaction-status answer); verdict records the progress. */
+  | { status: "received"; verdict: Record<string, unknown> };
+
+/**
+ * What a processed PSP event means for our own objects: one variant per kind of PSP object. A domain applies
+ * its variant through its entity's state machine; the outcome of a payment itself is always fetched from the
+ * PSP by the payment's execution (the event is a hint that wakes it).
+ * Next variants (money-out issues): refund.updated, dispute.updated, payout.updated, transfer.updated.
+ */
+export type PspEffect = {
+  type: "payment_attempt.updated";
+  psp: PspName;
+  /** The PSP's payment: Stripe PaymentIntent id, Daraja CheckoutRequestID. */
+  pspReference: string;
+  /** M-Pesa's receipt, once Daraja's transaction status confirmed it. */
+  receipt?: string;
+};
+
+export type PspEffectType = PspEffect["type"];
+export type PspEffectOf<T extends PspEffectType> = Extract<PspEffect, { type: T }>;
+
+/** What a handler may use to verify an event: the PSPs it asks (lazily: most events need none). */
+export interface HandlerDeps {
+  daraja: () => DarajaConnector;
+}
+
+export interface PspEventHandler<E extends PspEffect = PspEffect> {
+  psp: PspName;
+  /** The PSP's event types this handler concludes. */
+  eventTypes: readonly string[];
+  /** Verifies a stored event (may ask the PSP) and says what it is; the dispatcher stores the conclusion. */
+  conclude(db: DbOrTx, event: PspEventRow, deps: HandlerDeps): Promise<Conclusion>;
+  /** The effects of a processed event, read from its stored verdict (a retried step derives the same ones). */
+  effects(db: DbOrTx, event: PspEventRow): Promise<E[]>;
+}
+
+/** What applying an effect did: `woke` when it enqueued work for the domain (a run to wake or start). */
+export interface EffectResult {
+  woke: boolean;
+}
+
+export type EffectApplier<E extends PspEffect> = (tx: Tx, effect: E, source: { storedEventId: string }) => Promise<EffectResult>;
