@@ -5,6 +5,7 @@
 //  - every `status` column is written by one file only: its entity's state machine.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -71,7 +72,8 @@ function findCycle(g: Map<string, string[]>, scope: (f: string) => boolean): str
   return null;
 }
 
-const ALL = ["server", "db", "app", "components", "inngest", "scripts", "sandbox", "lib"].filter((d) => existsSync(path.join(ROOT, d))).flatMap(sourceFiles);
+const ROOT_FILES = readdirSync(ROOT).filter((f) => EXTENSIONS.some((e) => f.endsWith(e)) && !f.endsWith(".d.ts") && !isTest(f) && statSync(path.join(ROOT, f)).isFile());
+const ALL = [...ROOT_FILES, ...["server", "db", "app", "components", "inngest", "scripts", "sandbox", "lib", "bench", "config"].filter((d) => existsSync(path.join(ROOT, d))).flatMap(sourceFiles)];
 const G = graph(ALL);
 const under = (dir: string) => (f: string) => f.startsWith(dir + path.sep);
 
@@ -99,24 +101,80 @@ const STATUS_WRITERS: Record<string, string> = {
 };
 const SQL_TABLES: Record<string, string> = { checkouts: "checkouts", payment_attempts: "paymentAttempts", payment_orders: "paymentOrders", double_charges: "doubleCharges", psp_events: "pspEvents", webhook_deliveries: "webhookDeliveries", wallet_holds: "walletHolds" };
 
-/** The text of a Drizzle call chain from `.update(table)` / `.insert(table)` to the end of its statement. */
-function statusWrites(file: string): string[] {
-  const src = readFileSync(path.join(ROOT, file), "utf8");
-  const found: string[] = [];
-  for (const m of src.matchAll(/\.(update|insert)\(\s*(\w+)\s*\)/g)) {
-    const table = m[2]!;
-    if (!(table in STATUS_WRITERS)) continue;
-    const rest = src.slice(m.index! + m[0].length);
-    const end = rest.search(/\.where\(|\.returning\(|\.onConflict|;\s*\n/);
-    const chain = end < 0 ? rest : rest.slice(0, end);
-    if (/\bstatus\s*:/.test(chain) || /\.set\(\s*\{[^}]*\bstatus\b[,}]/.test(chain)) found.push(table);
-  }
-  for (const m of src.matchAll(/\b(update|insert\s+into)\s+"?(\w+)"?\s+(?:set\s+[^`;]*?\bstatus\s*=|\([^)]*\bstatus\b)/gi)) {
-    const table = SQL_TABLES[m[2]!.toLowerCase()];
-    if (table) found.push(table);
-  }
-  return found;
+const nameOf = (n: ts.PropertyName | ts.Expression): string | undefined => (ts.isIdentifier(n) || ts.isStringLiteralLike(n) || ts.isPrivateIdentifier(n) ? n.text : undefined);
+
+/** Whether a `.set(...)` argument may write `status`: a `status` key, a spread or anything but an object literal. */
+function setMayWriteStatus(arg: ts.Expression | undefined): boolean {
+  if (!arg || !ts.isObjectLiteralExpression(arg)) return true;
+  return arg.properties.some((p) => ts.isSpreadAssignment(p) || (p.name !== undefined && nameOf(p.name) === "status"));
 }
+
+/** Whether a `.values(...)` argument names `status` anywhere (an insert otherwise gets the column's default). */
+function valuesWriteStatus(arg: ts.Node | undefined): boolean {
+  let hit = false;
+  const visit = (n: ts.Node) => {
+    if ((ts.isPropertyAssignment(n) || ts.isShorthandPropertyAssignment(n)) && nameOf(n.name) === "status") hit = true;
+    if (!hit) ts.forEachChild(n, visit);
+  };
+  if (arg) visit(arg);
+  return hit;
+}
+
+/** SQL text in a string or template literal, with `${x.y}` kept as the name `y`. */
+function sqlText(n: ts.Node): string | undefined {
+  if (ts.isNoSubstitutionTemplateLiteral(n) || ts.isStringLiteral(n)) return n.text;
+  if (!ts.isTemplateExpression(n)) return undefined;
+  const last = (e: ts.Expression) => (ts.isPropertyAccessExpression(e) ? e.name.text : ts.isIdentifier(e) ? e.text : "expr");
+  return n.head.text + n.templateSpans.map((s) => `"${last(s.expression)}"${s.literal.text}`).join("");
+}
+
+const SQL_UPDATE = /\bupdate\s+(?:only\s+)?(?:"?public"?\.)?"?(\w+)"?(?:\s+(?:as\s+)?(?!set\b)\w+)?\s+set\b([\s\S]*?)(?:\bwhere\b|\breturning\b|\bfrom\b|$)/gi;
+const SQL_INSERT = /\binsert\s+into\s+(?:"?public"?\.)?"?(\w+)"?\s*\(([^)]*)\)/gi;
+const SQL_STATUS = /(?:^|[\s,(])(?:\w+\.)?"?status"?\s*(?:=|,|\)|$)/i;
+
+/** The tables whose `status` a source file writes (Drizzle `.update(t).set`, `.insert(t).values`, or SQL text). */
+export function statusWritesIn(fileName: string, src: string): string[] {
+  const sf = ts.createSourceFile(fileName, src, ts.ScriptTarget.Latest, true, fileName.endsWith(".tsx") ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
+  const aliases = new Map<string, string>(Object.keys(STATUS_WRITERS).map((t) => [t, t]));
+  const found: string[] = [];
+  const tableOf = (e: ts.Expression | undefined): string | undefined => {
+    if (!e) return undefined;
+    const name = ts.isIdentifier(e) ? e.text : ts.isPropertyAccessExpression(e) ? e.name.text : undefined;
+    return name ? aliases.get(name) : undefined;
+  };
+  /** The table of the `.update(t)` / `.insert(t)` call a `.set` / `.values` call is chained on. */
+  const writtenTable = (call: ts.CallExpression, verb: "update" | "insert"): string | undefined => {
+    let e: ts.Expression = (call.expression as ts.PropertyAccessExpression).expression;
+    while (ts.isCallExpression(e) || ts.isPropertyAccessExpression(e) || ts.isAwaitExpression(e) || ts.isParenthesizedExpression(e)) {
+      if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && e.expression.name.text === verb) return tableOf(e.arguments[0]);
+      e = ts.isCallExpression(e) ? e.expression : ts.isPropertyAccessExpression(e) ? e.expression : e.expression;
+    }
+    return undefined;
+  };
+  const visit = (n: ts.Node) => {
+    if (ts.isImportSpecifier(n) && n.propertyName && aliases.has(nameOf(n.propertyName) ?? "")) aliases.set(n.name.text, aliases.get(nameOf(n.propertyName)!)!);
+    if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression)) {
+      const method = n.expression.name.text;
+      if (method === "set") {
+        const t = writtenTable(n, "update");
+        if (t && setMayWriteStatus(n.arguments[0])) found.push(t);
+      } else if (method === "values") {
+        const t = writtenTable(n, "insert");
+        if (t && valuesWriteStatus(n.arguments[0])) found.push(t);
+      }
+    }
+    const text = sqlText(n);
+    if (text) {
+      for (const m of text.matchAll(SQL_UPDATE)) if (SQL_STATUS.test(m[2]!)) found.push(SQL_TABLES[m[1]!.toLowerCase()] ?? aliases.get(m[1]!) ?? "");
+      for (const m of text.matchAll(SQL_INSERT)) if (SQL_STATUS.test(m[2]!)) found.push(SQL_TABLES[m[1]!.toLowerCase()] ?? aliases.get(m[1]!) ?? "");
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return found.filter((t) => t !== "");
+}
+
+const statusWrites = (file: string) => statusWritesIn(file, readFileSync(path.join(ROOT, file), "utf8"));
 
 describe("state machines", () => {
   it("every status column is written only by its state machine", () => {
@@ -126,5 +184,24 @@ describe("state machines", () => {
 
   it("the scan finds the writes it guards (it cannot pass by seeing nothing)", () => {
     for (const [table, file] of Object.entries(STATUS_WRITERS)) expect(statusWrites(file), `${file} should write ${table}.status`).toContain(table);
+  });
+
+  it("the scan sees through the usual disguises of a status write", () => {
+    const evasions: Record<string, string> = {
+      "quoted key": `await tx.update(checkouts).set({ "status": "open" }).where(x);`,
+      "patch variable": `const patch = { status: "open" }; await tx.update(checkouts).set(patch);`,
+      spread: `await tx.update(checkouts).set({ ...patch }).where(x);`,
+      "schema namespace": `await tx.update(schema.checkouts).set({ status: "open" });`,
+      "aliased import": `import { checkouts as c } from "@/db/schema"; await tx.update(c).set({ status: "open" });`,
+      "chained later": `await db.update(checkouts).set({ status: "open" }).where(eq(checkouts.id, id)).returning();`,
+      "insert with status": `await tx.insert(checkouts).values([{ id, status: "completed" }]);`,
+      "sql with table param": "await tx.execute(sql`update ${checkouts} set status = 'open' where id = ${id}`);",
+      "sql alias": "await tx.execute(sql`update checkouts c set updated_at = now(), status = 'open'`);",
+      "sql schema + quoted column": `await sql.unsafe('update public.payment_attempts set "status" = $1');`,
+      "sql insert": "await tx.execute(sql`insert into payment_orders (id, status) values (${a}, 'SUCCESS')`);",
+    };
+    for (const [what, code] of Object.entries(evasions)) expect(statusWritesIn("x.ts", code).length, what).toBeGreaterThan(0);
+    const harmless = `await tx.update(checkouts).set({ createdAt: d }).where(eq(checkouts.status, "open")); await tx.insert(checkouts).values({ ...row }); await tx.execute(sql\`update checkouts set created_at = now() where status = 'open'\`);`;
+    expect(statusWritesIn("x.ts", harmless)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import type { Db, DbOrTx } from "@/db/client";
 import { engineAttempts, engineDeadLetters, engineFunctions, engineRuns, engineSteps, type EngineRunStatus } from "@/db/schema";
 import type { FunctionDef } from "./config";
 import { createRun } from "./runs";
@@ -53,7 +53,7 @@ export class ReplayError extends Error {
 }
 
 /** Starts a fresh run of a dead letter's function with the same event; a dead letter replays once. */
-export async function replayDeadLetter(db: Db, runId: string): Promise<string> {
+export async function replayDeadLetter(db: DbOrTx, runId: string): Promise<string> {
   return db.transaction(async (tx) => {
     const [dl] = await tx.select().from(engineDeadLetters).where(eq(engineDeadLetters.runId, runId)).for("update");
     if (!dl) throw new ReplayError(`No dead letter for run ${runId}`, "not_found");

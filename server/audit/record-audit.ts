@@ -9,6 +9,7 @@ export const AUDIT_ACTIONS = [
   "api_key.created",
   "api_key.revoked",
   "double_charge.marked_refunded",
+  "engine_run.replayed",
   "merchant.updated",
   "risk_review.approved",
   "risk_review.rejected",

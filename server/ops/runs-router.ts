@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { ENGINE_RUN_STATUSES } from "@/db/schema";
-import { getRunDetail, listDeadLetters, listRuns, replayDeadLetter, ReplayError } from "@/inngest/engine/ops";
+import { getRunDetail, listDeadLetters, listRuns } from "@/inngest/engine/ops";
 import { AppError } from "@/server/errors";
 import { createTRPCRouter, opsProcedure } from "@/server/trpc/init";
+import { replayDeadLetterRun } from "./replay-dead-letter";
 
 // Ops view of the local Inngest engine: runs, their steps/attempts/errors, dead letters, replay.
 
@@ -25,12 +26,5 @@ export const engineRunsRouter = createTRPCRouter({
   deadLetters: opsProcedure
     .input(z.object({ includeReplayed: z.boolean().default(false), limit: z.number().int().min(1).max(200).default(RUNS_PAGE_SIZE) }))
     .query(({ ctx, input }) => listDeadLetters(ctx.db, input)),
-  replay: opsProcedure.input(ZRunIdInput).mutation(async ({ ctx, input }) => {
-    try {
-      return { runId: await replayDeadLetter(ctx.db, input.runId) };
-    } catch (e) {
-      if (e instanceof ReplayError) throw new AppError(e.reason === "not_found" ? "not_found" : "conflict", e.message);
-      throw e;
-    }
-  }),
+  replay: opsProcedure.input(ZRunIdInput).mutation(({ ctx, input }) => replayDeadLetterRun(ctx.db, { runId: input.runId, actorUserId: ctx.userId })),
 });

@@ -131,7 +131,7 @@ export async function markCardAttemptCanceled(tx: Tx, attemptId: string, failure
   const canceled = await transitionAttempt(tx, {
     attemptId,
     to: "canceled",
-    reason: "psp_canceled",
+    reason: failure.code === DECLINE_LIMIT_FAILURE ? "declines_capped" : failure.code === "superseded" ? "superseded" : "psp_canceled",
     onlyFrom: ACTIVE_ATTEMPT_STATUSES,
     ...(expect ? { pspReference: expect.pspReference } : {}),
     set: { failureCode: failure.code, failureMessage: failure.message },

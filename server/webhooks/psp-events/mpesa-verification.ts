@@ -1,7 +1,9 @@
 // What the two stages of an STK callback's verification share: the id prefix of the transaction-status request
 // that finishes it, our own record of the push, and the typed verdicts the stages store on the STK event.
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@/db/client";
+import { pspEvents } from "@/db/schema";
 import { findStkPushSummaries } from "@/server/psp";
 
 /** OriginatorConversationID prefix of the transaction-status request verifying STK event `id`: `verify_{id}`. */
@@ -39,3 +41,19 @@ export const stkOutcomeVerdict = z.object({ outcome: z.string(), checkoutRequest
 
 /** A processed transaction-status result's verdict: which STK event it concluded, and whether it confirmed it. */
 export const statusResultVerdict = z.object({ stkEventId: z.string().min(1), confirmed: z.boolean() });
+
+/** Rejection reasons of an STK callback that put the payment itself in doubt (not merely a malformed or unknown callback). */
+export const PAYMENT_DOUBT_REASONS = ["amount_mismatch", "bad_receipt", "receipt_not_confirmed", "receipt_reused", "result_code_mismatch"] as const;
+export type PaymentDoubtReason = (typeof PAYMENT_DOUBT_REASONS)[number];
+
+/** The first STK callback for this CheckoutRequestID that verification rejected for doubt about the payment, or null. */
+export async function findDoubtfulStkRejection(db: DbOrTx, checkoutRequestId: string): Promise<{ pspEventId: string; reason: PaymentDoubtReason } | null> {
+  const reason = sql<string>`${pspEvents.verdict}->>'reason'`;
+  const [rejected] = await db
+    .select({ id: pspEvents.id, reason })
+    .from(pspEvents)
+    .where(and(eq(pspEvents.psp, "mpesa"), eq(pspEvents.eventType, "stk.callback"), eq(pspEvents.objectId, checkoutRequestId), eq(pspEvents.status, "rejected"), inArray(reason, [...PAYMENT_DOUBT_REASONS])))
+    .orderBy(pspEvents.receivedAt, pspEvents.id)
+    .limit(1);
+  return rejected ? { pspEventId: rejected.id, reason: rejected.reason as PaymentDoubtReason } : null;
+}
