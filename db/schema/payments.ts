@@ -1,7 +1,7 @@
 import { relations, sql } from "drizzle-orm";
 import { bigint, check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { newId } from "../ids";
-import { createdAt, updatedAt } from "./columns";
+import { createdAt, transitionColumns, updatedAt } from "./columns";
 import { merchants, sellers } from "./merchants";
 
 // Pay-in: a checkout (payment event) holds one payment order per seller.
@@ -87,11 +87,7 @@ export const paymentOrderTransitions = pgTable(
     paymentOrderId: text("payment_order_id")
       .notNull()
       .references(() => paymentOrders.id),
-    fromStatus: paymentOrderStatus("from_status"),
-    toStatus: paymentOrderStatus("to_status").notNull(),
-    reason: text("reason").notNull(),
-    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
-    at: timestamp("at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    ...transitionColumns(paymentOrderStatus),
   },
   (t) => [index("payment_order_transitions_order_idx").on(t.paymentOrderId, t.at)],
 );
@@ -155,11 +151,7 @@ export const checkoutTransitions = pgTable(
     checkoutId: text("checkout_id")
       .notNull()
       .references(() => checkouts.id),
-    fromStatus: checkoutStatus("from_status"),
-    toStatus: checkoutStatus("to_status").notNull(),
-    reason: text("reason").notNull(),
-    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
-    at: timestamp("at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    ...transitionColumns(checkoutStatus),
   },
   (t) => [index("checkout_transitions_checkout_idx").on(t.checkoutId, t.at)],
 );
@@ -172,11 +164,7 @@ export const paymentAttemptTransitions = pgTable(
     attemptId: text("attempt_id")
       .notNull()
       .references(() => paymentAttempts.id),
-    fromStatus: paymentAttemptStatus("from_status"),
-    toStatus: paymentAttemptStatus("to_status").notNull(),
-    reason: text("reason").notNull(),
-    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
-    at: timestamp("at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    ...transitionColumns(paymentAttemptStatus),
   },
   (t) => [index("payment_attempt_transitions_attempt_idx").on(t.attemptId, t.at)],
 );

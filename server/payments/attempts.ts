@@ -68,7 +68,7 @@ async function activeAttempt(tx: Tx, checkoutId: string): Promise<Attempt | unde
   const [a] = await tx
     .select()
     .from(paymentAttempts)
-    .where(and(eq(paymentAttempts.checkoutId, checkoutId), inArray(paymentAttempts.status, ["created", "pending"])));
+    .where(and(eq(paymentAttempts.checkoutId, checkoutId), inArray(paymentAttempts.status, [...ACTIVE_ATTEMPT_STATUSES])));
   return a;
 }
 
@@ -215,7 +215,7 @@ export async function submitCardPayment(db: Db, opts: BuyerAction & { paymentInt
     const [a] = await db
       .select()
       .from(paymentAttempts)
-      .where(and(eq(paymentAttempts.checkoutId, opts.checkoutId), eq(paymentAttempts.method, "card"), eq(paymentAttempts.pspReference, opts.paymentIntentId), inArray(paymentAttempts.status, ["created", "pending"])));
+      .where(and(eq(paymentAttempts.checkoutId, opts.checkoutId), eq(paymentAttempts.method, "card"), eq(paymentAttempts.pspReference, opts.paymentIntentId), inArray(paymentAttempts.status, [...ACTIVE_ATTEMPT_STATUSES])));
     // No such attempt: the transaction below answers (already paid, or not this checkout's attempt).
     const checkoutOf = async () => (await db.select().from(checkouts).where(eq(checkouts.id, opts.checkoutId)))[0]!;
     if (a && (await retireIfDeclineCapped(db, opts.connector, a, opts.clientIp, checkoutOf))) return { attemptId: a.id };

@@ -61,7 +61,7 @@ async function expireCheckout(db: Db, connectorFor: ConnectorFor, checkoutId: st
     const step = await db.transaction(async (tx): Promise<Step> => {
       const [c] = await tx.select().from(checkouts).where(eq(checkouts.id, checkoutId)).for("update", { skipLocked: true });
       if (!c || c.status !== "open" || c.createdAt >= cutoff) return { kind: "skipped" };
-      const active = await tx.select().from(paymentAttempts).where(and(eq(paymentAttempts.checkoutId, c.id), inArray(paymentAttempts.status, ["created", "pending"])));
+      const active = await tx.select().from(paymentAttempts).where(and(eq(paymentAttempts.checkoutId, c.id), inArray(paymentAttempts.status, [...ACTIVE_ATTEMPT_STATUSES])));
       // An STK push is never on an open checkout (starting one makes it processing); if one is, its own
       // execution settles it: leave the checkout alone.
       if (active.some((a) => a.method === "mpesa")) return { kind: "skipped" };

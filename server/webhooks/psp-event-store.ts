@@ -7,14 +7,14 @@ import { pspEvents } from "@/db/schema";
 import { AppError } from "@/server/errors";
 import type { Conclusion, PspEventRow } from "./psp-event-types";
 
-export async function loadPspEvent(db: DbOrTx, id: string): Promise<PspEventRow> {
+export async function findPspEvent(db: DbOrTx, id: string): Promise<PspEventRow | undefined> {
   const [event] = await db.select().from(pspEvents).where(eq(pspEvents.id, id));
-  if (!event) throw new AppError("not_found", `psp event ${id} not found`);
   return event;
 }
 
-export async function findPspEvent(db: DbOrTx, id: string): Promise<PspEventRow | undefined> {
-  const [event] = await db.select().from(pspEvents).where(eq(pspEvents.id, id));
+export async function loadPspEvent(db: DbOrTx, id: string): Promise<PspEventRow> {
+  const event = await findPspEvent(db, id);
+  if (!event) throw new AppError("not_found", `psp event ${id} not found`);
   return event;
 }
 
