@@ -18,6 +18,7 @@ export default defineConfig({
     // next-auth imports "next/server" without an extension, which Node's ESM resolver refuses; Vite resolves it.
     server: { deps: { inline: ["next-auth"] } },
     // The app's own Inngest client (app/api/inngest/route.ts) verifies with this key, as in production.
-    env: { NODE_ENV: "test", INNGEST_SIGNING_KEY: TEST_SIGNING_KEY, INNGEST_EVENT_KEY: TEST_EVENT_KEY },
+    // LOG_LEVEL warn: the JSON log lines of the code under test (stdout) stay out of the way; log tests lower it.
+    env: { NODE_ENV: "test", INNGEST_SIGNING_KEY: TEST_SIGNING_KEY, INNGEST_EVENT_KEY: TEST_EVENT_KEY, LOG_LEVEL: "warn" },
   },
 });

@@ -8,20 +8,19 @@
  * `npm run dev`; its API rate limits apply). Without --url it starts the whole platform itself
  * (`scripts/dev.ts --prod --ephemeral` on a free port: throwaway embedded Postgres, sandbox, engine, outbox
  * dispatcher, `next start`; needs `npm run build` first) with the API rate limits lifted, and stops it at the end.
+ * The buyer and merchant calls are bench/card-flow.ts (shared with `npm run chaos`), made once each here: no retries.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
-import net, { type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { DEMO } from "../scripts/seed-demo";
+import { arg, CardFlow, describe, freePort, ORDERS, percentile, positiveInt, sleep, table, type Psp } from "./card-flow";
 
 const PAYMENTS_DEFAULT = 200;
 const CONCURRENCY_DEFAULT = 16;
-const POLL_MS = 100;
 const SUCCESS_TIMEOUT_MS = 60_000;
 const START_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 30_000;
@@ -33,155 +32,28 @@ const ERRORS_SHOWN = 5;
 const BENCH_RATE_LIMIT = "1000000";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const API_KEY = DEMO.apiKey.key;
-const TEST_CARD = { "card[number]": "4242424242424242", "card[exp_month]": "12", "card[exp_year]": "2034", "card[cvc]": "123" };
-/** Amounts are decimal strings, as the public API takes them. */
-const ORDERS = [
-  { seller: "books", amount: "1200.00" },
-  { seller: "crafts", amount: "350.50" },
-  { seller: "coffee", amount: "99.99" },
-] as const;
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-function positiveInt(name: string, fallback: number): number {
-  const n = Number(arg(name) ?? fallback);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-let rateLimited = 0;
-
-/** One /api/v1 call with the demo secret key; waits out 429s (counted) and times the answered request. */
-async function api(app: string, method: "GET" | "POST", route: string, body?: unknown, idempotencyKey?: string) {
-  for (;;) {
-    const t0 = performance.now();
-    const res = await fetch(app + route, {
-      method,
-      headers: {
-        authorization: `Bearer ${API_KEY}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-        ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await res.json();
-    const ms = performance.now() - t0;
-    if (res.status !== 429) return { status: res.status, json, ms };
-    rateLimited++;
-    await sleep(Number(res.headers.get("retry-after") ?? 1) * 1000);
-  }
-}
-
-/**
- * A tRPC v11 mutation over HTTP as the checkout page's httpBatchLink sends it (superjson, batch of one), with
- * the Origin the browser adds: /api/trpc refuses state-changing requests from anywhere else.
- */
-async function trpc<T>(app: string, procedure: string, input: unknown): Promise<T> {
-  const headers = { "content-type": "application/json", origin: new URL(app).origin };
-  const res = await fetch(`${app}/api/trpc/${procedure}?batch=1`, { method: "POST", headers, body: JSON.stringify({ 0: { json: input } }) });
-  const [item] = (await res.json()) as [{ result?: { data: { json: T } }; error?: { json: { message: string } } }];
-  if (!item?.result) throw new Error(`${procedure}: ${item?.error?.json.message ?? `HTTP ${res.status}`}`);
-  return item.result.data.json;
-}
-
-interface Psp {
-  url: string;
-  publishableKey: string;
-}
-
-/** What the card field posts to the PSP (form-encoded, publishable key). */
-async function pspPost<T>(psp: Psp, route: string, form: Record<string, string>): Promise<T> {
-  const res = await fetch(psp.url + route, { method: "POST", headers: { authorization: `Bearer ${psp.publishableKey}`, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
-  const json = (await res.json()) as T & { error?: { message: string } };
-  if (!res.ok || json.error) throw new Error(`PSP ${route}: ${json.error?.message ?? `HTTP ${res.status}`}`);
-  return json;
-}
-
-/** The checkout page hands the card field its stripe.js URL and publishable key: read them from its HTML. */
-async function discoverPsp(app: string, checkoutId: string): Promise<Psp> {
-  const html = (await (await fetch(`${app}/pay/${checkoutId}`)).text()).replace(/\\"/g, '"');
-  const url = /"stripeJsUrl":"([^"]+)\/v3"/.exec(html)?.[1];
-  const publishableKey = /"publishableKey":"(pk_[^"]+)"/.exec(html)?.[1];
-  if (!url || !publishableKey) throw new Error(`no stripe.js URL / publishable key in ${app}/pay/${checkoutId}`);
-  return { url, publishableKey };
-}
 
 interface Sample {
   postMs: number;
   successMs: number;
 }
 
-async function createCheckout(app: string, id: string) {
-  const res = await api(app, "POST", "/api/v1/payments", {
-    buyer_info: { email: `${id}@bench.example`, country: "KE" },
-    return_url: "https://shop.example/thanks",
-    payment_orders: ORDERS.map((o) => ({ payment_order_id: `${id}_${o.seller}`, seller_account: o.seller, amount: o.amount, currency: "KES" })),
-  }, id);
-  if (res.status !== 201) throw new Error(`POST /api/v1/payments: ${res.status} ${JSON.stringify(res.json)}`);
-  const body = res.json as { checkout_id: string; payment_orders: { payment_order_id: string }[] };
-  return { checkoutId: body.checkout_id, orderIds: body.payment_orders.map((o) => o.payment_order_id), postMs: res.ms };
+/** Every order SUCCESS, or an error naming the ones that are not. */
+async function untilSuccess(flow: CardFlow, orderIds: string[], deadline: number): Promise<void> {
+  const outcomes = await flow.untilFinal(orderIds, deadline).catch((e: unknown) => {
+    throw new Error(`${describe(e)} (${SUCCESS_TIMEOUT_MS} ms)`);
+  });
+  const failed = outcomes.filter((o) => o.status !== "SUCCESS");
+  if (failed.length > 0) throw new Error(failed.map((o) => `${o.id} FAILED (${o.failureCode})`).join(", "));
 }
 
-async function payByCard(app: string, psp: Psp, checkoutId: string): Promise<void> {
-  const { clientSecret } = await trpc<{ clientSecret: string }>(app, "checkout.prepareCard", { checkoutId });
-  const paymentIntentId = clientSecret.split("_secret_")[0]!;
-  const pm = await pspPost<{ id: string }>(psp, "/v1/payment_methods", { type: "card", ...TEST_CARD });
-  await pspPost(psp, `/v1/payment_intents/${encodeURIComponent(paymentIntentId)}/confirm`, { client_secret: clientSecret, payment_method: pm.id });
-  await trpc(app, "checkout.submitCard", { checkoutId, paymentIntentId });
-}
-
-async function untilSuccess(app: string, orderIds: string[], deadline: number): Promise<void> {
-  const pending = new Set(orderIds);
-  for (;;) {
-    for (const id of [...pending]) {
-      const { json } = await api(app, "GET", `/api/v1/payments/${encodeURIComponent(id)}`);
-      const order = json as { status?: string; failure?: { code: string } | null };
-      if (order.status === "SUCCESS") pending.delete(id);
-      else if (order.status === "FAILED") throw new Error(`${id} FAILED (${order.failure?.code})`);
-    }
-    if (pending.size === 0) return;
-    if (performance.now() > deadline) throw new Error(`${[...pending].join(", ")} not SUCCESS after ${SUCCESS_TIMEOUT_MS} ms`);
-    await sleep(POLL_MS);
-  }
-}
-
-async function payment(app: string, psp: Psp, id: string, onAccepted: () => void): Promise<Sample> {
+async function payment(flow: CardFlow, psp: Psp, id: string, onAccepted: () => void): Promise<Sample> {
   const t0 = performance.now();
-  const c = await createCheckout(app, id);
+  const c = await flow.createCheckout(id);
   onAccepted();
-  await payByCard(app, psp, c.checkoutId);
-  await untilSuccess(app, c.orderIds, t0 + SUCCESS_TIMEOUT_MS);
+  await flow.payByCard(psp, c.checkoutId);
+  await untilSuccess(flow, c.orderIds, t0 + SUCCESS_TIMEOUT_MS);
   return { postMs: c.postMs, successMs: performance.now() - t0 };
-}
-
-/** An error with its cause (fetch's "fetch failed" says what failed only there). */
-function describe(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  return e.cause ? `${e.message}: ${describe(e.cause)}` : e.message;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `| ${r.map((v, i) => v.padStart(widths[i]!)).join(" | ")} |`;
-  return [line(head), `|${widths.map((w) => `${"-".repeat(w + 1)}:`).join("|")}|`, ...rows.map(line)].join("\n");
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
@@ -258,14 +130,15 @@ async function main(): Promise<void> {
   console.error(given ? `using ${given}` : "starting the platform (scripts/dev.ts --prod --ephemeral)…");
   const platform: Platform = given ? { url: given, stop: async () => {}, logTail: () => "" } : await startPlatform();
   const app = platform.url;
+  const flow = new CardFlow(app);
   process.once("SIGINT", () => void platform.stop().finally(() => process.exit(130)));
   try {
     const run = `bench_${Date.now().toString(36)}`;
     // One untimed payment first: it finds the PSP the checkout page uses and warms every route on the way.
-    const warmup = await createCheckout(app, `${run}_warmup`);
-    const psp = await discoverPsp(app, warmup.checkoutId);
-    await payByCard(app, psp, warmup.checkoutId);
-    await untilSuccess(app, warmup.orderIds, performance.now() + SUCCESS_TIMEOUT_MS);
+    const warmup = await flow.createCheckout(`${run}_warmup`);
+    const psp = await flow.discoverPsp(warmup.checkoutId);
+    await flow.payByCard(psp, warmup.checkoutId);
+    await untilSuccess(flow, warmup.orderIds, performance.now() + SUCCESS_TIMEOUT_MS);
 
     console.error(`paying ${payments} checkouts (${ORDERS.length} orders each), ${concurrency} at a time, PSP sandbox ${psp.url}…`);
     const samples: Sample[] = [];
@@ -276,7 +149,7 @@ async function main(): Promise<void> {
     await Promise.all(
       Array.from({ length: Math.min(concurrency, payments) }, async () => {
         for (let i = next++; i < payments; i = next++) {
-          await payment(app, psp, `${run}_${i}`, () => accepted++).then(
+          await payment(flow, psp, `${run}_${i}`, () => accepted++).then(
             (s) => samples.push(s),
             (e: unknown) => errors.push(describe(e)),
           );
@@ -292,7 +165,7 @@ async function main(): Promise<void> {
     row.push((accepted / seconds).toFixed(1), ...[post, success].flatMap((l) => [percentile(l, 50).toFixed(0), percentile(l, 99).toFixed(0)]));
     console.log(`\npayments end to end (card, ${ORDERS.length} orders per checkout, ${given ? app : "own platform, fsync off"}, ${seconds.toFixed(1)} s)\n`);
     console.log(table(head, [row]));
-    if (rateLimited > 0) console.log(`\n${rateLimited} requests were rate limited (429) and retried after Retry-After: the numbers include those waits.`);
+    if (flow.rateLimited > 0) console.log(`\n${flow.rateLimited} requests were rate limited (429) and retried after Retry-After: the numbers include those waits.`);
     if (errors.length > 0) {
       console.error(`${platform.logTail()}\n\n${errors.length} payments failed, e.g.:`);
       for (const e of errors.slice(0, ERRORS_SHOWN)) console.error(`  ${e}`);

@@ -12,6 +12,13 @@ const postgresUrl = z
   .string()
   .refine((v) => /^postgres(ql)?:\/\/.+/.test(v), "must be a postgres:// or postgresql:// URL");
 
+/** @param {string} v */
+const isBase64Key = (v) => Buffer.from(v, "base64").length === 32;
+const base64Key = z.string().refine(isBase64Key, "must be base64 of exactly 32 bytes");
+
+/** The development field-encryption key (public: it is in this repository); production refuses it. */
+export const DEV_FIELD_ENCRYPTION_KEY = "ZGV2LW9ubHktZmllbGQta2V5LWRvLW5vdC11c2UtISE=";
+
 export const envSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   /** Unset: `npm run dev` starts an embedded Postgres and sets it for the app process. */
@@ -29,19 +36,60 @@ export const envSchema = z.object({
   SEED_DEMO: bool.optional(),
   /** Where the embedded Postgres keeps its data when DATABASE_URL is unset. */
   EMBEDDED_PG_DIR: z.string().min(1).default(".data/postgres"),
+  // --- Observability (server/observability, docs/operations.md "Observability"). ---
+  /** Minimum level of the JSON log lines every process writes to stdout (pino). */
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Bearer token for GET /metrics (Prometheus: `authorization: { credentials: … }`). Unset: /metrics answers 404.
+   *  Optional in production too (metrics off); when set, at least 24 characters (`openssl rand -hex 24`). */
+  METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
   // --- Public API (server/api-keys, server/idempotency, server/rate-limit, server/crypto). ---
-  /** base64 of 32 bytes: AES-256-GCM key for buyer details at rest. The default is for development only and
-   *  is refused by `npm start` in production (`openssl rand -base64 32`). */
-  FIELD_ENCRYPTION_KEY: z
+  // Field encryption (server/crypto/key-ring.ts, docs/security.md "Rotating the field-encryption key").
+  /** base64 of 32 bytes: AES-256-GCM key for buyer details at rest, key version 1 of the ring. Unset and no
+   *  FIELD_ENCRYPTION_KEYS: the development key, refused by `npm start` in production (`openssl rand -base64 32`). */
+  FIELD_ENCRYPTION_KEY: base64Key.optional(),
+  /** The key ring, `<version>:<base64 of 32 bytes>` comma-separated (e.g. `2:…,1:…`). New values are encrypted
+   *  under the highest version (or FIELD_ENCRYPTION_ACTIVE_VERSION); every version a stored value names must be
+   *  here to read it. FIELD_ENCRYPTION_KEY, if set, is version 1. */
+  FIELD_ENCRYPTION_KEYS: z
     .string()
-    .refine((v) => Buffer.from(v, "base64").length === 32, "must be base64 of exactly 32 bytes")
-    .default("ZGV2LW9ubHktZmllbGQta2V5LWRvLW5vdC11c2UtISE="),
+    .transform((v, ctx) => {
+      /** @type {{ version: number; key: string }[]} */
+      const keys = [];
+      for (const entry of v.split(",").map((e) => e.trim()).filter(Boolean)) {
+        const m = /^([1-9][0-9]{0,5}):(\S+)$/.exec(entry);
+        const key = m?.[2] ?? "";
+        if (!m || !isBase64Key(key)) {
+          ctx.addIssue({ code: "custom", message: "each entry must be <version 1-999999>:<base64 of exactly 32 bytes>" });
+          return z.NEVER;
+        }
+        const version = Number(m[1]);
+        if (keys.some((k) => k.version === version)) {
+          ctx.addIssue({ code: "custom", message: `version ${version} appears twice` });
+          return z.NEVER;
+        }
+        keys.push({ version, key });
+      }
+      return keys.sort((a, b) => b.version - a.version);
+    })
+    .optional(),
+  /** The version new values are encrypted under (default: the highest in the ring). Lets a multi-instance
+   *  deployment ship a new key to every instance before any instance writes with it. */
+  FIELD_ENCRYPTION_ACTIVE_VERSION: z.coerce.number().int().min(1).max(999_999).optional(),
+  /** base64 of 32 bytes: the HMAC key of lookup hashes (velocity rules, rate-limit buckets). Unset: derived from
+   *  key version 1, as before rotation existed. Pin it (`npm run keys:lookup-key`) before key 1 leaves the ring:
+   *  stored hashes must stay matchable. */
+  FIELD_LOOKUP_KEY: base64Key.optional(),
   /** Requests per minute per API key and per client IP on /api/v1. */
   API_RATE_LIMIT_PER_KEY: z.coerce.number().int().min(1).default(600),
   API_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(1200),
   /** Hosted-checkout actions (start a card or M-Pesa payment, submit) per minute per client IP. */
   CHECKOUT_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(120),
+  /**
+   * How many reverse proxies in front of the app append to X-Forwarded-For (server/http/client-ip.ts,
+   * docs/security.md). 0 (no proxy): X-Forwarded-For and X-Real-IP are the client's own words and never choose a
+   * rate-limit bucket; every direct client shares one. N: the N-th address from the right is the client.
+   */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   // --- PSPs (server/psp, sandbox/; docs/psp.md). Defaults point at the local PSP sandbox. ---
   /** sandbox: the local PSP sandbox (dev/test/e2e). live: api.stripe.com / api.safaricom.co.ke, real keys required. */
   PSP_MODE: z.enum(["sandbox", "live"]).default("sandbox"),
@@ -49,6 +97,11 @@ export const envSchema = z.object({
   SANDBOX_PORT: z.coerce.number().int().min(1).max(65535).default(12111),
   /** Base URL of the sandbox as the app reaches it. Unset: http://127.0.0.1:SANDBOX_PORT. */
   SANDBOX_URL: z.string().url().optional(),
+  /** Where the standalone sandbox (`npm run sandbox`) persists its state: a Postgres URL (schema `sandbox`, created
+   *  by the sandbox). Unset: DATABASE_URL, else SANDBOX_STATE_FILE. `npm run dev` uses its own database. */
+  SANDBOX_DATABASE_URL: z.string().url().optional(),
+  /** The sandbox's state file when it has no database (a JSON-lines journal). */
+  SANDBOX_STATE_FILE: z.string().min(1).default(".data/sandbox/state.jsonl"),
   STRIPE_SECRET_KEY: z.string().startsWith("sk_").default("sk_test_sandbox_paybridge_dev"),
   STRIPE_PUBLISHABLE_KEY: z.string().startsWith("pk_").default("pk_test_sandbox_paybridge_dev"),
   /** Unset: the sandbox (PSP_MODE=sandbox) or https://api.stripe.com (live). */
@@ -96,12 +149,40 @@ export function parseEnv(source) {
   /** @type {Record<string, string>} */
   const cleaned = {};
   for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== "") cleaned[k] = v;
-  const result = envSchema.safeParse(cleaned);
+  const result = envSchema.superRefine(fieldKeyIssues).safeParse(cleaned);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  - ${i.path.join(".")}: ${i.message}`);
     throw new Error(`Invalid environment variables:\n${lines.join("\n")}`);
   }
   return result.data;
+}
+
+/**
+ * The field-encryption key ring the variables describe (server/crypto/key-ring.ts builds the keys from it):
+ * FIELD_ENCRYPTION_KEYS plus FIELD_ENCRYPTION_KEY as version 1, or the development key alone when neither is set.
+ * @param {Pick<Env, "FIELD_ENCRYPTION_KEY" | "FIELD_ENCRYPTION_KEYS" | "FIELD_ENCRYPTION_ACTIVE_VERSION" | "FIELD_LOOKUP_KEY">} e
+ */
+export function fieldKeyRingConfig(e) {
+  const keys = [...(e.FIELD_ENCRYPTION_KEYS ?? [])];
+  const legacy = e.FIELD_ENCRYPTION_KEY ?? (e.FIELD_ENCRYPTION_KEYS ? undefined : DEV_FIELD_ENCRYPTION_KEY);
+  if (legacy !== undefined && !keys.some((k) => k.version === 1)) keys.push({ version: 1, key: legacy });
+  keys.sort((a, b) => b.version - a.version);
+  return { keys, active: e.FIELD_ENCRYPTION_ACTIVE_VERSION ?? keys[0]?.version ?? 1, lookupKey: e.FIELD_LOOKUP_KEY };
+}
+
+/** @param {Env} e @param {z.RefinementCtx} ctx */
+function fieldKeyIssues(e, ctx) {
+  const ring = fieldKeyRingConfig(e);
+  const one = e.FIELD_ENCRYPTION_KEYS?.find((k) => k.version === 1);
+  if (one && e.FIELD_ENCRYPTION_KEY && one.key !== e.FIELD_ENCRYPTION_KEY) {
+    ctx.addIssue({ code: "custom", path: ["FIELD_ENCRYPTION_KEY"], message: "differs from version 1 in FIELD_ENCRYPTION_KEYS; set one of them" });
+  }
+  if (!ring.keys.some((k) => k.version === ring.active)) {
+    ctx.addIssue({ code: "custom", path: ["FIELD_ENCRYPTION_ACTIVE_VERSION"], message: `version ${ring.active} is not in the key ring` });
+  }
+  if (!ring.lookupKey && !ring.keys.some((k) => k.version === 1)) {
+    ctx.addIssue({ code: "custom", path: ["FIELD_LOOKUP_KEY"], message: "required once key version 1 has left the ring (lookup hashes are derived from it; `npm run keys:lookup-key` prints it)" });
+  }
 }
 
 export const env = parseEnv(process.env);

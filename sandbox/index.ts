@@ -1,17 +1,20 @@
 // The PSP sandbox: one HTTP server that plays Stripe (REST API, webhooks, hosted card field, 3DS page)
 // and Daraja (OAuth, STK, B2C, transaction status, reversal). Started by `npm run sandbox`, by the dev
-// script and by tests (`startSandbox`). State is in memory for the life of the process. See docs/sandbox.md.
+// script and by tests (`startSandbox`). State is in memory, and persisted when a database (`databaseUrl`: schema
+// `sandbox`) or a state file (`stateFile`) is given, so a restart keeps it. See docs/sandbox.md.
 import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { cardFieldRoutes } from "./card-field";
 import { createDarajaApi, type StkRecord } from "./daraja/api";
 import { FaultRules, type FaultRule, seededRandom } from "./faults";
 import { createHttpServer, type Route, type SandboxResponse } from "./http";
+import { IDENTITY_PATH, SANDBOX_IDENTITY, sandboxKeysFingerprint } from "./identity";
+import { Persistence, type PersistenceMode } from "./persistence";
 import { Discrepancies, type DiscrepancyInput, type ManifestEntry, mpesaStatementCsv, stripeSettlementCsv } from "./settlement";
 import { createStripeApi } from "./stripe/api";
 import { completeThreeDs } from "./stripe/payment-intents";
 import { StripeStore, type StripeObject } from "./stripe/store";
-import { type DeliveryRecord, WebhookDispatcher } from "./webhooks";
+import { type DeliveryRecord, type PendingDelivery, WebhookDispatcher } from "./webhooks";
 
 export const SANDBOX_DEFAULTS = {
   port: 12111,
@@ -60,6 +63,13 @@ export interface SandboxOptions {
   seed?: number;
   /** Origin the browser uses to reach the sandbox (default http://127.0.0.1:<port>). */
   publicUrl?: string;
+  /**
+   * Persist the sandbox's state in this Postgres database (schema `sandbox`, created by the sandbox itself), so it
+   * survives restarts; every answer waits until its changes are committed. Wins over `stateFile`.
+   */
+  databaseUrl?: string;
+  /** Persist the state in this file (an fsync'd JSON-lines journal) when no `databaseUrl` is given. */
+  stateFile?: string;
 }
 
 export interface Sandbox {
@@ -86,12 +96,19 @@ export interface Sandbox {
   expireDarajaTokens: () => void;
   stkTransactions: () => StkRecord[];
   stripeObjects: (object: string) => StripeObject[];
+  /** Webhooks and callbacks not yet acknowledged (first try, retry or webhook_delay pending). */
+  pendingDeliveries: () => PendingDelivery[];
+  /** Where the state is kept. */
+  persistence: PersistenceMode;
 }
 
-function adminRoutes(s: Omit<Sandbox, "url" | "port" | "stop">): Route[] {
+function adminRoutes(s: Omit<Sandbox, "url" | "port" | "stop">, identity: () => unknown): Route[] {
   const ok = (body: unknown): SandboxResponse => ({ status: 200, body });
   const csv = (body: string): SandboxResponse => ({ status: 200, body, contentType: "text/csv; charset=utf-8" });
   return [
+    { method: "GET", pattern: new RegExp(`^${IDENTITY_PATH}$`), handle: () => ok(identity()) },
+    { method: "POST", pattern: /^\/_sandbox\/webhooks\/targets$/, handle: (req) => (s.setStripeWebhookTargets(((req.body.stripe as unknown[] | undefined) ?? []).map(String)), ok({ stripe: ((req.body.stripe as unknown[] | undefined) ?? []).map(String) })) },
+    { method: "GET", pattern: /^\/_sandbox\/webhooks\/pending$/, handle: () => ok({ data: s.pendingDeliveries() }) },
     { method: "GET", pattern: /^\/_sandbox\/faults$/, handle: () => ok({ note: "POST {fault, method?, pathPrefix?, count?, probability?}; DELETE clears" }) },
     { method: "POST", pattern: /^\/_sandbox\/faults$/, handle: (req) => ok(s.addFault(req.body as Omit<FaultRule, "id">)) },
     { method: "DELETE", pattern: /^\/_sandbox\/faults$/, handle: () => (s.clearFaults(), ok({ cleared: true })) },
@@ -109,7 +126,10 @@ function adminRoutes(s: Omit<Sandbox, "url" | "port" | "stop">): Route[] {
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const o = { ...SANDBOX_DEFAULTS, ...options };
-  let clockOffsetS = 0;
+  const persistence = new Persistence({ databaseUrl: options.databaseUrl, stateFile: options.stateFile });
+  await persistence.open();
+  const meta = persistence.map<number>("sandbox_meta");
+  let clockOffsetS = meta.peek("clock_offset_s") ?? 0;
   let publicUrl = options.publicUrl ?? "";
   let stripeTargets = [...(options.webhookTargets?.stripe ?? [])];
   const timers = new Set<NodeJS.Timeout>();
@@ -121,15 +141,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }, ms);
     timers.add(t);
   };
-  const store = new StripeStore(() => clockOffsetS);
-  const dispatcher = new WebhookDispatcher({ stripeSecret: () => o.stripeWebhookSecret, stripeTargets: () => stripeTargets });
+  const store = new StripeStore(() => clockOffsetS, persistence);
+  const dispatcher = new WebhookDispatcher({ stripeSecret: () => o.stripeWebhookSecret, stripeTargets: () => stripeTargets, now: () => Date.now() + clockOffsetS * 1000, persistence });
   const rules = new FaultRules(seededRandom(options.seed ?? 42));
   const requests: RequestRecord[] = [];
   const logRequest = (method: string, path: string) => {
     requests.push({ method, path, at: Date.now() });
     if (requests.length > REQUEST_LOG_MAX) requests.shift();
   };
-  const discrepancies = new Discrepancies(store);
+  const discrepancies = new Discrepancies(store, persistence.map("settlement_discrepancies"));
   const stripe = createStripeApi({
     store,
     dispatcher,
@@ -142,7 +162,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     asyncSettleMs: o.asyncSettleMs,
     reportBalanceTransactions: (txns) => discrepancies.apply(txns),
   });
-  const daraja = createDarajaApi({ dispatcher, consumerKey: o.darajaConsumerKey, consumerSecret: o.darajaConsumerSecret, shortcode: o.darajaShortcode, passkey: o.darajaPasskey, b2cShortcode: o.darajaB2cShortcode, stkDelayMs: o.stkDelayMs, resultDelayMs: o.resultDelayMs, later, clockOffsetS: () => clockOffsetS });
+  const daraja = createDarajaApi({ dispatcher, consumerKey: o.darajaConsumerKey, consumerSecret: o.darajaConsumerSecret, shortcode: o.darajaShortcode, passkey: o.darajaPasskey, b2cShortcode: o.darajaB2cShortcode, stkDelayMs: o.stkDelayMs, resultDelayMs: o.resultDelayMs, later, clockOffsetS: () => clockOffsetS, persistence });
   const helpers: Omit<Sandbox, "url" | "port" | "stop"> = {
     addFault: (rule) => rules.add(rule),
     clearFaults: () => rules.clear(),
@@ -151,7 +171,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     flushDelayedWebhooks: () => dispatcher.flushDelayed(),
     deliveries: dispatcher.log,
     requests,
-    advanceClock: (seconds) => void (clockOffsetS += seconds),
+    advanceClock: (seconds) => {
+      clockOffsetS += seconds;
+      meta.set("clock_offset_s", clockOffsetS);
+      dispatcher.wake(); // retries that the jump made due
+    },
     completeThreeDs: (id, outcome) => void completeThreeDs(stripe.ctx, undefined, id, outcome),
     injectDiscrepancy: (d) => discrepancies.inject(d),
     settlementManifest: () => [...discrepancies.manifest],
@@ -160,13 +184,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     expireDarajaTokens: () => daraja.expireTokens(),
     stkTransactions: () => [...daraja.stk.values()],
     stripeObjects: (object) => store.all(object),
+    pendingDeliveries: () => dispatcher.pendingDeliveries(),
+    persistence: persistence.mode,
   };
-  const routes = [...stripe.routes, ...daraja.routes, ...cardFieldRoutes(stripe.ctx, () => publicUrl, () => o.stripePublishableKey), ...adminRoutes(helpers)];
-  const server = createHttpServer({ routes, rules, wrap: stripe.wrap, onHang: (res) => void hanging.add(res), onRequest: logRequest });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? o.port, options.host ?? "127.0.0.1", () => resolve());
-  });
+  const identity = () => ({ object: SANDBOX_IDENTITY, keys: sandboxKeysFingerprint(o), pid: process.pid, persistence: persistence.mode, webhookTargets: { stripe: stripeTargets } });
+  const routes = [...stripe.routes, ...daraja.routes, ...cardFieldRoutes(stripe.ctx, () => publicUrl, () => o.stripePublishableKey), ...adminRoutes(helpers, identity)];
+  // Every answer waits for its changes to be stored (a no-op in memory): an answered request survives a crash.
+  const server = createHttpServer({ routes, rules, wrap: stripe.wrap, onHang: (res) => void hanging.add(res), onRequest: logRequest, commit: () => persistence.flush() });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? o.port, options.host ?? "127.0.0.1", () => resolve());
+    });
+  } catch (err) {
+    dispatcher.stop();
+    await persistence.close();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
   if (!publicUrl) publicUrl = url;
@@ -180,6 +214,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       for (const res of hanging) res.socket?.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await persistence.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 // Settlement data for reconciliation tests: the balance-transactions view and a Stripe itemized payout
 // reconciliation CSV, both optionally distorted by injected discrepancies, each listed in a manifest.
 import type { StkRecord } from "./daraja/api";
+import type { PersistentMap } from "./persistence";
 import { eatTimestamp } from "./daraja/api";
 import { stripeId, type StripeObject, type StripeStore } from "./stripe/store";
 
@@ -17,11 +18,30 @@ export interface ManifestEntry {
   detail: Record<string, unknown>;
 }
 
+interface DiscrepancyState {
+  manifest: ManifestEntry[];
+  extras: StripeObject[];
+}
+
 export class Discrepancies {
   readonly manifest: ManifestEntry[] = [];
   private readonly extras: StripeObject[] = [];
 
-  constructor(private readonly store: StripeStore) {}
+  /** `saved`: where the injected discrepancies persist (one entry, "state"), restored here. */
+  constructor(
+    private readonly store: StripeStore,
+    private readonly saved?: PersistentMap<DiscrepancyState>,
+  ) {
+    const state = saved?.peek("state");
+    if (state) {
+      this.manifest.push(...state.manifest);
+      this.extras.push(...state.extras);
+    }
+  }
+
+  private save(): void {
+    this.saved?.set("state", { manifest: this.manifest, extras: this.extras });
+  }
 
   /** Picks the newest charge when no balance transaction is named. */
   inject(input: DiscrepancyInput): ManifestEntry {
@@ -39,12 +59,14 @@ export class Discrepancies {
 
   private record(entry: ManifestEntry): ManifestEntry {
     this.manifest.push(entry);
+    this.save();
     return entry;
   }
 
   clear(): void {
     this.manifest.length = 0;
     this.extras.length = 0;
+    this.save();
   }
 
   /** What the PSP "reports": real transactions with the injected distortions (newest first). */

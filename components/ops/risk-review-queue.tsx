@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc/react";
+import { BuyerDetailsReveal } from "./buyer-details-reveal";
 
 export function RiskReviewQueue() {
   const trpc = useTRPC();
@@ -23,6 +24,7 @@ export function RiskReviewQueue() {
               <span className="text-slate-500">{new Date(c.createdAt).toLocaleString()}</span>
             </div>
             <p className="text-slate-600">{c.reasons.join("; ")}</p>
+            <BuyerDetailsReveal checkoutId={c.checkoutId} />
             <div className="flex flex-wrap items-center gap-2">
               <label className="sr-only" htmlFor={`note-${c.checkoutId}`}>
                 Note

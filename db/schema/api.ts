@@ -54,7 +54,8 @@ export const idempotencyKeys = pgTable(
     /** Data a later phase needs (ids created by an earlier phase). */
     recoveryData: jsonb("recovery_data").$type<Record<string, unknown>>().notNull().default({}),
     responseStatus: integer("response_status"),
-    responseBody: jsonb("response_body"),
+    /** The stored answer's body, exactly the bytes first sent: a replay sends them again (jsonb would reorder keys). */
+    responseText: text("response_text"),
     createdAt: createdAt(),
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
   },

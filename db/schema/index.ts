@@ -9,3 +9,4 @@ export * from "./api";
 export * from "./payments";
 export * from "./risk";
 export * from "./webhooks";
+export * from "./heartbeats";

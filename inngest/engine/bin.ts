@@ -5,6 +5,8 @@
  * answers verified; the app's serve() refuses unsigned calls.
  * Used by the crash test (killed with SIGKILL and restarted) and usable by scripts/dev.ts. Flags, not env:
  * the env module stays the one reader of process.env.
+ * A failure the engine cannot recover from (an uncaught exception or rejection) logs and exits 1, so the
+ * supervisor restarts it; a database outage is not one: the work loop retries until Postgres is back.
  */
 import { readFileSync } from "node:fs";
 import { startEngine } from "./index";
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
     resyncMs: numberOption("--resync-ms"),
     backoff: backoffMs ? exponentialBackoff(backoffMs, backoffMs * 20) : undefined,
     leaseMs: numberOption("--lease-ms"),
+    heartbeatMs: numberOption("--heartbeat-ms"),
     callTimeoutMs: numberOption("--call-timeout-ms"),
     pollMs: numberOption("--poll-ms"),
     concurrency: numberOption("--concurrency"),
@@ -43,6 +46,14 @@ async function main(): Promise<void> {
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
 }
+
+// Half-alive is worse than dead: whatever escaped every handler ends the process with a non-zero code.
+function die(kind: string, e: unknown): void {
+  console.error(`[engine] ${kind}, exiting: ${e instanceof Error ? e.stack : String(e)}`);
+  process.exit(1);
+}
+process.on("uncaughtException", (e) => die("uncaught exception", e));
+process.on("unhandledRejection", (e) => die("unhandled rejection", e));
 
 main().catch((e) => {
   console.error(e instanceof Error ? e.stack : e);

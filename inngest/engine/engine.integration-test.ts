@@ -7,17 +7,22 @@ import { createTestDatabase, type TestDatabase } from "@/test/db";
 import { startEngine } from "./index";
 import { getRunDetail, listDeadLetters, listRuns, replayDeadLetter, ReplayError } from "./ops";
 import { RegistrationError } from "./registry";
-import { serveHandlersOverHttp, silentLogger, startTestApp, TEST_BACKOFF, TEST_SIGNING_KEY, type TestApp } from "./testing";
+import { pollUntil, serveHandlersOverHttp, silentLogger, startTestApp, TEST_BACKOFF, TEST_SIGNING_KEY, type TestApp } from "./testing";
 import type { RouteHandlers } from "./transport";
 
 // Engine behaviour beyond the conformance suite: its own state (attempts, dead letters, replay), refusal
 // of unsupported config, the HTTP transport and event API, and crons.
+// No fixed deadline a loaded machine can exceed: waits poll with ceilings of minutes (CEILING_MS), and the
+// tests' own timeouts sit above those ceilings.
+
+const CEILING_MS = 240_000;
+const TEST_TIMEOUT_MS = 600_000;
 
 let tdb: TestDatabase;
 let app: TestApp;
 let broken = true;
 
-async function waitForRun(fnId: string, predicate: (status: string) => boolean = (s) => s !== "running", timeoutMs = 60_000, minRuns = 1, db = tdb.db) {
+async function waitForRun(fnId: string, predicate: (status: string) => boolean = (s) => s !== "running", timeoutMs = CEILING_MS, minRuns = 1, db = tdb.db) {
   const start = Date.now();
   for (;;) {
     const rows = await db.select().from(engineRuns).where(eq(engineRuns.functionId, fnId));
@@ -78,7 +83,7 @@ describe("local engine", () => {
     const [dl] = await tdb.db.select().from(engineDeadLetters).where(eq(engineDeadLetters.runId, failed!.id));
     expect(dl?.replayedRunId).toBe(replayId);
     expect((await listRuns(tdb.db, { status: "failed", limit: 10 })).map((r) => r.id)).toEqual([failed!.id]);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it("refuses a sync whose functions ask for what the engine does not implement, listing each", async () => {
     const client = new Inngest({ id: "refused", isDev: true, baseUrl: "http://engine.test/", logger: silentLogger });
@@ -122,8 +127,7 @@ describe("local engine", () => {
     engineUrl = handle.url!;
     try {
       // Generous ceilings: on a loaded machine the first sync can take a retry or two.
-      for (let i = 0; i < 2400 && !(await handle.engine.registry.get("http-echo")); i++) await new Promise((r) => setTimeout(r, 25));
-      expect(await handle.engine.registry.get("http-echo")).toBeDefined();
+      await pollUntil(() => handle.engine.registry.get("http-echo"), { ceilingMs: CEILING_MS });
       const wrongKey = await fetch(`${engineUrl}/e/nope`, { method: "POST", body: JSON.stringify({ name: "http/echo", data: {} }) });
       expect(wrongKey.status).toBe(401);
       const seed = `${Date.now()},${Buffer.alloc(10, 7).toString("base64")}`;
@@ -135,19 +139,26 @@ describe("local engine", () => {
       expect(await own.db.select().from(engineEvents).where(eq(engineEvents.id, first.ids[0]!))).toHaveLength(1);
       await client.send({ name: "http/echo", data: { v: 2 } });
       // Both runs (the seeded event's and the SDK-sent one's), both finished: a queued run is not done.
-      const runs = await waitForRun("http-echo", (s) => s === "completed", 60_000, 2, own.db);
+      const runs = await waitForRun("http-echo", (s) => s === "completed", CEILING_MS, 2, own.db);
       expect(runs.map((r) => r.output).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([{ v: 1 }, { v: 2 }]);
     } finally {
       await handle.stop();
       await appHttp.close();
       await own.drop();
     }
-  }, 180_000);
+  }, TEST_TIMEOUT_MS);
 
   it("fires a cron trigger (TZ= prefix) once per tick, even with two engines on one database", async () => {
     const second = await startEngine({ db: tdb.db, transport: { send: async () => ({ status: 500, headers: new Headers(), body: "" }) } });
+    const before = (await tdb.db.select().from(engineRuns).where(eq(engineRuns.functionId, "eng-ticker"))).length;
     try {
-      await new Promise((r) => setTimeout(r, 3500));
+      // Both engines tick together for a few seconds at least, and until two more ticks have fired (a loaded
+      // machine ticks late, never wrong).
+      const since = Date.now();
+      await pollUntil(async () => {
+        const n = (await tdb.db.select().from(engineRuns).where(eq(engineRuns.functionId, "eng-ticker"))).length;
+        return n >= before + 2 && Date.now() - since >= 3500 ? true : undefined;
+      }, { ceilingMs: CEILING_MS, stepMs: 100 });
     } finally {
       await second.stop();
     }
@@ -156,5 +167,5 @@ describe("local engine", () => {
     const ticks = runs.map((r) => String(r.event.id));
     expect(new Set(ticks).size).toBe(ticks.length);
     expect(runs[0]?.event).toMatchObject({ name: "inngest/scheduled.timer" });
-  });
+  }, TEST_TIMEOUT_MS);
 });

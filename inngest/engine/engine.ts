@@ -2,20 +2,25 @@ import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { createDb } from "@/db/client";
 import { fireDueCrons } from "./cron";
+import { hostname } from "node:os";
 import { claimJobs, processJob, type ExecutorOptions, type JobRow } from "./executor";
+import { AppGate } from "./gate";
 import { idsFromSeed, newUlid } from "./ids";
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_LEASE_MS, LeaseKeeper } from "./leases";
 import { ingestEvent, type IncomingEvent } from "./intake";
 import { canonicalJson, HEADER, signBody, verifyBodySignature } from "./protocol";
 import { FunctionRegistry, registerApp, RegistrationError, type SyncPayload } from "./registry";
 import { inngestBackoff, type BackoffFn } from "./time";
-import type { Transport } from "./transport";
+import { AppTransportError, type Transport } from "./transport";
 
 // The local Inngest-protocol engine: event intake, registration, and the worker loop that drives runs.
 // State is in Postgres only; any number of engine processes may share a database.
 
 export const DEFAULT_WORKER_CONCURRENCY = 8;
 export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+/** @deprecated Leases no longer cover a whole call (a heartbeat renews them); kept for old imports. */
 export const DEFAULT_LEASE_MARGIN_MS = 30_000;
+export { DEFAULT_HEARTBEAT_MS, DEFAULT_LEASE_MS };
 export const DEFAULT_POLL_MS = 200;
 export const CRON_TICK_MS = 1000;
 export const MAX_EVENTS_PER_SEND = 500;
@@ -30,8 +35,14 @@ export interface EngineOptions {
   signingKey?: string;
   eventKey?: string;
   backoff?: BackoffFn;
+  /** A call that takes longer is cut (and counts as an attempt). Independent of the lease. */
   callTimeoutMs?: number;
+  /** How long a claimed job stays ours without a heartbeat: a dead engine's jobs are free again after this. */
   leaseMs?: number;
+  /** How often held leases are renewed; at most half of leaseMs (default min(5 s, leaseMs / 3)). */
+  heartbeatMs?: number;
+  /** Prefix of this engine's lease tokens (default host:pid:random), so ops can tell who holds a job. */
+  instanceId?: string;
   pollMs?: number;
   concurrency?: number;
   log?: (msg: string) => void;
@@ -41,6 +52,8 @@ export class Engine {
   readonly db: Db;
   readonly registry: FunctionRegistry;
   private readonly exec: ExecutorOptions;
+  readonly gate: AppGate;
+  readonly leases: LeaseKeeper;
   private readonly closeDb: () => Promise<void>;
   private readonly inflight = new Set<Promise<void>>();
   private running = false;
@@ -59,18 +72,26 @@ export class Engine {
       this.closeDb = handle.close;
     }
     this.registry = new FunctionRegistry(this.db);
-    const callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    const log = opts.log ?? (() => {});
+    const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+    const heartbeatMs = opts.heartbeatMs ?? Math.min(DEFAULT_HEARTBEAT_MS, Math.floor(leaseMs / 3));
+    if (!(heartbeatMs > 0) || heartbeatMs * 2 > leaseMs) {
+      throw new Error(`heartbeatMs (${heartbeatMs}) must be positive and at most half of leaseMs (${leaseMs}), or a late beat loses the lease`);
+    }
+    this.gate = new AppGate(opts.transport, log, () => this.wake());
+    this.leases = new LeaseKeeper(this.db, leaseMs, heartbeatMs, log);
     this.exec = {
       db: this.db,
       transport: opts.transport,
       registry: this.registry,
       backoff: opts.backoff ?? inngestBackoff,
-      callTimeoutMs,
-      leaseMs: opts.leaseMs ?? callTimeoutMs + DEFAULT_LEASE_MARGIN_MS,
+      callTimeoutMs: opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+      leaseMs,
       signingKey: opts.signingKey,
-      log: opts.log ?? (() => {}),
+      log,
+      gate: this.gate,
+      instanceId: opts.instanceId ?? `${hostname()}:${process.pid}:${newUlid().slice(-6)}`,
     };
-    if (this.exec.leaseMs <= callTimeoutMs) throw new Error("leaseMs must exceed callTimeoutMs, or a slow call would run twice");
   }
 
   get signingKey(): string | undefined {
@@ -102,7 +123,15 @@ export class Engine {
     const body = canonicalJson({ url: appUrl });
     const headers: Record<string, string> = { "content-type": "application/json", [HEADER.syncKind]: "in_band", [HEADER.serverKind]: "dev" };
     if (this.opts.signingKey) headers[HEADER.signature] = signBody(body, this.opts.signingKey, Date.now());
-    const res = await this.opts.transport.send({ url: appUrl, method: "PUT", headers, body, timeoutMs: this.exec.callTimeoutMs });
+    let res;
+    try {
+      res = await this.opts.transport.send({ url: appUrl, method: "PUT", headers, body, timeoutMs: this.exec.callTimeoutMs });
+    } catch (e) {
+      // Not up yet (engine started first, or the app is restarting): hold its calls until it answers.
+      if (e instanceof AppTransportError && e.kind === "unreachable") this.gate.reportUnreachable(appUrl, e.code);
+      throw e;
+    }
+    this.gate.reportReachable(appUrl);
     if (res.status !== 200) throw new Error(`Sync of ${appUrl} failed: HTTP ${res.status} ${res.body.slice(0, 500)}`);
     if (this.opts.signingKey && !verifyBodySignature(res.body, res.headers.get(HEADER.signature), this.opts.signingKey, Date.now())) {
       throw new Error(`Sync of ${appUrl} refused: the answer is not signed with the signing key`);
@@ -115,6 +144,7 @@ export class Engine {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.leases.start();
     this.loopDone = this.workLoop();
     this.cronDone = this.cronLoop();
   }
@@ -126,10 +156,11 @@ export class Engine {
   /** Processes due jobs until none is left (tests that drive the engine step by step). */
   async drain(maxJobs = 10_000): Promise<number> {
     let done = 0;
+    this.leases.start();
     while (done < maxJobs) {
       const jobs = await claimJobs(this.exec, 8);
       if (jobs.length === 0) return done;
-      await Promise.all(jobs.map((j) => processJob(this.exec, j)));
+      await Promise.all(jobs.map((j) => this.held(j)));
       done += jobs.length;
     }
     return done;
@@ -140,6 +171,7 @@ export class Engine {
     this.wake();
     await Promise.all([this.loopDone, this.cronDone]);
     await Promise.allSettled([...this.inflight]);
+    await this.leases.stop();
     await this.closeDb();
   }
 
@@ -157,6 +189,7 @@ export class Engine {
   private async workLoop(): Promise<void> {
     const max = this.opts.concurrency ?? DEFAULT_WORKER_CONCURRENCY;
     while (this.running) {
+      this.gate.probeDue();
       let jobs: JobRow[] = [];
       const free = max - this.inflight.size;
       if (free > 0) {
@@ -171,8 +204,18 @@ export class Engine {
     }
   }
 
+  /** Processes a claimed job with its lease renewed by the heartbeat until it is done. */
+  private async held(job: JobRow): Promise<void> {
+    this.leases.hold(job);
+    try {
+      await processJob(this.exec, job);
+    } finally {
+      this.leases.release(job);
+    }
+  }
+
   private track(job: JobRow): void {
-    const p = processJob(this.exec, job)
+    const p = this.held(job)
       .catch((e) => this.exec.log(`[engine] job ${job.id} (${job.kind}) failed: ${e instanceof Error ? e.stack : String(e)}`))
       .finally(() => {
         this.inflight.delete(p);

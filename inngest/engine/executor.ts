@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { engineAttempts, engineJobs, engineRuns, engineSteps, engineWaits } from "@/db/schema";
 import type { FunctionDef } from "./config";
+import { originOf, transportBackoff, type AppGate } from "./gate";
 import { functionFailedEvent, ingestEvent } from "./intake";
 import { newUlid } from "./ids";
 import { buildCallBody, callUrl, canonicalJson, HEADER, INTERNAL_EVENT, OP, parseCallResponse, signBody, toSerializedError, verifyBodySignature, type CallOutcome, type OutgoingOp, type SerializedError, type StepResult } from "./protocol";
@@ -10,12 +11,14 @@ import type { FunctionRegistry } from "./registry";
 import { completeStep, createRun, enqueueJob, failRun, finishRun, lockRunningRun, markStepPending, scheduleDiscoveryIfReady, type RunRow } from "./runs";
 import type { BackoffFn } from "./time";
 import { resolveWakeAt } from "./time";
-import type { Transport } from "./transport";
+import { AppTransportError, type Transport } from "./transport";
 
 // Drives runs: claims due jobs (FOR UPDATE SKIP LOCKED + lease), calls the SDK, and applies what it
-// answered in one transaction that first deletes the job under our lease. A worker that dies mid-call
-// leaves the job leased; when the lease expires another worker calls again (at-least-once steps), and
-// the step result is written once (exactly-once results).
+// answered in one transaction that first deletes the job under our lease. The lease is short and renewed
+// by a heartbeat while the worker holds the job (leases.ts): a worker that dies mid-call stops renewing,
+// the lease lapses within one lease period and another worker calls again (at-least-once steps), and the
+// step result is written once (exactly-once results). A call that never reached the app (connection
+// refused, reset before any answer) is re-queued with the same attempt number: it consumes no retry.
 
 export type JobRow = typeof engineJobs.$inferSelect;
 
@@ -28,27 +31,42 @@ export interface ExecutorOptions {
   callTimeoutMs: number;
   signingKey?: string;
   log: (msg: string) => void;
+  /** The app-reachability gate: calls to an app that refuses connections are not claimed until it answers. */
+  gate?: AppGate;
+  /** Prefix of this engine's lease tokens (who holds a job, for ops); any string. */
+  instanceId?: string;
 }
 
 const CLAIM_SQL_LIMIT_MAX = 50;
+/**
+ * A connection lost before any answer may mean the app crashed *on* this request; after this many in a
+ * row for one job it counts as an ordinary attempt, so a request that kills the app cannot loop forever.
+ * Connection refused never counts: the request provably never arrived.
+ */
+export const MAX_CONNECTION_LOST_RETRIES = 10;
+export const TRANSPORT_OUTCOMES = ["unreachable", "connection_lost"] as const;
 
 /** Claims up to `limit` due jobs, honouring per-function concurrency limits (counted over live leases). */
 export async function claimJobs(o: ExecutorOptions, limit: number): Promise<JobRow[]> {
   const n = Math.min(limit, CLAIM_SQL_LIMIT_MAX);
+  const functions = await o.registry.all();
+  // Calls to an app behind a closed gate stay queued (timers still fire: they only queue calls).
+  const closed = new Set(o.gate?.closedOrigins() ?? []);
+  const blocked = closed.size === 0 ? [] : [...functions.values()].filter((fn) => closed.has(originOf(fn.url))).map((fn) => fn.id);
+  const gateFilter = blocked.length === 0 ? sql`` : sql`and not (j.kind = 'call' and r.function_id in ${blocked})`;
   return o.db.transaction(async (tx) => {
     const candidates = await tx.execute<{ id: number; function_id: string; concurrency_key: string | null; kind: string }>(sql`
       select j.id, r.function_id, r.concurrency_key, j.kind
       from engine_jobs j join engine_runs r on r.id = j.run_id
-      where j.run_at <= now() and (j.lease_until is null or j.lease_until < now())
+      where j.run_at <= now() and (j.lease_until is null or j.lease_until < now()) ${gateFilter}
       order by j.run_at, j.id
       limit ${n}
       for update of j skip locked`);
     const claimed: JobRow[] = [];
-    const functions = await o.registry.all();
     for (const c of candidates) {
       const fn = functions.get(c.function_id);
       if (c.kind === "call" && fn?.concurrency && !(await underConcurrencyLimit(tx, fn, c.concurrency_key))) continue;
-      const token = randomUUID();
+      const token = o.instanceId ? `${o.instanceId}/${randomUUID()}` : randomUUID();
       const rows = await tx
         .update(engineJobs)
         .set({ leaseUntil: sql`now() + ${`${o.leaseMs} milliseconds`}::interval`, leaseToken: token })
@@ -111,7 +129,14 @@ async function loadRunState(o: ExecutorOptions, runId: string) {
   return { run, memo, stack: steps.map((s) => s.stepId) };
 }
 
-async function callApp(o: ExecutorOptions, fn: FunctionDef, run: RunRow, job: JobRow, memo: Record<string, StepResult>, stack: string[]): Promise<{ outcome: CallOutcome; statusCode: number | null }> {
+interface CallResult {
+  outcome: CallOutcome;
+  statusCode: number | null;
+  /** Set when the request never got an answer for a reason that says the app did not run it. */
+  transportFailure?: AppTransportError;
+}
+
+async function callApp(o: ExecutorOptions, fn: FunctionDef, run: RunRow, job: JobRow, memo: Record<string, StepResult>, stack: string[]): Promise<CallResult> {
   const body = canonicalJson(
     buildCallBody({ runId: run.id, event: run.event, steps: memo, stack, attempt: job.attempt, maxAttempts: fn.maxAttempts }),
   );
@@ -126,7 +151,10 @@ async function callApp(o: ExecutorOptions, fn: FunctionDef, run: RunRow, job: Jo
     }
     return { outcome: parseCallResponse(res.status, res.headers, res.body, Date.now()), statusCode: res.status };
   } catch (e) {
-    return { outcome: { kind: "error", retriable: true, error: toSerializedError(e instanceof Error ? { name: e.name, message: e.message } : e) }, statusCode: null };
+    const error = toSerializedError(e instanceof Error ? { name: e.name, message: e.message } : e);
+    // Only the transport knows whether an answer had started: it throws AppTransportError before the headers.
+    const transportFailure = e instanceof AppTransportError ? e : undefined;
+    return { outcome: { kind: "error", retriable: true, error: transportFailure ? { ...error, code: transportFailure.code } : error }, statusCode: null, transportFailure };
   }
 }
 
@@ -141,7 +169,13 @@ async function processCall(o: ExecutorOptions, job: JobRow): Promise<void> {
     return;
   }
   const started = Date.now();
-  const { outcome, statusCode } = await callApp(o, fn, run, job, memo, stack);
+  const { outcome, statusCode, transportFailure } = await callApp(o, fn, run, job, memo, stack);
+  if (transportFailure) {
+    if (transportFailure.kind === "unreachable") o.gate?.reportUnreachable(fn.url, transportFailure.code);
+    if (await requeueSameAttempt(o, job, transportFailure, outcome, started)) return;
+  } else {
+    o.gate?.reportReachable(fn.url);
+  }
   await o.db.transaction(async (tx) => {
     if (!(await takeJob(tx, job))) return;
     const locked = await lockRunningRun(tx, run.id);
@@ -156,6 +190,50 @@ async function processCall(o: ExecutorOptions, job: JobRow): Promise<void> {
       durationMs: Date.now() - started,
     });
     await applyOutcome(o, tx, fn, locked, job, outcome);
+  });
+}
+
+/**
+ * The app never ran this call (or, for a lost connection, probably not): put the same job back, same attempt
+ * number, after a short capped backoff (250 ms doubling to 5 s over this job's consecutive transport
+ * failures), and record the try as `unreachable` / `connection_lost`. Returns false when the failure must
+ * count as an ordinary attempt instead (too many lost connections in a row for this job).
+ */
+async function requeueSameAttempt(o: ExecutorOptions, job: JobRow, failure: AppTransportError, outcome: CallOutcome, started: number): Promise<boolean> {
+  return o.db.transaction(async (tx) => {
+    // Consecutive transport failures of this job row (it is kept, not re-inserted, so created_at bounds them).
+    const prior = await tx
+      .select({ outcome: engineAttempts.outcome, n: sql<number>`count(*)::int` })
+      .from(engineAttempts)
+      .where(
+        and(
+          eq(engineAttempts.runId, job.runId),
+          job.stepId === null ? sql`${engineAttempts.stepId} is null` : eq(engineAttempts.stepId, job.stepId),
+          eq(engineAttempts.attempt, job.attempt),
+          inArray(engineAttempts.outcome, [...TRANSPORT_OUTCOMES]),
+          sql`${engineAttempts.at} >= ${job.createdAt.toISOString()}::timestamptz`,
+        ),
+      )
+      .groupBy(engineAttempts.outcome);
+    const lost = prior.find((p) => p.outcome === "connection_lost")?.n ?? 0;
+    if (failure.kind === "connection_lost" && lost >= MAX_CONNECTION_LOST_RETRIES) return false;
+    const delay = transportBackoff(prior.reduce((sum, p) => sum + p.n, 0));
+    const kept = await tx
+      .update(engineJobs)
+      .set({ runAt: sql`now() + ${`${delay} milliseconds`}::interval`, leaseUntil: null, leaseToken: null })
+      .where(and(eq(engineJobs.id, job.id), eq(engineJobs.leaseToken, job.leaseToken ?? "")))
+      .returning({ id: engineJobs.id });
+    if (kept.length === 0) return true; // someone else holds it now: they decide
+    await tx.insert(engineAttempts).values({
+      runId: job.runId,
+      stepId: job.stepId,
+      attempt: job.attempt,
+      outcome: failure.kind,
+      statusCode: null,
+      error: errorOf(outcome) ?? null,
+      durationMs: Date.now() - started,
+    });
+    return true;
   });
 }
 

@@ -78,3 +78,17 @@ export async function serveHandlersOverHttp(handlers: RouteHandlers, port = 0, h
 }
 
 export const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
+
+/**
+ * Polls `check` until it returns a value (not undefined). The ceiling is generous on purpose (a busy CI
+ * machine is slow, not wrong); `why` says what was last seen when it is reached anyway.
+ */
+export async function pollUntil<T>(check: () => Promise<T | undefined> | T | undefined, opts: { ceilingMs?: number; stepMs?: number; why?: () => Promise<unknown> | unknown } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.ceilingMs ?? 120_000);
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`pollUntil: ceiling reached; last seen: ${JSON.stringify(await opts.why?.())}`);
+    await new Promise((r) => setTimeout(r, opts.stepMs ?? 25));
+  }
+}

@@ -5,6 +5,7 @@ import { createHousekeeping } from "./housekeeping";
 import { createMerchantWebhookFunctions } from "./merchant-webhooks";
 import { createPaymentFunctions } from "./payments";
 import { ping } from "./ping";
+import { createReencryptFields } from "./reencrypt-fields";
 
 // Every function the app serves at /api/inngest. One file per function (or per small family); add yours here.
 export const functions = [
@@ -12,4 +13,5 @@ export const functions = [
   createHousekeeping(inngest, { getDb, connectorFor: getConnector }),
   ...createPaymentFunctions(inngest, { getDb, connectorFor: getConnector }),
   ...createMerchantWebhookFunctions(inngest, { getDb }),
+  createReencryptFields(inngest, { getDb }),
 ];

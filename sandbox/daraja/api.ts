@@ -3,6 +3,7 @@
 // fault table in docs/sandbox.md. Callbacks are unsigned JSON, exactly as Daraja sends them.
 import { randomBytes } from "node:crypto";
 import { DarajaApiError, type Route, type SandboxRequest, type SandboxResponse } from "../http";
+import { Persistence } from "../persistence";
 import type { WebhookDispatcher } from "../webhooks";
 
 export const TOKEN_TTL_S = 3599;
@@ -23,6 +24,8 @@ export interface DarajaOptions {
   resultDelayMs: number;
   later: (ms: number, fn: () => void) => void;
   clockOffsetS: () => number;
+  /** Where tokens, STK pushes and command answers are kept (default: memory only). */
+  persistence?: Persistence;
 }
 
 export interface StkRecord {
@@ -68,10 +71,12 @@ const rand = (n: number) => randomBytes(n).toString("hex").toUpperCase();
 const receipt = () => `S${rand(5).slice(0, 9)}`;
 
 export function createDarajaApi(opts: DarajaOptions): { routes: Route[]; stk: Map<string, StkRecord>; expireTokens: () => void } {
-  const tokens = new Map<string, number>();
-  const stk = new Map<string, StkRecord>();
+  const p = opts.persistence ?? new Persistence({});
+  const tokens = p.map<number>("daraja_token");
+  const stk = p.map<StkRecord>("daraja_stk");
   const byReceipt = new Map<string, StkRecord>();
-  const conversations = new Map<string, SandboxResponse>();
+  for (const rec of stk.values()) if (rec.receipt) byReceipt.set(rec.receipt, rec);
+  const conversations = p.map<SandboxResponse>("daraja_conversation");
   const nowMs = () => Date.now() + opts.clockOffsetS() * 1000;
   const ok = (body: unknown): SandboxResponse => ({ status: 200, body });
 
@@ -117,6 +122,7 @@ export function createDarajaApi(opts: DarajaOptions): { routes: Route[]; stk: Ma
       rec.transactionDate = Number(eatTimestamp(nowMs()));
       byReceipt.set(rec.receipt, rec);
     }
+    stk.set(rec.checkoutRequestId, rec); // changed through the timer's reference: mark it for persistence
     if (!outcome.callback) return;
     const stkCallback: Record<string, unknown> = { MerchantRequestID: rec.merchantRequestId, CheckoutRequestID: rec.checkoutRequestId, ResultCode: outcome.code, ResultDesc: outcome.desc };
     if (outcome.code === 0) {
@@ -181,6 +187,7 @@ export function createDarajaApi(opts: DarajaOptions): { routes: Route[]; stk: Ma
       const rec = byReceipt.get(String(req.body.TransactionID));
       if (!rec || rec.reversed || Number(req.body.Amount) !== rec.amount) return { ResultCode: UNKNOWN_TRANSACTION_CODE, ResultDesc: "The original transaction was not found or cannot be reversed.", TransactionID: String(req.body.TransactionID) };
       rec.reversed = true;
+      stk.touch(rec.checkoutRequestId);
       const id = receipt();
       return { ResultCode: 0, ResultDesc: SUCCESS.desc, TransactionID: id, ...params({ Amount: rec.amount, OriginalTransactionID: rec.receipt, TransCompletedTime: completed(), CreditPartyPublicName: `${rec.phone} - Sandbox Customer`, DebitPartyPublicName: `${rec.shortcode} - PayBridge Sandbox` }) };
     });

@@ -43,6 +43,7 @@ export function createRefund(ctx: StripeCtx, req: SandboxRequest): StripeObject 
 function refundTransition(ctx: StripeCtx, re: StripeObject, to: "succeeded" | "failed"): void {
   const previous = { status: re.status };
   re.status = to;
+  ctx.store.put(re); // changed through the timer's reference: mark it for persistence
   if (to === "failed") {
     re.failure_reason = "expired_or_canceled_card";
     re.failure_balance_transaction = addBalanceTransaction(ctx, { amount: re.amount as number, currency: re.currency as string, type: "refund_failure", reportingCategory: "refund_failure", source: re.id }).id;
@@ -108,6 +109,7 @@ export function createPayout(ctx: StripeCtx, req: SandboxRequest): StripeObject 
       if (ctx.store.paidOut.has(t.id) || t.status !== "available" || t.currency !== currency) continue;
       ctx.store.paidOut.add(t.id);
       t._payout = po.id; // what /v1/balance_transactions?payout= answers
+      ctx.store.touch(t);
     }
     po.balance_transaction = addBalanceTransaction(ctx, { amount: -amount, currency, type: "payout", reportingCategory: "payout", source: po.id }).id;
   }
@@ -119,6 +121,7 @@ export function createPayout(ctx: StripeCtx, req: SandboxRequest): StripeObject 
 
 function settlePayout(ctx: StripeCtx, po: StripeObject, fail: boolean): void {
   const previous = { status: po.status };
+  ctx.store.put(po); // marks it; the changes below are written at the next flush
   if (!fail) {
     po.status = "paid";
     ctx.emit(undefined, "payout.paid", po, previous);

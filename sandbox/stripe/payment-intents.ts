@@ -243,6 +243,7 @@ function openDispute(ctx: StripeCtx, ch: StripeObject, reason: "fraudulent" | "p
     const txn = addBalanceTransaction(ctx, { amount: -(ch.amount_captured as number), currency: ch.currency as string, fee: 1500, type: "adjustment", reportingCategory: "dispute", source: dp.id });
     (dp.balance_transactions as string[]).push(txn.id);
     ch.disputed = true;
+    ctx.store.put(ch); // changed through the timer's reference: mark it for persistence
     ctx.emit(undefined, "charge.dispute.created", dp);
   });
 }

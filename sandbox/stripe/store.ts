@@ -1,7 +1,9 @@
-// In-memory state of the Stripe side of the sandbox: objects live as long as the process.
+// State of the Stripe side of the sandbox: in memory, and persisted (sandbox/persistence.ts) when the sandbox
+// is given a database or a state file, so objects survive a restart.
 // Objects are plain JSON in Stripe's wire shape; internal fields that Stripe would not send start with `_`
 // and are stripped by `publicView`.
 import { randomBytes } from "node:crypto";
+import { Persistence, type PersistentMap } from "../persistence";
 import type { CardBehavior } from "./cards";
 
 export type StripeObject = Record<string, unknown> & { id: string; object: string; created: number };
@@ -27,22 +29,49 @@ export interface StoredResponse {
   headers: Record<string, string>;
 }
 
+/** The Set API over a persisted map. */
+class PersistentSet {
+  constructor(private readonly map: PersistentMap<true>) {}
+  has(id: string): boolean {
+    return this.map.peek(id) !== undefined;
+  }
+  add(id: string): this {
+    this.map.set(id, true);
+    return this;
+  }
+}
+
 export class StripeStore {
-  readonly objects = new Map<string, StripeObject>();
+  readonly objects: PersistentMap<StripeObject>;
   /** Creation order per object type, oldest first (lists answer newest first). */
   readonly order = new Map<string, string[]>();
-  readonly paymentMethods = new Map<string, PaymentMethodRecord>();
-  /** Idempotency: `${apiKey}:${key}` -> stored response, or "in_flight". */
-  readonly idempotency = new Map<string, StoredResponse | "in_flight">();
+  readonly paymentMethods: PersistentMap<PaymentMethodRecord>;
+  /** Idempotency: `${apiKey}:${key}` -> stored response, or "in_flight" (never persisted: a restart ends the request). */
+  readonly idempotency: PersistentMap<StoredResponse | "in_flight">;
   /** Balance transactions already swept into a payout. */
-  readonly paidOut = new Set<string>();
+  readonly paidOut: PersistentSet;
 
-  constructor(private readonly clockOffsetS: () => number) {}
+  constructor(
+    private readonly clockOffsetS: () => number,
+    persistence: Persistence = new Persistence({}),
+  ) {
+    this.objects = persistence.map<StripeObject>("stripe_object");
+    this.paymentMethods = persistence.map<PaymentMethodRecord>("stripe_payment_method");
+    this.idempotency = persistence.map<StoredResponse | "in_flight">("stripe_idempotency", (v) => v !== "in_flight");
+    this.paidOut = new PersistentSet(persistence.map<true>("stripe_paid_out"));
+    // Restored objects come oldest first: rebuild the per-type creation order.
+    for (const obj of this.objects.values()) {
+      const list = this.order.get(obj.object) ?? [];
+      list.push(obj.id);
+      this.order.set(obj.object, list);
+    }
+  }
 
   nowS(): number {
     return Math.floor(Date.now() / 1000) + this.clockOffsetS();
   }
 
+  /** Stores a new object, or marks a changed one (also after a change through a reference kept in a timer). */
   put(obj: StripeObject): StripeObject {
     if (!this.objects.has(obj.id)) {
       const list = this.order.get(obj.object) ?? [];
@@ -58,9 +87,14 @@ export class StripeStore {
     return o && o.object === object ? o : undefined;
   }
 
-  /** Newest first, like every Stripe list. */
+  /** Marks an object read through `all()` and then changed. */
+  touch(obj: StripeObject): void {
+    this.objects.touch(obj.id);
+  }
+
+  /** Newest first, like every Stripe list. Does not mark the objects: `touch` one that you change. */
   all(object: string): StripeObject[] {
-    return (this.order.get(object) ?? []).map((id) => this.objects.get(id)!).reverse();
+    return (this.order.get(object) ?? []).map((id) => this.objects.peek(id)!).reverse();
   }
 }
 

@@ -113,6 +113,8 @@ export interface ApiKeyPrincipal {
   keyId: string;
   merchantId: string;
   kind: ApiKeyKind;
+  /** The key's mode (its sk_test_/sk_live_ prefix; always the server's, a key of the other mode is refused). */
+  mode: "test" | "live";
 }
 
 /** Resolves a presented key; unknown, malformed and revoked keys are all plain "unauthenticated". */
@@ -131,5 +133,5 @@ export async function authenticateApiKey(db: DbOrTx, presented: string | null): 
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
     await db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, row.id));
   }
-  return { keyId: row.id, merchantId: row.merchantId, kind: row.kind };
+  return { keyId: row.id, merchantId: row.merchantId, kind: row.kind, mode: /^(?:sk|pk)_live_/.test(presented) ? "live" : "test" };
 }

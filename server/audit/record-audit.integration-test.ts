@@ -112,7 +112,9 @@ describe("AUDIT_ACTIONS", () => {
     expect([...AUDIT_ACTIONS].sort()).toEqual([
       "api_key.created",
       "api_key.revoked",
+      "buyer_data.viewed",
       "double_charge.marked_refunded",
+      "encryption.reencrypted",
       "engine_run.replayed",
       "merchant.updated",
       "risk_review.approved",

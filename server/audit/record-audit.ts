@@ -8,7 +8,9 @@ import { auditLog } from "@/db/schema";
 export const AUDIT_ACTIONS = [
   "api_key.created",
   "api_key.revoked",
+  "buyer_data.viewed",
   "double_charge.marked_refunded",
+  "encryption.reencrypted",
   "engine_run.replayed",
   "merchant.updated",
   "risk_review.approved",

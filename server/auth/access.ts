@@ -33,6 +33,17 @@ export interface MerchantScope {
 
 export const SESSION_ENDED_MESSAGE = "Your session has ended. Sign in again.";
 
+/**
+ * Whether a session with these claims still stands: its user exists, its epoch is the user's current one and
+ * its absolute lifetime is not over. Auth.js's jwt callback asks this on every read of a token
+ * (server/auth/config.ts), so a revoked session is no session anywhere, /api/auth/session included.
+ */
+export async function sessionStillValid(db: DbOrTx, userId: string, session: SessionClaims): Promise<boolean> {
+  if (!isWithinAbsoluteLifetime(session.signedInAtMs)) return false;
+  const [user] = await db.select({ sessionEpoch: users.sessionEpoch }).from(users).where(eq(users.id, userId));
+  return user?.sessionEpoch === session.epoch;
+}
+
 export async function loadAccess(db: DbOrTx, userId: string, session?: SessionClaims): Promise<Access> {
   const [user] = await db
     .select({ id: users.id, email: users.email, name: users.name, platformRole: users.platformRole, sessionEpoch: users.sessionEpoch })

@@ -7,6 +7,8 @@ import { getDb } from "@/db";
 import { env } from "@/server/env.js";
 import { accounts, sessions, users, verificationTokens } from "@/db/schema";
 import { clientIpFromHeaders } from "@/server/http/client-ip";
+import { log } from "@/server/observability/log";
+import { sessionStillValid } from "./access";
 import { verifyAgainstDummy, verifyPassword } from "./password";
 import { SESSION_MAX_AGE_S, validSessionClaims, type SessionUser } from "./session";
 import { admitSignInAttempt, recordSignInSuccess, type SignInAttempt } from "./sign-in-throttle";
@@ -61,7 +63,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   logger: {
     error(error: Error) {
       if ((error as { type?: string }).type === "CredentialsSignin") return;
-      console.error(error);
+      log.error({ err: error }, "auth error");
     },
   },
   providers: [
@@ -71,10 +73,14 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
     }),
   ],
   callbacks: {
-    jwt({ token, user }) {
+    async jwt({ token, user }) {
       if (user?.id) return { ...token, sub: user.id, signedInAt: Date.now(), sessionEpoch: user.sessionEpoch };
-      // On every read: a token past its absolute lifetime, or without the claims, ends here (and its cookie is cleared).
-      return validSessionClaims(token) ? token : null;
+      // On every read (server code's sessionFromHeaders and /api/auth/session alike): a token past its absolute
+      // lifetime, without the claims, or issued under an older session epoch (sign out everywhere, a password,
+      // role or membership change) ends here, and Auth.js clears its cookie instead of sliding it.
+      const claims = validSessionClaims(token);
+      if (!claims || !token.sub) return null;
+      return (await sessionStillValid(getDb(), token.sub, claims)) ? token : null;
     },
     session({ session, token }) {
       if (token.sub) session.user.id = token.sub;

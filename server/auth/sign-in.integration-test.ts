@@ -22,7 +22,9 @@ let ownerEmail: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  pointRoutesAt(t, { AUTH_SECRET: TEST_AUTH_SECRET });
+  // Behind one proxy, so each test's X-Forwarded-For is its client (server/http/client-ip.ts; without a proxy
+  // every request is one client: server/http/client-ip.integration-test.ts).
+  pointRoutesAt(t, { AUTH_SECRET: TEST_AUTH_SECRET, TRUSTED_PROXY_HOPS: "1" });
   authRoute = await import("@/app/api/auth/[...nextauth]/route");
   trpcRoute = await import("@/app/api/trpc/[trpc]/route");
   throttle = await import("./sign-in-throttle");

@@ -30,7 +30,13 @@ export const ERROR_CODES = {
   idempotency_key_reused: { http: 422, trpc: "UNPROCESSABLE_CONTENT", message: "This Idempotency-Key was already used with a different request." },
   unprocessable: { http: 422, trpc: "UNPROCESSABLE_CONTENT", message: "The request cannot be processed." },
   payload_too_large: { http: 413, trpc: "PAYLOAD_TOO_LARGE", message: "The request body is too large." },
+  // Public API (REST) request errors; `fields` says which input, where one is to blame.
+  amount_too_large: { http: 400, trpc: "BAD_REQUEST", message: "An amount is above the most one payment can take." },
+  request_rejected: { http: 400, trpc: "BAD_REQUEST", message: "The request was refused, and that answer is stored under its Idempotency-Key. Fix the request and send it with a new key." },
+  unsupported_media_type: { http: 415, trpc: "UNSUPPORTED_MEDIA_TYPE", message: "Request bodies must be JSON, sent with Content-Type: application/json." },
+  method_not_allowed: { http: 405, trpc: "METHOD_NOT_SUPPORTED", message: "This method is not allowed on this route." },
   rate_limited: { http: 429, trpc: "TOO_MANY_REQUESTS", message: "Too many requests." },
+  service_unavailable: { http: 503, trpc: "SERVICE_UNAVAILABLE", message: "The service is briefly unavailable. Retry in a few seconds (with the same Idempotency-Key)." },
   internal: { http: 500, trpc: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side." },
 } as const;
 

@@ -4,6 +4,7 @@ import { catalogEvent, EVENT_CATALOG, isCatalogEventName, parseCatalogEvent, Unk
 describe("event catalog", () => {
   it("names every event the app sends or triggers on, once", () => {
     expect(Object.keys(EVENT_CATALOG).sort()).toEqual([
+      "keys/reencrypt.requested",
       "merchant/event.created",
       "merchant/webhook.deliver",
       "payment/attempt.cancel",

@@ -45,6 +45,11 @@ export const merchantEventCreated = defineEvent("merchant/event.created", z.obje
 /** POST one webhook_deliveries row to its endpoint (first try, or a resend from the dashboard). */
 export const merchantWebhookDeliver = defineEvent("merchant/webhook.deliver", z.object({ deliveryId: z.string().min(1) }));
 
+// Keys.
+
+/** Re-encrypt stored values under the active field-encryption key (an ops request; a cron also runs it). */
+export const keysReencryptRequested = defineEvent("keys/reencrypt.requested", z.object({ requestedBy: z.string().min(1).nullable() }));
+
 export const EVENT_CATALOG = {
   [paymentAttemptExecute.name]: paymentAttemptExecute,
   [paymentAttemptCancel.name]: paymentAttemptCancel,
@@ -53,6 +58,7 @@ export const EVENT_CATALOG = {
   [platformPing.name]: platformPing,
   [merchantEventCreated.name]: merchantEventCreated,
   [merchantWebhookDeliver.name]: merchantWebhookDeliver,
+  [keysReencryptRequested.name]: keysReencryptRequested,
 } as const;
 
 type Catalog = typeof EVENT_CATALOG;

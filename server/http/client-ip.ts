@@ -1,8 +1,28 @@
+import { isIP } from "node:net";
+import { env } from "@/server/env.js";
+
 /**
- * The client as our proxy saw it. Expects exactly one trusted proxy in front of the app: it appends the peer
- * address to X-Forwarded-For, so only the right-most hop is trusted (the hops before it are whatever the client
- * sent). Else X-Real-IP; without a proxy, "unknown".
+ * The client address every per-IP limit is keyed by (the /api/v1 per-IP limit, the sign-in throttle, the hosted
+ * checkout's action limits and attempt caps): one rule for all of them. docs/security.md says what to set.
+ *
+ * Next 16 gives a route no socket address. Its node server fills X-Forwarded-For with the socket peer only when
+ * the request has none (`??=` in next/dist/server/base-server.js) and keeps a client-sent one as it is, so the
+ * header is the peer's address or whatever the client wrote, and the two cannot be told apart.
+ *
+ * - `trustedHops` 0 (no proxy, the default): the header proves nothing, and neither does X-Real-IP. Every
+ *   request is in the one shared DIRECT_CLIENT bucket, so rotating the header never buys a fresh allowance.
+ * - `trustedHops` N: N proxies each append the address they received the request from, so the N-th entry from
+ *   the right was written by the outermost trusted proxy: the client. Entries left of it are the client's own.
+ *   A chain shorter than N (or an entry that is not an IP address) did not come through the proxies as
+ *   configured: UNKNOWN_CLIENT, again one shared bucket. X-Real-IP is never read.
  */
-export function clientIpFromHeaders(headers: Headers): string {
-  return headers.get("x-forwarded-for")?.split(",").at(-1)?.trim() || headers.get("x-real-ip")?.trim() || "unknown";
+export const DIRECT_CLIENT = "direct";
+export const UNKNOWN_CLIENT = "unknown";
+
+export function clientIpFromHeaders(headers: Headers, trustedHops: number = env.TRUSTED_PROXY_HOPS): string {
+  if (trustedHops <= 0) return DIRECT_CLIENT;
+  const chain = (headers.get("x-forwarded-for") ?? "").split(",").map((hop) => hop.trim());
+  if (chain.length < trustedHops) return UNKNOWN_CLIENT;
+  const client = chain[chain.length - trustedHops]!;
+  return isIP(client) ? client : UNKNOWN_CLIENT;
 }

@@ -1,5 +1,5 @@
 import { ZodError } from "zod";
-import { PG_CHARACTER_NOT_IN_REPERTOIRE, PG_UNTRANSLATABLE_CHARACTER, pgErrorCode } from "@/db/pg-errors";
+import { isDatabaseUnavailable, PG_CHARACTER_NOT_IN_REPERTOIRE, PG_UNTRANSLATABLE_CHARACTER, pgErrorCode } from "@/db/pg-errors";
 import { AppError, type ErrorCode } from "@/server/errors";
 
 // The public API's error body, Stripe-like:
@@ -36,7 +36,12 @@ export const TYPE_BY_CODE: Record<ErrorCode, RestErrorType> = {
   idempotency_key_reused: "idempotency_error",
   unprocessable: "invalid_request_error",
   payload_too_large: "invalid_request_error",
+  amount_too_large: "invalid_request_error",
+  request_rejected: "invalid_request_error",
+  unsupported_media_type: "invalid_request_error",
+  method_not_allowed: "invalid_request_error",
   rate_limited: "rate_limit_error",
+  service_unavailable: "api_error",
   internal: "api_error",
 };
 
@@ -50,8 +55,30 @@ function fieldPath(path: PropertyKey[]): string {
   return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "");
 }
 
+/** One entry per distinct path + message: two checks that agree on a field's problem report it once. */
+export function dedupeFieldErrors(fields: readonly FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return fields.filter((f) => {
+    const k = JSON.stringify([f.path, f.message]);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 export function zodFieldErrors(error: ZodError): FieldError[] {
-  return error.issues.map((i) => ({ path: fieldPath(i.path) || "(body)", message: i.message }));
+  return dedupeFieldErrors(error.issues.map((i) => ({ path: fieldPath(i.path) || "(body)", message: i.message })));
+}
+
+/**
+ * A zod issue may name the error code its request error takes (`params: { errorCode }`, e.g. an amount above the
+ * PSP maximum is `amount_too_large`): when every issue names the same code, that is the answer's code; any
+ * other mix is `validation_failed`.
+ */
+function issuesCode(error: ZodError): ErrorCode {
+  const codes = new Set(error.issues.map((i) => (i as { params?: { errorCode?: ErrorCode } }).params?.errorCode));
+  const [only] = codes;
+  return codes.size === 1 && only ? only : "validation_failed";
 }
 
 export function errorBody(err: AppError, requestId: string) {
@@ -62,14 +89,14 @@ export function errorBody(err: AppError, requestId: string) {
       code: err.code,
       message: err.userMessage,
       request_id: requestId,
-      ...(fields ? { fields } : {}),
+      ...(fields ? { fields: dedupeFieldErrors(fields) } : {}),
     },
   };
 }
 
 export function validationError(error: ZodError): AppError {
   const fields = zodFieldErrors(error);
-  return new AppError("validation_failed", `Invalid request: ${fields.map((f) => `${f.path}: ${f.message}`).join("; ")}`, { details: { fields } });
+  return new AppError(issuesCode(error), `Invalid request: ${fields.map((f) => `${f.path}: ${f.message}`).join("; ")}`, { details: { fields } });
 }
 
 /**
@@ -86,5 +113,9 @@ export function unstorableTextError(err: unknown): AppError | undefined {
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof ZodError) return validationError(err);
-  return unstorableTextError(err) ?? new AppError("internal", "Internal error", { cause: err });
+  const unstorable = unstorableTextError(err);
+  if (unstorable) return unstorable;
+  // The database went away (restart, failover): nothing of ours is wrong with the request, and a retry soon will do.
+  if (isDatabaseUnavailable(err)) return new AppError("service_unavailable", "Database unavailable", { cause: err, details: { retryAfterS: 2 } });
+  return new AppError("internal", "Internal error", { cause: err });
 }

@@ -1,4 +1,4 @@
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, eq, isNotNull, ne, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { idempotencyKeys } from "@/db/schema";
 import { canonicalJson } from "@/server/crypto/canonical-json";
@@ -11,11 +11,16 @@ import { AppError } from "@/server/errors";
 //    request still holds the key -> 409;
 //  - work happens in atomic phases, each committing its effects together with the new recovery point, so a
 //    request retried after a crash resumes after the last committed phase instead of repeating it;
+//  - the lock is a short lease that the request renews while it runs (startLockHeartbeat): a request that
+//    died (crash, kill -9) frees its key within IDEMPOTENCY_LOCK_TIMEOUT_MS, a slow live one keeps it;
+//  - a replay sends the first answer's exact bytes (response_text), not a re-serialization;
 //  - records live 24 h.
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-/** A lock older than this belongs to a request that died; the next retry may take over. */
-export const IDEMPOTENCY_LOCK_TIMEOUT_MS = 60_000;
+/** The lock's lease: a lock not renewed for this long belongs to a request that died; the next retry may take over. */
+export const IDEMPOTENCY_LOCK_TIMEOUT_MS = 10_000;
+/** How often a running request renews its lock: several renewals fit in one lease, so a slow beat does not lose it. */
+export const IDEMPOTENCY_HEARTBEAT_MS = 2_000;
 export const IDEMPOTENCY_KEY_MAX = 255;
 export const FINISHED = "finished";
 
@@ -23,13 +28,23 @@ export interface StoredResponse {
   status: number;
   body: unknown;
 }
+/** A stored answer as replayed: its status and the exact JSON text first sent. */
+export interface ReplayResponse {
+  status: number;
+  text: string;
+}
 export interface IdempotencyRef {
   merchantId: string;
   key: string;
   recoveryPoint: string;
   recoveryData: Record<string, unknown>;
 }
-export type BeginResult = { kind: "replay"; response: StoredResponse } | { kind: "proceed"; ref: IdempotencyRef };
+export type BeginResult = { kind: "replay"; response: ReplayResponse } | { kind: "proceed"; ref: IdempotencyRef };
+
+/** The response's bytes: what the first answer sends and what every replay sends again. */
+export function responseText(body: unknown): string {
+  return JSON.stringify(body);
+}
 
 export function requestFingerprint(method: string, path: string, body: unknown): string {
   return sha256Hex(`${method.toUpperCase()} ${path}\n${canonicalJson(body)}`);
@@ -50,7 +65,7 @@ export async function beginIdempotentRequest(
   return db.transaction(async (tx) => {
     const now = new Date();
     const expiresAt = new Date(now.getTime() + IDEMPOTENCY_TTL_MS);
-    const fresh = { method: req.method, path: req.path, requestHash: req.requestHash, lockedAt: now, recoveryPoint: "started", recoveryData: {}, responseStatus: null, responseBody: null, expiresAt };
+    const fresh = { method: req.method, path: req.path, requestHash: req.requestHash, lockedAt: now, recoveryPoint: "started", recoveryData: {}, responseStatus: null, responseText: null, expiresAt };
     const inserted = await tx
       .insert(idempotencyKeys)
       .values({ merchantId: req.merchantId, key: req.key, ...fresh })
@@ -70,7 +85,7 @@ export async function beginIdempotentRequest(
       return proceed("started", {});
     }
     if (row.requestHash !== req.requestHash) throw new AppError("idempotency_key_reused");
-    if (row.recoveryPoint === FINISHED) return { kind: "replay", response: { status: row.responseStatus!, body: row.responseBody } };
+    if (row.recoveryPoint === FINISHED) return { kind: "replay", response: { status: row.responseStatus!, text: row.responseText ?? "null" } };
     if (row.lockedAt && now.getTime() - row.lockedAt.getTime() < IDEMPOTENCY_LOCK_TIMEOUT_MS) {
       throw new AppError("idempotency_key_in_use");
     }
@@ -101,8 +116,35 @@ export async function recordPhase(tx: Tx, ref: IdempotencyRef, phase: string, da
 export async function finishIdempotentRequest(tx: Tx, ref: IdempotencyRef, response: StoredResponse): Promise<void> {
   await tx
     .update(idempotencyKeys)
-    .set({ recoveryPoint: FINISHED, responseStatus: response.status, responseBody: response.body, lockedAt: null })
+    .set({ recoveryPoint: FINISHED, responseStatus: response.status, responseText: responseText(response.body), lockedAt: null })
     .where(and(whereRef(ref), ne(idempotencyKeys.recoveryPoint, FINISHED)));
+}
+
+/**
+ * Renews the lock every `intervalMs` while the request runs, so only a request that stopped running (its process
+ * died) loses its key after the lease. Renews only a held lock of an unfinished record. `stop()` (in a finally,
+ * before the key is finished or released) waits for a renewal in flight so none lands after it.
+ */
+export function startLockHeartbeat(db: Db, ref: IdempotencyRef, intervalMs = IDEMPOTENCY_HEARTBEAT_MS): { stop(): Promise<void> } {
+  let inFlight: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    if (inFlight) return; // the last renewal is still running: skip a beat rather than queue them
+    inFlight = db
+      .update(idempotencyKeys)
+      .set({ lockedAt: new Date() })
+      .where(and(whereRef(ref), ne(idempotencyKeys.recoveryPoint, FINISHED), isNotNull(idempotencyKeys.lockedAt)))
+      .catch(() => {}) // a failed renewal only shortens the lease; the next beat tries again
+      .finally(() => {
+        inFlight = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+    },
+  };
 }
 
 /** A request that failed for a reason of ours (5xx) releases the key so a retry can resume. */

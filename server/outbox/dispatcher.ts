@@ -1,17 +1,23 @@
 import { and, asc, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { outboxEvents } from "@/db/schema";
+import { DISPATCHER_HEARTBEAT, HEARTBEAT_INTERVAL_MS, newInstanceId, pruneHeartbeats, writeHeartbeat } from "@/server/observability/heartbeat";
+import { log as logger, withLogContext } from "@/server/observability/log";
 
 // Sends outbox rows to Inngest (the local engine or the real one) and marks them sent. Rows are locked
 // (FOR UPDATE SKIP LOCKED) while sent, so dispatchers never send the same row concurrently. A crash after
 // the send but before the commit leaves the row unsent: it is sent again with the same event id, and
 // Inngest deduplicates by id (24 h). A failed send is retried with exponential backoff.
+// Liveness: the loop upserts a process_heartbeats row every HEARTBEAT_INTERVAL_MS (its age is in /api/health);
+// every batch is logged (pino) with its event ids.
 
 export const OUTBOX_BATCH_SIZE = 100;
 export const OUTBOX_POLL_MS = 500;
 export const OUTBOX_RETRY_BASE_MS = 1000;
 export const OUTBOX_RETRY_MAX_MS = 5 * 60_000;
 export const OUTBOX_ERROR_MAX_LENGTH = 1000;
+/** Event ids per log line (a full batch's ids would make one line of kilobytes). */
+const LOGGED_IDS_MAX = 20;
 
 export interface OutboxSendEvent {
   id: string;
@@ -49,6 +55,7 @@ export async function dispatchOnce(db: Db, send: OutboxSend, batchSize = OUTBOX_
     } catch (e) {
       const message = (e instanceof Error ? e.message : String(e)).slice(0, OUTBOX_ERROR_MAX_LENGTH);
       const attempts = (rows[0]?.attempts ?? 0) + 1;
+      logger.warn({ eventIds: ids.slice(0, LOGGED_IDS_MAX), events: ids.length, attempts, error: message }, "outbox send failed; will retry with backoff");
       await tx
         .update(outboxEvents)
         .set({ attempts: sql`${outboxEvents.attempts} + 1`, lastError: message, nextAttemptAt: new Date(Date.now() + outboxRetryDelayMs(attempts)) })
@@ -59,6 +66,7 @@ export async function dispatchOnce(db: Db, send: OutboxSend, batchSize = OUTBOX_
       .update(outboxEvents)
       .set({ sentAt: new Date(), attempts: sql`${outboxEvents.attempts} + 1`, lastError: null })
       .where(inArray(outboxEvents.id, ids));
+    logger.debug({ eventIds: ids.slice(0, LOGGED_IDS_MAX), events: ids.length }, "outbox events sent");
     return { sent: rows.length, failed: 0 };
   });
 }
@@ -69,17 +77,44 @@ export interface OutboxDispatcher {
   nudge: () => void;
 }
 
-export function startOutboxDispatcher(opts: { db: Db; send: OutboxSend; pollMs?: number; log?: (m: string) => void }): OutboxDispatcher {
+export interface DispatcherOptions {
+  db: Db;
+  send: OutboxSend;
+  pollMs?: number;
+  /** Human-readable lines besides the JSON log (the dev script's console). */
+  log?: (m: string) => void;
+  /** Liveness beats (default on, every HEARTBEAT_INTERVAL_MS); false in tests that count queries. */
+  heartbeat?: false | { intervalMs?: number; instanceId?: string };
+}
+
+export function startOutboxDispatcher(opts: DispatcherOptions): OutboxDispatcher {
   let running = true;
   let wake: (() => void) | null = null;
-  const loop = (async () => {
+  const beatEvery = opts.heartbeat === false ? undefined : (opts.heartbeat?.intervalMs ?? HEARTBEAT_INTERVAL_MS);
+  const instanceId = (opts.heartbeat && opts.heartbeat.instanceId) || newInstanceId();
+  let lastBeat = -Infinity;
+  const beat = async () => {
+    if (beatEvery === undefined || performance.now() - lastBeat < beatEvery) return;
+    const first = lastBeat === -Infinity;
+    lastBeat = performance.now();
+    try {
+      await writeHeartbeat(opts.db, DISPATCHER_HEARTBEAT, instanceId);
+      if (first) await pruneHeartbeats(opts.db, DISPATCHER_HEARTBEAT);
+    } catch (e) {
+      logger.warn({ err: e }, "outbox dispatcher heartbeat failed");
+    }
+  };
+  const loop = withLogContext({ component: "outbox-dispatcher", instanceId }, async () => {
+    logger.info({ heartbeatMs: beatEvery ?? null }, "outbox dispatcher started");
     while (running) {
       let more = false;
+      await beat();
       try {
         const r = await dispatchOnce(opts.db, opts.send);
         more = r.sent === OUTBOX_BATCH_SIZE;
         if (r.failed > 0) opts.log?.(`[outbox] ${r.failed} event(s) failed to send; will retry with backoff`);
       } catch (e) {
+        logger.error({ err: e }, "outbox dispatch failed");
         opts.log?.(`[outbox] dispatch failed: ${e instanceof Error ? e.message : String(e)}`);
       }
       if (!more && running) {
@@ -92,7 +127,8 @@ export function startOutboxDispatcher(opts: { db: Db; send: OutboxSend; pollMs?:
         });
       }
     }
-  })();
+    logger.info("outbox dispatcher stopped");
+  });
   return {
     nudge: () => wake?.(),
     stop: async () => {

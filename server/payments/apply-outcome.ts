@@ -8,6 +8,7 @@ import { money, type CurrencyCode } from "@/server/money";
 import type { PaymentResult } from "@/server/psp/types";
 import { paymentAttemptCancel } from "@/server/events/catalog";
 import { enqueueEvent } from "@/server/outbox";
+import { addLogContext } from "@/server/observability/log";
 import { cancelIfDeclineCapped } from "./card-declines";
 import { recordDoubleCharge } from "./double-charges";
 import { assertMpesaCreditAllowed } from "./mpesa-credit-check";
@@ -60,6 +61,7 @@ async function applySuccess(tx: Tx, attempt: typeof paymentAttempts.$inferSelect
   await assertMpesaCreditAllowed(tx, attempt.psp, result.pspReference);
   const [merchant] = await tx.select({ feeBps: merchants.platformFeeBps }).from(merchants).where(eq(merchants.id, checkout.merchantId));
   const orders = await tx.select().from(paymentOrders).where(eq(paymentOrders.checkoutId, checkout.id)).orderBy(paymentOrders.sellerId, paymentOrders.id);
+  addLogContext({ checkoutId: checkout.id, orderIds: orders.map((o) => o.id) });
   const data = { attemptId: attempt.id, pspReference: result.pspReference, receipt: result.receipt };
   for (const o of orders) {
     if (o.status === "SUCCESS") continue;

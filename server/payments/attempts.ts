@@ -4,6 +4,7 @@ import { checkouts, paymentAttempts, paymentOrders } from "@/db/schema";
 import { decryptField, decryptJson, encryptField } from "@/server/crypto/field";
 import { AppError, isConflict } from "@/server/errors";
 import { money, type CurrencyCode } from "@/server/money";
+import { log } from "@/server/observability/log";
 import { paymentAttemptCancel, paymentAttemptExecute } from "@/server/events/catalog";
 import { enqueueEvent } from "@/server/outbox";
 import { getConnector, type PspConnector } from "@/server/psp";
@@ -256,7 +257,7 @@ async function retireIfDeclineCapped(db: Db, connector: PspConnector, attempt: A
     return verdict.retire && (await retireForDeclines(db, connector, attempt, declineLimitMessage(await checkoutOf(), verdict)));
   } catch (err) {
     if (!(err instanceof PspError)) throw err;
-    console.warn(`checkout ${attempt.checkoutId}: declines of ${attempt.pspReference} not counted (${err.kind}): ${err.message}`);
+    log.warn({ checkoutId: attempt.checkoutId, attemptId: attempt.id, pspReference: attempt.pspReference, kind: err.kind, reason: err.message }, "card declines not counted");
     return false;
   }
 }
@@ -349,7 +350,7 @@ async function settleOverduePush(db: Db, connectorFor: ConnectorFor, attempt: At
   } catch (err) {
     // A conflict applying it (an amount or receipt that does not check out) is for ops, not the buyer's to read.
     if (!isConflict(err)) throw err;
-    console.warn(`checkout ${attempt.checkoutId}: overdue push ${attempt.pspReference} not applied: ${err.message}`);
+    log.warn({ checkoutId: attempt.checkoutId, attemptId: attempt.id, pspReference: attempt.pspReference, reason: err.message }, "overdue STK push not applied");
     throw new AppError("payment_needs_check", "This checkout's M-Pesa payment needs a check by the merchant's payment provider before another payment can start. Contact the merchant.", { cause: err });
   }
 }

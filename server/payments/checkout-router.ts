@@ -18,7 +18,8 @@ export const checkoutRouter = createTRPCRouter({
     .input(ZCheckoutId)
     .mutation(({ ctx, input }) => prepareCardPayment(ctx.db, (ctx.connectorFor ?? getConnector)(ctx.db, "stripe"), input.checkoutId, { clientIp: ctx.clientIp })),
   submitCard: checkoutAction
-    .input(ZCheckoutId.extend({ paymentIntentId: z.string().min(1).max(100) }))
+    // Only ever a Stripe PaymentIntent id (what Stripe.js hands the page back); anything else is a 400, not a lookup.
+    .input(ZCheckoutId.extend({ paymentIntentId: z.string().regex(/^pi_[A-Za-z0-9_]{1,97}$/, "not a PaymentIntent id") }))
     .mutation(({ ctx, input }) => submitCardPayment(ctx.db, { ...input, clientIp: ctx.clientIp, connector: (ctx.connectorFor ?? getConnector)(ctx.db, "stripe") })),
   startMpesa: checkoutAction
     .input(ZCheckoutId.extend({ phone: z.string().min(9).max(20) }))

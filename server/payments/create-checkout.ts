@@ -33,7 +33,8 @@ async function resolveSellers(tx: Tx, merchantId: string, input: TCreateCheckout
   const fields = input.payment_orders.flatMap((o, i) =>
     byRef.has(o.seller_account) ? [] : [{ path: `payment_orders[${i}].seller_account`, message: `no seller with seller_account "${o.seller_account}"` }],
   );
-  if (fields.length > 0) throw new AppError("validation_failed", fields.map((f) => `${f.path}: ${f.message}`).join("; "), { details: { fields } });
+  // After the Idempotency-Key is taken: the refusal is the key's stored answer (request_rejected, not validation_failed).
+  if (fields.length > 0) throw new AppError("request_rejected", fields.map((f) => `${f.path}: ${f.message}`).join("; "), { details: { fields } });
   return byRef;
 }
 

@@ -5,6 +5,7 @@ import { recordAudit } from "@/server/audit/record-audit";
 import { AppError } from "@/server/errors";
 import { accountFor, postTransaction } from "@/server/ledger";
 import { formatMoney, money, type CurrencyCode } from "@/server/money";
+import { log } from "@/server/observability/log";
 import type { PaymentResult } from "@/server/psp/types";
 import { DOUBLE_CHARGES_PAGE_MAX } from "./double-charges.schema";
 
@@ -64,7 +65,7 @@ export async function recordDoubleCharge(tx: Tx, opts: { attempt: Attempt; check
   });
   // The attempt keeps its final status (canceled/failed: it never paid the checkout); its receipt is kept.
   if (result.receipt && !attempt.receipt) await tx.update(paymentAttempts).set({ receipt: result.receipt }).where(eq(paymentAttempts.id, attempt.id));
-  console.warn(`double charge ${row!.id}: ${formatMoney(result.amount)} ${result.pspReference} on checkout ${checkout.id} (paid by ${paidBy?.id ?? "?"}) awaits refund`);
+  log.warn({ doubleChargeId: row!.id, checkoutId: checkout.id, attemptId: attempt.id, pspReference: result.pspReference, amount: formatMoney(result.amount), paidBy: paidBy?.id ?? null }, "double charge recorded; awaits refund");
   return row!;
 }
 

@@ -4,6 +4,7 @@ import type { Db } from "@/db/client";
 import { checkouts, paymentAttempts, pspAttempts } from "@/db/schema";
 import { decryptField } from "@/server/crypto/field";
 import { AppError } from "@/server/errors";
+import { addLogContext, log } from "@/server/observability/log";
 import { money, type CurrencyCode } from "@/server/money";
 import type { ConnectorFor, PspName } from "@/server/psp";
 import { PspError } from "@/server/psp/errors";
@@ -68,6 +69,7 @@ export interface AttemptPlan {
 export async function loadAttemptPlan(db: Db, attemptId: string): Promise<AttemptPlan> {
   const [a] = await db.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
   if (!a) throw new AppError("not_found", `Payment attempt ${attemptId} not found`);
+  addLogContext({ attemptId, checkoutId: a.checkoutId });
   return { attemptId: a.id, method: a.method, psp: a.psp as PspName, pspReference: a.pspReference, status: a.status };
 }
 
@@ -133,6 +135,7 @@ export async function sendStkPush(db: Db, connectorFor: ConnectorFor, attemptId:
   const claim = await claimStkPush(db, attemptId);
   if (!("claimed" in claim)) return claim;
   const a = claim.claimed;
+  addLogContext({ attemptId, checkoutId: a.checkoutId });
   const [c] = await db.select().from(checkouts).where(eq(checkouts.id, a.checkoutId));
   const release = () => db.transaction((tx) => transitionAttempt(tx, { attemptId, to: "created", reason: "stk_released", onlyFrom: ["pending"], pspReference: null }));
   await assertNoUncertainPush(db, a.idempotencyKey);
@@ -175,6 +178,7 @@ export async function fetchPaymentStatus(db: Db, connectorFor: ConnectorFor, psp
 export async function cancelAtPsp(db: Db, connectorFor: ConnectorFor, attemptId: string): Promise<StoredResult | null> {
   const [a] = await db.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
   if (!a?.pspReference || a.method !== "card") return null;
+  addLogContext({ attemptId, checkoutId: a.checkoutId });
   const stripe = connectorFor(db, "stripe");
   try {
     // A fresh key per call (canceling twice is harmless): a refusal stored at the PSP under a fixed key would
@@ -204,13 +208,16 @@ export interface Settlement {
 async function applyIfFinal(db: Db, attemptId: string, s: StoredResult): Promise<Settlement> {
   if (!isFinal(s)) return { pspReference: s.pspReference, status: s.status, outcome: null };
   const observedAt = s.fetchedAt ? new Date(s.fetchedAt) : undefined;
-  return { pspReference: s.pspReference, status: s.status, outcome: await applyAttemptOutcome(db, attemptId, fromStored(s), observedAt) };
+  const outcome = await applyAttemptOutcome(db, attemptId, fromStored(s), observedAt);
+  log.info({ attemptId, pspReference: s.pspReference, pspStatus: s.status, outcome }, "payment attempt outcome applied");
+  return { pspReference: s.pspReference, status: s.status, outcome };
 }
 
 /** Asks the PSP about the attempt's own payment (reference read from our database, not from a memo) and applies a final answer. */
 export async function settleAttempt(db: Db, connectorFor: ConnectorFor, attemptId: string): Promise<Settlement> {
-  const [a] = await db.select({ psp: paymentAttempts.psp, pspReference: paymentAttempts.pspReference }).from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
+  const [a] = await db.select({ psp: paymentAttempts.psp, pspReference: paymentAttempts.pspReference, checkoutId: paymentAttempts.checkoutId }).from(paymentAttempts).where(eq(paymentAttempts.id, attemptId));
   if (!a) throw new AppError("not_found", `Payment attempt ${attemptId} not found`);
+  addLogContext({ attemptId, checkoutId: a.checkoutId });
   if (!a.pspReference) throw new AppError("attempt_not_executable", `Attempt ${attemptId} has no PSP reference to check`);
   return applyIfFinal(db, attemptId, await fetchPaymentStatus(db, connectorFor, a.psp as PspName, a.pspReference));
 }
@@ -225,5 +232,7 @@ export async function cancelAndSettle(db: Db, connectorFor: ConnectorFor, attemp
   const result = await cancelAtPsp(db, connectorFor, attemptId);
   if (!result) return null;
   if (result.status !== "succeeded") return { pspReference: result.pspReference, status: result.status, outcome: null };
-  return { pspReference: result.pspReference, status: result.status, outcome: await applyAttemptOutcome(db, attemptId, fromStored(result)) };
+  const outcome = await applyAttemptOutcome(db, attemptId, fromStored(result));
+  log.info({ attemptId, pspReference: result.pspReference, pspStatus: result.status, outcome }, "payment attempt outcome applied");
+  return { pspReference: result.pspReference, status: result.status, outcome };
 }

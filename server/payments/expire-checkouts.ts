@@ -2,6 +2,7 @@ import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { checkouts, paymentAttempts } from "@/db/schema";
 import { AppError } from "@/server/errors";
+import { log } from "@/server/observability/log";
 import { getConnector } from "@/server/psp";
 import { PspError } from "@/server/psp/errors";
 import { cancelUnconfirmedPayment } from "./card-declines";
@@ -46,8 +47,8 @@ export async function expireStaleCheckouts(db: Db, opts: ExpireOptions = {}): Pr
     } catch (err) {
       // A PSP that cannot answer now (or a conflict applying its answer) leaves this checkout open until the
       // next sweep; the others still expire, and the rest of the housekeeping still runs.
-      if (err instanceof PspError || err instanceof AppError) console.warn(`checkout ${id}: not expired this sweep (${err.message})`);
-      else console.error(`checkout ${id}: not expired this sweep`, err);
+      if (err instanceof PspError || err instanceof AppError) log.warn({ checkoutId: id, reason: err.message }, "checkout not expired this sweep");
+      else log.error({ checkoutId: id, err }, "checkout not expired this sweep");
     }
   }
   return expired;

@@ -50,7 +50,7 @@ export function buildOpenApiDocument(serverUrl: string) {
       title: "PayBridge API",
       version: "v1",
       description:
-        "Amounts are decimal strings in the currency's units (\"12.50\"); never numbers. Every POST needs an Idempotency-Key header: the same key with the same body replays the first response (Idempotent-Replayed: true), with a different body answers 422, and while the first request is in flight answers 409. Keys are kept 24 h. Rate limits answer 429 with Retry-After.",
+        "Amounts are decimal strings in the currency's units (\"12.50\"); never numbers. Request bodies are JSON sent with Content-Type: application/json (charset utf-8, if given); anything else answers 415 `unsupported_media_type`. Every POST needs an Idempotency-Key header: the same key with the same body replays the first response byte for byte (Idempotent-Replayed: true), with a different body answers 422, and while the first request is in flight answers 409 (a request that died frees its key within 10 s). Keys are kept 24 h. Rate limits answer 429 with Retry-After. Every error has the body `Error`; a method a path does not serve answers 405 `method_not_allowed` with an Allow header, a path no route serves 404 `not_found`.",
     },
     servers: [{ url: serverUrl }],
     security: [{ bearerAuth: [] }],
@@ -72,8 +72,11 @@ export function buildOpenApiDocument(serverUrl: string) {
           requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/CreatePaymentRequest" } } } },
           responses: {
             "201": { description: "Created (or replayed)", content: { "application/json": { schema: { $ref: "#/components/schemas/Checkout" } } } },
-            "400": errorResponse("Validation failed; `fields` lists each problem"),
+            "400": errorResponse(
+              "`validation_failed`: the request is invalid, `fields` lists each problem; not stored, so fix it and retry with the same Idempotency-Key. `amount_too_large`: an order or the checkout total is above the most one payment can take (99,999,999 minor units: 999,999.99 USD, 99,999,999 JPY); not stored. `request_rejected`: refused after the request took its Idempotency-Key (e.g. an unknown seller_account); stored, so the same key replays it: fix the request and send it with a new key.",
+            ),
             "401": errorResponse("Missing or invalid API key"),
+            "415": errorResponse("The body is not sent as application/json (`unsupported_media_type`)"),
             "409": errorResponse("Idempotency-Key in use by a concurrent request (`idempotency_key_in_use`), or payment_order_id already exists (`duplicate_payment_order`)"),
             "422": errorResponse("Idempotency-Key reused with a different request"),
             "429": errorResponse("Rate limited; see Retry-After"),
@@ -87,6 +90,7 @@ export function buildOpenApiDocument(serverUrl: string) {
           parameters: [{ name: "payment_order_id", in: "path", required: true, schema: { type: "string" } }],
           responses: {
             "200": { description: "The payment order", content: { "application/json": { schema: { $ref: "#/components/schemas/PaymentOrder" } } } },
+            "400": errorResponse("`validation_failed`: the path's payment_order_id is not 1–64 letters, digits, _ . : -"),
             "401": errorResponse("Missing or invalid API key"),
             "404": errorResponse("No such payment order for this merchant"),
             "429": errorResponse("Rate limited; see Retry-After"),

@@ -9,6 +9,7 @@ import { PG_UNIQUE_VIOLATION, pgErrorCode } from "@/db/pg-errors";
 import { paymentAttempts } from "@/db/schema";
 import { paymentAttemptExecute, pspPaymentUpdated } from "@/server/events/catalog";
 import { enqueueEvent } from "@/server/outbox";
+import { log } from "@/server/observability/log";
 import type { PspName } from "@/server/psp";
 import type { EffectApplier, PspEffectOf } from "@/server/webhooks/psp-event-types";
 
@@ -22,7 +23,7 @@ async function attachReceipt(tx: Tx, psp: PspName, ref: string, receipt: string)
     await tx.transaction((sp) => sp.update(paymentAttempts).set({ receipt }).where(and(eq(paymentAttempts.psp, psp), eq(paymentAttempts.pspReference, ref), isNull(paymentAttempts.receipt))));
   } catch (err) {
     if (pgErrorCode(err) !== PG_UNIQUE_VIOLATION) throw err;
-    console.warn(`${psp} receipt ${receipt} for ${ref} is already another attempt's: not attached (reconcile with the M-Pesa statement)`);
+    log.warn({ psp, receipt, pspReference: ref }, "receipt is already another attempt's: not attached (reconcile with the M-Pesa statement)");
   }
 }
 

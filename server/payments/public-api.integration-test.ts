@@ -2,6 +2,7 @@ import { and, count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkouts, idempotencyKeys, paymentOrders, riskDecisions, riskRules } from "@/db/schema";
 import { createApiKey, revokeApiKey } from "@/server/api-keys/keys";
+import { env } from "@/server/env.js";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
 import { createMerchant, createUser } from "@/test/fixtures";
 import { sellers } from "@/db/schema";
@@ -269,5 +270,111 @@ describe("risk", () => {
     await t.db.insert(riskRules).values({ merchantId: other.id, kind: "country", action: "block", params: { blocked: ["KE"] } });
     const res = await postReq(body());
     expect((await res.json()).status).toBe("open");
+  });
+});
+
+// Issue 10: bad input is a 4xx naming the field, in the one error shape, and stores nothing.
+describe("bad input (issue 10)", () => {
+  const usd = (id: string, amount: string, seller = 0) => ({ payment_order_id: `${id}_${seq}`, seller_account: sellerRefs[seller], amount, currency: "USD" });
+  async function rejected(res: Response, code = "validation_failed") {
+    expect(res.status).toBe(400);
+    const json = await res.json();
+    expect(json.error).toMatchObject({ type: "invalid_request_error", code, request_id: expect.stringMatching(/^req_/) });
+    return json.error as { message: string; fields: { path: string; message: string }[] };
+  }
+
+  it("refuses a checkout above the PSP maximum with 400 amount_too_large naming the field, even when its total overflows bigint", async () => {
+    const before = await checkoutCount();
+    // Each order fits a bigint; their total (10^19 minor units) does not.
+    const overflow = await rejected(await postReq(body({ payment_orders: [usd("of1", "50000000000000000.00"), usd("of2", "50000000000000000.00", 1)] })), "amount_too_large");
+    expect(overflow.fields).toEqual([
+      { path: "payment_orders[0].amount", message: "must be at most 999,999.99 USD, the most one payment can take" },
+      { path: "payment_orders[1].amount", message: "must be at most 999,999.99 USD, the most one payment can take" },
+    ]);
+    const biggest = await rejected(await postReq(body({ payment_orders: [usd("big", "92233720368547758.07")] })), "amount_too_large");
+    expect(biggest.fields.map((f) => f.path)).toEqual(["payment_orders[0].amount"]);
+    // Orders within the maximum that together exceed it: the total is what one payment charges.
+    const total = await rejected(await postReq(body({ payment_orders: [usd("t1", "600000.00"), usd("t2", "400000.00", 1)] })), "amount_too_large");
+    expect(total.fields).toEqual([{ path: "payment_orders", message: expect.stringMatching(/more than 999,999\.99 USD.*split the checkout/) }]);
+    const jpy = await rejected(await postReq(body({ payment_orders: [{ ...usd("jpy", "100000000"), currency: "JPY" }] })), "amount_too_large");
+    expect(jpy.fields[0]!.message).toMatch(/at most 99,999,999 JPY/);
+    // Another problem beside it: the request is plainly invalid.
+    const mixed = await rejected(await postReq(body({ buyer_info: { email: "nope" }, payment_orders: [usd("mx", "1000000.00")] })));
+    expect(mixed.fields.map((f) => f.path).sort()).toEqual(["buyer_info.email", "payment_orders[0].amount"]);
+    expect(await checkoutCount()).toBe(before);
+    // The maximum itself is fine.
+    expect((await postReq(body({ payment_orders: [usd("max1", "500000.00"), usd("max2", "499999.99", 1)] }))).status).toBe(201);
+  });
+
+  it("refuses NUL and unpaired surrogates field by field, before the database (metadata, seller_account, names, the GET path)", async () => {
+    const before = await checkoutCount();
+    const seller = await rejected(await postReq(body({ payment_orders: [{ payment_order_id: `n_${seq}`, seller_account: "sel\u0000x", amount: "1.00", currency: "KES" }] })));
+    expect(seller.fields).toEqual([{ path: "payment_orders[0].seller_account", message: expect.stringMatching(/NUL/) }]);
+    const value = await rejected(await postReq(body({ metadata: { note: "a\u0000b" } })));
+    expect(value.fields).toEqual([{ path: "metadata.note", message: expect.stringMatching(/NUL/) }]);
+    const key = await rejected(await postReq(body({ metadata: { "k\u0000": "v" } })));
+    expect(key.fields).toEqual([{ path: "metadata", message: expect.stringMatching(/NUL/) }]);
+    const surrogate = await rejected(await postReq(body({ buyer_info: { email: "s@example.test", name: "x\ud800y" } })));
+    expect(surrogate.fields).toEqual([{ path: "buyer_info.name", message: expect.stringMatching(/surrogate/) }]);
+    for (const id of ["po\u0000x", "a/b", "x".repeat(65)]) {
+      const get = await rejected(await getReq(id));
+      expect(get.fields).toEqual([{ path: "payment_order_id", message: expect.stringMatching(/1–64 characters/) }]);
+    }
+    expect(await checkoutCount()).toBe(before);
+  });
+
+  it("buyer_info.ip must be an IPv4 or IPv6 address", async () => {
+    for (const ip of ["<script>", "999.1.1.1", "1.2.3.4 ", "localhost"]) {
+      const err = await rejected(await postReq(body({ buyer_info: { email: `ip${seq}@example.test`, ip } })));
+      expect(err.fields).toEqual([{ path: "buyer_info.ip", message: expect.stringMatching(/IPv4 or IPv6/) }]);
+    }
+    for (const ip of ["203.0.113.7", "2001:db8::1"]) expect((await postReq(body({ buyer_info: { email: `ip${seq}@example.test`, ip } }))).status).toBe(201);
+  });
+
+  it("live-mode keys must send an https return_url; test-mode keys may use http (local development)", async () => {
+    expect((await postReq(body({ return_url: "http://localhost:3000/thanks" }))).status).toBe(201);
+    const mode = env.PSP_MODE;
+    env.PSP_MODE = "live";
+    try {
+      const live = (await createApiKey(t.db, { merchantId: merchant.id, kind: "secret", name: "live" })).key;
+      expect(live).toMatch(/^sk_live_/);
+      const err = await rejected(await postReq(body({ return_url: "http://shop.example/thanks" }), { key: live }));
+      expect(err.fields).toEqual([{ path: "return_url", message: expect.stringMatching(/https/) }]);
+      expect((await postReq(body({ return_url: "https://shop.example/thanks" }), { key: live })).status).toBe(201);
+    } finally {
+      env.PSP_MODE = mode;
+    }
+  });
+
+  it("lists each field problem once", async () => {
+    for (const amount of ["1e5", "", "-0"]) {
+      const err = await rejected(await postReq(body({ payment_orders: [{ payment_order_id: `d_${seq}`, seller_account: sellerRefs[0], amount, currency: "KES" }] })));
+      expect(err.fields).toHaveLength(1);
+      expect(err.fields[0]!.path).toBe("payment_orders[0].amount");
+    }
+  });
+
+  it("a refusal stored under the Idempotency-Key is request_rejected; one that is not stored is validation_failed", async () => {
+    const payload = body({ payment_orders: [{ payment_order_id: `rr_${seq}`, seller_account: "no-such-seller", amount: "1.00", currency: "KES" }] });
+    const first = await postReq(payload, { idem: `rejected-${seq}` });
+    const stored = await rejected(first.clone(), "request_rejected");
+    expect(stored.fields).toEqual([{ path: "payment_orders[0].seller_account", message: 'no seller with seller_account "no-such-seller"' }]);
+    const replay = await postReq(payload, { idem: `rejected-${seq}` });
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(await replay.text()).toBe(await first.text());
+    const [row] = await t.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, `rejected-${seq}`));
+    expect(row).toMatchObject({ recoveryPoint: "finished", responseStatus: 400 });
+  });
+
+  it("replays the first answer byte for byte", async () => {
+    const payload = body({ metadata: { zeta: "1", a: "2", middle_key: "3" } });
+    const first = await postReq(payload, { idem: `bytes-${seq}` });
+    expect(first.status).toBe(201);
+    const firstText = await first.text();
+    const replay = await postReq(payload, { idem: `bytes-${seq}` });
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("content-type")).toBe(first.headers.get("content-type"));
+    expect(Buffer.from(await replay.arrayBuffer()).equals(Buffer.from(firstText))).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { createTRPCRouter, merchantProcedure } from "@/server/trpc/init";
+import { readBuyerDetails } from "./buyer-details";
 import { listMerchantDoubleCharges } from "./double-charges";
 import { ZListMerchantDoubleChargesInput } from "./double-charges.schema";
 import { getPaymentOrder } from "./get-payment-order";
@@ -11,6 +12,10 @@ export const paymentsRouter = createTRPCRouter({
   get: merchantProcedure("merchant_viewer")
     .input(z.object({ paymentOrderId: z.string() }))
     .query(({ ctx, input }) => getPaymentOrder(ctx.db, ctx.merchant.id, input.paymentOrderId)),
+  /** A checkout's buyer details in clear (the merchant's own checkouts); audited (buyer_data.viewed), fails closed. */
+  buyerDetails: merchantProcedure("merchant_viewer")
+    .input(z.object({ checkoutId: z.string().min(1).max(64) }))
+    .query(({ ctx, input }) => readBuyerDetails(ctx.db, { checkoutId: input.checkoutId, actorUserId: ctx.userId, merchantId: ctx.merchant.id, via: "dashboard" })),
   /** The merchant's double charges (a buyer charged twice for one checkout), newest first. */
   doubleCharges: merchantProcedure("merchant_viewer")
     .input(ZListMerchantDoubleChargesInput)

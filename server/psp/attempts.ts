@@ -3,6 +3,8 @@
 import { performance } from "node:perf_hooks";
 import type { DbOrTx } from "@/db/client";
 import { pspAttempts } from "@/db/schema";
+import { log } from "@/server/observability/log";
+import { observePspCall } from "@/server/observability/metrics";
 import { findPans } from "./pan-scan";
 import type { PspName } from "./types";
 
@@ -80,10 +82,19 @@ export async function recordedCall<T>(record: AttemptRecorder, meta: CallMeta, c
   const started = performance.now();
   try {
     const result = await call();
-    await record({ ...meta, ...onOk(result), latencyMs: performance.now() - started });
+    await observedRecord(record, meta, onOk(result), performance.now() - started);
     return result;
   } catch (err) {
-    await record({ ...meta, ...onError(err), latencyMs: performance.now() - started });
+    await observedRecord(record, meta, onError(err), performance.now() - started);
     throw err;
   }
+}
+
+/** The metrics and the log line of every PSP call (paybridge_psp_call_*), then its psp_attempts row. */
+async function observedRecord(record: AttemptRecorder, meta: CallMeta, facts: CallFacts, latencyMs: number): Promise<void> {
+  observePspCall(meta.psp, meta.operation, facts.outcome, latencyMs / 1000);
+  const line = { psp: meta.psp, operation: meta.operation, outcome: facts.outcome, responseStatus: facts.responseStatus, errorCode: facts.errorCode, pspObjectId: facts.pspObjectId, latencyMs: Math.round(latencyMs) };
+  if (facts.outcome === "ok") log.debug(line, "psp call");
+  else log.warn(line, "psp call failed");
+  await record({ ...meta, ...facts, latencyMs });
 }

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { parseEnv } from "@/server/env.js";
 import { startupProblems } from "./guard";
@@ -33,6 +34,16 @@ describe("startupProblems", () => {
   it("production refuses the public development secrets and a non-https AUTH_URL", () => {
     const found = problems({ ...PROD, FIELD_ENCRYPTION_KEY: undefined, MPESA_CALLBACK_SECRET: undefined, AUTH_URL: "http://pay.example.com", AUTH_SECRET: undefined });
     expect(found.map((p) => p.split(":")[0]).sort()).toEqual(["AUTH_SECRET", "AUTH_URL", "FIELD_ENCRYPTION_KEY", "MPESA_CALLBACK_SECRET"]);
+  });
+
+  it("production refuses the development key anywhere in the field-encryption key ring, and a lookup key derived from it", () => {
+    const real = Buffer.alloc(32, 9).toString("base64");
+    const dev = "ZGV2LW9ubHktZmllbGQta2V5LWRvLW5vdC11c2UtISE=";
+    expect(problems({ ...PROD, FIELD_ENCRYPTION_KEY: undefined, FIELD_ENCRYPTION_KEYS: `2:${real},1:${dev}` }).join()).toMatch(/FIELD_ENCRYPTION_KEYS \(version 1\): the development key is public/);
+    expect(problems({ ...PROD, FIELD_ENCRYPTION_KEYS: `2:${real}` })).toEqual([]);
+    expect(problems({ ...PROD, FIELD_ENCRYPTION_KEY: undefined, FIELD_ENCRYPTION_KEYS: `2:${real}`, FIELD_LOOKUP_KEY: createHmac("sha256", Buffer.from(dev, "base64")).update("lookup-hash-v1").digest().toString("base64") }).join()).toMatch(/FIELD_LOOKUP_KEY: derived from the public development key/);
+    // The ring alone, without version 1: the lookup key must be pinned (a parse error in every mode).
+    expect(() => problems({ ...PROD, FIELD_ENCRYPTION_KEY: undefined, FIELD_ENCRYPTION_KEYS: `2:${real}` })).toThrow(/FIELD_LOOKUP_KEY: required once key version 1 has left the ring/);
   });
 
   it("the embedded database under NODE_ENV=production (the e2e server) needs only the generated keys", () => {

@@ -3,7 +3,8 @@
 // and scripts/dev.ts (`npm run dev`, `npm start`) before it starts anything. Production must not run on
 // development defaults: a dev secret is public (it is in this repository), and without an Inngest signing
 // key /api/inngest could not tell the engine from anyone else.
-import { envSchema, type Env } from "@/server/env.js";
+import { derivedLookupKey } from "@/server/crypto/key-ring";
+import { DEV_FIELD_ENCRYPTION_KEY, envSchema, fieldKeyRingConfig, type Env } from "@/server/env.js";
 import { liveConfigProblems } from "@/server/psp/config";
 
 export interface StartupInput {
@@ -16,6 +17,8 @@ export interface StartupInput {
 
 /** Inngest's key format; the part after the prefix is hex (the SDK hashes it as hex when it registers). */
 export const SIGNING_KEY_FORMAT = /^signkey-[\w]+-[0-9a-f]{64,}$/;
+
+const DEV_FIELD_KEY = Buffer.from(DEV_FIELD_ENCRYPTION_KEY, "base64");
 
 function isDevDefault<K extends keyof Env>(env: Env, key: K): boolean {
   const field = envSchema.shape[key];
@@ -30,7 +33,11 @@ export function startupProblems({ production, embeddedDatabase, env }: StartupIn
   if (env.INNGEST_SIGNING_KEY_FALLBACK && !SIGNING_KEY_FORMAT.test(env.INNGEST_SIGNING_KEY_FALLBACK)) problems.push("INNGEST_SIGNING_KEY_FALLBACK: not an Inngest signing key");
   if (!env.AUTH_SECRET) problems.push("AUTH_SECRET: required in production (at least 32 characters; `openssl rand -base64 32`)");
   if (embeddedDatabase) return problems;
-  if (isDevDefault(env, "FIELD_ENCRYPTION_KEY")) problems.push("FIELD_ENCRYPTION_KEY: the development key is public; set base64 of 32 random bytes (`openssl rand -base64 32`)");
+  for (const { version } of fieldKeyRingConfig(env).keys.filter((k) => Buffer.from(k.key, "base64").equals(DEV_FIELD_KEY))) {
+    const name = env.FIELD_ENCRYPTION_KEYS?.some((k) => k.version === version) ? `FIELD_ENCRYPTION_KEYS (version ${version})` : "FIELD_ENCRYPTION_KEY";
+    problems.push(`${name}: the development key is public; set base64 of 32 random bytes (\`openssl rand -base64 32\`)`);
+  }
+  if (env.FIELD_LOOKUP_KEY && Buffer.from(env.FIELD_LOOKUP_KEY, "base64").equals(derivedLookupKey(DEV_FIELD_KEY))) problems.push("FIELD_LOOKUP_KEY: derived from the public development key");
   if (isDevDefault(env, "MPESA_CALLBACK_SECRET")) problems.push("MPESA_CALLBACK_SECRET: the development secret is public; set a random secret");
   if (!env.AUTH_URL?.startsWith("https://")) problems.push("AUTH_URL: required in production as the app's public https:// URL (session cookies are then Secure)");
   if (!env.APP_URL.startsWith("https://")) problems.push("APP_URL: must be the app's public https:// URL in production (PSPs call back to it)");

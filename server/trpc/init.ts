@@ -1,12 +1,14 @@
-import { initTRPC, TRPCError } from "@trpc/server";
+import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import superjson from "superjson";
-import { z, ZodError } from "zod";
+import { z, ZodError, ZodRealError } from "zod";
 import type { Db } from "@/db/client";
 import type { PspConnector } from "@/server/psp/types";
 import { loadAccess, requireOps, resolveMerchantScope, type MerchantRole } from "@/server/auth/access";
 import type { SessionClaims } from "@/server/auth/session";
-import { AppError } from "@/server/errors";
+import { AppError, type ErrorCode } from "@/server/errors";
+import { isDatabaseUnavailable } from "@/db/pg-errors";
 import { unstorableTextError } from "@/server/http/errors";
+import { isStorableText, UNSTORABLE_TEXT_MESSAGE } from "@/server/http/storable-text";
 import { consumeRateLimit } from "@/server/rate-limit/consume";
 
 // The one place that builds the tRPC context and decides who may call what. Every procedure is built
@@ -37,19 +39,56 @@ export interface FlatZodError {
   fieldErrors: Record<string, string[] | undefined>;
 }
 
+/** The app code of an error tRPC raised itself (unknown path, wrong method, unreadable input…). */
+const APP_CODE_BY_TRPC_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
+  PARSE_ERROR: "validation_failed",
+  BAD_REQUEST: "validation_failed",
+  UNAUTHORIZED: "unauthenticated",
+  FORBIDDEN: "forbidden",
+  NOT_FOUND: "not_found",
+  METHOD_NOT_SUPPORTED: "method_not_allowed",
+  CONFLICT: "conflict",
+  PAYLOAD_TOO_LARGE: "payload_too_large",
+  UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+  UNPROCESSABLE_CONTENT: "unprocessable",
+  TOO_MANY_REQUESTS: "rate_limited",
+};
+
+/** `a.b[0]`, the way the REST API names fields. */
+function issuePath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "") || "(input)";
+}
+
+/** "Invalid input: checkoutId: not a checkout id", instead of tRPC's default (the issues as a JSON dump). */
+function zodMessage(error: ZodError): string {
+  return `Invalid input: ${[...new Set(error.issues.map((i) => `${issuePath(i.path)}: ${i.message}`))].join("; ")}`;
+}
+
+// Every error has one shape: { message, code, data: { code, httpStatus, path?, appCode, zodError } }, appCode always
+// one of ERROR_CODES (docs/security.md, "Bad input on the PSP webhooks and /api/trpc").
 const t = initTRPC.context<TRPCContext>().create({
   transformer: superjson,
   errorFormatter({ shape, error, ctx }) {
     const cause = error.cause;
-    const internal = error.code === "INTERNAL_SERVER_ERROR" && !(cause instanceof AppError);
+    const internal = shape.data.httpStatus >= 500 && !(cause instanceof AppError);
+    // Input tRPC could not read (bad JSON, bad superjson meta, nesting past the stack): the reader's own message
+    // says nothing useful to a caller and may name our internals.
+    const unreadable = error.code === "BAD_REQUEST" && cause !== undefined && !(cause instanceof AppError) && !(cause instanceof ZodError) && !(cause instanceof TRPCError);
+    const message = internal
+      ? // Unknown errors never leak their message; the request id lets ops find the log line.
+        `Something went wrong on our side (request ${ctx?.requestId ?? "unknown"})`
+      : cause instanceof ZodError
+        ? zodMessage(cause)
+        : unreadable
+          ? "The request input could not be read: send JSON in the {json, meta} form of the tRPC client."
+          : shape.message;
     return {
       ...shape,
-      // Unknown errors never leak their message; the request id lets ops find the log line.
-      message: internal ? `Something went wrong on our side (request ${ctx?.requestId ?? "unknown"})` : shape.message,
+      message,
       data: {
         ...shape.data,
         stack: undefined,
-        appCode: cause instanceof AppError ? cause.code : internal ? "internal" : undefined,
+        appCode: (cause instanceof AppError ? cause.code : internal ? "internal" : (APP_CODE_BY_TRPC_CODE[error.code] ?? "validation_failed")) as ErrorCode,
         zodError: cause instanceof ZodError ? (z.flattenError(cause) as FlatZodError) : null,
       },
     };
@@ -63,13 +102,56 @@ export const createTRPCRouter = t.router;
 const appErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok) {
-    const cause = result.error.cause instanceof AppError ? result.error.cause : unstorableTextError(result.error.cause);
+    const raw = result.error.cause;
+    const cause = raw instanceof AppError ? raw : (unstorableTextError(raw) ?? (isDatabaseUnavailable(raw) ? new AppError("service_unavailable", "Database unavailable", { cause: raw }) : undefined));
     if (cause) throw new TRPCError({ code: cause.trpcCode, message: cause.userMessage, cause });
   }
   return result;
 });
 
-export const publicProcedure = t.procedure.use(appErrors);
+/**
+ * Where in a (deserialized) input the first string or key sits that Postgres cannot store as sent (a NUL, an
+ * unpaired surrogate), or undefined. Walked without recursion; only data a client can send (plain objects,
+ * arrays, superjson's Map and Set).
+ */
+function unstorableTextPath(input: unknown): PropertyKey[] | undefined {
+  const stack: { v: unknown; path: PropertyKey[] }[] = [{ v: input, path: [] }];
+  // superjson's referentialEqualities can make the input cyclic: each object is walked once.
+  const seen = new WeakSet<object>();
+  while (stack.length > 0) {
+    const { v, path } = stack.pop()!;
+    if (typeof v === "string") {
+      if (!isStorableText(v)) return path;
+      continue;
+    }
+    if (v === null || typeof v !== "object" || seen.has(v)) continue;
+    seen.add(v);
+    if (Array.isArray(v) || v instanceof Set) {
+      [...v].forEach((item, i) => stack.push({ v: item, path: [...path, i] }));
+    } else if (v instanceof Map) {
+      for (const [k, item] of v) stack.push({ v: k, path }, { v: item, path: [...path, String(k)] });
+    } else if ([Object.prototype, null].includes(Object.getPrototypeOf(v))) {
+      for (const [k, item] of Object.entries(v)) {
+        if (!isStorableText(k)) return path;
+        stack.push({ v: item, path: [...path, k] });
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Every procedure's input, before its own schema: text Postgres cannot store is a field-level 400 (zodError
+ * names the field, as for any other invalid input), never a database error and never silently changed.
+ * (ZodRealError: zod's Error subclass, which tRPC keeps as the cause; a plain ZodError is no Error.)
+ */
+const storableInput = t.middleware(async ({ getRawInput, next }) => {
+  const path = unstorableTextPath(await getRawInput());
+  if (path) throw new TRPCError({ code: "BAD_REQUEST", cause: new ZodRealError([{ code: "custom", path: path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: UNSTORABLE_TEXT_MESSAGE, input: undefined }]) });
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(appErrors).use(storableInput);
 
 /**
  * Public on purpose, but rate-limited per client IP: the hosted checkout's actions, which reach a PSP.

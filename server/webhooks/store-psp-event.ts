@@ -6,6 +6,7 @@ import { sql } from "drizzle-orm";
 import type { DbOrTx, Tx } from "@/db/client";
 import { pspEvents } from "@/db/schema";
 import { encryptField } from "@/server/crypto/field";
+import { addLogContext, log } from "@/server/observability/log";
 import type { ParsedWebhook } from "@/server/psp/types";
 import { handOffPspEvent } from "./hand-off";
 import { redactPspPayload } from "./redact-psp-payload";
@@ -16,7 +17,8 @@ export interface StoreResult {
 }
 
 export async function storePspEvent(db: DbOrTx, event: ParsedWebhook, rawBody: string): Promise<StoreResult> {
-  return db.transaction(async (tx: Tx) => {
+  addLogContext({ psp: event.psp, pspEventId: event.eventId });
+  const stored = await db.transaction(async (tx: Tx): Promise<StoreResult> => {
     const inserted = await tx
       .insert(pspEvents)
       .values({ psp: event.psp, eventId: event.eventId, eventType: event.type, objectId: event.objectId ?? null, rawBody: encryptField(rawBody), payload: redactPspPayload(event.payload) })
@@ -33,4 +35,6 @@ export async function storePspEvent(db: DbOrTx, event: ParsedWebhook, rawBody: s
       .where(sql`${pspEvents.psp} = ${event.psp} and ${pspEvents.eventId} = ${event.eventId}`);
     return { storedEventId: existing!.id, duplicate: true };
   });
+  log.info({ storedEventId: stored.storedEventId, eventType: event.type, duplicate: stored.duplicate }, "psp event stored");
+  return stored;
 }

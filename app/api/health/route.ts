@@ -1,13 +1,23 @@
 import { sql } from "drizzle-orm";
 import { getDb } from "@/db";
+import { DEFAULT_ENGINE_URL, inngestConfigFromEnv, usesLocalEngine } from "@/inngest/client";
+import { env } from "@/server/env.js";
+import { observabilitySql } from "@/server/observability/db";
+import { checkHealth } from "@/server/observability/health";
+import { sandboxUrl } from "@/server/psp/config";
 
-// Public on purpose: liveness + database reachability for load balancers and the e2e harness.
+// Public on purpose (load balancers, the dev script, supervisors): each part's state within a second.
+// 503 only when the database is unreachable; 200 with status "ok" | "degraded" otherwise. States, ages and
+// counts only: no URL, host or error text (server/observability/health.ts, docs/operations.md#observability).
 export async function GET() {
-  try {
-    await getDb().execute(sql`select 1`);
-    return Response.json({ ok: true });
-  } catch {
-    return Response.json({ ok: false, error: "database unreachable" }, { status: 503 });
-  }
+  const inngest = inngestConfigFromEnv();
+  const { httpStatus, report } = await checkHealth({
+    pingDatabase: () => getDb().execute(sql`select 1`),
+    sql: observabilitySql(),
+    engine: usesLocalEngine(inngest) ? { kind: "local", url: inngest.devUrl ?? DEFAULT_ENGINE_URL } : { kind: "inngest" },
+    psp: env.PSP_MODE === "sandbox" ? { mode: "sandbox", url: sandboxUrl() } : { mode: "live" },
+  });
+  return Response.json(report, { status: httpStatus, headers: { "cache-control": "no-store" } });
 }
 export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
