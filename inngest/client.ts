@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Inngest } from "inngest";
 import { env } from "@/server/env.js";
 import { RunLogContext } from "./log-middleware";
+import { DatabaseOutageRetry } from "./outage-retry-middleware";
 
 // The app's one Inngest client, always in the SDK's cloud mode: every request to /api/inngest must carry a
 // valid X-Inngest-Signature (HMAC of the body with the signing key), whoever sends it — Inngest Cloud, a
@@ -61,8 +62,9 @@ export function createInngestClient(config: InngestClientConfig): Inngest {
     signingKey: config.signingKey ?? unusableSigningKey(),
     signingKeyFallback: config.signingKey ? config.signingKeyFallback : undefined,
     fetch: config.fetch,
-    // Run and event ids on every log line logged during a run (inngest/log-middleware.ts).
-    middleware: [RunLogContext],
+    // Run and event ids on every log line logged during a run (inngest/log-middleware.ts); a step that failed on
+    // an unreachable database is retried in seconds, not after the first 15 s backoff (inngest/outage-retry-middleware.ts).
+    middleware: [RunLogContext, DatabaseOutageRetry],
   });
 }
 

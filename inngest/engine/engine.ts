@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { isDatabaseUnavailable } from "@/db/pg-errors";
 import type { Db } from "@/db/client";
 import { createDb } from "@/db/client";
 import { fireDueCrons } from "./cron";
@@ -17,6 +18,9 @@ import { AppTransportError, type Transport } from "./transport";
 // State is in Postgres only; any number of engine processes may share a database.
 
 export const DEFAULT_WORKER_CONCURRENCY = 8;
+/** A job whose processing failed on an unreachable database is tried again after this, doubling up to the max. */
+export const DB_RETRY_BASE_MS = 250;
+export const DB_RETRY_MAX_MS = 2_000;
 export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 /** @deprecated Leases no longer cover a whole call (a heartbeat renews them); kept for old imports. */
 export const DEFAULT_LEASE_MARGIN_MS = 30_000;
@@ -205,10 +209,25 @@ export class Engine {
   }
 
   /** Processes a claimed job with its lease renewed by the heartbeat until it is done. */
+  /**
+   * Processes a claimed job under its lease. When Postgres is briefly gone (a restart, a failover) the job is tried
+   * again by this worker as soon as the database answers, still under its lease (the heartbeat keeps it once the
+   * database is back), instead of waiting for the lease to lapse and a claim: the same at-least-once call, sooner.
+   * A job whose lease another worker took meanwhile is dropped (the heartbeat forgets it; takeJob would refuse it).
+   */
   private async held(job: JobRow): Promise<void> {
     this.leases.hold(job);
     try {
-      await processJob(this.exec, job);
+      for (let retry = 0; ; retry++) {
+        try {
+          await processJob(this.exec, job);
+          return;
+        } catch (e) {
+          if (!isDatabaseUnavailable(e) || !this.running || !this.leases.holds(job)) throw e;
+          if (retry === 0) this.exec.log(`[engine] job ${job.id} (${job.kind}): database unavailable; retrying it under its lease`);
+          await new Promise((r) => setTimeout(r, Math.min(DB_RETRY_BASE_MS * 2 ** retry, DB_RETRY_MAX_MS)));
+        }
+      }
     } finally {
       this.leases.release(job);
     }

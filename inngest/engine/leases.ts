@@ -32,6 +32,11 @@ export class LeaseKeeper {
     if (job.leaseToken) this.held.delete(job.leaseToken);
   }
 
+  /** Whether this engine still holds the job's lease (false once a renewal found another worker's token on it). */
+  holds(job: { leaseToken: string | null }): boolean {
+    return job.leaseToken !== null && this.held.has(job.leaseToken);
+  }
+
   get size(): number {
     return this.held.size;
   }

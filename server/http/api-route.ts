@@ -17,7 +17,7 @@ import {
 import { log, withLogContext } from "@/server/observability/log";
 import { metrics } from "@/server/observability/metrics";
 import { consumeRateLimit } from "@/server/rate-limit/consume";
-import { clientIpFromHeaders } from "./client-ip";
+import { clientIpFromHeaders, isIdentifiedClient } from "./client-ip";
 import { errorBody, toAppError, validationError } from "./errors";
 
 // The one wrapper for /api/v1 route handlers. Small steps, in order: request id -> IP rate limit ->
@@ -136,7 +136,9 @@ export function apiRoute<P, I = undefined>(getDb: () => Db, opts: ApiRouteOption
     let db: Db | undefined;
     try {
       db = getDb(); // inside the try: no database configured is a JSON 500 like any other failure
-      await rateLimit(db, `ip:${clientIpFromHeaders(req.headers)}`, opts.limits?.perIp ?? env.API_RATE_LIMIT_PER_IP);
+      const clientIp = clientIpFromHeaders(req.headers);
+      // Only a client the trusted proxies name has a bucket of its own (server/http/client-ip.ts).
+      if (isIdentifiedClient(clientIp)) await rateLimit(db, `ip:${clientIp}`, opts.limits?.perIp ?? env.API_RATE_LIMIT_PER_IP);
       const principal = await authenticateApiKey(db, bearer(req));
       if (!opts.keyKinds.includes(principal.kind)) throw new AppError("forbidden", `This endpoint needs a ${opts.keyKinds.join(" or ")} key`);
       await rateLimit(db, `key:${principal.keyId}`, opts.limits?.perKey ?? env.API_RATE_LIMIT_PER_KEY);

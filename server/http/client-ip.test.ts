@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clientIpFromHeaders, DIRECT_CLIENT, UNKNOWN_CLIENT } from "./client-ip";
+import { clientIpFromHeaders, DIRECT_CLIENT, isIdentifiedClient, UNKNOWN_CLIENT } from "./client-ip";
 
 const xff = (value: string, extra: Record<string, string> = {}) => new Headers({ "x-forwarded-for": value, ...extra });
 
@@ -34,5 +34,13 @@ describe("clientIpFromHeaders", () => {
     expect(clientIpFromHeaders(xff("<script>"), 1)).toBe(UNKNOWN_CLIENT);
     // X-Real-IP is never read, with or without a proxy.
     expect(clientIpFromHeaders(new Headers({ "x-real-ip": "198.51.100.2" }), 1)).toBe(UNKNOWN_CLIENT);
+  });
+});
+
+describe("isIdentifiedClient", () => {
+  it("only an address the trusted proxies name is one client; the shared stand-ins are everyone at once", () => {
+    expect(isIdentifiedClient("203.0.113.7")).toBe(true);
+    expect(isIdentifiedClient("2001:db8::1")).toBe(true);
+    for (const ip of [DIRECT_CLIENT, UNKNOWN_CLIENT, undefined]) expect(isIdentifiedClient(ip)).toBe(false);
   });
 });

@@ -19,6 +19,15 @@ import { env } from "@/server/env.js";
 export const DIRECT_CLIENT = "direct";
 export const UNKNOWN_CLIENT = "unknown";
 
+/**
+ * Whether `ip` names one client. DIRECT_CLIENT and UNKNOWN_CLIENT are everyone at once: a per-IP limit keyed by
+ * them would let one noisy client (ten declined cards, a burst of requests) lock every buyer and merchant out,
+ * so per-IP limits are not applied to them. Per-key, per-email, per-checkout and per-card limits still are.
+ */
+export function isIdentifiedClient(ip: string | undefined): ip is string {
+  return ip !== undefined && ip !== DIRECT_CLIENT && ip !== UNKNOWN_CLIENT;
+}
+
 export function clientIpFromHeaders(headers: Headers, trustedHops: number = env.TRUSTED_PROXY_HOPS): string {
   if (trustedHops <= 0) return DIRECT_CLIENT;
   const chain = (headers.get("x-forwarded-for") ?? "").split(",").map((hop) => hop.trim());

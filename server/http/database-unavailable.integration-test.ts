@@ -20,7 +20,7 @@ afterAll(async () => {
 describe("the database is unreachable", () => {
   it("a /api/v1 request gets 503 service_unavailable with Retry-After, not 500", async () => {
     const route = apiRoute(() => gone.db, { keyKinds: ["secret"], input: z.object({}).optional() }, async () => ({ status: 200, body: {} }));
-    const res = await route(new Request("http://localhost/api/v1/x", { headers: { authorization: "Bearer sk_test_x" } }), { params: Promise.resolve({}) });
+    const res = await route(new Request("http://localhost/api/v1/x", { headers: { authorization: `Bearer sk_test_${"a".repeat(32)}` } }), { params: Promise.resolve({}) });
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("2");
     const body = (await res.json()) as { error: { type: string; code: string; request_id: string } };

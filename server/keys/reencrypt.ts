@@ -16,13 +16,18 @@ import { ENCRYPTED_COLUMNS, type EncryptedColumn } from "./encrypted-columns";
 export const REENCRYPT_BATCH_SIZE = 200;
 export const REENCRYPT_BATCH_MAX = 1000;
 
-/** SQL: `column` holds an envelope under some key other than `active`. */
-function staleUnder(c: EncryptedColumn, active: number): SQL {
+/**
+ * SQL: `column` holds an envelope under one of the ring's versions other than the active one. Rows under a
+ * version missing from the ring are left out: they cannot be decrypted (rotationStatus counts them as
+ * unreadable), and taking them would fail every batch, so the readable rows behind them would never move.
+ */
+function staleUnder(c: EncryptedColumn, ring: Pick<KeyRing, "active" | "versions">): SQL {
+  const old = ring.versions.filter((v) => v !== ring.active);
+  if (old.length === 0) return sql`false`;
   const isEnvelope = sql`${c.column} like ${`${ENVELOPE_PREFIX}%`}`;
   // Key 1's envelopes have no k<N> part; every other version's start with their own prefix.
-  return active === 1
-    ? sql`(${isEnvelope} and ${c.column} ~ '^v1\\.k[0-9]{1,6}\\.')`
-    : sql`(${isEnvelope} and ${c.column} not like ${`${envelopePrefix(active)}%`})`;
+  const under = old.map((v) => (v === 1 ? sql`${c.column} !~ '^v1\\.k[0-9]{1,6}\\.'` : sql`${c.column} like ${`${envelopePrefix(v)}%`}`));
+  return sql`(${isEnvelope} and (${sql.join(under, sql` or `)}))`;
 }
 
 export interface BatchResult {
@@ -39,7 +44,7 @@ export async function reencryptBatch(db: Db, c: EncryptedColumn, opts: { batchSi
   return db.transaction(async (tx) => {
     const rows = (await tx.execute(sql`
       select ${c.id} as id, ${c.column} as value from ${c.table}
-      where ${staleUnder(c, ring.active)}
+      where ${staleUnder(c, ring)}
       order by ${c.id} limit ${limit}
       for no key update skip locked`)) as unknown as { id: string; value: string }[];
     const fromVersions: Record<string, number> = {};
@@ -50,7 +55,7 @@ export async function reencryptBatch(db: Db, c: EncryptedColumn, opts: { batchSi
       const v = String(envelopeKeyVersion(row.value));
       fromVersions[v] = (fromVersions[v] ?? 0) + 1;
       ids.push(row.id);
-      values.push(reencryptField(row.value, ring)); // throws FieldKeyMissingError if its key left the ring
+      values.push(reencryptField(row.value, ring)); // its version is in the ring (staleUnder)
     }
     await tx.execute(sql`
       update ${c.table} set ${sql.identifier(c.column.name)} = v.value

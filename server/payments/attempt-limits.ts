@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Tx } from "@/db/client";
 import type { checkouts } from "@/db/schema";
+import { isIdentifiedClient } from "@/server/http/client-ip";
 import { lookupHash, sha256Hex } from "@/server/crypto/field";
 import { AppError } from "@/server/errors";
 import { consumeWindow, peekWindow, type WindowLimit } from "@/server/rate-limit/window";
@@ -137,7 +138,7 @@ export async function assertCardAttemptAllowed(tx: Tx, c: Checkout, clientIp: st
     from payment_attempts where checkout_id = ${c.id}`)) as unknown as { declines: number; cooldown_s: number | null }[];
   const { declines, cooldown_s: cooldownS } = rows[0]!;
   if (declines >= CARD_DECLINES_PER_CHECKOUT_MAX) throw new AppError("card_decline_limit_reached", checkoutClosedToCardsMessage(opts.mpesaAvailable));
-  const client = await peekWindow(tx, declinesPerClientWindow(clientIp));
+  const client = isIdentifiedClient(clientIp) ? await peekWindow(tx, declinesPerClientWindow(clientIp)) : { allowed: true, resetS: 0 };
   if (!client.allowed) throw tooMany(`Too many declined cards from your connection. Try again in ${waitText(client.resetS)}${orMpesa}.`, client.resetS);
   if (cooldownS !== null && cooldownS > 0) throw tooMany(`Several cards were declined. Wait ${waitText(cooldownS)} before trying another card${orMpesa}.`, cooldownS);
 }

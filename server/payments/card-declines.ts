@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { and, count, eq, inArray, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { checkouts, paymentAttempts, pspEvents } from "@/db/schema";
+import { isIdentifiedClient } from "@/server/http/client-ip";
 import { AppError } from "@/server/errors";
 import { paymentAttemptCancel } from "@/server/events/catalog";
 import { enqueueEvent } from "@/server/outbox";
@@ -74,7 +75,8 @@ export async function syncCardDeclines(db: Db, connector: PspConnector, attempt:
     let windowReached = false;
     if (fresh.length > 0) {
       await tx.update(paymentAttempts).set({ cardDeclines: declines.length }).where(eq(paymentAttempts.id, a.id));
-      const client = await consumeDeclines(tx, declinesPerClientWindow(clientIp), fresh.length);
+      // Per client only when the trusted proxies name one: a shared bucket would close every buyer's card form.
+      const client = isIdentifiedClient(clientIp) ? await consumeDeclines(tx, declinesPerClientWindow(clientIp), fresh.length) : false;
       const byCard = new Map<string, number>();
       for (const d of fresh) if (d.fingerprint) byCard.set(d.fingerprint, (byCard.get(d.fingerprint) ?? 0) + 1);
       let cardReached = false;

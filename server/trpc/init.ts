@@ -7,6 +7,7 @@ import { loadAccess, requireOps, resolveMerchantScope, type MerchantRole } from 
 import type { SessionClaims } from "@/server/auth/session";
 import { AppError, type ErrorCode } from "@/server/errors";
 import { isDatabaseUnavailable } from "@/db/pg-errors";
+import { isIdentifiedClient } from "@/server/http/client-ip";
 import { unstorableTextError } from "@/server/http/errors";
 import { isStorableText, UNSTORABLE_TEXT_MESSAGE } from "@/server/http/storable-text";
 import { consumeRateLimit } from "@/server/rate-limit/consume";
@@ -159,7 +160,9 @@ export const publicProcedure = t.procedure.use(appErrors).use(storableInput);
  */
 export function rateLimitedPublicProcedure(bucket: string, limitPerMinute: () => number) {
   return publicProcedure.use(async ({ ctx, next }) => {
-    const r = await consumeRateLimit(ctx.db, `${bucket}:${ctx.clientIp ?? "unknown"}`, limitPerMinute());
+    // Without a client the trusted proxies name, every buyer would share one allowance (server/http/client-ip.ts).
+    if (!isIdentifiedClient(ctx.clientIp)) return next();
+    const r = await consumeRateLimit(ctx.db, `${bucket}:${ctx.clientIp}`, limitPerMinute());
     if (!r.allowed) throw new AppError("rate_limited", `Too many requests. Try again in ${r.resetS} s.`, { details: { retryAfterS: r.resetS } });
     return next();
   });

@@ -11,9 +11,12 @@ import { sandboxUrl } from "@/server/psp/config";
 // counts only: no URL, host or error text (server/observability/health.ts, docs/operations.md#observability).
 export async function GET() {
   const inngest = inngestConfigFromEnv();
+  const obs = observabilitySql();
   const { httpStatus, report } = await checkHealth({
-    pingDatabase: () => getDb().execute(sql`select 1`),
-    sql: observabilitySql(),
+    // Through the observability pool where there is one: the app's own pool queues behind card load, and a busy
+    // instance must not answer 503 (a load balancer would pull it exactly when it is needed).
+    pingDatabase: () => (obs ? obs`select 1` : getDb().execute(sql`select 1`)),
+    sql: obs,
     engine: usesLocalEngine(inngest) ? { kind: "local", url: inngest.devUrl ?? DEFAULT_ENGINE_URL } : { kind: "inngest" },
     psp: env.PSP_MODE === "sandbox" ? { mode: "sandbox", url: sandboxUrl() } : { mode: "live" },
   });
