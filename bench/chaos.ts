@@ -30,6 +30,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { and, inArray, notInArray, sql, type SQL } from "drizzle-orm";
+import { seededRandom } from "../sandbox/faults";
 import { createDb, type DbHandle } from "../db/client";
 import { ensureDatabase, releaseEmbeddedPostgresSignalHooks, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded";
 import { runMigrations } from "../db/migrate";
@@ -67,17 +68,6 @@ type Target = Part | "postmaster";
 const KILL_ORDER: Target[] = ["app", "engine", "dispatcher", "sandbox", "postmaster"];
 const ERRORS_SHOWN = 8;
 
-/** mulberry32: the run's pauses and kill moments come from --seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const log = (m: string) => console.error(`[chaos] ${m}`);
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
@@ -316,7 +306,7 @@ async function main(): Promise<number> {
   const checkouts = positiveInt("--checkouts", short ? SHORT.checkouts : kills * CHECKOUTS_PER_KILL_DEFAULT);
   const seed = positiveInt("--seed", 1);
   const maxRecoveryS = positiveInt("--max-recovery-s", MAX_RECOVERY_S_DEFAULT);
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   if (!existsSync(path.join(ROOT, ".next/BUILD_ID"))) {
     console.error("No production build in .next: run `npm run build` first (npm run chaos runs the app with `next start`).");
     return 1;

@@ -87,7 +87,7 @@ export const envSchema = z.object({
   /**
    * How many reverse proxies in front of the app append to X-Forwarded-For (server/http/client-ip.ts,
    * docs/security.md). 0 (no proxy): X-Forwarded-For and X-Real-IP are the client's own words and never choose a
-   * rate-limit bucket; every direct client shares one. N: the N-th address from the right is the client.
+   * rate-limit bucket; no client is identified, so per-IP limits are off (set this in production). N: the N-th address from the right is the client.
    */
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   // --- PSPs (server/psp, sandbox/; docs/psp.md). Defaults point at the local PSP sandbox. ---

@@ -10,11 +10,12 @@ import { env } from "@/server/env.js";
  * header is the peer's address or whatever the client wrote, and the two cannot be told apart.
  *
  * - `trustedHops` 0 (no proxy, the default): the header proves nothing, and neither does X-Real-IP. Every
- *   request is in the one shared DIRECT_CLIENT bucket, so rotating the header never buys a fresh allowance.
+ *   request is the one DIRECT_CLIENT, so rotating the header never buys a fresh allowance (and per-IP limits,
+ *   which would then be everyone's, are not applied: isIdentifiedClient).
  * - `trustedHops` N: N proxies each append the address they received the request from, so the N-th entry from
  *   the right was written by the outermost trusted proxy: the client. Entries left of it are the client's own.
  *   A chain shorter than N (or an entry that is not an IP address) did not come through the proxies as
- *   configured: UNKNOWN_CLIENT, again one shared bucket. X-Real-IP is never read.
+ *   configured: UNKNOWN_CLIENT, again not one client. X-Real-IP is never read.
  */
 export const DIRECT_CLIENT = "direct";
 export const UNKNOWN_CLIENT = "unknown";
