@@ -19,8 +19,7 @@
  * every recovery within --max-recovery-s. Exit code 1 if any check fails.
  * Flags: --kills N (15), --checkouts N (10 per kill), --seed S (1), --short (5 kills, 30 checkouts: part of
  * `npm test`), --max-recovery-s S (30), --app-port / --engine-port / --sandbox-port P (default: free ports).
- * The sandbox persists its state in the same Postgres (schema `sandbox`), so it is killed like the others; a tree
- * whose sandbox kept its state in memory only would skip it and say so.
+ * The sandbox persists its state in the same Postgres (schema `sandbox`), so it is killed like the others.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -39,8 +38,8 @@ import { paymentOrders } from "../db/schema";
 import { DEMO, seedDemo } from "../scripts/seed-demo";
 import { checkLedgerInvariants, verifyLedger } from "../server/ledger";
 import { createStripeClient } from "../server/psp/stripe/client";
-import { env as ownEnv, envSchema } from "../server/env.js";
-import { arg, CardFlow, describe, freePort, positiveInt, sleep, table, type OrderOutcome, type Psp } from "./card-flow";
+import { env as ownEnv } from "../server/env.js";
+import { arg, CardFlow, describe, freePort, ORDERS, positiveInt, sleep, table, type OrderOutcome, type Psp } from "./card-flow";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const APP_DATABASE = "paybridge";
@@ -154,8 +153,9 @@ class Platform {
     }
   }
 
+  /** The running postmaster's pid (the handle of the last start). */
   postmasterPid(): number {
-    return Number(readFileSync(path.join(this.pgDir, "postmaster.pid"), "utf8").split("\n")[0]);
+    return this.pg!.pid!;
   }
 
   /** Spawns the part's start command; resolves with the time it took to log its ready line. */
@@ -189,11 +189,7 @@ class Platform {
       if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${part} exited before it was ready; see ${file}`);
       if (performance.now() > deadline) {
         child.expected = true;
-        try {
-          process.kill(-proc.pid!, "SIGKILL");
-        } catch {
-          // gone
-        }
+        signalGroup(proc.pid!, "SIGKILL");
         throw new Error(`${part} not ready within ${PART_READY_TIMEOUT_MS / 1000} s; see ${file}`);
       }
       await sleep(100);
@@ -218,11 +214,7 @@ class Platform {
     }
     const child = this.children.get(target)!;
     child.expected = true;
-    try {
-      process.kill(-child.proc.pid!, "SIGKILL");
-    } catch {
-      // already gone
-    }
+    signalGroup(child.proc.pid!, "SIGKILL");
     await child.exited;
   }
 
@@ -251,18 +243,8 @@ class Platform {
       [...this.children.values()].map(async (c) => {
         c.expected = true;
         if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
-        try {
-          process.kill(-c.proc.pid!, "SIGTERM");
-        } catch {
-          return;
-        }
-        const timer = setTimeout(() => {
-          try {
-            process.kill(-c.proc.pid!, "SIGKILL");
-          } catch {
-            // gone
-          }
-        }, STOP_GRACE_MS);
+        if (!signalGroup(c.proc.pid!, "SIGTERM")) return;
+        const timer = setTimeout(() => signalGroup(c.proc.pid!, "SIGKILL"), STOP_GRACE_MS);
         await c.exited;
         clearTimeout(timer);
       }),
@@ -273,18 +255,23 @@ class Platform {
 
   /** Last resort on exit: SIGKILL whatever is left, synchronously. */
   killAllSync(): void {
-    for (const c of this.children.values()) {
-      try {
-        process.kill(-c.proc.pid!, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
+    for (const c of this.children.values()) signalGroup(c.proc.pid!, "SIGKILL");
     try {
-      if (existsSync(path.join(this.pgDir, "postmaster.pid"))) process.kill(this.postmasterPid(), "SIGKILL");
+      // Only while its pid file says it runs: a pid from a postmaster already gone could be someone else's now.
+      if (this.pg?.pid && existsSync(path.join(this.pgDir, "postmaster.pid"))) process.kill(this.pg.pid, "SIGKILL");
     } catch {
       // gone
     }
+  }
+}
+
+/** Signals a part's whole process group; false when it is already gone. */
+function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -292,13 +279,6 @@ async function portArg(name: string): Promise<number> {
   return arg(name) ? positiveInt(name, 1) : freePort();
 }
 
-/**
- * The sandbox persists its state (SANDBOX_DATABASE_URL, else DATABASE_URL: docs/sandbox.md), so a restart remembers
- * every PaymentIntent. A sandbox that kept it in memory only could not be killed without losing payments.
- */
-function sandboxPersists(): boolean {
-  return "SANDBOX_DATABASE_URL" in envSchema.shape;
-}
 
 async function main(): Promise<number> {
   const short = process.argv.includes("--short");
@@ -311,9 +291,7 @@ async function main(): Promise<number> {
     console.error("No production build in .next: run `npm run build` first (npm run chaos runs the app with `next start`).");
     return 1;
   }
-  const persists = sandboxPersists();
-  const order = KILL_ORDER.filter((t) => t !== "sandbox" || persists);
-  if (!persists) log("the sandbox keeps its state in memory (no persistence yet): it is NOT killed in this run");
+  const order = KILL_ORDER;
 
   const tmp = await mkdtemp(path.join(os.tmpdir(), "paybridge-chaos-"));
   await chmod(tmp, 0o755); // initdb runs as the postgres user (as root) and must reach the data dir
@@ -427,7 +405,7 @@ async function main(): Promise<number> {
     };
     const inFlightOrders = async () => (await nonFinal()).map((r) => r.id);
 
-    log(`${kills} kills (${order.join(", ")} in turn), ${checkouts} checkouts of ${3} orders, seed ${seed}`);
+    log(`${kills} kills (${order.join(", ")} in turn), ${checkouts} checkouts of ${ORDERS.length} orders, seed ${seed}`);
     const records: KillRecord[] = [];
     const recoveryCeilingMs = Math.max(3 * maxRecoveryS, 120) * 1000;
     for (let k = 0; k < kills; k++) {
@@ -542,7 +520,6 @@ async function main(): Promise<number> {
     });
     console.log(`\n${table(["part", "kills", "max recovery s", "mean recovery s"], perPart)}`);
     console.log(`\n${table(["check", "ok", "detail"], checks.map((c) => [c.name, c.ok ? "ok" : "FAIL", c.detail]))}`);
-    if (!persists) console.log("\nThe sandbox was not killed: it keeps its state in memory (no persistence yet), a restart would forget every PaymentIntent.");
     if (p.unplanned.length > 0) console.log(`\nParts that died by themselves and were restarted:\n  ${p.unplanned.join("\n  ")}`);
     if (gaveUp.length > 0) console.log(`\nBuyer flows that gave up, e.g.:\n  ${gaveUp.slice(0, ERRORS_SHOWN).map((r) => `${r.id}: ${r.error}`).join("\n  ")}`);
     console.log(`\nlogs: ${logs}`);

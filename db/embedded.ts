@@ -52,12 +52,12 @@ export interface EmbeddedPostgresHandle {
   started?: boolean;
 }
 
-function isPortFree(port: number): Promise<boolean> {
+export function isPortFree(port: number, host = "127.0.0.1"): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once("error", () => resolve(false));
     server.once("listening", () => server.close(() => resolve(true)));
-    server.listen(port, "127.0.0.1");
+    server.listen(port, host);
   });
 }
 

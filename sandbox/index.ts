@@ -107,7 +107,12 @@ function adminRoutes(s: Omit<Sandbox, "url" | "port" | "stop">, identity: () => 
   const csv = (body: string): SandboxResponse => ({ status: 200, body, contentType: "text/csv; charset=utf-8" });
   return [
     { method: "GET", pattern: new RegExp(`^${IDENTITY_PATH}$`), handle: () => ok(identity()) },
-    { method: "POST", pattern: /^\/_sandbox\/webhooks\/targets$/, handle: (req) => (s.setStripeWebhookTargets(((req.body.stripe as unknown[] | undefined) ?? []).map(String)), ok({ stripe: ((req.body.stripe as unknown[] | undefined) ?? []).map(String) })) },
+    { method: "POST", pattern: /^\/_sandbox\/webhooks\/targets$/, handle: (req) => {
+        const stripe = ((req.body.stripe as unknown[] | undefined) ?? []).map(String);
+        s.setStripeWebhookTargets(stripe);
+        return ok({ stripe });
+      },
+    },
     { method: "GET", pattern: /^\/_sandbox\/webhooks\/pending$/, handle: () => ok({ data: s.pendingDeliveries() }) },
     { method: "GET", pattern: /^\/_sandbox\/faults$/, handle: () => ok({ note: "POST {fault, method?, pathPrefix?, count?, probability?}; DELETE clears" }) },
     { method: "POST", pattern: /^\/_sandbox\/faults$/, handle: (req) => ok(s.addFault(req.body as Omit<FaultRule, "id">)) },

@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closedPort } from "@/test/unreachable";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
 import type { Sandbox } from "./index";
 import { startTestSandbox, waitFor } from "./testing";
@@ -57,13 +58,6 @@ async function flakyTarget(fail: number, port = 0): Promise<{ url: string; port:
   };
 }
 
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function paidIntent(stripe: Stripe) {
   return stripe.paymentIntents.create({ amount: 2500, currency: "usd", payment_method: "pm_card_visa", confirm: true, metadata: { order: "po_1" } }, { idempotencyKey: `persist_${Math.random()}` });
@@ -184,7 +178,7 @@ const identity = () => fetch(`http://127.0.0.1:${SANDBOX_PORT}/_sandbox/identity
 
 describe("the sandbox process", () => {
   it("an answered PaymentIntent and its pending webhook survive a SIGKILL right after the answer", { timeout: 90_000 }, async () => {
-    const appPort = await freePort(); // nothing listens there yet: every webhook fails and stays pending
+    const appPort = await closedPort(); // nothing listens there yet: every webhook fails and stays pending
     const appUrl = `http://127.0.0.1:${appPort}`;
     let p = sandboxProcess(appUrl);
     let pi: Stripe.PaymentIntent;

@@ -136,11 +136,10 @@ interface Dirty {
   map: PersistentMap<unknown>;
 }
 
-/** Owns the backend, the dirty set and the flush queue. Maps register under a kind. */
+/** Owns the backend, the dirty set and the flush queue. Each map is made (and restored) under a kind. */
 export class Persistence {
   readonly mode: PersistenceMode;
   private readonly backend?: StateBackend;
-  private readonly maps = new Map<string, PersistentMap<unknown>>();
   private dirty = new Map<string, Dirty>();
   /** Last JSON written per key: unchanged documents are not written again. */
   private readonly written = new Map<string, string>();
@@ -183,7 +182,6 @@ export class Persistence {
 
   map<V>(kind: string, persistable: (v: V) => boolean = () => true): PersistentMap<V> {
     const m = new PersistentMap<V>(this.enabled ? this : undefined, kind, persistable);
-    this.maps.set(kind, m as PersistentMap<unknown>);
     if (this.enabled) for (const [id, v] of this.stored<V>(kind)) m.restore(id, v);
     return m;
   }
@@ -250,18 +248,16 @@ export class Persistence {
  * reading them (an unchanged one costs a JSON.stringify at flush, no write). `peek` reads without marking.
  */
 export class PersistentMap<V> extends Map<string, V> {
-  private ready = false;
   constructor(
     private readonly p: Persistence | undefined,
     private readonly kind: string,
     readonly persistable: (v: V) => boolean,
   ) {
     super();
-    this.ready = true;
   }
   override set(key: string, value: V): this {
     super.set(key, value);
-    if (this.ready) this.p?.mark(this.kind, key, this as PersistentMap<unknown>);
+    this.p?.mark(this.kind, key, this as PersistentMap<unknown>);
     return this;
   }
   override get(key: string): V | undefined {

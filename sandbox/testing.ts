@@ -54,14 +54,15 @@ export async function startReceiver(handler: ReceiverHandler): Promise<Receiver>
 
 /**
  * Polls `check` until it returns a value (not undefined) or the ceiling passes. The default ceiling is generous
- * (a loaded 2-core CI machine) and still under the suite's 30 s test timeout, so a hang ends with this error.
+ * (a loaded 2-core CI machine) and still under the suite's 30 s test timeout, so a hang ends with this error;
+ * `why`, when given, says what was last seen.
  */
-export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 25_000, stepMs = 20): Promise<T> {
+export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 25_000, stepMs = 20, why?: () => Promise<unknown> | unknown): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error("waitFor: timed out");
+    if (Date.now() > deadline) throw new Error(why ? `waitFor: timed out; last seen: ${JSON.stringify(await why())}` : "waitFor: timed out");
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }

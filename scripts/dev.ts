@@ -29,7 +29,7 @@ import { generateSigningKey } from "../inngest/engine/protocol";
 import { assertStartable } from "../server/startup/guard";
 import { DEMO, seedDemo } from "./seed-demo";
 import { startPlatformServices, usesLocalEngineFromEnv, waitForApp, type LocalInngestKeys, type PlatformServices } from "./services";
-import { describeProcess, devRecordFile, reclaimLeftovers, startPostgresReaper, watchOwnParent, watchPid, withParentWatchdog, type DevRecord, type LaunchedProcess } from "./supervise";
+import { describeProcess, devRecordFile, writeDevRecord, reclaimLeftovers, startPostgresReaper, watchOwnParent, watchPid, withParentWatchdog, type LaunchedProcess } from "./supervise";
 import { assertPortFree, descendsFrom, listenersOf } from "./supervise/proc";
 import { isProductionStart, shouldSeedDemo, type StartModeInput } from "./start-mode";
 
@@ -138,12 +138,8 @@ async function main(): Promise<void> {
   const { authSecret, localInngest } = await secrets(flag("--ephemeral"));
   const { url, pg, tmp } = await database(flag("--ephemeral"));
   const launched: LaunchedProcess[] = [];
-  const record = async () => {
-    const orchestrator = describeProcess("orchestrator", process.pid)!;
-    const r: DevRecord = { orchestrator, ports: { app: port, ...(pg ? { postgres: pg.port } : {}) }, processes: launched, tmpDir: tmp };
-    await mkdir(DATA_DIR, { recursive: true });
-    await writeFile(recordFile, JSON.stringify(r, null, 2));
-  };
+  const orchestrator = describeProcess("orchestrator", process.pid)!;
+  const record = () => writeDevRecord(recordFile, { orchestrator, ports: { app: port, ...(pg ? { postgres: pg.port } : {}) }, processes: launched, tmpDir: tmp });
   let pgGone = false;
   if (pg?.pid) {
     const pgProcess = describeProcess("postgres", pg.pid);

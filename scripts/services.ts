@@ -10,7 +10,8 @@ import { sandboxOptionsFromEnv } from "../sandbox/env-options";
 import { probeSandbox } from "../sandbox/identity";
 import { env } from "../server/env.js";
 import { startOutboxDispatcher, type OutboxDispatcher } from "../server/outbox";
-import { assertPortFree, isPortFree } from "./supervise/proc";
+import { isPortFree } from "../db/embedded";
+import { assertPortFree } from "./supervise/proc";
 
 /** Resolves when GET {appUrl}/api/health answers 200; rejects after the timeout. */
 export async function waitForApp(appUrl: string, timeoutMs = APP_READY_TIMEOUT_MS): Promise<void> {

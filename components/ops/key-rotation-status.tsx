@@ -8,7 +8,9 @@ import { useTRPC } from "@/components/trpc/react";
 export function KeyRotationStatus() {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const status = useQuery(trpc.ops.keyRotation.queryOptions(undefined, { refetchInterval: 5000 }));
+  // Polled only while rows remain under an old key: each read counts every encrypted column. A new key needs a
+  // restart (a fresh page), and a requested run invalidates the query.
+  const status = useQuery(trpc.ops.keyRotation.queryOptions(undefined, { refetchInterval: (q) => ((q.state.data?.remaining ?? 0) > 0 ? 5000 : false) }));
   const request = useMutation(trpc.ops.requestReencryption.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.ops.keyRotation.queryKey() }) }));
   const s = status.data;
   return (

@@ -55,7 +55,4 @@ function die(kind: string, e: unknown): void {
 process.on("uncaughtException", (e) => die("uncaught exception", e));
 process.on("unhandledRejection", (e) => die("unhandled rejection", e));
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.stack : e);
-  process.exit(1);
-});
+main().catch((e) => die("startup failed", e));

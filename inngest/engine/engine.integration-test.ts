@@ -23,18 +23,22 @@ let app: TestApp;
 let broken = true;
 
 async function waitForRun(fnId: string, predicate: (status: string) => boolean = (s) => s !== "running", timeoutMs = CEILING_MS, minRuns = 1, db = tdb.db) {
-  const start = Date.now();
-  for (;;) {
-    const rows = await db.select().from(engineRuns).where(eq(engineRuns.functionId, fnId));
-    if (rows.length >= minRuns && rows.every((r) => predicate(r.status))) return rows;
-    if (Date.now() - start > timeoutMs) {
+  const runsOf = () => db.select().from(engineRuns).where(eq(engineRuns.functionId, fnId));
+  return pollUntil(
+    async () => {
+      const rows = await runsOf();
+      return rows.length >= minRuns && rows.every((r) => predicate(r.status)) ? rows : undefined;
+    },
+    {
+      ceilingMs: timeoutMs,
       // Say why: each run's status and error, and its attempts (a run that failed never turns completed).
-      const attempts = await db.select().from(engineAttempts).where(inArray(engineAttempts.runId, rows.map((r) => r.id).concat([""])));
-      const why = rows.map((r) => ({ status: r.status, error: r.error, attempts: attempts.filter((a) => a.runId === r.id).map((a) => ({ step: a.stepId, attempt: a.attempt, outcome: a.outcome, status: a.statusCode, error: a.error })) }));
-      throw new Error(`timed out: ${JSON.stringify(why)}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
+      why: async () => {
+        const rows = await runsOf();
+        const attempts = await db.select().from(engineAttempts).where(inArray(engineAttempts.runId, rows.map((r) => r.id).concat([""])));
+        return rows.map((r) => ({ status: r.status, error: r.error, attempts: attempts.filter((a) => a.runId === r.id).map((a) => ({ step: a.stepId, attempt: a.attempt, outcome: a.outcome, status: a.statusCode, error: a.error })) }));
+      },
+    },
+  );
 }
 
 beforeAll(async () => {

@@ -11,7 +11,7 @@ import { DEFAULT_HEARTBEAT_MS, DEFAULT_LEASE_MS, LeaseKeeper } from "./leases";
 import { ingestEvent, type IncomingEvent } from "./intake";
 import { canonicalJson, HEADER, signBody, verifyBodySignature } from "./protocol";
 import { FunctionRegistry, registerApp, RegistrationError, type SyncPayload } from "./registry";
-import { inngestBackoff, type BackoffFn } from "./time";
+import { cappedDoubling, inngestBackoff, type BackoffFn } from "./time";
 import { AppTransportError, type Transport } from "./transport";
 
 // The local Inngest-protocol engine: event intake, registration, and the worker loop that drives runs.
@@ -22,9 +22,6 @@ export const DEFAULT_WORKER_CONCURRENCY = 8;
 export const DB_RETRY_BASE_MS = 250;
 export const DB_RETRY_MAX_MS = 2_000;
 export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
-/** @deprecated Leases no longer cover a whole call (a heartbeat renews them); kept for old imports. */
-export const DEFAULT_LEASE_MARGIN_MS = 30_000;
-export { DEFAULT_HEARTBEAT_MS, DEFAULT_LEASE_MS };
 export const DEFAULT_POLL_MS = 200;
 export const CRON_TICK_MS = 1000;
 export const MAX_EVENTS_PER_SEND = 500;
@@ -208,7 +205,6 @@ export class Engine {
     }
   }
 
-  /** Processes a claimed job with its lease renewed by the heartbeat until it is done. */
   /**
    * Processes a claimed job under its lease. When Postgres is briefly gone (a restart, a failover) the job is tried
    * again by this worker as soon as the database answers, still under its lease (the heartbeat keeps it once the
@@ -225,7 +221,7 @@ export class Engine {
         } catch (e) {
           if (!isDatabaseUnavailable(e) || !this.running || !this.leases.holds(job)) throw e;
           if (retry === 0) this.exec.log(`[engine] job ${job.id} (${job.kind}): database unavailable; retrying it under its lease`);
-          await new Promise((r) => setTimeout(r, Math.min(DB_RETRY_BASE_MS * 2 ** retry, DB_RETRY_MAX_MS)));
+          await new Promise((r) => setTimeout(r, cappedDoubling(retry, DB_RETRY_BASE_MS, DB_RETRY_MAX_MS)));
         }
       }
     } finally {

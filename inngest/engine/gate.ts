@@ -1,4 +1,5 @@
 import type { Transport } from "./transport";
+import { cappedDoubling } from "./time";
 import { AppTransportError } from "./transport";
 
 // The app-reachability gate. When a call to an app finds nobody listening (connection refused, DNS…),
@@ -12,7 +13,7 @@ export const PROBE_TIMEOUT_MS = 2000;
 
 /** 250 ms doubling to 5 s: how long to wait after the n-th (0-based) consecutive transport failure. */
 export function transportBackoff(n: number): number {
-  return Math.min(TRANSPORT_RETRY_MAX_MS, TRANSPORT_RETRY_MIN_MS * 2 ** Math.min(n, 16));
+  return cappedDoubling(n, TRANSPORT_RETRY_MIN_MS, TRANSPORT_RETRY_MAX_MS);
 }
 
 interface ClosedGate {
@@ -45,10 +46,6 @@ export class AppGate {
     return [...this.closed.keys()];
   }
 
-  isOpen(url: string): boolean {
-    return !this.closed.has(originOf(url));
-  }
-
   reportUnreachable(url: string, reason: string): void {
     const origin = originOf(url);
     if (this.closed.has(origin)) return;
@@ -57,6 +54,8 @@ export class AppGate {
   }
 
   reportReachable(url: string): void {
+    // Every answered call reports: nothing to parse while no gate is closed.
+    if (this.closed.size === 0) return;
     this.open(originOf(url));
   }
 

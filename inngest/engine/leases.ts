@@ -12,8 +12,8 @@ export const DEFAULT_LEASE_MS = 15_000;
 export const DEFAULT_HEARTBEAT_MS = 5_000;
 
 export class LeaseKeeper {
-  /** lease token -> job id, for every job this engine holds. */
-  private readonly held = new Map<string, number>();
+  /** The lease token of every job this engine holds. */
+  private readonly held = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private renewing: Promise<void> = Promise.resolve();
 
@@ -24,8 +24,8 @@ export class LeaseKeeper {
     private readonly log: (msg: string) => void,
   ) {}
 
-  hold(job: { id: number; leaseToken: string | null }): void {
-    if (job.leaseToken) this.held.set(job.leaseToken, job.id);
+  hold(job: { leaseToken: string | null }): void {
+    if (job.leaseToken) this.held.add(job.leaseToken);
   }
 
   release(job: { leaseToken: string | null }): void {
@@ -59,7 +59,7 @@ export class LeaseKeeper {
 
   /** Extends every held lease by leaseMs from now; returns how many were renewed. */
   async renew(): Promise<number> {
-    const tokens = [...this.held.keys()];
+    const tokens = [...this.held];
     if (tokens.length === 0) return 0;
     try {
       const rows = await this.db

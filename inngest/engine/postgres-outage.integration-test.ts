@@ -122,9 +122,9 @@ it("survives a SIGKILL of the postmaster under load and serves again after Postg
     const before = await pollUntil(() => (alive(load, "load"), (loadStats(load)?.ok ?? 0) > 200 ? loadStats(load) : undefined));
     await db.end({ timeout: 1 });
 
-    // Kill the postmaster (its pid is the first line of postmaster.pid) while the load runs, then its
-    // backends: orphaned backends would otherwise keep serving their sessions for a while.
-    const pid = Number(readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+    // Kill the postmaster while the load runs, then its backends: orphaned backends would otherwise keep
+    // serving their sessions for a while.
+    const pid = pg!.pid!;
     const backends = childPids(pid);
     phase("loaded");
     process.kill(pid, "SIGKILL");
@@ -151,8 +151,7 @@ it("survives a SIGKILL of the postmaster under load and serves again after Postg
       async () => {
         try {
           return await startEmbeddedPostgres({ dir: dataDir, port });
-        } catch (e) {
-          console.log(`[H4DBG] ${Date.now() - t0} fail ${String(e).slice(0, 300)}`);
+        } catch {
           return undefined;
         }
       },

@@ -1,6 +1,7 @@
 import { Inngest, type InngestFunction } from "inngest";
 import { serve } from "inngest/next";
 import type { Db } from "@/db/client";
+import { waitFor } from "@/sandbox/testing";
 import { serveOptions } from "../serve-options";
 import { TEST_EVENT_KEY, TEST_SIGNING_KEY } from "./test-keys";
 import { startEngine, type EngineHandle, type StartEngineOptions } from "./index";
@@ -83,12 +84,6 @@ export const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
  * Polls `check` until it returns a value (not undefined). The ceiling is generous on purpose (a busy CI
  * machine is slow, not wrong); `why` says what was last seen when it is reached anyway.
  */
-export async function pollUntil<T>(check: () => Promise<T | undefined> | T | undefined, opts: { ceilingMs?: number; stepMs?: number; why?: () => Promise<unknown> | unknown } = {}): Promise<T> {
-  const deadline = Date.now() + (opts.ceilingMs ?? 120_000);
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`pollUntil: ceiling reached; last seen: ${JSON.stringify(await opts.why?.())}`);
-    await new Promise((r) => setTimeout(r, opts.stepMs ?? 25));
-  }
+export function pollUntil<T>(check: () => Promise<T | undefined> | T | undefined, opts: { ceilingMs?: number; stepMs?: number; why?: () => Promise<unknown> | unknown } = {}): Promise<T> {
+  return waitFor(check, opts.ceilingMs ?? 120_000, opts.stepMs ?? 25, opts.why ?? (() => undefined));
 }

@@ -41,7 +41,12 @@ export function withJitter(baseMs: number, random: () => number = Math.random): 
   return Math.round(baseMs + baseMs * BACKOFF_JITTER_RATIO * random());
 }
 
+/** baseMs doubled n times (n from 0), capped at maxMs. */
+export function cappedDoubling(n: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.min(n, 30));
+}
+
 /** Exponential backoff from a small base, for tests and local runs that want fast retries. */
 export function exponentialBackoff(baseMs: number, maxMs: number): BackoffFn {
-  return (nextAttempt) => withJitter(Math.min(maxMs, baseMs * 2 ** (nextAttempt - 1)));
+  return (nextAttempt) => withJitter(cappedDoubling(nextAttempt - 1, baseMs, maxMs));
 }

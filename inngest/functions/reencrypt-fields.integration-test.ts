@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { auditLog, checkouts, engineRuns, paymentAttempts, pspEvents, riskRules, webhookEndpoints } from "@/db/schema";
-import { startTestApp, type TestApp } from "@/inngest/engine/testing";
+import { pollUntil, startTestApp, type TestApp } from "@/inngest/engine/testing";
 import { decryptField, decryptJson, encryptField, envelopeKeyVersion, lookupHash } from "@/server/crypto/field";
 import { buildKeyRing, derivedLookupKey, installKeyRing, keyRing, type KeyRing } from "@/server/crypto/key-ring";
 import { rotationStatus } from "@/server/keys";
@@ -102,12 +102,8 @@ function startWriters(workers: number) {
 }
 
 /** Polls until `cond` holds; a generous ceiling, never a deadline a loaded machine can miss. */
-async function until(cond: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error("until: timed out");
-    await new Promise((r) => setTimeout(r, 25));
-  }
+async function until(cond: () => Promise<boolean> | boolean): Promise<void> {
+  await pollUntil(async () => ((await cond()) ? true : undefined), { ceilingMs: 120_000 });
 }
 
 function failFast(w: { errors: unknown[] }): true {

@@ -8,6 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closedPort } from "@/test/unreachable";
 import { engineApps, engineFunctions, outboxEvents } from "@/db/schema";
 import { TEST_EVENT_KEY, TEST_SIGNING_KEY } from "@/inngest/engine/test-keys.js";
 import { waitFor } from "@/sandbox/testing";
@@ -40,17 +41,10 @@ function run(args: string[], env: Record<string, string>): Proc {
 
 const ready = (p: Proc, part: string) => waitFor(() => (p.output().includes(`[${part}] ready:`) ? true : undefined), CEILING_MS, 50);
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe("start:sandbox", () => {
   it("logs one ready line and exits 0 after a graceful stop on SIGTERM", { timeout: 2 * CEILING_MS }, async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const p = run(["scripts/start/sandbox.ts"], { SANDBOX_PORT: String(port) });
     await ready(p, "sandbox");
     expect((await fetch(`http://127.0.0.1:${port}/_sandbox/faults`)).status).toBe(200);
@@ -95,7 +89,7 @@ describe("start:engine", () => {
   });
 
   it("refuses to start without its keys, and serves /health until SIGTERM, then exits 0", { timeout: 3 * CEILING_MS }, async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const base = { DATABASE_URL: t.url, INNGEST_ENGINE_PORT: String(port), APP_URL: "http://127.0.0.1:1" };
     const refused = run(["scripts/start/engine.ts"], { ...base, INNGEST_SIGNING_KEY: "", INNGEST_EVENT_KEY: "" });
     expect(await refused.exit).toBe(1);

@@ -1,7 +1,7 @@
 // What `npm run dev` needs to know about processes and ports on this machine (Linux /proc): who listens on a
 // port, a process's command line and start time (to tell a pid from a later process that reuses it).
+import { isPortFree } from "../../db/embedded";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import net from "node:net";
 
 export interface ProcessInfo {
   pid: number;
@@ -90,15 +90,6 @@ export function descendsFrom(pid: number, ancestor: number): boolean {
     p = info.ppid;
   }
   return false;
-}
-
-export function isPortFree(port: number, host = "127.0.0.1"): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.once("listening", () => server.close(() => resolve(true)));
-    server.listen(port, host);
-  });
 }
 
 /** Refuses with a message naming the port, what wanted it and the process holding it (or how to find it). */

@@ -1,12 +1,11 @@
 import { and, eq, isNull, lt, or } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db/client";
 import { signInThrottles } from "@/db/schema";
-import { isIdentifiedClient } from "@/server/http/client-ip";
-import { consumeRateLimit } from "@/server/rate-limit/consume";
+import { consumeClientRateLimit, consumeRateLimit } from "@/server/rate-limit/consume";
 
 // Password guessing limits, checked before the password is (server/auth/config.ts), in this order:
 //   1. per client IP, across emails (spraying): SIGNIN_ATTEMPTS_PER_IP a minute (only for a client the trusted
-//      proxies name: server/http/client-ip.ts isIdentifiedClient);
+//      proxies name: consumeClientRateLimit);
 //   2. per (email, client IP): SIGNIN_FREE_FAILURES_PER_CLIENT failures, then each further try waits, twice
 //      as long each time (SIGNIN_LOCK_BASE_MS up to SIGNIN_LOCK_MAX_MS). Only that client waits: failures from
 //      one client never lock the account's owner out of another. A success clears that client's count;
@@ -82,11 +81,8 @@ async function reserveClientAttempt(db: Db, attempt: SignInAttempt, now: Date, l
 export async function admitSignInAttempt(db: Db, attempt: SignInAttempt, opts: { now?: Date; limits?: SignInLimits } = {}): Promise<SignInAdmission> {
   const now = opts.now ?? new Date();
   const limits = opts.limits ?? SIGN_IN_LIMITS;
-  // A per-IP allowance only for a client the trusted proxies name: a shared one would let one client lock everyone out.
-  if (isIdentifiedClient(attempt.clientIp)) {
-    const byIp = await consumeRateLimit(db, `signin-ip:${attempt.clientIp}`, limits.perIpPerMinute, now.getTime());
-    if (!byIp.allowed) return { allowed: false, retryAfterS: byIp.resetS };
-  }
+  const byIp = await consumeClientRateLimit(db, "signin-ip", attempt.clientIp, limits.perIpPerMinute, now.getTime());
+  if (!byIp.allowed) return { allowed: false, retryAfterS: byIp.resetS };
   const byClient = await reserveClientAttempt(db, attempt, now, limits);
   if (!byClient.allowed) return byClient;
   const byEmail = await consumeRateLimit(db, `signin:${attempt.email}`, limits.perEmailPerMinute, now.getTime());

@@ -16,8 +16,8 @@ import {
 } from "@/server/idempotency/idempotency";
 import { log, withLogContext } from "@/server/observability/log";
 import { metrics } from "@/server/observability/metrics";
-import { consumeRateLimit } from "@/server/rate-limit/consume";
-import { clientIpFromHeaders, isIdentifiedClient } from "./client-ip";
+import { consumeClientRateLimit, consumeRateLimit, type RateLimitResult } from "@/server/rate-limit/consume";
+import { clientIpFromHeaders } from "./client-ip";
 import { errorBody, toAppError, validationError } from "./errors";
 
 // The one wrapper for /api/v1 route handlers. Small steps, in order: request id -> IP rate limit ->
@@ -61,16 +61,16 @@ export function newRequestId(): string {
 }
 
 /** A JSON response; its text is what an idempotent request stores, so a replay sends the same bytes. */
-export function jsonText(status: number, text: string, requestId: string, extra: Record<string, string> = {}): Response {
+function jsonText(status: number, text: string, requestId: string, extra: Record<string, string> = {}): Response {
   return new Response(text, { status, headers: { "content-type": "application/json", "request-id": requestId, "cache-control": "no-store", ...extra } });
 }
 
-function json(status: number, body: unknown, requestId: string, extra: Record<string, string> = {}): Response {
+/** A JSON answer of /api/v1: the bytes an idempotent replay would send, with the request id and no-store. */
+export function json(status: number, body: unknown, requestId: string, extra: Record<string, string> = {}): Response {
   return jsonText(status, responseText(body), requestId, extra);
 }
 
-async function rateLimit(db: Db, bucket: string, limit: number): Promise<void> {
-  const r = await consumeRateLimit(db, bucket, limit);
+function assertAllowed(r: RateLimitResult, limit: number): void {
   if (!r.allowed) throw new AppError("rate_limited", `Rate limit of ${limit} requests per minute exceeded`, { details: { retryAfterS: r.resetS } });
 }
 
@@ -136,12 +136,12 @@ export function apiRoute<P, I = undefined>(getDb: () => Db, opts: ApiRouteOption
     let db: Db | undefined;
     try {
       db = getDb(); // inside the try: no database configured is a JSON 500 like any other failure
-      const clientIp = clientIpFromHeaders(req.headers);
-      // Only a client the trusted proxies name has a bucket of its own (server/http/client-ip.ts).
-      if (isIdentifiedClient(clientIp)) await rateLimit(db, `ip:${clientIp}`, opts.limits?.perIp ?? env.API_RATE_LIMIT_PER_IP);
+      const perIp = opts.limits?.perIp ?? env.API_RATE_LIMIT_PER_IP;
+      assertAllowed(await consumeClientRateLimit(db, "ip", clientIpFromHeaders(req.headers), perIp), perIp);
       const principal = await authenticateApiKey(db, bearer(req));
       if (!opts.keyKinds.includes(principal.kind)) throw new AppError("forbidden", `This endpoint needs a ${opts.keyKinds.join(" or ")} key`);
-      await rateLimit(db, `key:${principal.keyId}`, opts.limits?.perKey ?? env.API_RATE_LIMIT_PER_KEY);
+      const perKey = opts.limits?.perKey ?? env.API_RATE_LIMIT_PER_KEY;
+      assertAllowed(await consumeRateLimit(db, `key:${principal.keyId}`, perKey), perKey);
       let params: P = await route.params;
       if (opts.params) {
         const p = opts.params.safeParse(params);

@@ -50,8 +50,8 @@ export interface FieldError {
   message: string;
 }
 
-/** `payment_orders.0.amount` -> `payment_orders[0].amount`, the way API docs name fields. */
-function fieldPath(path: PropertyKey[]): string {
+/** `payment_orders.0.amount` -> `payment_orders[0].amount`, the way API docs name fields (REST, tRPC, webhooks). */
+export function fieldPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "");
 }
 
@@ -109,13 +109,21 @@ export function unstorableTextError(err: unknown): AppError | undefined {
   return new AppError("validation_failed", "Text fields may not contain NUL (\\u0000) or other characters that cannot be stored.", { cause: err });
 }
 
-/** Anything that is not an AppError is ours: a generic 500, its message only in the log. */
-export function toAppError(err: unknown): AppError {
+/**
+ * A failure that says what it is: an AppError, text the client sent that Postgres cannot store, or a database
+ * that went away (restart, failover: nothing is wrong with the request, and a retry soon will do). Undefined for
+ * anything else. The one mapping for REST (toAppError) and tRPC (server/trpc/init.ts).
+ */
+export function knownAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
-  if (err instanceof ZodError) return validationError(err);
   const unstorable = unstorableTextError(err);
   if (unstorable) return unstorable;
-  // The database went away (restart, failover): nothing of ours is wrong with the request, and a retry soon will do.
   if (isDatabaseUnavailable(err)) return new AppError("service_unavailable", "Database unavailable", { cause: err, details: { retryAfterS: 2 } });
-  return new AppError("internal", "Internal error", { cause: err });
+  return undefined;
+}
+
+/** Anything that is not a known failure is ours: a generic 500, its message only in the log. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof ZodError) return validationError(err);
+  return knownAppError(err) ?? new AppError("internal", "Internal error", { cause: err });
 }

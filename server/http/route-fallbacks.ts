@@ -1,6 +1,5 @@
 import { AppError } from "@/server/errors";
-import { responseText } from "@/server/idempotency/idempotency";
-import { jsonText, newRequestId } from "./api-route";
+import { json, newRequestId } from "./api-route";
 import { errorBody } from "./errors";
 
 // What /api/v1 answers besides its handlers, in the one error shape (request id included), never Next's
@@ -15,7 +14,7 @@ type Handler = (req: Request) => Promise<Response>;
 
 function errorResponse(err: AppError, extra: Record<string, string> = {}): Response {
   const requestId = newRequestId();
-  return jsonText(err.httpStatus, responseText(errorBody(err, requestId)), requestId, extra);
+  return json(err.httpStatus, errorBody(err, requestId), requestId, extra);
 }
 
 /** Handlers for every method a route does not serve; `allowed` are the ones it does (HEAD comes with GET). */

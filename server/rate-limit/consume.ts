@@ -1,6 +1,7 @@
 import { lt, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { rateLimitCounters } from "@/db/schema";
+import { isIdentifiedClient } from "@/server/http/client-ip";
 
 // Fixed-window rate limiting on Postgres, shared by every app instance: one upsert per request and
 // bucket. A fixed window allows up to 2x the limit across a window edge; that is acceptable here
@@ -30,6 +31,16 @@ export async function consumeRateLimit(db: DbOrTx, bucket: string, limit: number
   const count = row!.count;
   const resetS = Math.max(1, Math.ceil((windowStartMs + RATE_LIMIT_WINDOW_MS - now) / 1000));
   return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetS };
+}
+
+/**
+ * A per-client-IP limit: `${prefix}:${ip}`. A client the trusted proxies do not name (server/http/client-ip.ts
+ * isIdentifiedClient) is not limited here: its bucket would be everyone's, and one noisy client would lock
+ * everybody out. Per-key, per-email, per-checkout and per-card limits hold either way.
+ */
+export async function consumeClientRateLimit(db: DbOrTx, prefix: string, clientIp: string | undefined, limit: number, now = Date.now()): Promise<RateLimitResult> {
+  if (!isIdentifiedClient(clientIp)) return { allowed: true, limit, remaining: limit, resetS: 0 };
+  return consumeRateLimit(db, `${prefix}:${clientIp}`, limit, now);
 }
 
 /** Old windows are dead weight; a periodic job (or any caller) deletes them. */

@@ -6,11 +6,9 @@ import type { PspConnector } from "@/server/psp/types";
 import { loadAccess, requireOps, resolveMerchantScope, type MerchantRole } from "@/server/auth/access";
 import type { SessionClaims } from "@/server/auth/session";
 import { AppError, type ErrorCode } from "@/server/errors";
-import { isDatabaseUnavailable } from "@/db/pg-errors";
-import { isIdentifiedClient } from "@/server/http/client-ip";
-import { unstorableTextError } from "@/server/http/errors";
+import { fieldPath, knownAppError } from "@/server/http/errors";
 import { isStorableText, UNSTORABLE_TEXT_MESSAGE } from "@/server/http/storable-text";
-import { consumeRateLimit } from "@/server/rate-limit/consume";
+import { consumeClientRateLimit } from "@/server/rate-limit/consume";
 
 // The one place that builds the tRPC context and decides who may call what. Every procedure is built
 // from one of: publicProcedure (public on purpose), authedProcedure, merchantProcedure(role), opsProcedure.
@@ -56,9 +54,7 @@ const APP_CODE_BY_TRPC_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
 };
 
 /** `a.b[0]`, the way the REST API names fields. */
-function issuePath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "") || "(input)";
-}
+const issuePath = (path: readonly PropertyKey[]): string => fieldPath(path) || "(input)";
 
 /** "Invalid input: checkoutId: not a checkout id", instead of tRPC's default (the issues as a JSON dump). */
 function zodMessage(error: ZodError): string {
@@ -103,8 +99,7 @@ export const createTRPCRouter = t.router;
 const appErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok) {
-    const raw = result.error.cause;
-    const cause = raw instanceof AppError ? raw : (unstorableTextError(raw) ?? (isDatabaseUnavailable(raw) ? new AppError("service_unavailable", "Database unavailable", { cause: raw }) : undefined));
+    const cause = knownAppError(result.error.cause);
     if (cause) throw new TRPCError({ code: cause.trpcCode, message: cause.userMessage, cause });
   }
   return result;
@@ -160,9 +155,7 @@ export const publicProcedure = t.procedure.use(appErrors).use(storableInput);
  */
 export function rateLimitedPublicProcedure(bucket: string, limitPerMinute: () => number) {
   return publicProcedure.use(async ({ ctx, next }) => {
-    // Without a client the trusted proxies name, every buyer would share one allowance (server/http/client-ip.ts).
-    if (!isIdentifiedClient(ctx.clientIp)) return next();
-    const r = await consumeRateLimit(ctx.db, `${bucket}:${ctx.clientIp}`, limitPerMinute());
+    const r = await consumeClientRateLimit(ctx.db, bucket, ctx.clientIp, limitPerMinute());
     if (!r.allowed) throw new AppError("rate_limited", `Too many requests. Try again in ${r.resetS} s.`, { details: { retryAfterS: r.resetS } });
     return next();
   });

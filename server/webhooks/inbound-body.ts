@@ -3,6 +3,7 @@
 // 5xx, so a body we can never store must never look like our outage.
 //
 //   { "received": false, "error": { "code": "<WebhookErrorCode>", "message": "<what is wrong>", "path"?: "<where>" } }
+import { fieldPath } from "@/server/http/errors";
 import { z } from "zod";
 import { isStorableText } from "@/server/http/storable-text";
 
@@ -55,10 +56,6 @@ export function checkBodySize(rawBody: string): void {
   if (Buffer.byteLength(rawBody) > WEBHOOK_BODY_MAX_BYTES) throw new WebhookBodyError("payload_too_large", `Webhook bodies are limited to ${WEBHOOK_BODY_MAX_BYTES} bytes`);
 }
 
-/** `a.b[0].c`, the way the public API names fields. */
-function pathText(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "");
-}
 
 /**
  * The body as JSON that can be stored exactly as it reads: an object at the top, at most WEBHOOK_MAX_DEPTH
@@ -80,15 +77,15 @@ export function readWebhookJson(rawBody: string): Record<string, unknown> {
   while (stack.length > 0) {
     const { v, path } = stack.pop()!;
     if (typeof v === "string") {
-      if (!isStorableText(v)) throw new WebhookBodyError("invalid_payload", "Text must not contain NUL (\\u0000) or unpaired surrogate characters", pathText(path));
+      if (!isStorableText(v)) throw new WebhookBodyError("invalid_payload", "Text must not contain NUL (\\u0000) or unpaired surrogate characters", fieldPath(path));
     } else if (typeof v === "number") {
-      if (!Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v))) throw new WebhookBodyError("invalid_payload", "A number is out of the range JSON can carry exactly", pathText(path));
+      if (!Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v))) throw new WebhookBodyError("invalid_payload", "A number is out of the range JSON can carry exactly", fieldPath(path));
     } else if (v !== null && typeof v === "object") {
-      if (path.length >= WEBHOOK_MAX_DEPTH) throw new WebhookBodyError("invalid_payload", `The body is nested deeper than ${WEBHOOK_MAX_DEPTH} levels`, pathText(path));
+      if (path.length >= WEBHOOK_MAX_DEPTH) throw new WebhookBodyError("invalid_payload", `The body is nested deeper than ${WEBHOOK_MAX_DEPTH} levels`, fieldPath(path));
       if (Array.isArray(v)) v.forEach((item, i) => stack.push({ v: item, path: [...path, i] }));
       else
         for (const [k, item] of Object.entries(v)) {
-          if (!isStorableText(k)) throw new WebhookBodyError("invalid_payload", "Keys must not contain NUL (\\u0000) or unpaired surrogate characters", pathText(path));
+          if (!isStorableText(k)) throw new WebhookBodyError("invalid_payload", "Keys must not contain NUL (\\u0000) or unpaired surrogate characters", fieldPath(path));
           stack.push({ v: item, path: [...path, k] });
         }
     }
@@ -101,5 +98,5 @@ export function checkShape<T>(schema: z.ZodType<T>, body: unknown, what: string)
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
-  throw new WebhookBodyError("invalid_payload", `Not ${what}: ${issue.message}`, pathText(issue.path) || undefined);
+  throw new WebhookBodyError("invalid_payload", `Not ${what}: ${issue.message}`, fieldPath(issue.path) || undefined);
 }

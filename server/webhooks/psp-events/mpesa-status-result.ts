@@ -6,7 +6,7 @@
 // (server/payments/mpesa-credit-check.ts).
 import { and, eq } from "drizzle-orm";
 import type { DbOrTx, Tx } from "@/db/client";
-import { pspAttempts, pspEvents } from "@/db/schema";
+import { pspAttempts } from "@/db/schema";
 import { type DarajaResult, fromDarajaAmount, parseResult } from "@/server/psp/daraja/transform";
 import { concludePspEvent, findPspEvent } from "../psp-event-store";
 import type { Conclusion, PspEffectOf, PspEventHandler, PspEventRow } from "../psp-event-types";
@@ -42,7 +42,7 @@ async function concludeVerification(db: DbOrTx, event: PspEventRow): Promise<Con
   if (!(await ourRequest(db, r.originatorConversationId, r.conversationId))) return { status: "rejected", verdict: { reason: "unsolicited_status_result" } };
   const stkEventId = r.originatorConversationId.slice(VERIFY_PREFIX.length);
   return db.transaction(async (tx: Tx) => {
-    const [stk] = await tx.select().from(pspEvents).where(eq(pspEvents.id, stkEventId));
+    const stk = await findPspEvent(tx, stkEventId);
     const awaiting = awaitingReceiptVerdict.safeParse(stk?.verdict);
     if (!stk || stk.status !== "received" || !awaiting.success || !stk.objectId) return { status: "ignored", verdict: { reason: "verification already concluded", stkEventId } };
     const pending = awaiting.data;
