@@ -4,7 +4,8 @@ import { defineConfig, devices } from "@playwright/test";
 // scripts/dev.ts --prod --ephemeral: a throwaway embedded Postgres, migrated and seeded, on its own port.
 // Chromium is Debian's (/usr/bin/chromium); `npx playwright install` cannot download browsers here.
 
-const PORT = 3100;
+/** The e2e app's port; E2E_PORT moves it (a second checkout running its own e2e beside this one). */
+const PORT = Number(process.env.E2E_PORT ?? 3100);
 /** Written by the e2e server (scripts/dev.ts): its database URL, and a copy of the app's logs to scan. */
 export const E2E_STATE_FILE = ".data/e2e/state.json";
 export const E2E_LOG_FILE = ".data/e2e/server.log";

@@ -340,8 +340,10 @@ async function main(): Promise<number> {
       SANDBOX_URL: urls.sandbox,
       STRIPE_API_BASE: "",
       DARAJA_API_BASE: "",
-      INNGEST_BASE_URL: "",
-      INNGEST_DEV: urls.engine,
+      // The local engine as production runs it: INNGEST_DEV is refused there (server/startup/guard.ts).
+      INNGEST_BASE_URL: urls.engine,
+      INNGEST_LOCAL_ENGINE: "true",
+      INNGEST_DEV: "",
       INNGEST_ENGINE_PORT: String(enginePort),
       INNGEST_SIGNING_KEY: generateSigningKey("chaos", randomBytes),
       INNGEST_SIGNING_KEY_FALLBACK: "",

@@ -130,12 +130,21 @@ export const envSchema = z.object({
   INNGEST_EVENT_KEY: z.string().min(1).optional(),
   /** Needed with INNGEST_BASE_URL: requests from Inngest are verified with it, and the app signs its replies. */
   INNGEST_SIGNING_KEY: z.string().min(1).optional(),
-  /** The previous signing key while Inngest rotates keys: requests signed with either are accepted. */
+  /** The previous signing key during a rotation (docs/operations.md "Rotating the Inngest signing key"): calls
+   *  signed with either key are accepted, and the app's own calls to Inngest retry with it on a 401. */
   INNGEST_SIGNING_KEY_FALLBACK: z.string().min(1).optional(),
+  /** true: INNGEST_BASE_URL is the local engine (`npm run start:engine`), not Inngest: /api/health probes it, /metrics
+   *  reports its queue, the dispatcher waits for its sync. Unset: the local engine only when INNGEST_BASE_URL is unset. */
+  INNGEST_LOCAL_ENGINE: bool.optional(),
   /** Port of the local Inngest-protocol engine started by `npm run dev`. */
   INNGEST_ENGINE_PORT: z.coerce.number().int().min(1).max(65535).default(8288),
-  /** URL of the local engine as the app reaches it. Unset: http://127.0.0.1:INNGEST_ENGINE_PORT. */
+  /** Development and tests only: the local engine's URL as the app reaches it (scripts/dev.ts sets INNGEST_BASE_URL
+   *  instead). Unset: http://127.0.0.1:INNGEST_ENGINE_PORT. Production refuses it without INNGEST_BASE_URL: a leftover
+   *  value would send the events meant for Inngest Cloud there (server/startup/guard.ts). */
   INNGEST_DEV: z.string().min(1).optional(),
+  /** Never set it: the Inngest SDK reads it itself, and `true` would make /api/inngest stream its answers
+   *  unsigned whatever inngest/serve-options.ts says (the SDK has no option that overrides it). Production refuses it. */
+  INNGEST_STREAMING: z.string().min(1).optional(),
 });
 
 /** @typedef {z.infer<typeof envSchema>} Env */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createInngestClient, usesLocalEngine } from "./client";
+import { createInngestClient, localEngineUrl, usesLocalEngine } from "./client";
 
 // Which Inngest the app talks to, decided by configuration only; signatures are verified in every case.
 describe("inngest client configuration", () => {
@@ -24,6 +24,14 @@ describe("inngest client configuration", () => {
     const c = createInngestClient({ devUrl: "http://127.0.0.1:8288", baseUrl: "http://inngest.internal:8288", eventKey: "ek", signingKey: "signkey-prod-00ff" });
     expect(c.mode).toBe("cloud");
     expect(c.apiBaseUrl).toBe("http://inngest.internal:8288");
+  });
+
+  it("runs the local engine in production through INNGEST_BASE_URL with INNGEST_LOCAL_ENGINE", () => {
+    const config = { baseUrl: "http://engine.internal:8288", localEngine: true, eventKey: "ek", signingKey: "signkey-prod-00ff" };
+    expect(usesLocalEngine(config)).toBe(true);
+    expect(localEngineUrl(config)).toBe("http://engine.internal:8288");
+    expect(createInngestClient(config).eventBaseUrl).toBe("http://engine.internal:8288");
+    expect(usesLocalEngine({ ...config, localEngine: undefined })).toBe(false);
   });
 
   it("uses Inngest Cloud's own endpoints when only keys are set", () => {

@@ -16,12 +16,12 @@ describe("NON_RETRIABLE_CODES", () => {
     }
   });
 
-  it.each([...NON_RETRIABLE_CODES])("%s fails the step without retry, keeping the domain's message and the error as cause", (code) => {
+  it.each([...NON_RETRIABLE_CODES])("%s fails the step without retry, keeping the domain's message (after its code) and the error as cause", (code) => {
     const err = new AppError(code, `detail for ${code}`);
     expect(isRetriable(err)).toBe(false);
     const out = toStepError(err);
     expect(out).toBeInstanceOf(NonRetriableError);
-    expect((out as NonRetriableError).message).toBe(`detail for ${code}`);
+    expect((out as NonRetriableError).message).toBe(`[${code}] detail for ${code}`);
     expect((out as NonRetriableError).cause).toBe(err);
   });
 

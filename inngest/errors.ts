@@ -18,8 +18,13 @@ export function isRetriable(err: unknown): boolean {
   return !(err instanceof AppError && NON_RETRIABLE_CODES.has(err.code));
 }
 
-/** The error a step rethrows: a NonRetriableError for a deterministic refusal, the error itself otherwise. */
+/**
+ * The error a step rethrows: a NonRetriableError for a deterministic refusal, the error itself otherwise. Its
+ * message starts with the code (`[psp_outcome_unknown] STK push …`): the SDK keeps only the name, message and
+ * stack of a failed step's error and of its cause (StepError parses them, dropping `code`), so the message is
+ * how the code reaches the onFailure handler that records the app's exception (server/exceptions/run-failure.ts).
+ */
 export function toStepError(err: unknown): unknown {
-  if (err instanceof AppError && NON_RETRIABLE_CODES.has(err.code)) return new NonRetriableError(err.message, { cause: err });
+  if (err instanceof AppError && NON_RETRIABLE_CODES.has(err.code)) return new NonRetriableError(`[${err.code}] ${err.message}`, { cause: err });
   return err;
 }

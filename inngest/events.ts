@@ -12,6 +12,7 @@ import { paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated } from "
 export const platformPing = eventType(catalog.platformPing.name, { schema: catalog.platformPing.schema });
 export const pspEventReceived = eventType(catalog.pspEventReceived.name, { schema: catalog.pspEventReceived.schema });
 export const keysReencryptRequested = eventType(catalog.keysReencryptRequested.name, { schema: catalog.keysReencryptRequested.schema });
+export const exceptionsSweepRequested = eventType(catalog.exceptionsSweepRequested.name, { schema: catalog.exceptionsSweepRequested.schema });
 
 export { merchantEventCreated, merchantWebhookDeliver, paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated };
 
@@ -25,4 +26,5 @@ export const eventCatalog = {
   [merchantEventCreated.name]: merchantEventCreated,
   [merchantWebhookDeliver.name]: merchantWebhookDeliver,
   [keysReencryptRequested.name]: keysReencryptRequested,
+  [exceptionsSweepRequested.name]: exceptionsSweepRequested,
 } as const satisfies { [N in CatalogEventName]: EventType<N, CatalogEvent<N>["schema"]> };

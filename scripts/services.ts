@@ -81,9 +81,10 @@ export async function startPlatformServices(opts: { databaseUrl: string; appUrl:
       if (!opts.anyPorts) await assertPortFree(env.INNGEST_ENGINE_PORT, "the local Inngest engine, INNGEST_ENGINE_PORT");
       engine = await startEngine({ databaseUrl: opts.databaseUrl, port: opts.anyPorts ? 0 : env.INNGEST_ENGINE_PORT, appUrl: `${opts.appUrl}/api/inngest`, resyncMs: ENGINE_RESYNC_MS, signingKey: keys.signingKey, eventKey: keys.eventKey, log: opts.log });
       stops.unshift(() => engine!.stop());
-      Object.assign(childEnv, { INNGEST_DEV: engine.url!, INNGEST_SIGNING_KEY: keys.signingKey, INNGEST_EVENT_KEY: keys.eventKey });
+      // INNGEST_BASE_URL, not INNGEST_DEV: `npm start` is production, where INNGEST_DEV is refused (server/startup/guard.ts).
+      Object.assign(childEnv, { INNGEST_BASE_URL: engine.url!, INNGEST_LOCAL_ENGINE: "true", INNGEST_SIGNING_KEY: keys.signingKey, INNGEST_EVENT_KEY: keys.eventKey });
     }
-    const client = createInngestClient({ ...inngestConfigFromEnv(), ...(engine && keys ? { devUrl: engine.url!, signingKey: keys.signingKey, eventKey: keys.eventKey } : {}) });
+    const client = createInngestClient({ ...inngestConfigFromEnv(), ...(engine && keys ? { baseUrl: engine.url!, localEngine: true, signingKey: keys.signingKey, eventKey: keys.eventKey } : {}) });
     const handle = createDb(opts.databaseUrl, { max: 2 });
     stops.push(() => handle.close());
     let dispatcher: OutboxDispatcher | undefined;

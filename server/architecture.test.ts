@@ -98,8 +98,9 @@ const STATUS_WRITERS: Record<string, string> = {
   pspEvents: "server/webhooks/psp-event-store.ts",
   webhookDeliveries: "server/webhooks-out/deliveries.ts",
   walletHolds: "server/wallet/holds.ts",
+  opsExceptions: "server/exceptions/exception-state.ts",
 };
-const SQL_TABLES: Record<string, string> = { checkouts: "checkouts", payment_attempts: "paymentAttempts", payment_orders: "paymentOrders", double_charges: "doubleCharges", psp_events: "pspEvents", webhook_deliveries: "webhookDeliveries", wallet_holds: "walletHolds" };
+const SQL_TABLES: Record<string, string> = { checkouts: "checkouts", payment_attempts: "paymentAttempts", payment_orders: "paymentOrders", double_charges: "doubleCharges", psp_events: "pspEvents", webhook_deliveries: "webhookDeliveries", wallet_holds: "walletHolds", ops_exceptions: "opsExceptions" };
 
 const nameOf = (n: ts.PropertyName | ts.Expression): string | undefined => (ts.isIdentifier(n) || ts.isStringLiteralLike(n) || ts.isPrivateIdentifier(n) ? n.text : undefined);
 

@@ -68,6 +68,7 @@ it("the database gauges follow the rows as they are added", async () => {
   expect(sample(before, "paybridge_webhook_deliveries", { status: "failed" })).toBe(0);
   expect(sample(before, "paybridge_payment_orders", { status: "SUCCESS", rail: "mpesa" })).toBeUndefined();
   expect(sample(before, "paybridge_scrape_errors", { part: "outbox" })).toBe(0);
+  expect(sample(before, "paybridge_open_exceptions", { kind: "payment_attempt" })).toBe(0);
 
   // Two orders paid over M-Pesa, one executing on card, one not started.
   const checkoutId = "chk_metrics_1";
@@ -96,6 +97,12 @@ it("the database gauges follow the rows as they are added", async () => {
   await t.sql`insert into merchant_events (id, merchant_id, type, object_id, sequence, payload) values
     ('evt_m1', ${merchantId}, 'payment_order.succeeded', 'm1', 1, '{}'), ('evt_m2', ${merchantId}, 'payment_order.succeeded', 'm2', 1, '{}'), ('evt_m3', ${merchantId}, 'payment_order.succeeded', 'm3', 1, '{}')`;
   await t.sql`insert into webhook_deliveries (id, event_id, endpoint_id, status) values ('whd_1', 'evt_m1', 'whe_m', 'failed'), ('whd_2', 'evt_m2', 'whe_m', 'pending'), ('whd_3', 'evt_m3', 'whe_m', 'delivered')`;
+  // The app's exceptions: one open and one being retried count, a resolved one does not.
+  await t.sql`insert into ops_exceptions (id, kind, subject_type, subject_id, reason, message, status, fingerprint) values
+    ('exc_m1', 'payment_attempt', 'payment_attempt', 'pat_m1', 'stuck', 'm', 'open', 'payment_attempt:pat_m1:stuck'),
+    ('exc_m2', 'psp_event', 'psp_event', 'pse_m2', 'run_failed', 'm', 'retrying', 'psp_event:pse_m2:run_failed')`;
+  await t.sql`insert into ops_exceptions (id, kind, subject_type, subject_id, reason, message, status, resolved_at, fingerprint) values
+    ('exc_m3', 'payment_attempt', 'payment_attempt', 'pat_m3', 'stuck', 'm', 'resolved', now(), 'payment_attempt:pat_m3:stuck')`;
 
   const after = await metricsText();
   expect(sample(after, "paybridge_payment_orders", { status: "SUCCESS", rail: "mpesa" })).toBe(2);
@@ -110,7 +117,10 @@ it("the database gauges follow the rows as they are added", async () => {
   expect(sample(after, "paybridge_webhook_deliveries", { status: "failed" })).toBe(1);
   expect(sample(after, "paybridge_webhook_deliveries", { status: "pending" })).toBe(1);
   expect(sample(after, "paybridge_double_charges_awaiting_refund")).toBe(0);
-  for (const part of ["payment_orders", "outbox", "engine_jobs", "engine_dead_letters", "webhook_deliveries", "double_charges"]) {
+  expect(sample(after, "paybridge_open_exceptions", { kind: "payment_attempt" })).toBe(1);
+  expect(sample(after, "paybridge_open_exceptions", { kind: "psp_event" })).toBe(1);
+  expect(sample(after, "paybridge_open_exceptions", { kind: "job" })).toBe(0);
+  for (const part of ["payment_orders", "outbox", "engine_jobs", "engine_dead_letters", "webhook_deliveries", "double_charges", "ops_exceptions"]) {
     expect(sample(after, "paybridge_scrape_errors", { part })).toBe(0);
   }
 });
@@ -159,7 +169,7 @@ it("with the database unreachable the scrape still answers within the ceiling, e
     expect(performance.now() - started).toBeLessThan(CEILING_MS);
     expect(res.status).toBe(200);
     const text = await res.text();
-    for (const part of ["payment_orders", "outbox", "engine_jobs", "engine_dead_letters", "webhook_deliveries", "double_charges"]) {
+    for (const part of ["payment_orders", "outbox", "engine_jobs", "engine_dead_letters", "webhook_deliveries", "double_charges", "ops_exceptions"]) {
       expect(sample(text, "paybridge_scrape_errors", { part })).toBe(1);
     }
     expect(sample(text, "paybridge_payment_orders", { status: "SUCCESS", rail: "mpesa" })).toBeUndefined();

@@ -5,6 +5,8 @@ import { signOut } from "@/server/auth/config";
 export interface ShellNavItem {
   href: string;
   label: string;
+  /** A count shown beside the label (e.g. open exceptions); hidden when 0 or absent. */
+  badge?: number;
 }
 
 export function AppShell(props: {
@@ -23,8 +25,15 @@ export function AppShell(props: {
         </div>
         <nav aria-label="Main" className="flex gap-1 overflow-x-auto px-3 pb-3 md:flex-col">
           {props.nav.map((item) => (
-            <Link key={item.href} href={item.href} className="rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100">
+            <Link key={item.href} href={item.href} className="relative flex shrink-0 items-center gap-2 rounded-md px-3 py-2 text-sm font-medium whitespace-nowrap text-slate-700 hover:bg-slate-100">
               {item.label}
+              {/* relative on the link: the badge's sr-only text (absolutely positioned) stays inside the scrolling nav on a phone */}
+              {item.badge ? (
+                <span className="rounded-full bg-red-700 px-1.5 text-xs leading-5 font-semibold text-white tabular-nums" data-testid="nav-badge">
+                  {item.badge}
+                  <span className="sr-only"> open</span>
+                </span>
+              ) : null}
             </Link>
           ))}
         </nav>

@@ -10,3 +10,4 @@ export * from "./payments";
 export * from "./risk";
 export * from "./webhooks";
 export * from "./heartbeats";
+export * from "./exceptions";

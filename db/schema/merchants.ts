@@ -78,7 +78,8 @@ export const auditLog = pgTable(
     data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
   },
-  (t) => [index("audit_log_merchant_idx").on(t.merchantId, t.createdAt)],
+  // target: the audit trail of one object (an ops exception's retries and resolution: server/exceptions).
+  (t) => [index("audit_log_merchant_idx").on(t.merchantId, t.createdAt), index("audit_log_target_idx").on(t.targetType, t.targetId, t.createdAt)],
 );
 
 export const merchantsRelations = relations(merchants, ({ many }) => ({

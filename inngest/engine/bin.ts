@@ -1,8 +1,10 @@
 /**
  * Runs the local engine as its own process: `node --import tsx inngest/engine/bin.ts --database-url … \
- *   --port 8288 --app-url http://localhost:3000/api/inngest [--signing-key-file F] [--event-key K] [--backoff-ms 50] …`.
+ *   --port 8288 --app-url http://localhost:3000/api/inngest [--signing-key-file F] [--signing-key-fallback-file F2]
+ *   [--event-key K] [--backoff-ms 50] …`.
  * With a signing key (read from a file, so it never shows in `ps`) every call to the app is signed and its
- * answers verified; the app's serve() refuses unsigned calls.
+ * answers verified; the app's serve() refuses unsigned calls. During a key rotation the previous key goes in
+ * the fallback file: /fn/register and checkpoints authenticated with it, and answers signed with it, are accepted.
  * Used by the crash test (killed with SIGKILL and restarted) and usable by scripts/dev.ts. Flags, not env:
  * the env module stays the one reader of process.env.
  * A failure the engine cannot recover from (an uncaught exception or rejection) logs and exits 1, so the
@@ -26,11 +28,13 @@ async function main(): Promise<void> {
   if (!databaseUrl) throw new Error("--database-url is required");
   const backoffMs = numberOption("--backoff-ms");
   const keyFile = option("--signing-key-file");
+  const fallbackFile = option("--signing-key-fallback-file");
   const handle = await startEngine({
     databaseUrl,
     port: numberOption("--port") ?? 8288,
     appUrl: option("--app-url"),
     signingKey: keyFile ? readFileSync(keyFile, "utf8").trim() : undefined,
+    signingKeyFallback: fallbackFile ? readFileSync(fallbackFile, "utf8").trim() || undefined : undefined,
     eventKey: option("--event-key"),
     resyncMs: numberOption("--resync-ms"),
     backoff: backoffMs ? exponentialBackoff(backoffMs, backoffMs * 20) : undefined,

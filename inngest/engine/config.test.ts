@@ -14,9 +14,9 @@ const base = {
 };
 
 describe("function config validation", () => {
-  it("accepts the supported subset and defaults retries to 3 (4 attempts)", () => {
+  it("accepts the supported subset and defaults retries to Inngest's 4 (5 attempts)", () => {
     const r = validateFunctionConfig({ ...base, idempotency: "event.data.id", concurrency: [{ limit: 2, key: "event.data.k" }], singleton: { mode: "skip" }, cancel: [{ event: "a/c", timeout: "1h" }] });
-    expect(r).toMatchObject({ ok: true, fn: { id: "app-fn", maxAttempts: 4, concurrency: { limit: 2, key: "event.data.k" } } });
+    expect(r).toMatchObject({ ok: true, fn: { id: "app-fn", maxAttempts: 5, concurrency: { limit: 2, key: "event.data.k" } } });
   });
 
   it("reads retries from the step runtime", () => {
@@ -61,11 +61,13 @@ describe("engine helpers", () => {
     expect(resolveWakeAt("1s", 1000)).toBe(2000);
   });
 
-  it("backs off along Inngest's table with bounded jitter", () => {
+  it("backs off along Inngest's table (15 s … 2 h) with 0–30 s of jitter", () => {
+    const table = [15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_200_000, 2_400_000, 3_600_000, 7_200_000];
     for (let attempt = 1; attempt < 20; attempt++) {
       const d = inngestBackoff(attempt);
-      expect(d).toBeGreaterThanOrEqual(15_000);
-      expect(d).toBeLessThanOrEqual(86_400_000 * 1.25);
+      const base = table[Math.min(attempt - 1, table.length - 1)]!;
+      expect(d).toBeGreaterThanOrEqual(base);
+      expect(d).toBeLessThan(base + 30_000);
     }
     expect(exponentialBackoff(10, 100)(10)).toBeLessThanOrEqual(125);
   });

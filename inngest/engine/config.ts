@@ -1,13 +1,14 @@
 import { Cron } from "croner";
 import { z } from "zod";
 import { celSyntaxError } from "./cel";
+import { DEFAULT_RETRIES, MAX_RETRIES } from "./limits";
 import { parseDurationMs } from "./time";
 
 // Registration: what a function config may ask for. Anything the engine does not implement is refused
 // loudly here, so a function never silently runs without the guarantee its author configured.
 
-export const DEFAULT_RETRIES = 3;
-export const MAX_RETRIES = 20;
+/** Inngest's defaults (limits.ts): 4 retries (5 attempts) when a function sets none, at most 20. */
+export { DEFAULT_RETRIES, MAX_RETRIES };
 
 export interface FunctionDef {
   id: string;

@@ -9,7 +9,8 @@ import { AppGate } from "./gate";
 import { idsFromSeed, newUlid } from "./ids";
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_LEASE_MS, LeaseKeeper } from "./leases";
 import { ingestEvent, type IncomingEvent } from "./intake";
-import { canonicalJson, HEADER, signBody, verifyBodySignature } from "./protocol";
+import { assertEventSizes, MAX_FUNCTION_TIMEOUT_MS } from "./limits";
+import { answerKeys, canonicalJson, HEADER, signBody, verifyBodySignatureWithAny } from "./protocol";
 import { FunctionRegistry, registerApp, RegistrationError, type SyncPayload } from "./registry";
 import { cappedDoubling, inngestBackoff, type BackoffFn } from "./time";
 import { AppTransportError, type Transport } from "./transport";
@@ -21,7 +22,12 @@ export const DEFAULT_WORKER_CONCURRENCY = 8;
 /** A job whose processing failed on an unreachable database is tried again after this, doubling up to the max. */
 export const DB_RETRY_BASE_MS = 250;
 export const DB_RETRY_MAX_MS = 2_000;
-export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+/** Inngest's function timeout (consts.MaxFunctionTimeout, 2 h): a call to the SDK may take that long. */
+export const DEFAULT_CALL_TIMEOUT_MS = MAX_FUNCTION_TIMEOUT_MS;
+/** The in-band sync keeps a short cut-off of its own (a sync that hangs would hold the sync loop). */
+export const SYNC_TIMEOUT_MS = 60_000;
+/** How long stop() waits for in-flight jobs (the old default call timeout). */
+export const STOP_INFLIGHT_GRACE_MS = 60_000;
 export const DEFAULT_POLL_MS = 200;
 export const CRON_TICK_MS = 1000;
 export const MAX_EVENTS_PER_SEND = 500;
@@ -34,9 +40,15 @@ export interface EngineOptions {
   transport: Transport;
   /** When set, requests to the app are signed and /fn/register requires it; /e/:key requires eventKey. */
   signingKey?: string;
+  /**
+   * The previous signing key during a rotation (Inngest's fallback key): accepted for /fn/register and checkpoint
+   * auth, and for verifying the app's signed answers (an app not yet redeployed signs with the old key). Calls are
+   * always signed with signingKey (the SDK verifies with its key or its own fallback).
+   */
+  signingKeyFallback?: string;
   eventKey?: string;
   backoff?: BackoffFn;
-  /** A call that takes longer is cut (and counts as an attempt). Independent of the lease. */
+  /** A call that takes longer is cut (and counts as an attempt). Independent of the lease. Default 2 h, as Inngest. */
   callTimeoutMs?: number;
   /** How long a claimed job stays ours without a heartbeat: a dead engine's jobs are free again after this. */
   leaseMs?: number;
@@ -89,6 +101,7 @@ export class Engine {
       callTimeoutMs: opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
       leaseMs,
       signingKey: opts.signingKey,
+      signingKeyFallback: opts.signingKeyFallback,
       log,
       gate: this.gate,
       instanceId: opts.instanceId ?? `${hostname()}:${process.pid}:${newUlid().slice(-6)}`,
@@ -98,13 +111,20 @@ export class Engine {
   get signingKey(): string | undefined {
     return this.opts.signingKey;
   }
+  get signingKeyFallback(): string | undefined {
+    return this.opts.signingKeyFallback;
+  }
   get eventKey(): string | undefined {
     return this.opts.eventKey;
   }
 
-  /** Takes in events as `POST /e/:key` does; ids derive from the SDK's seed so a resend is a no-op. */
+  /**
+   * Takes in events as `POST /e/:key` does; ids derive from the SDK's seed so a resend is a no-op. An event over
+   * 512 KB (limits.ts MAX_EVENT_BYTES) refuses the whole send with EventTooLargeError, before anything is stored.
+   */
   async sendEvents(events: IncomingEvent[], seed: string | null = null): Promise<string[]> {
     if (events.length > MAX_EVENTS_PER_SEND) throw new Error(`At most ${MAX_EVENTS_PER_SEND} events per send`);
+    assertEventSizes(events);
     const ids = idsFromSeed(seed, events.length) ?? events.map(() => newUlid());
     const functions = await this.registry.all();
     await this.db.transaction(async (tx) => {
@@ -126,7 +146,7 @@ export class Engine {
     if (this.opts.signingKey) headers[HEADER.signature] = signBody(body, this.opts.signingKey, Date.now());
     let res;
     try {
-      res = await this.opts.transport.send({ url: appUrl, method: "PUT", headers, body, timeoutMs: this.exec.callTimeoutMs });
+      res = await this.opts.transport.send({ url: appUrl, method: "PUT", headers, body, timeoutMs: Math.min(this.exec.callTimeoutMs, SYNC_TIMEOUT_MS) });
     } catch (e) {
       // Not up yet (engine started first, or the app is restarting): hold its calls until it answers.
       if (e instanceof AppTransportError && e.kind === "unreachable") this.gate.reportUnreachable(appUrl, e.code);
@@ -134,7 +154,7 @@ export class Engine {
     }
     this.gate.reportReachable(appUrl);
     if (res.status !== 200) throw new Error(`Sync of ${appUrl} failed: HTTP ${res.status} ${res.body.slice(0, 500)}`);
-    if (this.opts.signingKey && !verifyBodySignature(res.body, res.headers.get(HEADER.signature), this.opts.signingKey, Date.now())) {
+    if (this.opts.signingKey && !verifyBodySignatureWithAny(res.body, res.headers.get(HEADER.signature), answerKeys(this.opts), Date.now())) {
       throw new Error(`Sync of ${appUrl} refused: the answer is not signed with the signing key`);
     }
     const parsed = JSON.parse(res.body) as { app_id: string; url: string; sdk?: string; functions: unknown[] };
@@ -171,7 +191,11 @@ export class Engine {
     this.running = false;
     this.wake();
     await Promise.all([this.loopDone, this.cronDone]);
-    await Promise.allSettled([...this.inflight]);
+    // A call may take up to 2 h: wait a while for in-flight jobs, then leave the rest as a killed engine leaves
+    // them (their leases lapse and another engine calls again; results are written once).
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => (grace = setTimeout(r, STOP_INFLIGHT_GRACE_MS)))]);
+    clearTimeout(grace);
     await this.leases.stop();
     await this.closeDb();
   }

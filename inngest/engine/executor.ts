@@ -4,11 +4,11 @@ import type { Db, Tx } from "@/db/client";
 import { engineAttempts, engineJobs, engineRuns, engineSteps, engineWaits } from "@/db/schema";
 import type { FunctionDef } from "./config";
 import { originOf, transportBackoff, type AppGate } from "./gate";
-import { functionFailedEvent, ingestEvent } from "./intake";
+import { clampRetryAfterMs, enforceStepOutputLimit, LIMIT_ERROR, MAX_STEPS_PER_RUN, runStateExceeds, stepOutputBytes } from "./limits";
 import { newUlid } from "./ids";
-import { buildCallBody, callUrl, canonicalJson, HEADER, INTERNAL_EVENT, OP, parseCallResponse, signBody, toSerializedError, verifyBodySignature, type CallOutcome, type OutgoingOp, type SerializedError, type StepResult } from "./protocol";
+import { answerKeys, buildCallBody, callUrl, canonicalJson, functionUuid, HEADER, INTERNAL_EVENT, OP, parseCallResponse, signBody, toSerializedError, verifyBodySignatureWithAny, type CallOutcome, type OutgoingOp, type SerializedError, type StepResult } from "./protocol";
 import type { FunctionRegistry } from "./registry";
-import { completeStep, createRun, enqueueJob, failRun, finishRun, lockRunningRun, markStepPending, scheduleDiscoveryIfReady, type RunRow } from "./runs";
+import { completeStep, createRun, enqueueJob, failRun, failRunAndNotify as failRunAndNotice, finishRun, lockRunningRun, markStepPending, scheduleDiscoveryIfReady, type RunRow } from "./runs";
 import type { BackoffFn } from "./time";
 import { resolveWakeAt } from "./time";
 import { AppTransportError, type Transport } from "./transport";
@@ -19,6 +19,9 @@ import { AppTransportError, type Transport } from "./transport";
 // the lease lapses within one lease period and another worker calls again (at-least-once steps), and the
 // step result is written once (exactly-once results). A call that never reached the app (connection
 // refused, reset before any answer) is re-queued with the same attempt number: it consumes no retry.
+// Every call carries ctx.fn_id + ctx.qi_id (the lease token), as Inngest's driver sends them: the SDK then runs the
+// steps of a discovery in-process and checkpoints each result (checkpoint.ts) before it answers; a worker that lost
+// its lease gets 409 there, as its late answer is refused by takeJob here.
 
 export type JobRow = typeof engineJobs.$inferSelect;
 
@@ -30,6 +33,8 @@ export interface ExecutorOptions {
   leaseMs: number;
   callTimeoutMs: number;
   signingKey?: string;
+  /** The previous signing key during a rotation: the app's answers may also be signed with it. */
+  signingKeyFallback?: string;
   log: (msg: string) => void;
   /** The app-reachability gate: calls to an app that refuses connections are not claimed until it answers. */
   gate?: AppGate;
@@ -136,15 +141,51 @@ interface CallResult {
   transportFailure?: AppTransportError;
 }
 
+/**
+ * Inngest's ForceStepPlan (`ctx.disable_immediate_execution`): set by an answer with more than one op (parallel steps)
+ * and cleared when the next discovery is enqueued (executor HandleGeneratorResponse / maybeResetForceStepPlan). Here a
+ * discovery is only enqueued once no step is pending, so it is true exactly for the call of a step that an answer of
+ * several ops made pending (its retries included): that answer's step rows share their transaction's created_at.
+ */
+async function forceStepPlan(o: ExecutorOptions, job: JobRow): Promise<boolean> {
+  if (job.stepId === null) return false;
+  const [row] = await o.db.execute<{ n: number }>(sql`
+    select count(*)::int as n from engine_steps s join engine_steps me on me.run_id = s.run_id and me.step_id = ${job.stepId}
+    where s.run_id = ${job.runId} and s.created_at = me.created_at`);
+  return Number(row?.n ?? 0) > 1;
+}
+
 async function callApp(o: ExecutorOptions, fn: FunctionDef, run: RunRow, job: JobRow, memo: Record<string, StepResult>, stack: string[]): Promise<CallResult> {
+  // As Inngest's driver: fn_id + qi_id (the SDK then checkpoints the steps it runs), a request id per call, the job id.
+  const requestId = newUlid();
+  const jobId = String(job.id);
   const body = canonicalJson(
-    buildCallBody({ runId: run.id, event: run.event, steps: memo, stack, attempt: job.attempt, maxAttempts: fn.maxAttempts }),
+    buildCallBody({
+      runId: run.id,
+      event: run.event,
+      steps: memo,
+      stack,
+      attempt: job.attempt,
+      maxAttempts: fn.maxAttempts,
+      fnId: functionUuid(fn.id),
+      queueItemId: job.leaseToken ?? "",
+      requestId,
+      jobId,
+      disableImmediateExecution: await forceStepPlan(o, job),
+    }),
   );
-  const headers: Record<string, string> = { "content-type": "application/json", "x-run-id": run.id, [HEADER.requestVersion]: "2" };
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "x-run-id": run.id,
+    [HEADER.requestVersion]: "2",
+    [HEADER.requestId]: requestId,
+    [HEADER.jobId]: jobId,
+    [HEADER.stepId]: job.stepId ?? "step",
+  };
   if (o.signingKey) headers[HEADER.signature] = signBody(body, o.signingKey, Date.now());
   try {
     const res = await o.transport.send({ url: callUrl(fn.url, fn.id, job.stepId), method: "POST", headers, body, timeoutMs: o.callTimeoutMs });
-    if (o.signingKey && !verifyBodySignature(res.body, res.headers.get(HEADER.signature), o.signingKey, Date.now())) {
+    if (o.signingKey && !verifyBodySignatureWithAny(res.body, res.headers.get(HEADER.signature), answerKeys(o), Date.now())) {
       // Only the app holds the key: an unsigned answer is an outage (retry), never ops or a result to apply.
       const error = { name: "UnsignedResponse", message: `The app's answer (HTTP ${res.status}) is not signed with the signing key` };
       return { outcome: { kind: "error", retriable: true, error }, statusCode: res.status };
@@ -169,7 +210,10 @@ async function processCall(o: ExecutorOptions, job: JobRow): Promise<void> {
     return;
   }
   const started = Date.now();
-  const { outcome, statusCode, transportFailure } = await callApp(o, fn, run, job, memo, stack);
+  const call = await callApp(o, fn, run, job, memo, stack);
+  const { statusCode, transportFailure } = call;
+  // Inngest's 4 MB op output limit (limits.ts) turns the whole answer into a failed attempt, recorded as such below.
+  const outcome = enforceStepOutputLimit(call.outcome);
   if (transportFailure) {
     if (transportFailure.kind === "unreachable") o.gate?.reportUnreachable(fn.url, transportFailure.code);
     if (await requeueSameAttempt(o, job, transportFailure, outcome, started)) return;
@@ -238,7 +282,7 @@ async function requeueSameAttempt(o: ExecutorOptions, job: JobRow, failure: AppT
 }
 
 function stepIdOf(outcome: CallOutcome): string | null {
-  return outcome.kind === "ops" && outcome.ops.length === 1 ? (outcome.ops[0]?.id ?? null) : null;
+  return outcome.kind === "ops" && outcome.ops.length === 1 ? outcome.ops[0]?.id || null : null;
 }
 function describe(outcome: CallOutcome): string {
   if (outcome.kind === "ops") return outcome.ops.map((op) => op.op).join(",");
@@ -252,6 +296,9 @@ function errorOf(outcome: CallOutcome): unknown {
 }
 
 async function applyOutcome(o: ExecutorOptions, tx: Tx, fn: FunctionDef, run: RunRow, job: JobRow, outcome: CallOutcome): Promise<void> {
+  // Inngest's limits (limits.ts): an op output over 4 MB has already refused the whole answer (processCall; httpdriver
+  // parseGenerator: an ordinary failed attempt); Retry-After is clamped to 1 s–24 h (ParseRetry).
+  const retryAfterMs = clampRetryAfterMs(outcome.kind === "completed" ? undefined : outcome.retryAfterMs);
   if (outcome.kind === "completed") {
     await finishRun(tx, run.id, outcome.output);
     return;
@@ -259,24 +306,37 @@ async function applyOutcome(o: ExecutorOptions, tx: Tx, fn: FunctionDef, run: Ru
   if (outcome.kind === "error") {
     const next = job.attempt + 1;
     if (outcome.retriable && next < fn.maxAttempts) {
-      const delay = outcome.retryAfterMs ?? o.backoff(next);
+      const delay = retryAfterMs ?? o.backoff(next);
       await enqueueJob(tx, { runId: run.id, kind: "call", stepId: job.stepId, attempt: next, runAt: new Date(Date.now() + delay) });
       return;
     }
     await failRunAndNotify(o, tx, run, outcome.error);
     return;
   }
+  if (outcome.ops.length > MAX_STEPS_PER_RUN) {
+    // HandleGeneratorResponse: a plan over the step limit fails the run early (InngestErrFunctionOverflowed).
+    await failRunAndNotify(o, tx, run, LIMIT_ERROR.functionOverflowed());
+    return;
+  }
   for (const op of outcome.ops) {
-    const done = await applyOp(o, tx, fn, run, job, op, outcome.retryAfterMs);
+    const done = await applyOp(o, tx, fn, run, job, op, retryAfterMs);
     if (done) return;
   }
   await scheduleDiscoveryIfReady(tx, run.id);
 }
 
+/** Fails the run and ingests `inngest/function.failed` in this transaction (runs.ts failRunAndNotify). */
 async function failRunAndNotify(o: ExecutorOptions, tx: Tx, run: RunRow, error: SerializedError): Promise<void> {
-  const failed = await failRun(tx, run.id, error);
-  if (!failed || (run.event as { name?: string }).name === INTERNAL_EVENT.functionFailed) return;
-  await ingestEvent(tx, await o.registry.all(), functionFailedEvent(failed, error));
+  await failRunAndNotice(tx, run.id, error, await o.registry.all());
+}
+
+async function hasStepResult(tx: Tx, runId: string, stepId: string): Promise<boolean> {
+  const rows = await tx
+    .select({ stepId: engineSteps.stepId })
+    .from(engineSteps)
+    .where(and(eq(engineSteps.runId, runId), eq(engineSteps.stepId, stepId), isNotNull(engineSteps.result)))
+    .limit(1);
+  return rows.length === 1;
 }
 
 /** Applies one op; returns true when the run ended (nothing further to schedule). */
@@ -285,10 +345,18 @@ async function applyOp(o: ExecutorOptions, tx: Tx, fn: FunctionDef, run: RunRow,
   const opts = (op.opts ?? {}) as Record<string, unknown>;
   switch (op.op) {
     case OP.StepRun:
+      // handleGeneratorStep -> validateStateSize: an output that takes the run's state over 32 MB fails the run early.
+      // A result the SDK already checkpointed (the answer repeats it) is in the state already: do not count it twice.
+      if (!(await hasStepResult(tx, run.id, op.id)) && (await runStateExceeds(tx, run.id, stepOutputBytes(op)))) {
+        await failRunAndNotify(o, tx, run, LIMIT_ERROR.stateOverflowed());
+        return true;
+      }
       await completeStep(tx, run.id, step, { type: "data", data: op.data ?? null });
       return false;
     case OP.StepError: {
-      const next = job.stepId === op.id ? job.attempt + 1 : 1;
+      // Inngest (executor handleStepError): the queue item that got the StepError is retried at its attempt + 1,
+      // whatever step it was: a discovery that failed twice and then ran a failing step has used 3 attempts.
+      const next = job.attempt + 1;
       if (next < fn.maxAttempts) {
         await markStepPending(tx, run.id, step, "planned");
         await enqueueJob(tx, { runId: run.id, kind: "call", stepId: op.id, attempt: next, runAt: new Date(Date.now() + (retryAfterMs ?? o.backoff(next))) });
@@ -317,6 +385,13 @@ async function applyOp(o: ExecutorOptions, tx: Tx, fn: FunctionDef, run: RunRow,
     case OP.RunComplete:
       await finishRun(tx, run.id, op.data ?? null);
       return true;
+    case OP.None:
+      // OpcodeNone (`206 []`): nothing on this path; applyOutcome re-drives discovery once no step is pending.
+      return false;
+    case OP.DiscoveryRequest:
+      // The SDK wants another discovery call (Inngest: handleGeneratorDiscoveryRequest); applyOutcome schedules it
+      // once every pending step has its result, as after any answer.
+      return false;
     default:
       await failRunAndNotify(o, tx, run, { name: "UnsupportedStep", message: `Step op ${op.op} is not supported by the local Inngest engine` });
       return true;

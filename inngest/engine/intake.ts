@@ -1,6 +1,6 @@
 import { and, eq, gte, inArray } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import { engineEvents, engineJobs, engineRuns, engineWaits } from "@/db/schema";
+import { engineEvents, engineFunctions, engineJobs, engineRuns, engineWaits } from "@/db/schema";
 import { celMatches } from "./cel";
 import type { FunctionDef } from "./config";
 import { newUlid } from "./ids";
@@ -8,9 +8,15 @@ import { INTERNAL_EVENT } from "./protocol";
 import { cancelRun, claimDedupeKey, completeStep, createRun, lockRunningRun, scheduleDiscoveryIfReady } from "./runs";
 import { parseDurationMs } from "./time";
 
-// Event intake: store the event (deduplicated by its id for 24 h), start the runs it triggers, resolve
-// the waits it matches and cancel the runs it cancels — all in the caller's transaction, so an event is
-// either fully taken in or not at all (and the sender retries).
+// Event intake: store the event, start the runs it triggers, resolve the waits it matches and cancel the runs it
+// cancels — all in the caller's transaction, so an event is either fully taken in or not at all (and the sender
+// retries).
+//
+// Dedupe, as Inngest's: the SDK's own resend of a send (same seed, so the same internal id) is stored once and is
+// otherwise a no-op. An event id given by the sender is a run idempotency key *per function* for 24 h (Inngest's
+// runner schedules with IdempotencyKey = event.ID, keyed by function, consts.FunctionIdempotencyPeriod): a second
+// event with that id starts no second run of a function that already ran for it, but it is an event like any
+// other for waits (waitForEvent) and cancelOn, which Inngest's pauses handle for every event received.
 
 export interface IncomingEvent {
   name: string;
@@ -42,19 +48,28 @@ export async function ingestEvent(
   };
   const inserted = await tx.insert(engineEvents).values({ id: internalId, name: incoming.name, payload: event }).onConflictDoNothing().returning({ id: engineEvents.id });
   if (inserted.length === 0) return { id: internalId, duplicate: true, runIds: [] };
-  if (incoming.id && !(await claimDedupeKey(tx, `event:${incoming.id}`, internalId))) {
-    return { id: internalId, duplicate: true, runIds: [] };
-  }
   const runIds: string[] = [];
   for (const fn of functions.values()) {
     const triggered = fn.triggers.some((t) => eventNameMatches(t.event, incoming.name) && celMatches(t.expression, { event }));
     if (!triggered) continue;
+    if (incoming.id && !(await claimDedupeKey(tx, eventDedupeKey(fn.id, incoming.id), internalId))) continue;
     const runId = await createRun(tx, fn, event);
     if (runId) runIds.push(runId);
   }
   await resolveWaits(tx, event);
   await applyCancellations(tx, functions, event);
   return { id: internalId, duplicate: false, runIds };
+}
+
+/** The dedupe key of a sender-given event id, per function (engine_dedupe_keys, pruned by the engine's cron loop). */
+export function eventDedupeKey(functionId: string, eventId: string): string {
+  return `event:${functionId}:${eventId}`;
+}
+
+/** Active functions straight from the table, for intake inside a transaction that has no registry at hand. */
+export async function activeFunctions(tx: DbOrTx): Promise<Map<string, FunctionDef>> {
+  const rows = await tx.select({ config: engineFunctions.config }).from(engineFunctions).where(eq(engineFunctions.active, 1));
+  return new Map(rows.map((r) => [(r.config as unknown as FunctionDef).id, r.config as unknown as FunctionDef]));
 }
 
 /** Exact names, or a trailing wildcard (`app/*`) as the SDK allows in triggers. */
@@ -99,8 +114,21 @@ async function applyCancellations(tx: DbOrTx, functions: Map<string, FunctionDef
       if (windowMs !== undefined && Date.now() - run.createdAt.getTime() > windowMs) return false;
       return celMatches(c.if, { event: run.event, async: event });
     });
-    if (hit) await cancelRun(tx, run.id, `Cancelled by event ${String(event.name)} (${String(event.id)})`);
+    if (hit) await cancelRun(tx, run.id, `Cancelled by event ${String(event.name)} (${String(event.id)})`, functions);
   }
+}
+
+/**
+ * `inngest/function.cancelled`, as Inngest's finalizeEvents sends it for a cancelled run: the id is the run id
+ * (so a listener runs once per run), data `{function_id, run_id, event, events, _inngest: {status}}` and no error
+ * (a cancel finalizes with an empty driver response).
+ */
+export function functionCancelledEvent(run: { id: string; functionId: string; event: Record<string, unknown> }): IncomingEvent {
+  return {
+    id: run.id,
+    name: INTERNAL_EVENT.functionCancelled,
+    data: { function_id: run.functionId, run_id: run.id, event: run.event, events: [run.event], _inngest: { status: "Cancelled" } },
+  };
 }
 
 /** `inngest/function.failed`, which triggers the function's onFailure handler. */

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { Inngest, NonRetriableError, RetryAfterError, version } from "inngest";
 import { serve } from "inngest/next";
-import { buildCallBody, canonicalJson, hashSigningKey, parseCallResponse, SDK_VERSION_PINNED, signBody, type StepResult } from "./protocol";
+import { answerKeys, buildCallBody, canonicalJson, functionUuid, hashSigningKey, parseCallResponse, SDK_VERSION_PINNED, signBody, verifyBodySignatureWithAny, type StepResult } from "./protocol";
 
 // Contract tests on the installed `inngest` SDK: the wire shapes the engine relies on. They call the
 // real serve() handlers with Web Requests; if an SDK upgrade changes a shape, these fail first.
@@ -17,8 +17,17 @@ interface Sent {
   body: string;
 }
 
+/** Checkpoints the SDK posted (`/v1/checkpoint/{run}/async`), parsed. */
+interface Checkpoint {
+  url: string;
+  authorization: string | null;
+  body: { run_id: string; fn_id: string; qi_id: string; request_id?: string; request_started_at?: number; ts: number; steps: { id: string; op: string; data?: unknown }[] };
+}
+
 function makeApp(opts: { signingKey?: string } = {}) {
   const sent: Sent[] = [];
+  /** The status the (fake) server answers checkpoints with. */
+  const checkpointStatus = { value: 200 };
   const client = new Inngest({
     id: "contract",
     isDev: !opts.signingKey,
@@ -28,6 +37,7 @@ function makeApp(opts: { signingKey?: string } = {}) {
     logger: silent,
     fetch: (async (input: string | URL | Request, init?: RequestInit) => {
       sent.push({ url: String(input), headers: new Headers(init?.headers), body: String(init?.body ?? "") });
+      if (String(input).includes("/v1/checkpoint/")) return new Response(null, { status: checkpointStatus.value });
       return new Response(JSON.stringify({ ids: ["01TEST"], status: 200 }), { status: 200 });
     }) as typeof fetch,
   });
@@ -70,13 +80,32 @@ function makeApp(opts: { signingKey?: string } = {}) {
   const served = serve({ client, functions: fns });
   // The SDK refuses an event that matches none of the function's triggers: send each its own.
   const eventFor: Record<string, string> = { "two-steps": "c/two", parallel: "c/par", "step-throws": "c/throw", "fn-nonretriable": "c/nr", "fn-throws": "c/ft", "retry-after": "c/ra", "async-ops": "c/ops" };
+  // As Inngest's driver calls: ctx.fn_id + ctx.qi_id always (the SDK then checkpoints), signed when the app has a key.
   const call = (fnId: string, stepId: string | null, steps: Record<string, StepResult> = {}, attempt = 0, headers: Record<string, string> = {}) => {
-    const body = JSON.stringify(buildCallBody({ runId: "01RUN", event: { name: eventFor[fnId] ?? "c/x", data: { k: 1 } }, steps, stack: Object.keys(steps), attempt, maxAttempts: 3 }));
+    const body = canonicalJson(
+      buildCallBody({
+        runId: "01RUN",
+        event: { name: eventFor[fnId] ?? "c/x", data: { k: 1 } },
+        steps,
+        stack: Object.keys(steps),
+        attempt,
+        maxAttempts: 3,
+        fnId: functionUuid(`contract-${fnId}`),
+        queueItemId: "lease-token-1",
+        requestId: "01REQUEST",
+        jobId: "42",
+      }),
+    );
     const url = `${APP_URL}?fnId=contract-${fnId}&stepId=${stepId ?? "step"}`;
-    return served.POST(new Request(url, { method: "POST", body, headers: { "content-type": "application/json", ...headers } }) as never, undefined as never) as Promise<Response>;
+    const signature: Record<string, string> = opts.signingKey ? { "x-inngest-signature": signBody(body, opts.signingKey, Date.now()) } : {};
+    return served.POST(new Request(url, { method: "POST", body, headers: { "content-type": "application/json", "x-request-id": "01REQUEST", ...signature, ...headers } }) as never, undefined as never) as Promise<Response>;
   };
-  return { client, served, sent, call };
+  const checkpoints = (): Checkpoint[] =>
+    sent.filter((s) => s.url.includes("/v1/checkpoint/")).map((s) => ({ url: s.url, authorization: s.headers.get("authorization"), body: JSON.parse(s.body) as Checkpoint["body"] }));
+  return { client, served, sent, call, checkpoints, checkpointStatus };
 }
+
+const KEY = "signkey-test-0123456789abcdef0123456789abcdef";
 
 async function ops(res: Response) {
   return JSON.parse(await res.text()) as { id: string; op: string; name?: string; opts?: Record<string, unknown>; data?: unknown; error?: { message: string } }[];
@@ -117,19 +146,48 @@ describe("inngest SDK wire contract", () => {
     expect(JSON.parse(reg?.body ?? "{}")).toMatchObject({ appName: "contract", url: APP_URL, functions: expect.any(Array) });
   });
 
-  it("discovery runs a lone new step at once (206 StepRun), memoized steps move it on, the end is 200", async () => {
-    const { call } = makeApp();
+  it("called as Inngest calls (ctx.fn_id + qi_id), discovery runs the steps in-process, checkpoints each, answers 206 RunComplete", async () => {
+    const { call, checkpoints } = makeApp({ signingKey: KEY });
     const r1 = await call("two-steps", null);
     expect(r1.status).toBe(206);
     expect(r1.headers.get("x-inngest-req-version")).toBe("2");
-    const [op1] = await ops(r1);
-    expect(op1).toMatchObject({ op: "StepRun", id: sha1("a"), data: 1 });
-    const r2 = await call("two-steps", null, { [sha1("a")]: { type: "data", data: 1 } });
-    expect((await ops(r2))[0]).toMatchObject({ op: "StepRun", id: sha1("b"), data: 2 });
-    const r3 = await call("two-steps", null, { [sha1("a")]: { type: "data", data: 1 }, [sha1("b")]: { type: "data", data: 2 } });
-    expect(r3.status).toBe(200);
-    expect(await r3.json()).toEqual({ b: 2 });
+    expect(await ops(r1)).toEqual([expect.objectContaining({ op: "RunComplete", data: { b: 2 } })]);
+    const cps = checkpoints();
+    expect(cps.map((c) => c.url)).toEqual(["http://engine.test/v1/checkpoint/01RUN/async", "http://engine.test/v1/checkpoint/01RUN/async"]);
+    expect(cps[0]?.authorization).toBe(`Bearer ${hashSigningKey(KEY)}`);
+    expect(cps[0]?.body).toMatchObject({ run_id: "01RUN", fn_id: functionUuid("contract-two-steps"), qi_id: "lease-token-1", request_id: "01REQUEST", ts: expect.any(Number), request_started_at: expect.any(Number) });
+    expect(cps.map((c) => c.body.steps.map((st) => ({ id: st.id, op: st.op, data: st.data })))).toEqual([
+      [{ id: sha1("a"), op: "StepRun", data: 1 }],
+      [{ id: sha1("b"), op: "StepRun", data: 2 }],
+    ]);
+    // Memoized steps are not run again; with all of them memoized the answer is RunComplete and nothing is checkpointed.
+    const r2 = await call("two-steps", null, { [sha1("a")]: { type: "data", data: 1 }, [sha1("b")]: { type: "data", data: 2 } });
+    expect(await ops(r2)).toEqual([expect.objectContaining({ op: "RunComplete", data: { b: 2 } })]);
+    expect(checkpoints()).toHaveLength(2);
   });
+
+  it("a retry (attempt > 0) is answered step by step: 206 StepRun, no checkpoint", async () => {
+    const { call, checkpoints } = makeApp({ signingKey: KEY });
+    const [op1] = await ops(await call("two-steps", null, {}, 1));
+    expect(op1).toMatchObject({ op: "StepRun", id: sha1("a"), data: 1 });
+    expect(checkpoints()).toHaveLength(0);
+  });
+
+  it("a checkpoint answered 409 halts the call (400, no retry: StaleDispatchError); a failing checkpoint falls back to the 206", async () => {
+    const stale = makeApp({ signingKey: KEY });
+    stale.checkpointStatus.value = 409;
+    const halted = await stale.call("two-steps", null);
+    expect(halted.status).toBe(400);
+    expect(halted.headers.get("x-inngest-no-retry")).toBe("true");
+    expect(await halted.json()).toMatchObject({ name: "StaleDispatchError" });
+    expect(stale.checkpoints()).toHaveLength(1); // not retried, and step b never ran
+    const down = makeApp({ signingKey: KEY });
+    down.checkpointStatus.value = 503;
+    const fallback = await down.call("two-steps", null);
+    expect(fallback.status).toBe(206);
+    expect(await ops(fallback)).toEqual([expect.objectContaining({ op: "StepRun", id: sha1("a"), data: 1 })]);
+    expect(down.checkpoints().length).toBeGreaterThan(1); // retried with backoff first
+  }, 20_000);
 
   it("parallel steps come back as StepPlanned; a requested stepId runs only that step", async () => {
     const { call } = makeApp();
@@ -176,9 +234,11 @@ describe("inngest SDK wire contract", () => {
     const [inv] = await ops(await call("async-ops", null, s2));
     expect(inv).toMatchObject({ op: "InvokeFunction", id: sha1("inv"), opts: { function_id: "contract-child", payload: { data: { q: 1 } } } });
     const s3 = { ...s2, [sha1("inv")]: { type: "data" as const, data: { q: 1 } } };
-    const [send] = await ops(await call("async-ops", null, s3));
-    expect(send).toMatchObject({ op: "StepRun", id: sha1("send"), data: { ids: ["01TEST"] } });
-    expect(sent.at(-1)?.url).toBe("http://engine.test/e/evkey");
+    // sendEvent is a step the SDK runs itself (it sends, then checkpoints the result); then the run completes.
+    expect(await ops(await call("async-ops", null, s3))).toEqual([expect.objectContaining({ op: "RunComplete" })]);
+    expect(sent.map((x) => new URL(x.url).pathname)).toEqual(["/e/evkey", "/v1/checkpoint/01RUN/async"]);
+    const cp = JSON.parse(sent[1]?.body ?? "{}") as Checkpoint["body"];
+    expect(cp.steps[0]).toMatchObject({ op: "StepRun", id: sha1("send"), data: { ids: ["01TEST"] } });
   });
 
   it("inngest.send posts an array to /e/{key} with an event-id seed", async () => {
@@ -192,15 +252,25 @@ describe("inngest SDK wire contract", () => {
 
   it("cloud mode verifies X-Inngest-Signature the way the engine signs", async () => {
     const key = "signkey-test-00112233445566778899aabbccddeeff";
-    const { call } = makeApp({ signingKey: key });
-    const unsigned = await call("two-steps", null);
-    expect(unsigned.status).toBe(401);
-    const body = canonicalJson(buildCallBody({ runId: "01RUN", event: { name: "c/two", data: { k: 1 } }, steps: {}, stack: [], attempt: 0, maxAttempts: 3 }));
     const { served } = makeApp({ signingKey: key });
-    const signed = (await served.POST(
-      new Request(`${APP_URL}?fnId=contract-two-steps&stepId=step`, { method: "POST", body, headers: { "x-inngest-signature": signBody(body, key, Date.now()) } }) as never,
-      undefined as never,
-    )) as Response;
-    expect(signed.status).toBe(206);
+    const body = canonicalJson(
+      buildCallBody({ runId: "01RUN", event: { name: "c/two", data: { k: 1 } }, steps: {}, stack: [], attempt: 0, maxAttempts: 3, fnId: functionUuid("contract-two-steps"), queueItemId: "t" }),
+    );
+    const post = (headers: Record<string, string>) =>
+      served.POST(new Request(`${APP_URL}?fnId=contract-two-steps&stepId=step`, { method: "POST", body, headers }) as never, undefined as never) as Promise<Response>;
+    expect((await post({})).status).toBe(401);
+    expect((await post({ "x-inngest-signature": signBody(body, `signkey-test-${"7".repeat(32)}`, Date.now()) })).status).toBe(401);
+    expect((await post({ "x-inngest-signature": signBody(body, key, Date.now()) })).status).toBe(206);
+  });
+
+  it("the SDK signs its answer with the key that verified the call: mid-rotation the engine accepts the fallback's", async () => {
+    const oldKey = KEY;
+    const newKey = `signkey-test-${"ab".repeat(32)}`;
+    const { call } = makeApp({ signingKey: oldKey }); // an app not yet given the new key signs with the old one
+    const res = await call("fn-throws", null);
+    const text = await res.text();
+    const signature = res.headers.get("x-inngest-signature");
+    expect(verifyBodySignatureWithAny(text, signature, answerKeys({ signingKey: newKey, signingKeyFallback: oldKey }), Date.now())).toBe(true);
+    expect(verifyBodySignatureWithAny(text, signature, answerKeys({ signingKey: newKey }), Date.now())).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import { notSdkOutcome } from "./limits";
 
 // The wire shapes of Inngest's SDK <-> executor protocol, as the `inngest` SDK 4.24.0 speaks them
 // (InngestCommHandler / execution engine). protocol.contract.test.ts pins these against the installed SDK:
@@ -18,6 +19,13 @@ export const HEADER = {
   eventIdSeed: "x-inngest-event-id-seed",
   serverKind: "x-inngest-server-kind",
   expectedServerKind: "x-inngest-expected-server-kind",
+  /** Per outbound call, as Inngest's driver sends it (the SDK echoes it in its checkpoints). */
+  requestId: "x-request-id",
+  /** The queue item's id (Inngest: stable job id); the SDK reads it into ctx.jobId. */
+  jobId: "x-inngest-job-id",
+  stepId: "x-inngest-step-id",
+  /** On every SDK answer (`inngest-js:v4.24.0`). */
+  sdk: "x-inngest-sdk",
 } as const;
 
 export const OP = {
@@ -30,10 +38,18 @@ export const OP = {
   InvokeFunction: "InvokeFunction",
   RunComplete: "RunComplete",
   StepNotFound: "StepNotFound",
+  /** The SDK asks for another discovery call (Inngest: handleGeneratorDiscoveryRequest). */
+  DiscoveryRequest: "DiscoveryRequest",
+  /** enums.OpcodeNone: an explicit empty answer (`206 []`); ends this path of execution. */
+  None: "None",
 } as const;
 
 export const INTERNAL_EVENT = {
   functionFailed: "inngest/function.failed",
+  /** Inngest consts.FnCancelledName: ingested when a run is cancelled (runs.ts cancelRun). */
+  functionCancelled: "inngest/function.cancelled",
+  /** Inngest consts.FnFinishedName (not emitted by the local engine; a run triggered by it never cascades). */
+  functionFinished: "inngest/function.finished",
   functionInvoked: "inngest/function.invoked",
   scheduledTimer: "inngest/scheduled.timer",
 } as const;
@@ -52,19 +68,33 @@ export interface CallRequestBody {
   event: Record<string, unknown>;
   events: Record<string, unknown>[];
   steps: Record<string, StepResult>;
+  /** Inngest's defer entries (step.defer); the engine supports no defers, so always empty. */
+  defers: Record<string, never>;
+  use_api: false;
   ctx: {
+    fn_id?: string;
     run_id: string;
+    env: string;
+    step_id: string;
     attempt: number;
     max_attempts: number;
+    stack: { stack: string[]; current: number };
+    qi_id?: string;
+    request_id?: string;
+    job_id?: string;
     disable_immediate_execution: boolean;
     use_api: false;
-    stack: { stack: string[]; current: number };
   };
 }
 
 /**
- * Never sends `ctx.fn_id`: with it the SDK switches to async checkpointing and calls back Inngest's
- * checkpoint API, which the local engine does not serve.
+ * The call body as Inngest's driver builds it (pkg/execution/driver: MarshalV1 / SDKRequestContext): `ctx.fn_id`
+ * (the function's UUID) and `ctx.qi_id` (the queue item being executed) are always sent, so the SDK runs in
+ * its AsyncCheckpointing mode as it does in production: a discovery call executes steps in-process and
+ * POSTs each result to `/v1/checkpoint/{runId}/async` (server.ts, checkpoint.ts) before answering.
+ * `qi_id` is the job's lease token: it changes on every claim, so a worker that lost its lease is refused.
+ * The executor always passes all four ids; a body built without fnId/queueItemId (a hand-made request in a
+ * test) is the pre-checkpointing shape, which the SDK answers step by step.
  */
 export function buildCallBody(input: {
   runId: string;
@@ -73,22 +103,52 @@ export function buildCallBody(input: {
   stack: string[];
   attempt: number;
   maxAttempts: number;
+  /** functionUuid(fn.id) */
+  fnId?: string;
+  /** The lease token of the job being executed. */
+  queueItemId?: string;
+  requestId?: string;
+  jobId?: string;
+  /** Inngest's ForceStepPlan (see the executor's forceStepPlan); false when omitted. */
+  disableImmediateExecution?: boolean;
 }): CallRequestBody {
   return {
     version: EXECUTION_VERSION,
     event: input.event,
     events: [input.event],
     steps: input.steps,
+    defers: {},
+    use_api: false,
     ctx: {
+      fn_id: input.fnId,
       run_id: input.runId,
+      env: "",
+      step_id: "step",
       attempt: input.attempt,
       max_attempts: input.maxAttempts,
-      disable_immediate_execution: false,
-      use_api: false,
       stack: { stack: input.stack, current: Math.max(0, input.stack.length - 1) },
+      qi_id: input.queueItemId,
+      request_id: input.requestId,
+      job_id: input.jobId,
+      disable_immediate_execution: input.disableImmediateExecution ?? false,
+      use_api: false,
     },
   };
 }
+
+/**
+ * The UUID Inngest would know the function by (`ctx.fn_id`): a name-based UUID (RFC 9562 v5, SHA-1) of the
+ * function's slug, so every engine process derives the same one and the checkpoint API can check it.
+ */
+export function functionUuid(slug: string): string {
+  const h = createHash("sha1").update(FUNCTION_UUID_NAMESPACE).update(slug).digest();
+  h[6] = ((h[6] ?? 0) & 0x0f) | 0x50;
+  h[8] = ((h[8] ?? 0) & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString("hex");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+/** The namespace of functionUuid (a fixed random UUID's bytes). */
+const FUNCTION_UUID_NAMESPACE = Buffer.from("6f1d0c52a2f94e0b9a3e5c7b1d2e4f60", "hex");
 
 export function callUrl(stepUrl: string, fnId: string, stepId: string | null): string {
   const url = new URL(stepUrl);
@@ -132,19 +192,51 @@ export function parseCallResponse(status: number, headers: Headers, bodyText: st
   } catch {
     body = bodyText;
   }
+  // httpdriver: a 2xx without X-Inngest-SDK is not the SDK's (ErrNotSDK), a retriable failed attempt, key or no key.
+  const notSdk = notSdkOutcome(status, headers);
+  if (notSdk) return notSdk;
   if (status === 200) return { kind: "completed", output: body };
   if (status === 206) {
+    const retryAfterMs = parseRetryAfter(headers.get(HEADER.retryAfter), nowMs);
+    // httpdriver parseGenerator: an explicit empty array is one OpcodeNone (nothing to do here; the executor then
+    // re-drives discovery, as Inngest's restartDiscovery does).
+    if (Array.isArray(body) && body.length === 0) return { kind: "ops", ops: [{ id: "", op: OP.None }], retryAfterMs };
     const parsed = z.array(outgoingOpSchema).safeParse(body);
     if (parsed.success && parsed.data.length > 0) {
-      return { kind: "ops", ops: parsed.data, retryAfterMs: parseRetryAfter(headers.get(HEADER.retryAfter), nowMs) };
+      // GeneratorOpcode.Validate: a StepError must carry its error.
+      const bare = parsed.data.find((op) => op.op === OP.StepError && (op.error === undefined || op.error === null));
+      if (bare) return { kind: "error", retriable: true, error: { name: "Error", message: `error validating generator opcode ${bare.id}: OpcodeStepError received without Error field set` } };
+      return { kind: "ops", ops: parsed.data, retryAfterMs };
     }
     return { kind: "error", retriable: true, error: toSerializedError(null, "Malformed 206 response from the SDK") };
   }
-  const noRetry = headers.get(HEADER.noRetry) === "true";
   const retryAfterMs = parseRetryAfter(headers.get(HEADER.retryAfter), nowMs);
-  // 400 is the SDK's own "rejected, do not retry"; any other status is an outage of some kind: retry.
-  const retriable = !(noRetry || status === 400);
+  const retriable = shouldRetry(status, headers.get(HEADER.noRetry), headers.get(HEADER.sdk));
   return { kind: "error", retriable, retryAfterMs, error: toSerializedError(body, `HTTP ${status}`) };
+}
+
+/**
+ * httpdriver ShouldRetry: `X-Inngest-No-Retry`, when set, decides; otherwise only a 4xx from an inngest-js SDK older
+ * than v1.10.1 / v2.4.1 is final. Anything else is retried (a 4xx from a proxy, from a newer SDK without the header).
+ * SDK 4.24 sets the header on every answer to a run: `true` for NonRetriableError and the last attempt.
+ */
+export function shouldRetry(status: number, noRetryHeader: string | null, sdkHeader: string | null): boolean {
+  if (noRetryHeader) return noRetryHeader !== "true";
+  if (status < 400 || status > 499) return true;
+  const parts = (sdkHeader ?? "").split(":");
+  if (parts.length !== 2) return true;
+  const [lang, version] = parts as [string, string];
+  const m = /^v(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?(?:\.(0|[1-9]\d*))?(-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.exec(version);
+  if (!m) return true;
+  if (lang !== "inngest-js") return true;
+  const v = [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)] as const;
+  const before = (w: readonly [number, number, number]) => {
+    for (let i = 0; i < 3; i++) if (v[i] !== w[i]) return (v[i] ?? 0) < w[i]!;
+    return m[4] !== undefined; // a pre-release sorts before its release
+  };
+  if (v[0] === 2 && before([2, 4, 1])) return false;
+  if (v[0] === 1 && before([1, 10, 1])) return false;
+  return true;
 }
 
 /** Retry-After as seconds or an HTTP date (RFC 9110); what RetryAfterError sends. */
@@ -198,6 +290,19 @@ export function verifyBodySignature(body: string, header: string | null, signing
   if (!/^\d+$/.test(t) || !/^[0-9a-f]{64}$/.test(s)) return false;
   if (Math.abs(nowMs - Number(t) * 1000) > SIGNATURE_MAX_SKEW_MS) return false;
   return timingSafeEqual(bodyMac(body, signingKey, t), Buffer.from(s, "hex"));
+}
+
+/** The keys an answer from the app may be signed with: the signing key, then the fallback if one is set. */
+export function answerKeys(o: { signingKey?: string; signingKeyFallback?: string }): string[] {
+  return [o.signingKey, o.signingKeyFallback].filter((k): k is string => typeof k === "string" && k !== "");
+}
+
+/**
+ * verifyBodySignature against each key in turn: the signing key and, during a rotation, the fallback (the app
+ * may still sign with the old key until it is redeployed with the new one).
+ */
+export function verifyBodySignatureWithAny(body: string, header: string | null, keys: readonly string[], nowMs: number): boolean {
+  return keys.some((key) => verifyBodySignature(body, header, key, nowMs));
 }
 
 /** A fresh signing key in Inngest's format (`signkey-<env>-<64 hex>`), e.g. for the local engine in dev. */

@@ -4,11 +4,15 @@ import { engineDeadLetters, engineDedupeKeys, engineJobs, engineRuns, engineStep
 import { celKey } from "./cel";
 import type { FunctionDef } from "./config";
 import { newUlid } from "./ids";
-import type { SerializedError, StepResult } from "./protocol";
+import { activeFunctions, functionCancelledEvent, functionFailedEvent, ingestEvent } from "./intake";
+import { LIMIT_ERROR, MAX_STEPS_PER_RUN, savedStepCount } from "./limits";
+import { INTERNAL_EVENT, type SerializedError, type StepResult } from "./protocol";
 
 // The run state machine, as transaction-scoped functions: running -> completed | failed | cancelled.
 // Every function here takes the caller's transaction, so a step result, the jobs it unblocks and the
-// run's end commit together or not at all.
+// run's end commit together or not at all. A failed or cancelled run's lifecycle event
+// (`inngest/function.failed` / `inngest/function.cancelled`) is ingested in that same transaction; intake and
+// runs call each other (an event starts a run, a singleton start cancels one, whose end is an event).
 
 export const DEDUPE_WINDOW_MS = 24 * 60 * 60 * 1000;
 const PENDING_STEP_STATUSES = ["planned", "sleeping", "waiting", "invoking"] as const;
@@ -132,14 +136,23 @@ export async function markStepPending(
   return rows.length === 1;
 }
 
-/** Discovery (a stepless call) only once every planned/waiting step of the run has its result. */
+/**
+ * Discovery (a stepless call) only once every planned/waiting step of the run has its result. A run that already
+ * saved MAX_STEPS_PER_RUN steps is failed instead, as Inngest's runValidator.checkStepLimit fails it before any
+ * further execution (InngestErrFunctionOverflowed, no retry).
+ */
 export async function scheduleDiscoveryIfReady(tx: DbOrTx, runId: string): Promise<void> {
   const pending = await tx
     .select({ stepId: engineSteps.stepId })
     .from(engineSteps)
     .where(and(eq(engineSteps.runId, runId), inArray(engineSteps.status, [...PENDING_STEP_STATUSES])))
     .limit(1);
-  if (pending.length === 0) await enqueueJob(tx, { runId, kind: "call" });
+  if (pending.length > 0) return;
+  if ((await savedStepCount(tx, runId)) >= MAX_STEPS_PER_RUN) {
+    await failRunAndNotify(tx, runId, LIMIT_ERROR.functionOverflowed());
+    return;
+  }
+  await enqueueJob(tx, { runId, kind: "call" });
 }
 
 /** Locks the run row for the rest of the transaction; null when it is not running any more. */
@@ -190,9 +203,33 @@ export async function failRun(tx: DbOrTx, runId: string, error: SerializedError)
   return run;
 }
 
-export async function cancelRun(tx: DbOrTx, runId: string, reason: string): Promise<boolean> {
+/** Runs triggered by these never emit a lifecycle event of their own (Inngest's finalizeEvents skips them). */
+const NO_FAILED_NOTICE: readonly string[] = [INTERNAL_EVENT.functionFailed, INTERNAL_EVENT.functionFinished];
+/** …and none of these emit function.cancelled (a cancelled listener of cancellations would cascade). */
+const NO_CANCELLED_NOTICE: readonly string[] = [...NO_FAILED_NOTICE, INTERNAL_EVENT.functionCancelled];
+
+/**
+ * failRun, then ingests `inngest/function.failed` (which triggers the function's onFailure handler) in the same
+ * transaction, unless the run was itself started by a lifecycle event. `functions`: the active functions if the
+ * caller has them (else read from the table).
+ */
+export async function failRunAndNotify(tx: DbOrTx, runId: string, error: SerializedError, functions?: Map<string, FunctionDef>): Promise<RunRow | null> {
+  const failed = await failRun(tx, runId, error);
+  if (!failed || NO_FAILED_NOTICE.includes(String(failed.event.name))) return failed;
+  await ingestEvent(tx, functions ?? (await activeFunctions(tx)), functionFailedEvent(failed, error));
+  return failed;
+}
+
+/**
+ * Ends the run as cancelled (singleton "cancel", cancelOn), resumes an invoking parent with the error, and ingests
+ * `inngest/function.cancelled` in the same transaction, as Inngest's finalizeEvents does for a cancelled run.
+ */
+export async function cancelRun(tx: DbOrTx, runId: string, reason: string, functions?: Map<string, FunctionDef>): Promise<boolean> {
   const run = await endRun(tx, runId, { status: "cancelled", error: { name: "RunCancelled", message: reason } });
   if (!run) return false;
   await resumeParent(tx, run, { type: "error", error: { name: "RunCancelled", message: reason } });
+  if (!NO_CANCELLED_NOTICE.includes(String(run.event.name))) {
+    await ingestEvent(tx, functions ?? (await activeFunctions(tx)), functionCancelledEvent(run));
+  }
   return true;
 }

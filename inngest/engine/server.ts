@@ -1,12 +1,15 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import { checkpointAsyncSteps } from "./checkpoint";
 import type { Engine } from "./engine";
+import { EventTooLargeError } from "./limits";
 import { HEADER, hashSigningKey } from "./protocol";
 import { RegistrationError } from "./registry";
 
-// The engine's HTTP face, as the SDK expects Inngest's: `POST /e/:key` (event API) and
-// `POST /fn/register` (out-of-band sync). A fetch-style handler, adapted to node:http below.
+// The engine's HTTP face, as the SDK expects Inngest's: `POST /e/:key` (event API), `POST /fn/register`
+// (out-of-band sync) and `POST /v1/checkpoint/:runId/async` (the SDK's async checkpoints, checkpoint.ts).
+// A fetch-style handler, adapted to node:http below.
 
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
@@ -35,15 +38,43 @@ async function handleEvents(engine: Engine, req: Request, key: string): Promise<
   }
   const parsed = z.array(eventSchema).safeParse(Array.isArray(raw) ? raw : [raw]);
   if (!parsed.success) return json(400, { error: `Invalid event payload: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, status: 400 });
-  const ids = await engine.sendEvents(parsed.data, req.headers.get(HEADER.eventIdSeed));
+  let ids: string[];
+  try {
+    ids = await engine.sendEvents(parsed.data, req.headers.get(HEADER.eventIdSeed));
+  } catch (e) {
+    // Inngest's event API answers an event over the size limit with 400 {ids, status, error} (eventstream ErrEventTooLarge).
+    if (e instanceof EventTooLargeError) return json(400, { ids: [], status: 400, error: e.message });
+    throw e;
+  }
   return json(200, { ids, status: 200 });
 }
 
-async function handleRegister(engine: Engine, req: Request): Promise<Response> {
-  if (engine.signingKey) {
-    const auth = req.headers.get("authorization") ?? "";
-    if (!safeEqual(auth, `Bearer ${hashSigningKey(engine.signingKey)}`)) return json(401, { status: 401, error: "Unauthorized" });
+/**
+ * `Authorization: Bearer <hashed signing key>`, as the SDK sends it to /fn/register and the checkpoint API; during a
+ * rotation the hashed fallback key is accepted too (the SDK retries with it on a 401). No key: no check.
+ */
+function authorized(engine: Engine, req: Request): boolean {
+  if (!engine.signingKey) return true;
+  const auth = req.headers.get("authorization") ?? "";
+  return [engine.signingKey, engine.signingKeyFallback].some((key) => key !== undefined && safeEqual(auth, `Bearer ${hashSigningKey(key)}`));
+}
+
+async function handleCheckpointAsync(engine: Engine, req: Request, runId: string): Promise<Response> {
+  if (!authorized(engine, req)) return json(401, { status: 401, error: "Unauthorized" });
+  let raw: unknown;
+  try {
+    raw = await req.json();
+  } catch {
+    return json(400, { status: 400, error: "invalid request body: not JSON" });
   }
+  const outcome = await checkpointAsyncSteps(engine.db, runId, raw);
+  // Inngest answers a successful async checkpoint with an empty 200; the SDK only checks the status.
+  if (outcome.status === 200) return new Response(null, { status: 200 });
+  return json(outcome.status, { status: outcome.status, error: outcome.error, data: { run_id: runId } });
+}
+
+async function handleRegister(engine: Engine, req: Request): Promise<Response> {
+  if (!authorized(engine, req)) return json(401, { status: 401, error: "Unauthorized" });
   const parsed = registerSchema.safeParse(await req.json().catch(() => null));
   if (!parsed.success) return json(400, { status: 400, error: "Invalid register payload" });
   try {
@@ -62,6 +93,8 @@ export function createEngineHandler(engine: Engine): (req: Request) => Promise<R
       const eventMatch = url.pathname.match(/^\/e\/([^/]+)\/?$/);
       if (req.method === "POST" && eventMatch) return await handleEvents(engine, req, decodeURIComponent(eventMatch[1] ?? ""));
       if (req.method === "POST" && url.pathname === "/fn/register") return await handleRegister(engine, req);
+      const checkpointMatch = url.pathname.match(/^\/v1\/checkpoint\/([^/]+)\/async\/?$/);
+      if (req.method === "POST" && checkpointMatch) return await handleCheckpointAsync(engine, req, checkpointMatch[1] ?? "");
       if (req.method === "GET" && url.pathname === "/health") return json(200, { status: "ok" });
       return json(404, { error: "Not found" });
     } catch (e) {

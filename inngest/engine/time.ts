@@ -21,20 +21,23 @@ export function parseDurationMs(value: string): number | undefined {
   return total;
 }
 
-/** Inngest's retry delays by attempt (the executor's backoff table); jitter is added on top. */
-export const INNGEST_BACKOFF_TABLE_MS = [
-  15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_200_000, 2_400_000, 3_600_000, 7_200_000, 14_400_000, 21_600_000,
-  43_200_000, 86_400_000,
-] as const;
+/**
+ * Inngest's retry delays by attempt (inngest/inngest pkg/backoff BackoffTable, used by TableBackoff, the queue's
+ * DefaultBackoff): 15 s … 2 h, the last entry for every later attempt, plus 0–30 s of random jitter.
+ */
+export const INNGEST_BACKOFF_TABLE_MS = [15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_200_000, 2_400_000, 3_600_000, 7_200_000] as const;
+export const INNGEST_BACKOFF_JITTER_MS = 30_000;
+/** Jitter of exponentialBackoff (tests and local runs). */
 export const BACKOFF_JITTER_RATIO = 0.25;
 
 /** Delay before attempt `nextAttempt` (1 = first retry). */
 export type BackoffFn = (nextAttempt: number) => number;
 
+/** TableBackoff(attempt that failed): nextAttempt 1 is table[0]. */
 export const inngestBackoff: BackoffFn = (nextAttempt) => {
   const table = INNGEST_BACKOFF_TABLE_MS;
-  const base = table[Math.min(nextAttempt - 1, table.length - 1)] ?? table[0];
-  return withJitter(base);
+  const base = table[Math.max(0, Math.min(nextAttempt - 1, table.length - 1))] ?? table[0];
+  return base + Math.floor(Math.random() * INNGEST_BACKOFF_JITTER_MS);
 };
 
 export function withJitter(baseMs: number, random: () => number = Math.random): number {

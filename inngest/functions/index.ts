@@ -1,6 +1,7 @@
 import { getDb } from "@/db";
 import { getConnector } from "@/server/psp";
 import { inngest } from "../client";
+import { createExceptionFunctions } from "./exceptions";
 import { createHousekeeping } from "./housekeeping";
 import { createMerchantWebhookFunctions } from "./merchant-webhooks";
 import { createPaymentFunctions } from "./payments";
@@ -14,4 +15,5 @@ export const functions = [
   ...createPaymentFunctions(inngest, { getDb, connectorFor: getConnector }),
   ...createMerchantWebhookFunctions(inngest, { getDb }),
   createReencryptFields(inngest, { getDb }),
+  ...createExceptionFunctions(inngest, { getDb }),
 ];

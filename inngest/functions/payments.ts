@@ -4,13 +4,15 @@ import { cancelAndSettle, loadAttemptPlan, pushAndSettle, settleAttempt, type Co
 import { PspError } from "@/server/psp/errors";
 import { processPspEventAndWake } from "@/server/webhooks/process-psp-event";
 import { toStepError } from "../errors";
+import { recordFailure } from "./exceptions";
 import { pspEventReceived } from "../events";
 import { paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated } from "../payment-events";
 
 // Durable pay-in execution. Each PSP call is its own step (memoized: a replayed run never repeats a
 // completed call), retried with the engine's exponential backoff + jitter on transient errors only, with
 // the attempt's deterministic idempotency key. The outcome is fetched from the PSP; webhooks only wake the
-// wait early. A run that exhausts its checks or retries lands in the dead letters for ops.
+// wait early. A run that exhausts its checks or retries records an exception for ops (onFailure → ops_exceptions,
+// on any engine; the local engine's dead letters are a debugging aid only).
 
 export const EXECUTE_RETRIES = 5;
 /** How long to wait for a PSP update before asking again; the last entry repeats. */
@@ -36,7 +38,7 @@ async function pspStep<T>(fn: () => Promise<T>): Promise<T> {
 
 /**
  * A deterministic refusal (an amount mismatch, an STK push whose answer is unknown; NON_RETRIABLE_CODES in
- * inngest/errors.ts): retrying cannot change it, so the run goes straight to the dead letters for ops.
+ * inngest/errors.ts): retrying cannot change it, so the run fails at once and records an exception for ops.
  */
 async function deterministic<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -52,6 +54,8 @@ export function createPaymentFunctions(client: Inngest, deps: PaymentFunctionDep
     {
       id: "execute-payment-attempt",
       retries: EXECUTE_RETRIES,
+      // The app's exception (ops_exceptions), on any engine: onFailure handlers get 1 retry from the SDK.
+      onFailure: recordFailure(deps.getDb, "execute-payment-attempt"),
       triggers: [{ event: paymentAttemptExecute }],
       // At most one run per attempt executing at a time (a run waiting for an event does not count): the
       // outcome application is idempotent and refuses stale failures, so overlapping runs are safe.
@@ -84,7 +88,7 @@ export function createPaymentFunctions(client: Inngest, deps: PaymentFunctionDep
   );
 
   const cancel = client.createFunction(
-    { id: "cancel-payment-attempt", retries: EXECUTE_RETRIES, triggers: [{ event: paymentAttemptCancel }] },
+    { id: "cancel-payment-attempt", retries: EXECUTE_RETRIES, triggers: [{ event: paymentAttemptCancel }], onFailure: recordFailure(deps.getDb, "cancel-payment-attempt") },
     async ({ event, step }) => {
       const db = deps.getDb();
       // If the buyer managed to pay it after all, the same step applies that PSP answer (flagged as a double charge for ops).
@@ -95,7 +99,7 @@ export function createPaymentFunctions(client: Inngest, deps: PaymentFunctionDep
 
   // Verified, stored PSP events (webhooks, M-Pesa callbacks) are processed here, one run per stored event.
   const applyPspEvent = client.createFunction(
-    { id: "apply-psp-event", retries: EXECUTE_RETRIES, triggers: [{ event: pspEventReceived }] },
+    { id: "apply-psp-event", retries: EXECUTE_RETRIES, triggers: [{ event: pspEventReceived }], onFailure: recordFailure(deps.getDb, "apply-psp-event") },
     async ({ event, step }) => step.run("process-and-wake", () => processPspEventAndWake(deps.getDb(), event.data.storedEventId, deps.connectorFor)),
   );
 

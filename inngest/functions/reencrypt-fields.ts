@@ -2,6 +2,7 @@ import type { Inngest } from "inngest";
 import type { Db } from "@/db/client";
 import { reencryptPass, rotationStatus } from "@/server/keys";
 import { keysReencryptRequested } from "../events";
+import { recordFailure } from "./exceptions";
 
 // Key rotation's background job (docs/security.md "Rotating the field-encryption key"): re-encrypts every
 // stored envelope not under the active key, a pass of batches per step (server/keys/reencrypt.ts: each batch
@@ -18,7 +19,7 @@ export const REENCRYPT_LOCKED_RETRIES = 5;
 
 export function createReencryptFields(client: Inngest, deps: { getDb: () => Db; batchSize?: number }) {
   return client.createFunction(
-    { id: "reencrypt-fields", retries: 3, singleton: { mode: "skip" }, triggers: [{ cron: REENCRYPT_CRON }, { event: keysReencryptRequested }] },
+    { id: "reencrypt-fields", retries: 3, singleton: { mode: "skip" }, triggers: [{ cron: REENCRYPT_CRON }, { event: keysReencryptRequested }], onFailure: recordFailure(deps.getDb, "reencrypt-fields") },
     async ({ step }) => {
       let reencrypted = 0;
       let lockedWaits = 0;

@@ -2,9 +2,10 @@
  * `npm run start:dispatcher` — the outbox dispatcher (server/outbox) as its own process: it sends the domain
  * events the app committed to the outbox table to Inngest (the local engine, Inngest Cloud or a self-hosted
  * server) and marks them sent. Several may run (rows are locked while sent); one is enough.
- * Env (server/env.js): DATABASE_URL; and the app's Inngest settings (inngest/client.ts): INNGEST_DEV (the local
- * engine's URL; unset: http://127.0.0.1:INNGEST_ENGINE_PORT) with INNGEST_EVENT_KEY, or INNGEST_BASE_URL with
- * INNGEST_EVENT_KEY for Inngest Cloud / self-hosted.
+ * Env (server/env.js): DATABASE_URL; and the app's Inngest settings (inngest/client.ts): INNGEST_EVENT_KEY with
+ * INNGEST_BASE_URL for a self-hosted `inngest start` (unset: Inngest Cloud), or with INNGEST_BASE_URL and
+ * INNGEST_LOCAL_ENGINE=true for the local engine (INNGEST_DEV, development only, is refused in production without
+ * INNGEST_BASE_URL, as the app refuses it: server/startup/guard.ts).
  * With the local engine it waits until the engine has synced the app's functions before it sends anything: an
  * event sent before that would start no run (Inngest's semantics too), so the outbox holds it until then.
  * Signals and exit codes: scripts/start/part.ts; a database or engine that is briefly away is retried.
@@ -12,15 +13,18 @@
 import { eq } from "drizzle-orm";
 import { createDb } from "../../db/client";
 import { engineFunctions } from "../../db/schema";
-import { createInngestClient, DEFAULT_ENGINE_URL, inngestConfigFromEnv, usesLocalEngine } from "../../inngest/client";
+import { createInngestClient, inngestConfigFromEnv, localEngineUrl, usesLocalEngine } from "../../inngest/client";
 import { env } from "../../server/env.js";
 import { startOutboxDispatcher } from "../../server/outbox";
+import { inngestProductionProblems } from "../../server/startup/guard";
 import { runPart } from "./part";
 
 export const FUNCTIONS_POLL_MS = 1000;
 
 runPart("dispatcher", async () => {
   if (!env.DATABASE_URL) throw new Error("DATABASE_URL must be set (docs/operations.md)");
+  const unsafe = env.NODE_ENV === "production" ? inngestProductionProblems(env) : [];
+  if (unsafe.length > 0) throw new Error(`unsafe configuration:\n  - ${unsafe.join("\n  - ")}`);
   const config = inngestConfigFromEnv();
   const local = usesLocalEngine(config);
   if (!config.eventKey) throw new Error("INNGEST_EVENT_KEY must be set: the engine (local or Inngest) accepts events only under it");
@@ -48,7 +52,7 @@ runPart("dispatcher", async () => {
     const dispatcher = startOutboxDispatcher({ db: handle.db, send: async (events) => client.send(events), log: (m) => console.log(m) });
     stopDispatcher = () => dispatcher.stop();
   })();
-  const target = local ? `local engine ${config.devUrl ?? DEFAULT_ENGINE_URL}` : `Inngest ${config.baseUrl ?? "Cloud"}`;
+  const target = local ? `local engine ${localEngineUrl(config)}` : `Inngest ${config.baseUrl ?? "Cloud"}`;
   return {
     ready: `sending outbox events to ${target}`,
     stop: async () => {

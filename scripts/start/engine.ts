@@ -3,7 +3,8 @@
  * self-hosting without Inngest Cloud (docs/operations.md). With Inngest Cloud or a self-hosted `inngest start`
  * (INNGEST_BASE_URL) this process is not run at all.
  * Env (server/env.js): DATABASE_URL (the app's database: the engine keeps its runs in the engine_* tables),
- * INNGEST_ENGINE_PORT (where it listens; the app and the dispatcher reach it as INNGEST_DEV), APP_URL (it calls
+ * INNGEST_ENGINE_PORT (where it listens; the app and the dispatcher reach it as INNGEST_BASE_URL, with
+ * INNGEST_LOCAL_ENGINE=true: it serves the SDK's event and register API), APP_URL (it calls
  * ${APP_URL}/api/inngest and re-syncs the app's functions from there every APP_RESYNC_MS),
  * INNGEST_SIGNING_KEY (it signs every call to the app with it; the app verifies), INNGEST_EVENT_KEY (events are
  * accepted only under it). Signals and exit codes: scripts/start/part.ts.

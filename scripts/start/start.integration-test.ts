@@ -129,9 +129,17 @@ describe("start:dispatcher", () => {
     await t?.drop();
   });
 
+  it("in production, refuses a leftover INNGEST_DEV without INNGEST_BASE_URL instead of sending events there", { timeout: 2 * CEILING_MS }, async () => {
+    const p = run(["scripts/start/dispatcher.ts"], { NODE_ENV: "production", DATABASE_URL: t.url, INNGEST_DEV: engineUrl, INNGEST_BASE_URL: "", INNGEST_LOCAL_ENGINE: "", INNGEST_EVENT_KEY: "test" });
+    expect(await p.exit).toBe(1);
+    expect(p.output()).toMatch(/\[dispatcher\] failed to start: unsafe configuration[\s\S]*INNGEST_DEV: set without INNGEST_BASE_URL/);
+    expect(received).toEqual([]);
+  });
+
   it("holds events until the engine has synced the app's functions, sends them, and stops cleanly", { timeout: 3 * CEILING_MS }, async () => {
     await t.db.insert(outboxEvents).values({ id: "evt_start_test_1", name: "test/start.dispatcher", data: { n: 1 } });
-    const p = run(["scripts/start/dispatcher.ts"], { DATABASE_URL: t.url, INNGEST_DEV: engineUrl, INNGEST_BASE_URL: "", INNGEST_EVENT_KEY: "test" });
+    // The local engine as production configures it (docs/operations.md): INNGEST_BASE_URL names it, INNGEST_LOCAL_ENGINE says it is the local one.
+    const p = run(["scripts/start/dispatcher.ts"], { NODE_ENV: "production", DATABASE_URL: t.url, INNGEST_BASE_URL: engineUrl, INNGEST_LOCAL_ENGINE: "true", INNGEST_DEV: "", INNGEST_EVENT_KEY: "test" });
     await ready(p, "dispatcher");
     await waitFor(() => (p.output().includes("waiting for the engine to sync") ? true : undefined), CEILING_MS, 50);
     // Several poll intervals pass with no functions registered: nothing may be sent.

@@ -116,6 +116,8 @@ describe("AUDIT_ACTIONS", () => {
       "double_charge.marked_refunded",
       "encryption.reencrypted",
       "engine_run.replayed",
+      "exception.resolved",
+      "exception.retried",
       "merchant.updated",
       "risk_review.approved",
       "risk_review.rejected",

@@ -12,6 +12,8 @@ export const AUDIT_ACTIONS = [
   "double_charge.marked_refunded",
   "encryption.reencrypted",
   "engine_run.replayed",
+  "exception.resolved",
+  "exception.retried",
   "merchant.updated",
   "risk_review.approved",
   "risk_review.rejected",

@@ -7,6 +7,7 @@ describe("event catalog", () => {
       "keys/reencrypt.requested",
       "merchant/event.created",
       "merchant/webhook.deliver",
+      "ops/exceptions.sweep-requested",
       "payment/attempt.cancel",
       "payment/attempt.execute",
       "payment/psp.updated",

@@ -50,6 +50,11 @@ export const merchantWebhookDeliver = defineEvent("merchant/webhook.deliver", z.
 /** Re-encrypt stored values under the active field-encryption key (an ops request; a cron also runs it). */
 export const keysReencryptRequested = defineEvent("keys/reencrypt.requested", z.object({ requestedBy: z.string().min(1).nullable() }));
 
+// Ops.
+
+/** Run the exceptions janitor now (server/exceptions/janitor.ts; a cron also runs it every 5 minutes). */
+export const exceptionsSweepRequested = defineEvent("ops/exceptions.sweep-requested", z.object({ requestedBy: z.string().min(1).nullable() }));
+
 export const EVENT_CATALOG = {
   [paymentAttemptExecute.name]: paymentAttemptExecute,
   [paymentAttemptCancel.name]: paymentAttemptCancel,
@@ -59,6 +64,7 @@ export const EVENT_CATALOG = {
   [merchantEventCreated.name]: merchantEventCreated,
   [merchantWebhookDeliver.name]: merchantWebhookDeliver,
   [keysReencryptRequested.name]: keysReencryptRequested,
+  [exceptionsSweepRequested.name]: exceptionsSweepRequested,
 } as const;
 
 type Catalog = typeof EVENT_CATALOG;

@@ -1,6 +1,7 @@
 // The metrics and health facts read from the database at scrape time: small grouped counts, each query with
 // its own deadline (and the observability pool's statement_timeout), so a slow database costs a part of
 // the answer, never the answer (the part is reported in paybridge_scrape_errors instead).
+import { OPS_EXCEPTION_KINDS } from "@/db/schema/exceptions";
 import type { ObservabilitySql } from "./db";
 import { metrics } from "./metrics";
 import { withDeadline } from "./timeout";
@@ -75,6 +76,17 @@ function parts(sql: ObservabilitySql, o: { engineLocal: boolean }): Part[] {
         return () => m.doubleChargesAwaitingRefund.set(num(r?.n));
       },
     },
+    {
+      name: "ops_exceptions",
+      read: async () => {
+        const rows = await sql`select kind, count(*)::int as n from ops_exceptions where status in ('open', 'retrying') group by kind`;
+        const byKind = new Map(rows.map((r) => [String(r.kind), num(r.n)]));
+        return () => {
+          m.openExceptions.reset();
+          for (const kind of new Set([...OPS_EXCEPTION_KINDS, ...byKind.keys()])) m.openExceptions.set({ kind }, byKind.get(kind) ?? 0);
+        };
+      },
+    },
   ];
   if (o.engineLocal) {
     list.push(
@@ -116,6 +128,7 @@ function clearPart(name: string): void {
     },
     webhook_deliveries: () => m.webhookDeliveries.reset(),
     double_charges: () => m.doubleChargesAwaitingRefund.remove(),
+    ops_exceptions: () => m.openExceptions.reset(),
     engine_jobs: () => m.engineJobs.reset(),
     engine_dead_letters: () => m.engineDeadLetters.remove(),
   };

@@ -16,6 +16,7 @@ export interface Metrics {
   engineDeadLetters: Gauge;
   webhookDeliveries: Gauge<"status">;
   doubleChargesAwaitingRefund: Gauge;
+  openExceptions: Gauge<"kind">;
   scrapeErrors: Gauge<"part">;
   scrapeDuration: Gauge;
 }
@@ -67,6 +68,12 @@ function createMetrics(): Metrics {
       registers,
     }),
     doubleChargesAwaitingRefund: new Gauge({ name: "paybridge_double_charges_awaiting_refund", help: "Double charges recorded and not yet refunded.", registers }),
+    openExceptions: new Gauge({
+      name: "paybridge_open_exceptions",
+      help: "The app's exceptions (ops_exceptions) open or being retried, by kind (payment_attempt, payment_cancel, psp_event, merchant_webhook, refund, payout, job); 0 for a kind with none.",
+      labelNames: ["kind"],
+      registers,
+    }),
     scrapeErrors: new Gauge({
       name: "paybridge_scrape_errors",
       help: "1 for each part of this scrape that could not be read (timeout or database error); its metrics are then absent.",

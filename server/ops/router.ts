@@ -5,9 +5,12 @@ import { rotationStatus } from "@/server/keys";
 import { enqueueEvent } from "@/server/outbox";
 import { readBuyerDetails } from "@/server/payments/buyer-details";
 import { createTRPCRouter, opsProcedure } from "@/server/trpc/init";
+import { exceptionsRouter } from "./exceptions-router";
 import { getPlatformOverview } from "./get-platform-overview";
 
 export const opsRouter = createTRPCRouter({
+  /** The app's own exceptions queue (ops_exceptions): list / get / summary / retry / resolve. */
+  exceptions: exceptionsRouter,
   overview: opsProcedure.query(async ({ ctx }) => ({ ...(await getPlatformOverview(ctx.db)), user: ctx.access.user })),
   /** Field-encryption key rotation progress: rows per encrypted column still under an old key (server/keys). */
   keyRotation: opsProcedure.query(({ ctx }) => rotationStatus(ctx.db)),

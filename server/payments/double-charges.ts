@@ -3,6 +3,7 @@ import type { Db, DbOrTx, Tx } from "@/db/client";
 import { checkouts, doubleCharges, merchants, paymentAttempts } from "@/db/schema";
 import { recordAudit } from "@/server/audit/record-audit";
 import { AppError } from "@/server/errors";
+import { recordException } from "@/server/exceptions/record-exception";
 import { accountFor, postTransaction } from "@/server/ledger";
 import { formatMoney, money, type CurrencyCode } from "@/server/money";
 import { log } from "@/server/observability/log";
@@ -62,6 +63,18 @@ export async function recordDoubleCharge(tx: Tx, opts: { attempt: Attempt; check
       { account: accountFor.platform("buyer_refunds_payable", cur), side: "credit", amount: money(result.amount.amount, cur) },
     ],
     metadata: { checkoutId: checkout.id, attemptId: attempt.id, pspReference: result.pspReference, merchantId: checkout.merchantId },
+  });
+  // The ops exception, in this same transaction (on any engine: the run itself ends "double_charge", not failed).
+  // No retry event: re-running cannot help, the charge must be refunded; resolved when this row is refunded.
+  await recordException(tx, {
+    kind: "payment_attempt",
+    subjectType: "payment_attempt",
+    subjectId: attempt.id,
+    merchantId: checkout.merchantId,
+    reason: "double_charge",
+    code: "double_charge",
+    message: `Double charge ${row!.id}: ${formatMoney(result.amount)} charged by ${attempt.psp} ${result.pspReference} on checkout ${checkout.id}, already paid by ${paidBy?.id ?? "another attempt"}; owed back to the buyer (double charges queue).`,
+    retryEvent: null,
   });
   // The attempt keeps its final status (canceled/failed: it never paid the checkout); its receipt is kept.
   if (result.receipt && !attempt.receipt) await tx.update(paymentAttempts).set({ receipt: result.receipt }).where(eq(paymentAttempts.id, attempt.id));

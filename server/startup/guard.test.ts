@@ -50,6 +50,28 @@ describe("startupProblems", () => {
     expect(problems({ AUTH_SECRET: PROD.AUTH_SECRET, INNGEST_SIGNING_KEY: KEY, APP_URL: "http://localhost:3100" }, { embeddedDatabase: true })).toEqual([]);
   });
 
+  it("production refuses INNGEST_DEV without INNGEST_BASE_URL (a leftover would take Inngest Cloud's events), embedded database or not", () => {
+    const leftover = { ...PROD, INNGEST_DEV: "http://127.0.0.1:8288" };
+    expect(problems(leftover).join()).toMatch(/INNGEST_DEV: set without INNGEST_BASE_URL/);
+    expect(problems(leftover, { embeddedDatabase: true }).join()).toMatch(/INNGEST_DEV: set without INNGEST_BASE_URL/);
+    // INNGEST_DEV=1 is the SDK's dev-mode flag: just as much a leftover.
+    expect(problems({ ...PROD, INNGEST_DEV: "1" }).join()).toMatch(/INNGEST_DEV/);
+    // The local engine in production: INNGEST_BASE_URL names it; a stray INNGEST_DEV then no longer decides anything.
+    expect(problems({ ...PROD, INNGEST_BASE_URL: "http://engine.internal:8288", INNGEST_LOCAL_ENGINE: "true" })).toEqual([]);
+    expect(problems({ ...leftover, INNGEST_BASE_URL: "http://inngest.internal:8288" })).toEqual([]);
+    // Development and tests keep pointing at the local engine with it.
+    expect(problems({ INNGEST_DEV: "http://127.0.0.1:8288" }, { production: false })).toEqual([]);
+  });
+
+  it("production refuses INNGEST_STREAMING, which the SDK reads over the app's serve options", () => {
+    expect(problems({ ...PROD, INNGEST_STREAMING: "true" }).join()).toMatch(/INNGEST_STREAMING: must be unset/);
+  });
+
+  it("a fallback signing key in Inngest's format is accepted during a rotation; anything else is refused", () => {
+    expect(problems({ ...PROD, INNGEST_SIGNING_KEY_FALLBACK: `signkey-prod-${"cd".repeat(32)}` })).toEqual([]);
+    expect(problems({ ...PROD, INNGEST_SIGNING_KEY_FALLBACK: "old" }).join()).toMatch(/INNGEST_SIGNING_KEY_FALLBACK: not an Inngest signing key/);
+  });
+
   it("development starts on defaults; live PSP mode with sandbox keys is refused in any mode", () => {
     expect(problems({}, { production: false })).toEqual([]);
     expect(problems({ PSP_MODE: "live" }, { production: false }).join()).toMatch(/STRIPE_SECRET_KEY/);

@@ -25,9 +25,23 @@ function isDevDefault<K extends keyof Env>(env: Env, key: K): boolean {
   return env[key] === field.safeParse(undefined).data;
 }
 
+/**
+ * Where async work goes, for every production process that talks to Inngest (the app, the dispatcher): never to a
+ * leftover development setting. INNGEST_DEV is the app's development-only pointer at the local engine; without
+ * INNGEST_BASE_URL it would take the events and checkpoints meant for Inngest Cloud. INNGEST_STREAMING is read by the
+ * SDK itself, over the app's serve options.
+ */
+export function inngestProductionProblems(env: Env): string[] {
+  const problems: string[] = [];
+  if (env.INNGEST_DEV && !env.INNGEST_BASE_URL) problems.push("INNGEST_DEV: set without INNGEST_BASE_URL: async work would go to that development URL instead of Inngest Cloud. Unset it; to run the local engine in production set INNGEST_BASE_URL to its URL with INNGEST_LOCAL_ENGINE=true (docs/operations.md)");
+  if (env.INNGEST_STREAMING) problems.push("INNGEST_STREAMING: must be unset: the Inngest SDK would stream /api/inngest's answers, overriding the app's serve options");
+  return problems;
+}
+
 export function startupProblems({ production, embeddedDatabase, env }: StartupInput): string[] {
   const problems = liveConfigProblems(env).map((v) => `${v}: PSP_MODE=live needs your real value`);
   if (!production) return problems;
+  problems.push(...inngestProductionProblems(env));
   if (!env.INNGEST_SIGNING_KEY) problems.push("INNGEST_SIGNING_KEY: required in production (Inngest Cloud / self-hosted signing key, `signkey-prod-<hex>`): every call to /api/inngest is verified with it");
   else if (!SIGNING_KEY_FORMAT.test(env.INNGEST_SIGNING_KEY)) problems.push("INNGEST_SIGNING_KEY: not an Inngest signing key (`signkey-<env>-<at least 64 hex>`)");
   if (env.INNGEST_SIGNING_KEY_FALLBACK && !SIGNING_KEY_FORMAT.test(env.INNGEST_SIGNING_KEY_FALLBACK)) problems.push("INNGEST_SIGNING_KEY_FALLBACK: not an Inngest signing key");

@@ -105,9 +105,9 @@ describe("every procedure is public on purpose or guarded", () => {
   const paths = Object.keys(appRouter._def.procedures);
   it.each(paths)("%s refuses a signed-out caller", async (path) => {
     if (PUBLIC_PROCEDURES.includes(path)) return;
-    const caller = callerFor(t.db, null) as unknown as Record<string, Record<string, (i?: unknown) => Promise<unknown>>>;
-    const [ns, name] = path.split(".") as [string, string];
-    expect(await trpcCode(caller[ns]![name]!(undefined))).toBe("UNAUTHORIZED");
+    // Nested routers too (ops.exceptions.list): walk the caller along the path.
+    const procedure = path.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], callerFor(t.db, null)) as (i?: unknown) => Promise<unknown>;
+    expect(await trpcCode(procedure(undefined))).toBe("UNAUTHORIZED");
   });
 });
 

@@ -26,6 +26,8 @@ export async function serverCaller() {
 export const getMerchantMe = cache(async () => (await serverCaller()).merchant.me());
 /** The same for the ops layout and the ops home page. */
 export const getOpsOverview = cache(async () => (await serverCaller()).ops.overview());
+/** Open exceptions by kind: the ops nav badge and the ops home page. */
+export const getOpsExceptionSummary = cache(async () => (await serverCaller()).ops.exceptions.summary());
 
 export function HydrateClient({ children }: { children: ReactNode }) {
   return <HydrationBoundary state={dehydrate(getQueryClient())}>{children}</HydrationBoundary>;

@@ -2,7 +2,7 @@ import type { ReactNode } from "react";
 import { AppShell } from "@/components/dashboard/shell";
 import { TRPCReactProvider } from "@/components/trpc/react";
 import { forPage } from "@/server/trpc/page-guard";
-import { getOpsOverview } from "@/server/trpc/rsc";
+import { getOpsExceptionSummary, getOpsOverview } from "@/server/trpc/rsc";
 
 export const dynamic = "force-dynamic";
 
@@ -10,14 +10,18 @@ const NAV = [
   { href: "/ops", label: "Merchants" },
   { href: "/ops/risk", label: "Risk review" },
   { href: "/ops/double-charges", label: "Double charges" },
+  { href: "/ops/exceptions", label: "Exceptions" },
   { href: "/ops/runs", label: "Runs & dead letters" },
 ];
 
 export default async function OpsLayout({ children }: { children: ReactNode }) {
   const data = await forPage(getOpsOverview);
+  // The badge is no reason to fail the console: without a summary the link shows no count.
+  const exceptions = await getOpsExceptionSummary().catch(() => null);
+  const nav = NAV.map((item) => (item.href === "/ops/exceptions" ? { ...item, badge: exceptions?.open } : item));
   return (
     <TRPCReactProvider>
-      <AppShell title="Ops console" subtitle="Operations" userLabel={`${data.user.email} · Ops`} nav={NAV}>
+      <AppShell title="Ops console" subtitle="Operations" userLabel={`${data.user.email} · Ops`} nav={nav}>
         {children}
       </AppShell>
     </TRPCReactProvider>

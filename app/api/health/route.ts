@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { getDb } from "@/db";
-import { DEFAULT_ENGINE_URL, inngestConfigFromEnv, usesLocalEngine } from "@/inngest/client";
+import { inngestConfigFromEnv, localEngineUrl, usesLocalEngine } from "@/inngest/client";
 import { env } from "@/server/env.js";
 import { observabilitySql } from "@/server/observability/db";
 import { checkHealth } from "@/server/observability/health";
@@ -17,7 +17,7 @@ export async function GET() {
     // instance must not answer 503 (a load balancer would pull it exactly when it is needed).
     pingDatabase: () => (obs ? obs`select 1` : getDb().execute(sql`select 1`)),
     sql: obs,
-    engine: usesLocalEngine(inngest) ? { kind: "local", url: inngest.devUrl ?? DEFAULT_ENGINE_URL } : { kind: "inngest" },
+    engine: usesLocalEngine(inngest) ? { kind: "local", url: localEngineUrl(inngest) } : { kind: "inngest" },
     psp: env.PSP_MODE === "sandbox" ? { mode: "sandbox", url: sandboxUrl() } : { mode: "live" },
   });
   return Response.json(report, { status: httpStatus, headers: { "cache-control": "no-store" } });

@@ -1,12 +1,15 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { ENGINE_RUN_STATUSES, type EngineRunStatus } from "@/db/schema";
+import { inngestConfigFromEnv, usesLocalEngine } from "@/inngest/client";
 import { forPage } from "@/server/trpc/page-guard";
 import { serverCaller } from "@/server/trpc/rsc";
 import { replayDeadLetterAction } from "./actions";
 
 // Plain ops view of the local Inngest engine: runs (filter by status), one run's steps and attempts with
-// their errors, and the dead letters with a replay button.
+// their errors, and the dead letters with a replay button. A debugging aid: failures are handled in the app's
+// own exceptions queue (/ops/exceptions), which works whichever Inngest runs the functions. Replay writes a run
+// only the local engine executes, so it is offered only when the app talks to the local engine.
 
 export const metadata: Metadata = { title: "Runs & dead letters" };
 
@@ -27,6 +30,7 @@ type SearchParams = Promise<{ status?: string; run?: string }>;
 export default async function OpsRunsPage({ searchParams }: { searchParams: SearchParams }) {
   const params = await searchParams;
   const status = ENGINE_RUN_STATUSES.includes(params.status as EngineRunStatus) ? (params.status as EngineRunStatus) : undefined;
+  const localEngine = usesLocalEngine(inngestConfigFromEnv());
   const caller = await serverCaller();
   const [runs, deadLetters, detail] = await forPage(() =>
     Promise.all([
@@ -37,9 +41,22 @@ export default async function OpsRunsPage({ searchParams }: { searchParams: Sear
   );
   return (
     <div className="flex flex-col gap-6">
+      <p className="rounded-lg border border-sky-200 bg-sky-50 px-4 py-3 text-sm text-sky-900" data-testid="runs-banner">
+        {localEngine ? "These are the local engine's runs: a debugging aid. " : "These are the local engine's runs; this app sends its functions to Inngest, whose dashboard has the real runs. "}
+        Failed payments, refunds, payouts and webhooks are handled in the{" "}
+        <Link className="font-medium underline" href="/ops/exceptions">
+          exceptions queue
+        </Link>
+        , where they can be retried or resolved.
+      </p>
       {detail ? <RunDetail detail={detail} /> : null}
       <section className="rounded-lg border border-slate-200 bg-white">
         <h2 className="border-b border-slate-200 px-4 py-3 font-semibold">Dead letters ({deadLetters.length})</h2>
+        {localEngine ? null : (
+          <p className="border-b border-slate-200 px-4 py-2 text-sm text-slate-600" data-testid="replay-unavailable">
+            Replay is off: functions run on Inngest, not on the local engine, so re-run a failed run from Inngest&apos;s dashboard, or retry its exception in the exceptions queue.
+          </p>
+        )}
         <table className="w-full text-left text-sm">
           <thead className="text-slate-500">
             <tr><th className={cell}>Run</th><th className={cell}>Function</th><th className={cell}>Error</th><th className={cell}>Failed at</th><th className={cell} /></tr>
@@ -52,10 +69,12 @@ export default async function OpsRunsPage({ searchParams }: { searchParams: Sear
                 <td className={`${cell} text-red-700`}>{errorText(d.error)}</td>
                 <td className={cell}>{fmt(d.failedAt)}</td>
                 <td className={cell}>
-                  <form action={replayDeadLetterAction}>
-                    <input type="hidden" name="runId" value={d.runId} />
-                    <button type="submit" className="rounded border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50">Replay</button>
-                  </form>
+                  {localEngine ? (
+                    <form action={replayDeadLetterAction}>
+                      <input type="hidden" name="runId" value={d.runId} />
+                      <button type="submit" className="rounded border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50">Replay</button>
+                    </form>
+                  ) : null}
                 </td>
               </tr>
             ))}

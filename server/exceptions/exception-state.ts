@@ -1,0 +1,156 @@
+import { eq, sql } from "drizzle-orm";
+import type { DbOrTx, Tx } from "@/db/client";
+import { opsExceptions, type OpsExceptionStatus } from "@/db/schema";
+import { AppError } from "@/server/errors";
+import { assertMove, type TransitionTable } from "@/server/state-machine";
+
+// The one writer of ops_exceptions.status (server/architecture.test.ts STATUS_WRITERS): recording (insert, or
+// bump the open one with the same fingerprint), ops' retry and resolve, and the janitor's auto-resolution.
+// The janitor's detectors insert with the column's default ('open') and never name the status.
+
+export type OpsException = typeof opsExceptions.$inferSelect;
+export type NewOpsException = Omit<typeof opsExceptions.$inferInsert, "id" | "status" | "occurrences" | "firstSeenAt" | "lastSeenAt" | "retryCount" | "retriedAt" | "lastRetryEventId" | "resolvedAt" | "resolvedBy" | "resolutionNote">;
+
+/** Retrying goes back to open when its retry fails again; resolved and ignored are final (a recurrence opens a new row). */
+export const EXCEPTION_TRANSITIONS: TransitionTable<OpsExceptionStatus> = {
+  open: ["retrying", "resolved", "ignored"],
+  retrying: ["retrying", "open", "resolved", "ignored"],
+  resolved: [],
+  ignored: [],
+};
+
+export const OPEN_STATUSES = ["open", "retrying"] as const satisfies readonly OpsExceptionStatus[];
+
+/**
+ * Inserts the exception, or bumps the open (or retrying) one with the same fingerprint: occurrences + 1,
+ * last_seen_at now, message, code, run and retry event refreshed, and a retrying one is open again (its retry
+ * failed too). One statement, so two recorders at once still leave one row.
+ */
+export async function upsertException(db: DbOrTx, row: NewOpsException): Promise<{ id: string; inserted: boolean; occurrences: number }> {
+  const [r] = await db
+    .insert(opsExceptions)
+    .values(row)
+    .onConflictDoUpdate({
+      target: opsExceptions.fingerprint,
+      targetWhere: sql`${opsExceptions.status} in ('open', 'retrying')`,
+      set: {
+        status: "open",
+        occurrences: sql`${opsExceptions.occurrences} + 1`,
+        lastSeenAt: sql`now()`,
+        message: sql`excluded.message`,
+        code: sql`coalesce(excluded.code, ${opsExceptions.code})`,
+        functionId: sql`coalesce(excluded.function_id, ${opsExceptions.functionId})`,
+        runId: sql`coalesce(excluded.run_id, ${opsExceptions.runId})`,
+        merchantId: sql`coalesce(excluded.merchant_id, ${opsExceptions.merchantId})`,
+        retryEvent: sql`excluded.retry_event`,
+      },
+    })
+    .returning({ id: opsExceptions.id, occurrences: opsExceptions.occurrences, inserted: sql<boolean>`(xmax = 0)` });
+  return { id: r!.id, inserted: Boolean(r!.inserted), occurrences: r!.occurrences };
+}
+
+type MoveSet = Partial<Pick<typeof opsExceptions.$inferInsert, "retryCount" | "retriedAt" | "lastRetryEventId" | "resolvedAt" | "resolvedBy" | "resolutionNote">>;
+
+/** Locks the exception, checks the move against EXCEPTION_TRANSITIONS (invalid_transition otherwise) and writes it. */
+export async function moveException(tx: Tx, opts: { id: string; to: OpsExceptionStatus; set?: (current: OpsException) => MoveSet }): Promise<{ before: OpsException; after: OpsException }> {
+  const [before] = await tx.select().from(opsExceptions).where(eq(opsExceptions.id, opts.id)).for("update");
+  if (!before) throw new AppError("not_found", `No exception ${opts.id}`);
+  assertMove("exception", EXCEPTION_TRANSITIONS, before.status, opts.to);
+  const [after] = await tx
+    .update(opsExceptions)
+    .set({ ...opts.set?.(before), status: opts.to })
+    .where(eq(opsExceptions.id, opts.id))
+    .returning();
+  return { before, after: after! };
+}
+
+/**
+ * Auto-resolution: an open exception whose subject has since reached its business outcome is resolved, with a
+ * note saying why (resolved_by null: nobody did it by hand). One UPDATE … FROM per subject type, set-based.
+ * What stays open for ops whatever the subject does: an amount mismatch (money the PSP holds that was not
+ * credited: reconcile it), a job's failure (its next run says nothing about the failed one), and a double
+ * charge until its double_charges row is refunded.
+ */
+const AUTO_RESOLUTIONS: { name: string; statement: () => ReturnType<typeof sql> }[] = [
+  {
+    name: "payment_attempt",
+    statement: () => sql`
+      update ops_exceptions x set status = 'resolved', resolved_at = now(),
+        resolution_note = 'Auto-resolved by the exceptions janitor: the payment attempt is now ' || a.status::text || '.'
+      from payment_attempts a
+      where x.status in ('open', 'retrying') and x.subject_type = 'payment_attempt' and x.subject_id = a.id
+        and x.reason not in ('double_charge', 'amount_mismatch') and a.status in ('succeeded', 'failed', 'canceled')`,
+  },
+  {
+    name: "double_charge",
+    statement: () => sql`
+      update ops_exceptions x set status = 'resolved', resolved_at = now(),
+        resolution_note = 'Auto-resolved by the exceptions janitor: double charge ' || d.id || ' is marked refunded.'
+      from double_charges d
+      where x.status in ('open', 'retrying') and x.subject_type = 'payment_attempt' and x.reason = 'double_charge'
+        and d.attempt_id = x.subject_id and d.status = 'refunded'`,
+  },
+  {
+    // The PaymentIntent was canceled at the PSP after all (a later run or a sweep), or the attempt paid the
+    // checkout (then there is nothing to cancel; a double charge is its own exception).
+    name: "payment_cancel",
+    statement: () => sql`
+      update ops_exceptions x set status = 'resolved', resolved_at = now(),
+        resolution_note = case when a.status = 'succeeded' then 'Auto-resolved by the exceptions janitor: the payment attempt succeeded; nothing to cancel.'
+          else 'Auto-resolved by the exceptions janitor: the PaymentIntent was canceled at the PSP.' end
+      from payment_attempts a
+      where x.status in ('open', 'retrying') and x.subject_type = 'payment_cancel' and x.subject_id = a.id
+        and (a.status = 'succeeded' or exists (
+          select 1 from psp_attempts p
+          where p.psp = 'stripe' and p.psp_object_id = a.psp_reference and p.operation = 'payment_intent.cancel' and p.outcome = 'ok'))`,
+  },
+  {
+    name: "psp_event",
+    statement: () => sql`
+      update ops_exceptions x set status = 'resolved', resolved_at = now(),
+        resolution_note = 'Auto-resolved by the exceptions janitor: the PSP event is now ' || p.status::text || '.'
+      from psp_events p
+      where x.status in ('open', 'retrying') and x.subject_type = 'psp_event' and x.subject_id = p.id and p.status <> 'received'`,
+  },
+  {
+    // Delivered; or, for one found stuck, no longer pending (a delivery that failed for good has its own
+    // retries_exhausted exception from the deliver function's onFailure).
+    name: "webhook_delivery",
+    statement: () => sql`
+      update ops_exceptions x set status = 'resolved', resolved_at = now(),
+        resolution_note = 'Auto-resolved by the exceptions janitor: the webhook delivery is now ' || d.status::text || '.'
+      from webhook_deliveries d
+      where x.status in ('open', 'retrying') and x.subject_type = 'webhook_delivery' and x.subject_id = d.id
+        and (d.status = 'delivered' or (x.reason = 'stuck' and d.status <> 'pending'))`,
+  },
+  {
+    // The fan-out made its deliveries and each was attempted to its end.
+    name: "merchant_event",
+    statement: () => sql`
+      update ops_exceptions x set status = 'resolved', resolved_at = now(),
+        resolution_note = 'Auto-resolved by the exceptions janitor: every delivery of the merchant event was made.'
+      where x.status in ('open', 'retrying') and x.subject_type = 'merchant_event'
+        and exists (select 1 from webhook_deliveries d where d.event_id = x.subject_id)
+        and not exists (select 1 from webhook_deliveries d where d.event_id = x.subject_id and d.status = 'pending')`,
+  },
+  {
+    name: "outbox_event",
+    statement: () => sql`
+      update ops_exceptions x set status = 'resolved', resolved_at = now(),
+        resolution_note = 'Auto-resolved by the exceptions janitor: the outbox event was sent.'
+      from outbox_events o
+      where x.status in ('open', 'retrying') and x.subject_type = 'outbox_event' and x.subject_id = o.id and o.sent_at is not null`,
+  },
+];
+
+export const AUTO_RESOLUTION_NAMES = AUTO_RESOLUTIONS.map((r) => r.name);
+
+/** Runs every auto-resolution; returns how many exceptions each resolved. */
+export async function autoResolveExceptions(db: DbOrTx): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const r of AUTO_RESOLUTIONS) {
+    const res = (await db.execute(r.statement())) as unknown as { count?: number };
+    out[r.name] = Number(res.count ?? 0);
+  }
+  return out;
+}
