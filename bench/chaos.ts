@@ -15,7 +15,7 @@
  * At the end it checks: exactly one succeeded PSP charge per checkout whose orders are SUCCESS and none for the
  * others (the sandbox's own record, through the stripe SDK), one ledger transaction per SUCCESS order and none
  * for the others, no drift (checkLedgerInvariants), the hash chains intact (verifyLedger), no order that is
- * neither final nor visible to ops (review queue, dead letters, double charges), no buyer flow that gave up, and
+ * neither final nor visible to ops (review queue, open ops exceptions, double charges), no buyer flow that gave up, and
  * every recovery within --max-recovery-s. Exit code 1 if any check fails.
  * Flags: --kills N (15), --checkouts N (10 per kill), --seed S (1), --short (5 kills, 30 checkouts: part of
  * `npm test`), --max-recovery-s S (30), --app-port / --engine-port / --sandbox-port P (default: free ports).
@@ -490,7 +490,8 @@ async function main(): Promise<number> {
     const chain = await verifyLedger(db, {});
     checks.push({ name: "hash chains intact (ledger:verify)", ok: chain.ok, detail: JSON.stringify(chain, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)).slice(0, 200) });
 
-    // Not final: must be in front of ops (review queue, an unreplayed dead letter of its checkout, a double charge).
+    // Not final: must be in front of ops (review queue, an open exception on one of its checkout's attempts, a double
+    // charge). The ops queue is the app's own ops_exceptions rows; the engine's dead letters are only a debugging aid.
     const stuck = await p.query<{ id: string; checkout_id: string; status: string; checkout_status: string }>(sql`
       select o.id, o.checkout_id, o.status::text as status, c.status::text as checkout_status
       from payment_orders o join checkouts c on c.id = o.checkout_id
@@ -498,13 +499,12 @@ async function main(): Promise<number> {
         and c.status not in ('review', 'blocked')
         and not exists (select 1 from double_charges d where d.checkout_id = o.checkout_id)
         and not exists (
-          select 1 from engine_dead_letters dl join engine_runs r on r.id = dl.run_id
-          where dl.replayed_run_id is null
-            and (r.event::text like '%' || o.checkout_id || '%'
-                 or exists (select 1 from payment_attempts a where a.checkout_id = o.checkout_id and r.event::text like '%' || a.id || '%')))`);
-    const [{ n: deadLetters }] = await p.query<{ n: number }>(sql`select count(*)::int as n from engine_dead_letters where replayed_run_id is null`) as [{ n: number }];
+          select 1 from ops_exceptions x join payment_attempts a on a.id = x.subject_id
+          where x.subject_type in ('payment_attempt', 'payment_cancel') and x.status in ('open', 'retrying')
+            and a.checkout_id = o.checkout_id)`);
+    const [{ n: openExceptions }] = await p.query<{ n: number }>(sql`select count(*)::int as n from ops_exceptions where status in ('open', 'retrying')`) as [{ n: number }];
     const notFinalCount = orders.length - (byStatus.get("SUCCESS") ?? 0) - (byStatus.get("FAILED") ?? 0);
-    checks.push({ name: "every order final or visible in ops", ok: stuck.length === 0, detail: `${notFinalCount} not final, of which in no ops queue: ${stuck.length}${stuck.length ? ` (${stuck.slice(0, 3).map((s) => `${s.id} ${s.status}/${s.checkout_status}`).join(", ")})` : ""}; dead letters ${deadLetters}` });
+    checks.push({ name: "every order final or visible in ops", ok: stuck.length === 0, detail: `${notFinalCount} not final, of which in no ops queue: ${stuck.length}${stuck.length ? ` (${stuck.slice(0, 3).map((s) => `${s.id} ${s.status}/${s.checkout_status}`).join(", ")})` : ""}; open exceptions ${openExceptions}` });
 
     const gaveUp = results.filter((r) => r.error);
     checks.push({ name: "no buyer flow gave up", ok: gaveUp.length === 0, detail: `${results.length} checkouts, ${gaveUp.length} gave up; ${flow.retried} calls retried` });

@@ -134,7 +134,8 @@ export const envSchema = z.object({
    *  signed with either key are accepted, and the app's own calls to Inngest retry with it on a 401. */
   INNGEST_SIGNING_KEY_FALLBACK: z.string().min(1).optional(),
   /** true: INNGEST_BASE_URL is the local engine (`npm run start:engine`), not Inngest: /api/health probes it, /metrics
-   *  reports its queue, the dispatcher waits for its sync. Unset: the local engine only when INNGEST_BASE_URL is unset. */
+   *  reports its queue, the dispatcher waits for its sync. Unset: the local engine only when INNGEST_BASE_URL is unset.
+   *  Production refuses true without INNGEST_BASE_URL or with an Inngest Cloud URL (server/startup/guard.ts). */
   INNGEST_LOCAL_ENGINE: bool.optional(),
   /** Port of the local Inngest-protocol engine started by `npm run dev`. */
   INNGEST_ENGINE_PORT: z.coerce.number().int().min(1).max(65535).default(8288),

@@ -105,7 +105,11 @@ function ExceptionActions({ item, onFlash }: { item: ExceptionItem; onFlash: (f:
         onFlash({ kind: "ok", text: `Retry queued for ${item.id}: outbox event`, eventId: r.eventId });
         await done();
       },
-      onError: (e) => onFlash({ kind: "error", text: e.message }),
+      // A refusal may have changed the row (a subject that reached its outcome is resolved instead): reload.
+      onError: async (e) => {
+        onFlash({ kind: "error", text: e.message });
+        await done();
+      },
     }),
   );
   const resolve = useMutation(
@@ -129,7 +133,7 @@ function ExceptionActions({ item, onFlash }: { item: ExceptionItem; onFlash: (f:
           Re-emit <span className="font-mono">{item.retryEvent.name}</span> through the outbox?
         </p>
         <div className="flex flex-wrap gap-2">
-          <button type="button" className="rounded-md bg-slate-900 px-2 py-1 text-xs text-white disabled:opacity-50" disabled={retry.isPending} onClick={() => retry.mutate({ id: item.id })}>
+          <button type="button" className="rounded-md bg-slate-900 px-2 py-1 text-xs text-white disabled:opacity-50" disabled={retry.isPending} onClick={() => retry.mutate({ id: item.id, expectedRetryCount: item.retryCount })}>
             Confirm retry
           </button>
           <button type="button" className={btn} onClick={() => setMode(null)}>

@@ -55,6 +55,11 @@ let attemptsCalls = 0;
 let attemptsStepRuns = 0;
 const attemptsSeen: number[] = [];
 
+// "ckpt-redrive-child": invoked by "ckpt-redrive-invoke"; blocks until released, so the invoke stays pending.
+const redriveChildRelease = latch();
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's function type, assigned in the functions factory
+let redriveChild: any;
+
 beforeAll(async () => {
   tdb = await createTestDatabase();
   app = await startTestApp({
@@ -64,6 +69,9 @@ beforeAll(async () => {
     // The held runs stay in one call while the checkpoint API is probed: no call timeout in the way.
     callTimeoutMs: 240_000,
     functions: (client) => [
+      (redriveChild = client.createFunction({ id: "redrive-child", retries: 0, triggers: [{ event: "ckpt/redrive-child" }] }, async ({ step }) =>
+        step.run("blocked", async () => (await redriveChildRelease.promise, "child")),
+      )),
       client.createFunction({ id: "three", retries: 2, triggers: [{ event: "ckpt/three" }] }, async ({ step, runId }) => {
         const a = await step.run("a", () => (count("a"), 1));
         const b = await step.run("b", () => (count("b"), a + 1));
@@ -111,6 +119,14 @@ beforeAll(async () => {
         return step.run("after", () => x + y);
       }),
       client.createFunction({ id: "discovery", retries: 1, triggers: [{ event: "ckpt/discovery" }] }, async ({ step }) => step.run("only", () => "done")),
+      client.createFunction({ id: "redrive", retries: 1, triggers: [{ event: "ckpt/redrive" }] }, async ({ step }) => {
+        const [x, y] = await Promise.all([step.run("x", () => 1), step.run("y", () => 2)]);
+        return x + y;
+      }),
+      client.createFunction({ id: "redrive-invoke", retries: 1, triggers: [{ event: "ckpt/redrive-invoke" }] }, async ({ step }) => {
+        const [child, x] = await Promise.all([step.invoke("child", { function: redriveChild, data: {} }), step.run("x", () => 1)]);
+        return { child, x };
+      }),
       client.createFunction(
         { id: "runtime", retries: 1, checkpointing: { maxRuntime: 100 }, triggers: [{ event: "ckpt/runtime" }] },
         async ({ step }) => {
@@ -126,6 +142,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const g of gates.values()) g.release.resolve();
   takeoverStall.release.resolve();
+  redriveChildRelease.resolve();
   await app?.stop();
   await tdb?.drop();
 });
@@ -250,6 +267,56 @@ describe("the SDK's checkpoint path on the local engine", () => {
       const run = await ended((await runOf("ckpt-discovery")).id);
       expect(run).toMatchObject({ status: "completed", output: "done" });
       expect((await attemptsOf(run.id)).map((a) => a.outcome)).toEqual(["DiscoveryRequest", "None", "RunComplete"]);
+    } finally {
+      app.handlers.POST = post;
+    }
+  }, TEST_TIMEOUT_MS);
+});
+
+describe("an answer that moves nothing re-drives discovery (Inngest's restartDiscovery)", () => {
+  it("a planned step's call answered `206 []` leaves no run stuck: discovery runs again although the step is pending", async () => {
+    // x and y are planned together; x's first call gets `206 []` (signed as the SDK signs). x then has no result and
+    // no job: waiting for it before the next discovery (the rule for any other answer) would leave the run stuck.
+    const post = app.handlers.POST;
+    let cannedX = 1;
+    app.handlers.POST = async (req) => {
+      const url = new URL(req.url);
+      if (url.searchParams.get("fnId") === "ckpt-redrive" && url.searchParams.get("stepId") === sha1("x") && cannedX-- > 0) {
+        const headers = { "content-type": "application/json", "x-inngest-sdk": "inngest-js:v4.24.0", "x-inngest-req-version": "2", "x-inngest-signature": signBody("[]", TEST_SIGNING_KEY, Date.now()) };
+        return new Response("[]", { status: 206, headers });
+      }
+      return post(req);
+    };
+    try {
+      await app.client.send({ name: "ckpt/redrive", data: {} });
+      const run = await ended((await runOf("ckpt-redrive")).id);
+      expect(run).toMatchObject({ status: "completed", output: 3 });
+      expect((await attemptsOf(run.id)).find((a) => a.stepId === sha1("x"))?.outcome).toBe("None");
+    } finally {
+      app.handlers.POST = post;
+    }
+  }, TEST_TIMEOUT_MS);
+
+  it("the re-driven discovery reports a pending invoke again: it starts no second child run", async () => {
+    const post = app.handlers.POST;
+    let cannedX = 1;
+    app.handlers.POST = async (req) => {
+      const url = new URL(req.url);
+      if (url.searchParams.get("fnId") === "ckpt-redrive-invoke" && url.searchParams.get("stepId") === sha1("x") && cannedX-- > 0) {
+        const headers = { "content-type": "application/json", "x-inngest-sdk": "inngest-js:v4.24.0", "x-inngest-req-version": "2", "x-inngest-signature": signBody("[]", TEST_SIGNING_KEY, Date.now()) };
+        return new Response("[]", { status: 206, headers });
+      }
+      return post(req);
+    };
+    try {
+      await app.client.send({ name: "ckpt/redrive-invoke", data: {} });
+      const parent = await runOf("ckpt-redrive-invoke");
+      // x gets its result after the re-driven discovery planned it again; the child is still blocked meanwhile.
+      await pollUntil(async () => (await stepsOf(parent.id)).find((st) => st.stepId === sha1("x") && st.result !== null), { ceilingMs: CEILING_MS });
+      redriveChildRelease.resolve();
+      const run = await ended(parent.id);
+      expect(run).toMatchObject({ status: "completed", output: { child: "child", x: 1 } });
+      expect(await tdb.db.select({ id: engineRuns.id }).from(engineRuns).where(eq(engineRuns.functionId, "ckpt-redrive-child"))).toHaveLength(1);
     } finally {
       app.handlers.POST = post;
     }

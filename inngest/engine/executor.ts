@@ -322,7 +322,12 @@ async function applyOutcome(o: ExecutorOptions, tx: Tx, fn: FunctionDef, run: Ru
     const done = await applyOp(o, tx, fn, run, job, op, retryAfterMs);
     if (done) return;
   }
-  await scheduleDiscoveryIfReady(tx, run.id);
+  // An answer that moved nothing (only OpcodeNone: HandleResponse -> restartDiscovery) or asked for a discovery
+  // (DiscoveryRequest) re-drives discovery whatever is pending, as Inngest does: a step's call answered so leaves
+  // its step planned with no job, and waiting for it would leave the run stuck. The one-job-per-step constraint
+  // keeps a planned step that still has its job from being queued twice.
+  const redrive = outcome.ops.every((op) => op.op === OP.None && !op.id) || outcome.ops.some((op) => op.op === OP.DiscoveryRequest);
+  await scheduleDiscoveryIfReady(tx, run.id, { evenIfPending: redrive });
 }
 
 /** Fails the run and ingests `inngest/function.failed` in this transaction (runs.ts failRunAndNotify). */
@@ -386,11 +391,10 @@ async function applyOp(o: ExecutorOptions, tx: Tx, fn: FunctionDef, run: RunRow,
       await finishRun(tx, run.id, op.data ?? null);
       return true;
     case OP.None:
-      // OpcodeNone (`206 []`): nothing on this path; applyOutcome re-drives discovery once no step is pending.
+      // OpcodeNone (`206 []`): nothing on this path; an answer of nothing else re-drives discovery (applyOutcome).
       return false;
     case OP.DiscoveryRequest:
-      // The SDK wants another discovery call (Inngest: handleGeneratorDiscoveryRequest); applyOutcome schedules it
-      // once every pending step has its result, as after any answer.
+      // The SDK wants another discovery call (Inngest: handleGeneratorDiscoveryRequest): applyOutcome enqueues it.
       return false;
     default:
       await failRunAndNotify(o, tx, run, { name: "UnsupportedStep", message: `Step op ${op.op} is not supported by the local Inngest engine` });
@@ -409,6 +413,9 @@ async function startWait(tx: Tx, run: RunRow, step: { id: string; op: string; na
 }
 
 async function startInvoke(o: ExecutorOptions, tx: Tx, run: RunRow, step: { id: string; op: string; name: string | null }, opts: Record<string, unknown>): Promise<void> {
+  // A discovery re-driven while the invoke is pending (applyOutcome) reports it again: its child is already running.
+  const [current] = await tx.select({ status: engineSteps.status }).from(engineSteps).where(and(eq(engineSteps.runId, run.id), eq(engineSteps.stepId, step.id)));
+  if (current?.status === "invoking") return;
   if (!(await markStepPending(tx, run.id, step, "invoking"))) return;
   const target = await o.registry.get(String(opts.function_id));
   if (!target) {

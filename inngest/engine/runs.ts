@@ -139,15 +139,18 @@ export async function markStepPending(
 /**
  * Discovery (a stepless call) only once every planned/waiting step of the run has its result. A run that already
  * saved MAX_STEPS_PER_RUN steps is failed instead, as Inngest's runValidator.checkStepLimit fails it before any
- * further execution (InngestErrFunctionOverflowed, no retry).
+ * further execution (InngestErrFunctionOverflowed, no retry). `evenIfPending`: enqueue it whatever is pending, as
+ * Inngest's restartDiscovery / handleGeneratorDiscoveryRequest do (hasPendingSteps = false).
  */
-export async function scheduleDiscoveryIfReady(tx: DbOrTx, runId: string): Promise<void> {
-  const pending = await tx
-    .select({ stepId: engineSteps.stepId })
-    .from(engineSteps)
-    .where(and(eq(engineSteps.runId, runId), inArray(engineSteps.status, [...PENDING_STEP_STATUSES])))
-    .limit(1);
-  if (pending.length > 0) return;
+export async function scheduleDiscoveryIfReady(tx: DbOrTx, runId: string, opts: { evenIfPending?: boolean } = {}): Promise<void> {
+  if (!opts.evenIfPending) {
+    const pending = await tx
+      .select({ stepId: engineSteps.stepId })
+      .from(engineSteps)
+      .where(and(eq(engineSteps.runId, runId), inArray(engineSteps.status, [...PENDING_STEP_STATUSES])))
+      .limit(1);
+    if (pending.length > 0) return;
+  }
   if ((await savedStepCount(tx, runId)) >= MAX_STEPS_PER_RUN) {
     await failRunAndNotify(tx, runId, LIMIT_ERROR.functionOverflowed());
     return;

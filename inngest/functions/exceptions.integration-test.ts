@@ -138,7 +138,7 @@ describe("a payment run that fails records the app's own exception, on any engin
     expect(page.items.map((i) => [i.id, i.reason, i.code, i.runId])).toEqual([[exc.id, "outcome_unknown", "psp_outcome_unknown", run!.id]]);
 
     const outboxBefore = await t.db.select({ n: count() }).from(outboxEvents);
-    expect(await code(ops.ops.exceptions.retry({ id: exc.id }))).toBe("CONFLICT");
+    expect(await code(ops.ops.exceptions.retry({ id: exc.id, expectedRetryCount: 0 }))).toBe("CONFLICT");
     expect(await t.db.select({ n: count() }).from(outboxEvents)).toEqual(outboxBefore);
     expect(await t.db.select().from(auditLog).where(eq(auditLog.targetId, exc.id))).toEqual([]);
     expect((await exceptionsOf(attemptId))[0]).toMatchObject({ status: "open", retryCount: 0 });
@@ -167,7 +167,7 @@ describe("a payment run that fails records the app's own exception, on any engin
     expect(listed.items.map((i) => i.id)).toEqual([exc.id]);
     expect((await ops.ops.exceptions.summary()).byKind.payment_attempt.open).toBeGreaterThanOrEqual(1);
 
-    const { eventId } = await ops.ops.exceptions.retry({ id: exc.id });
+    const { eventId } = await ops.ops.exceptions.retry({ id: exc.id, expectedRetryCount: 0 });
     expect(eventId).toBe(`exception-retry:${exc.id}:1`);
     const [row] = await t.db.select().from(outboxEvents).where(eq(outboxEvents.id, eventId));
     expect(row).toMatchObject({ name: "payment/attempt.execute", data: { attemptId } });
@@ -183,12 +183,12 @@ describe("a payment run that fails records the app's own exception, on any engin
 
     await ops.ops.exceptions.resolve({ id: exc.id, note: "Buyer abandoned the card form; PaymentIntent left to expire.", as: "resolved" });
     const outboxBefore = await t.db.select({ n: count() }).from(outboxEvents);
-    expect(await code(ops.ops.exceptions.retry({ id: exc.id }))).toBe("CONFLICT");
+    expect(await code(ops.ops.exceptions.retry({ id: exc.id, expectedRetryCount: 1 }))).toBe("CONFLICT");
     expect(await t.db.select({ n: count() }).from(outboxEvents)).toEqual(outboxBefore);
     expect(await t.db.select().from(outboxEvents).where(like(outboxEvents.id, `exception-retry:${exc.id}:2`))).toEqual([]);
     expect((await ops.ops.exceptions.get({ id: exc.id })).audit.map((a) => a.action)).toEqual(["exception.retried", "exception.resolved"]);
     // Merchants never reach the queue.
-    expect(await code(callerFor(t.db, merchantAdmin, merchantId).ops.exceptions.retry({ id: exc.id }))).toBe("FORBIDDEN");
+    expect(await code(callerFor(t.db, merchantAdmin, merchantId).ops.exceptions.retry({ id: exc.id, expectedRetryCount: 1 }))).toBe("FORBIDDEN");
   }, 120_000);
 });
 

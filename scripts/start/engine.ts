@@ -24,6 +24,8 @@ runPart("engine", async () => {
     appUrl,
     resyncMs: APP_RESYNC_MS,
     signingKey: env.INNGEST_SIGNING_KEY,
+    // During a rotation (docs/operations.md): the old key is still accepted on /fn/register, checkpoints and the app's answers.
+    signingKeyFallback: env.INNGEST_SIGNING_KEY_FALLBACK,
     eventKey: env.INNGEST_EVENT_KEY,
     // Sync results and retried failures are per-minute chatter: shown with LOG_LEVEL=debug.
     log: (m) => (debug || !/^\[engine\] (synced|sync of)/.test(m)) && console.log(m),

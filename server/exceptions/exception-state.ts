@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx, Tx } from "@/db/client";
 import { opsExceptions, type OpsExceptionStatus } from "@/db/schema";
 import { AppError } from "@/server/errors";
@@ -71,30 +71,41 @@ export async function moveException(tx: Tx, opts: { id: string; to: OpsException
  * credited: reconcile it), a job's failure (its next run says nothing about the failed one), and a double
  * charge until its double_charges row is refunded.
  */
-const AUTO_RESOLUTIONS: { name: string; statement: () => ReturnType<typeof sql> }[] = [
+/**
+ * An exception that says the PSP may hold the buyer's money we never credited (an outcome never learned, an STK push
+ * whose answer was lost, an M-Pesa credit refused). A failed or canceled attempt does not close it: the app itself
+ * closes attempts (another attempt paid the checkout, the checkout expired) without the PSP's word. Only a success
+ * does; otherwise ops reconcile it.
+ */
+const MONEY_MAY_BE_HELD = sql.raw("(x.reason = 'outcome_unknown' or x.code in ('psp_outcome_unknown', 'mpesa_credit_refused'))");
+
+const AUTO_RESOLUTIONS: { name: string; statement: (only: SQL) => SQL }[] = [
   {
     name: "payment_attempt",
-    statement: () => sql`
+    statement: (only) => sql`
       update ops_exceptions x set status = 'resolved', resolved_at = now(),
         resolution_note = 'Auto-resolved by the exceptions janitor: the payment attempt is now ' || a.status::text || '.'
       from payment_attempts a
       where x.status in ('open', 'retrying') and x.subject_type = 'payment_attempt' and x.subject_id = a.id
-        and x.reason not in ('double_charge', 'amount_mismatch') and a.status in ('succeeded', 'failed', 'canceled')`,
+        and x.reason not in ('double_charge', 'amount_mismatch')
+        and (a.status = 'succeeded' or (a.status in ('failed', 'canceled') and ${MONEY_MAY_BE_HELD} is not true))
+        ${only}`,
   },
   {
     name: "double_charge",
-    statement: () => sql`
+    statement: (only) => sql`
       update ops_exceptions x set status = 'resolved', resolved_at = now(),
         resolution_note = 'Auto-resolved by the exceptions janitor: double charge ' || d.id || ' is marked refunded.'
       from double_charges d
       where x.status in ('open', 'retrying') and x.subject_type = 'payment_attempt' and x.reason = 'double_charge'
-        and d.attempt_id = x.subject_id and d.status = 'refunded'`,
+        and d.attempt_id = x.subject_id and d.status = 'refunded'
+        ${only}`,
   },
   {
     // The PaymentIntent was canceled at the PSP after all (a later run or a sweep), or the attempt paid the
     // checkout (then there is nothing to cancel; a double charge is its own exception).
     name: "payment_cancel",
-    statement: () => sql`
+    statement: (only) => sql`
       update ops_exceptions x set status = 'resolved', resolved_at = now(),
         resolution_note = case when a.status = 'succeeded' then 'Auto-resolved by the exceptions janitor: the payment attempt succeeded; nothing to cancel.'
           else 'Auto-resolved by the exceptions janitor: the PaymentIntent was canceled at the PSP.' end
@@ -102,54 +113,63 @@ const AUTO_RESOLUTIONS: { name: string; statement: () => ReturnType<typeof sql> 
       where x.status in ('open', 'retrying') and x.subject_type = 'payment_cancel' and x.subject_id = a.id
         and (a.status = 'succeeded' or exists (
           select 1 from psp_attempts p
-          where p.psp = 'stripe' and p.psp_object_id = a.psp_reference and p.operation = 'payment_intent.cancel' and p.outcome = 'ok'))`,
+          where p.psp = 'stripe' and p.psp_object_id = a.psp_reference and p.operation = 'payment_intent.cancel' and p.outcome = 'ok'))
+        ${only}`,
   },
   {
     name: "psp_event",
-    statement: () => sql`
+    statement: (only) => sql`
       update ops_exceptions x set status = 'resolved', resolved_at = now(),
         resolution_note = 'Auto-resolved by the exceptions janitor: the PSP event is now ' || p.status::text || '.'
       from psp_events p
-      where x.status in ('open', 'retrying') and x.subject_type = 'psp_event' and x.subject_id = p.id and p.status <> 'received'`,
+      where x.status in ('open', 'retrying') and x.subject_type = 'psp_event' and x.subject_id = p.id and p.status <> 'received'
+        ${only}`,
   },
   {
     // Delivered; or, for one found stuck, no longer pending (a delivery that failed for good has its own
     // retries_exhausted exception from the deliver function's onFailure).
     name: "webhook_delivery",
-    statement: () => sql`
+    statement: (only) => sql`
       update ops_exceptions x set status = 'resolved', resolved_at = now(),
         resolution_note = 'Auto-resolved by the exceptions janitor: the webhook delivery is now ' || d.status::text || '.'
       from webhook_deliveries d
       where x.status in ('open', 'retrying') and x.subject_type = 'webhook_delivery' and x.subject_id = d.id
-        and (d.status = 'delivered' or (x.reason = 'stuck' and d.status <> 'pending'))`,
+        and (d.status = 'delivered' or (x.reason = 'stuck' and d.status <> 'pending'))
+        ${only}`,
   },
   {
     // The fan-out made its deliveries and each was attempted to its end.
     name: "merchant_event",
-    statement: () => sql`
+    statement: (only) => sql`
       update ops_exceptions x set status = 'resolved', resolved_at = now(),
         resolution_note = 'Auto-resolved by the exceptions janitor: every delivery of the merchant event was made.'
       where x.status in ('open', 'retrying') and x.subject_type = 'merchant_event'
         and exists (select 1 from webhook_deliveries d where d.event_id = x.subject_id)
-        and not exists (select 1 from webhook_deliveries d where d.event_id = x.subject_id and d.status = 'pending')`,
+        and not exists (select 1 from webhook_deliveries d where d.event_id = x.subject_id and d.status = 'pending')
+        ${only}`,
   },
   {
     name: "outbox_event",
-    statement: () => sql`
+    statement: (only) => sql`
       update ops_exceptions x set status = 'resolved', resolved_at = now(),
         resolution_note = 'Auto-resolved by the exceptions janitor: the outbox event was sent.'
       from outbox_events o
-      where x.status in ('open', 'retrying') and x.subject_type = 'outbox_event' and x.subject_id = o.id and o.sent_at is not null`,
+      where x.status in ('open', 'retrying') and x.subject_type = 'outbox_event' and x.subject_id = o.id and o.sent_at is not null
+        ${only}`,
   },
 ];
 
 export const AUTO_RESOLUTION_NAMES = AUTO_RESOLUTIONS.map((r) => r.name);
 
-/** Runs every auto-resolution; returns how many exceptions each resolved. */
-export async function autoResolveExceptions(db: DbOrTx): Promise<Record<string, number>> {
+/**
+ * Runs every auto-resolution; returns how many exceptions each resolved. With `id`, only that exception (ops'
+ * retry asks first: a subject that reached its outcome since is resolved, not run again).
+ */
+export async function autoResolveExceptions(db: DbOrTx, opts: { id?: string } = {}): Promise<Record<string, number>> {
+  const only = opts.id === undefined ? sql`` : sql`and x.id = ${opts.id}`;
   const out: Record<string, number> = {};
   for (const r of AUTO_RESOLUTIONS) {
-    const res = (await db.execute(r.statement())) as unknown as { count?: number };
+    const res = (await db.execute(r.statement(only))) as unknown as { count?: number };
     out[r.name] = Number(res.count ?? 0);
   }
   return out;

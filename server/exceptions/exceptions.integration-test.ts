@@ -1,4 +1,4 @@
-import { and, count, eq } from "drizzle-orm";
+import { and, count, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog, engineDeadLetters, engineRuns, opsExceptions, outboxEvents, paymentAttempts, pspEvents, sellers } from "@/db/schema";
 import { money } from "@/server/money";
@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from "@/test/db";
 import { callerFor, createMerchant, createUser } from "@/test/fixtures";
 import { EXCEPTION_DETECTORS, MPESA_ATTEMPT_DEADLINE_MS, PSP_EVENT_DEADLINE_MS, runDetector, sweepExceptions } from "./janitor";
 import { recordException } from "./record-exception";
+import { classifyRunFailure } from "./run-failure";
 
 // The app's exceptions without any engine: the janitor finds stuck work from the app's own tables (no runs,
 // no dead letters), records it once however often it sweeps, and resolves it when the subject reaches its
@@ -150,7 +151,7 @@ describe("recording", () => {
     await sweepExceptions(t.db);
     expect((await exceptionsOf(second.id))[0]!.status).toBe("open");
     // …and retry is refused: re-running cannot refund anything.
-    expect(await code(callerFor(t.db, opsUser).ops.exceptions.retry({ id: exc!.id }))).toBe("CONFLICT");
+    expect(await code(callerFor(t.db, opsUser).ops.exceptions.retry({ id: exc!.id, expectedRetryCount: 0 }))).toBe("CONFLICT");
     const [dc] = await t.sql<{ id: string }[]>`select id from double_charges where attempt_id = ${second.id}`;
     await markDoubleChargeRefunded(t.db, { id: dc!.id, actorUserId: opsUser, note: "re_123" });
     await sweepExceptions(t.db);
@@ -158,7 +159,70 @@ describe("recording", () => {
   });
 });
 
+describe("what is stored", () => {
+  it("a run that failed on a query keeps the SQL but not its bound values (buyers' data) in the message", async () => {
+    const email = `buyer${++seq}@example.test`;
+    // A real DrizzleQueryError ("Failed query: …\nparams: …"), as a step's error reaches onFailure: name, message and stack only.
+    const err = await t.db.execute(sql`select ${email}::int as n`).then(() => null, (e: unknown) => e as Error);
+    expect(err?.message).toContain(email);
+    const failure = classifyRunFailure({ name: err!.name, message: err!.message, stack: err!.stack });
+    const subjectId = `fn-query-${seq}`;
+    await recordException(t.db, { kind: "job", subjectType: "function", subjectId, reason: failure.reason, code: failure.code, message: failure.message, retryEvent: null });
+    const [row] = await exceptionsOf(subjectId);
+    expect(row!.message).toMatch(/^Failed query: select \$1::int as n\nparams: \[redacted\]$/);
+    expect(row!.message).not.toContain(email);
+    expect((await callerFor(t.db, opsUser).ops.exceptions.list({ search: email })).items).toEqual([]);
+  });
+});
+
 describe("ops.exceptions router", () => {
+  it("retry of an exception whose subject has reached its outcome since resolves it and emits nothing (a delivered webhook is not POSTed again)", async () => {
+    const n = ++seq;
+    await t.sql`insert into webhook_endpoints (id, merchant_id, url, secret_encrypted) values (${`whe_r${n}`}, ${merchantId}, 'https://hooks.example/r', 'x')`;
+    await t.sql`insert into merchant_events (id, merchant_id, type, object_id, sequence, payload) values (${`evt_r${n}`}, ${merchantId}, 'payment_order.succeeded', ${`r${n}`}, 1, '{}')`;
+    await t.sql`insert into webhook_deliveries (id, event_id, endpoint_id, status) values (${`whd_r${n}`}, ${`evt_r${n}`}, ${`whe_r${n}`}, 'failed')`;
+    const deliveryId = `whd_r${n}`;
+    const { id } = await recordException(t.db, { kind: "merchant_webhook", subjectType: "webhook_delivery", subjectId: deliveryId, reason: "retries_exhausted", message: "HTTP 500", retryEvent: { name: "merchant/webhook.deliver", data: { deliveryId } } });
+    // The merchant resent it from the dashboard and it went through, before the janitor's next sweep.
+    await t.sql`update webhook_deliveries set status = 'delivered', delivered_at = now() where id = ${deliveryId}`;
+    const outboxBefore = await t.db.select({ n: count() }).from(outboxEvents);
+    expect(await code(callerFor(t.db, opsUser).ops.exceptions.retry({ id, expectedRetryCount: 0 }))).toBe("CONFLICT");
+    expect(await t.db.select({ n: count() }).from(outboxEvents)).toEqual(outboxBefore);
+    const [row] = await exceptionsOf(deliveryId);
+    expect(row).toMatchObject({ status: "resolved", retryCount: 0, lastRetryEventId: null, resolutionNote: expect.stringMatching(/now delivered/) });
+    expect(await t.db.select().from(auditLog).where(eq(auditLog.targetId, id))).toEqual([]);
+  });
+
+
+  it("two ops retrying the same row at once send one event; the other is refused with the count it saw", async () => {
+    const subjectId = `fn-race-${++seq}`;
+    const { id } = await recordException(t.db, { kind: "job", subjectType: "function", subjectId, reason: "run_failed", message: "m", retryEvent: { name: "platform/ping", data: { message: "race" } } });
+    const ops = callerFor(t.db, opsUser);
+    const results = await Promise.allSettled([0, 1, 2].map(() => ops.ops.exceptions.retry({ id, expectedRetryCount: 0 })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    for (const r of results.filter((x) => x.status === "rejected")) expect(await code(Promise.reject((r as PromiseRejectedResult).reason))).toBe("CONFLICT");
+    expect(await t.db.select({ n: count() }).from(outboxEvents).where(sql`${outboxEvents.id} like ${`exception-retry:${id}:%`}`)).toEqual([{ n: 1 }]);
+    expect((await exceptionsOf(subjectId))[0]).toMatchObject({ status: "retrying", retryCount: 1 });
+    // With the count it now shows, the next retry goes through.
+    expect((await ops.ops.exceptions.retry({ id, expectedRetryCount: 1 })).eventId).toBe(`exception-retry:${id}:2`);
+  });
+
+  it("an exception saying the PSP may hold uncredited money stays open when the app (not the PSP) closes the attempt", async () => {
+    const checkoutId = await checkout("10.00");
+    const [attempt] = await t.db.insert(paymentAttempts).values({ checkoutId, attemptNo: 1, method: "mpesa", psp: "mpesa", status: "pending", idempotencyKey: `${checkoutId}:1` }).returning();
+    const unknown = await recordException(t.db, { kind: "payment_attempt", subjectType: "payment_attempt", subjectId: attempt!.id, merchantId, reason: "outcome_unknown", code: "psp_outcome_unknown", message: "STK push got no answer", retryEvent: null });
+    const stuck = await recordException(t.db, { kind: "payment_attempt", subjectType: "payment_attempt", subjectId: attempt!.id, merchantId, reason: "stuck", message: "stuck", retryEvent: null });
+    await t.sql`update payment_attempts set status = 'canceled', failure_code = 'checkout_paid' where id = ${attempt!.id}`;
+    await sweepExceptions(t.db);
+    const rows = await exceptionsOf(attempt!.id);
+    expect(rows.find((r) => r.id === unknown.id)?.status).toBe("open");
+    expect(rows.find((r) => r.id === stuck.id)?.status).toBe("resolved");
+    // A success (the PSP's word) closes it.
+    await t.sql`update payment_attempts set status = 'succeeded', failure_code = null where id = ${attempt!.id}`;
+    await sweepExceptions(t.db);
+    expect((await exceptionsOf(attempt!.id)).find((r) => r.id === unknown.id)).toMatchObject({ status: "resolved", resolutionNote: expect.stringMatching(/succeeded/) });
+  });
+
   it("is ops-only: signed out and merchant sessions are refused and write nothing", async () => {
     const { id } = await recordException(t.db, { kind: "payment_attempt", subjectType: "payment_attempt", subjectId: `pat_router_${++seq}`, merchantId, reason: "run_failed", message: "m", retryEvent: null });
     const merchant = callerFor(t.db, merchantAdmin, merchantId);
@@ -166,7 +230,7 @@ describe("ops.exceptions router", () => {
     expect(await code(merchant.ops.exceptions.list({}))).toBe("FORBIDDEN");
     expect(await code(merchant.ops.exceptions.summary())).toBe("FORBIDDEN");
     expect(await code(merchant.ops.exceptions.get({ id }))).toBe("FORBIDDEN");
-    expect(await code(merchant.ops.exceptions.retry({ id }))).toBe("FORBIDDEN");
+    expect(await code(merchant.ops.exceptions.retry({ id, expectedRetryCount: 0 }))).toBe("FORBIDDEN");
     expect(await code(merchant.ops.exceptions.resolve({ id, note: "mine now", as: "ignored" }))).toBe("FORBIDDEN");
     const [row] = await t.db.select().from(opsExceptions).where(eq(opsExceptions.id, id));
     expect(row).toMatchObject({ status: "open", resolvedBy: null });
@@ -187,7 +251,7 @@ describe("ops.exceptions router", () => {
     const detail = await ops.ops.exceptions.get({ id });
     expect(detail.audit.map((a) => [a.action, a.actorUserId, a.data.as, a.data.note])).toEqual([["exception.resolved", opsUser, "ignored", "test event from the PSP dashboard"]]);
     expect(await code(ops.ops.exceptions.get({ id: "exc_nope" }))).toBe("NOT_FOUND");
-    expect(await code(ops.ops.exceptions.retry({ id: "exc_nope" }))).toBe("NOT_FOUND");
+    expect(await code(ops.ops.exceptions.retry({ id: "exc_nope", expectedRetryCount: 0 }))).toBe("NOT_FOUND");
   });
 
   it("lists newest first with a cursor, filters by status, kind and search, and summarizes open work", async () => {
@@ -208,6 +272,10 @@ describe("ops.exceptions router", () => {
     expect((await ops.ops.exceptions.list({ search: tag, kind: "merchant_webhook" })).items.map((r) => r.id)).toEqual([ids[3], ids[1]]);
     expect((await ops.ops.exceptions.list({ search: `run-${tag}-2` })).items.map((r) => r.id)).toEqual([ids[2]]);
     expect((await ops.ops.exceptions.list({ search: otherMerchant })).items.map((r) => r.id)).toEqual([ids[4]]);
+    // By code, as the search box says.
+    const coded = await recordException(t.db, { kind: "job", subjectType: "function", subjectId: `coded-${++seq}`, reason: "run_failed", code: "attempt_not_executable", message: "coded", retryEvent: null });
+    expect((await ops.ops.exceptions.list({ search: "attempt_not_exec" })).items.map((r) => r.id)).toContain(coded.id);
+    await ops.ops.exceptions.resolve({ id: coded.id, note: "test row", as: "ignored" });
     // A search is text, not a pattern.
     expect((await ops.ops.exceptions.list({ search: "%" })).items).toEqual([]);
     expect(await code(ops.ops.exceptions.list({ cursor: "not-a-cursor" }))).toBe("BAD_REQUEST");

@@ -12,8 +12,12 @@ import { autoResolveExceptions } from "./exception-state";
 // finds the same rows and inserts nothing. A subject that already has an open exception (of any reason) is
 // not recorded again as stuck.
 
-/** A card payment submitted this long ago and still not final: its execution (≈1 h of checks at most) is long past its usual seconds. */
-export const CARD_ATTEMPT_DEADLINE_MS = 30 * 60_000;
+/**
+ * A card payment submitted this long ago and still not final. Its execution asks the PSP 10 times over ≈ 59 minutes
+ * (inngest/functions/payments.ts STATUS_WAITS) before it gives up with its own outcome_unknown exception: a shorter
+ * deadline would flag healthy payments that are still being checked, and offer a retry that starts a second execution.
+ */
+export const CARD_ATTEMPT_DEADLINE_MS = 90 * 60_000;
 /** An STK push times out on the phone within minutes and Daraja calls back soon after: 15 minutes is stuck. */
 export const MPESA_ATTEMPT_DEADLINE_MS = 15 * 60_000;
 /** A stored PSP event is processed within seconds of being stored (apply-psp-event, 5 retries). */
@@ -104,7 +108,9 @@ const stuckWebhookDeliveries: ExceptionDetector = {
   statement: (now) => sql`
     ${INSERT}
     select pb_new_id('exc'), 'merchant_webhook', 'webhook_delivery', d.id, e.merchant_id, 'stuck',
-      format('Webhook delivery %s of event %s to %s is still pending after %s attempts%s.', d.id, d.event_id, e.url, d.attempts,
+      -- Only the endpoint's host: a webhook URL may carry credentials or a token in its userinfo, path or query.
+      format('Webhook delivery %s of event %s to %s is still pending after %s attempts%s.', d.id, d.event_id,
+        coalesce(substring(e.url from '^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/?#]*@)?([^/?#:]+)'), 'its endpoint'), d.attempts,
         coalesce(' (last: ' || left(d.last_error, 300) || ')', '')),
       jsonb_build_object('name', 'merchant/webhook.deliver', 'data', jsonb_build_object('deliveryId', d.id)),
       'webhook_delivery:' || d.id || ':stuck'

@@ -18,7 +18,7 @@ export interface ListExceptionsInput {
   /** Default "open". */
   status?: ExceptionStatusFilter;
   kind?: OpsExceptionKind;
-  /** Case-insensitive substring of subject_id, run_id, merchant_id or message. */
+  /** Case-insensitive substring of subject_id, code, run_id, merchant_id or message (the page's placeholder names these). */
   search?: string;
   cursor?: string;
   limit?: number;
@@ -56,7 +56,7 @@ export async function listExceptions(db: DbOrTx, input: ListExceptionsInput = {}
   const search = input.search?.trim();
   if (search) {
     const p = `%${escapeLike(search)}%`;
-    where.push(or(ilike(opsExceptions.subjectId, p), ilike(opsExceptions.runId, p), ilike(opsExceptions.merchantId, p), ilike(opsExceptions.message, p))!);
+    where.push(or(ilike(opsExceptions.subjectId, p), ilike(opsExceptions.code, p), ilike(opsExceptions.runId, p), ilike(opsExceptions.merchantId, p), ilike(opsExceptions.message, p))!);
   }
   if (input.cursor) {
     const c = decodeCursor(input.cursor);

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import type { OpsExceptionKind, OpsExceptionReason, OpsExceptionRetryEvent } from "@/db/schema";
 import { isCatalogEventName, parseCatalogEvent } from "@/server/events/catalog";
-import { currentLogContext, log } from "@/server/observability/log";
+import { currentLogContext, log, REDACT_CENSOR } from "@/server/observability/log";
 import { upsertException } from "./exception-state";
 
 // Records an exception: work that ended without its business outcome. Idempotent per (subject, reason): the
@@ -58,6 +58,16 @@ export async function merchantIdOf(db: DbOrTx, subjectType: ExceptionSubjectType
   return rows[0]?.merchant_id ?? null;
 }
 
+/**
+ * Drizzle's DrizzleQueryError message is "Failed query: <sql>\nparams: <bound values>", and the values are buyers'
+ * data (server/observability/log.ts redacts them from logs the same way). A run that failed on a query reaches
+ * onFailure with only that message (the SDK serializes name, message and stack), so the values are cut here,
+ * before the message is stored and shown to ops. Params come last: everything after them goes.
+ */
+export function redactQueryParams(message: string): string {
+  return message.replace(/(Failed query: [\s\S]*?\nparams: )[\s\S]*$/, `$1${REDACT_CENSOR}`);
+}
+
 /** A retry event is kept only if it is a catalog event whose payload the catalog accepts (the outbox would refuse it otherwise). */
 export function validRetryEvent(e: OpsExceptionRetryEvent | null | undefined): OpsExceptionRetryEvent | null {
   if (!e || !isCatalogEventName(e.name)) return null;
@@ -71,7 +81,7 @@ export function validRetryEvent(e: OpsExceptionRetryEvent | null | undefined): O
 export async function recordException(db: DbOrTx, input: RecordExceptionInput): Promise<{ id: string; inserted: boolean; occurrences: number }> {
   const run = currentLogContext();
   const merchantId = input.merchantId === undefined ? await merchantIdOf(db, input.subjectType, input.subjectId) : input.merchantId;
-  const message = (input.message.trim() || input.reason).slice(0, EXCEPTION_MESSAGE_MAX_LENGTH);
+  const message = (redactQueryParams(input.message).trim() || input.reason).slice(0, EXCEPTION_MESSAGE_MAX_LENGTH);
   const result = await upsertException(db, {
     kind: input.kind,
     subjectType: input.subjectType,

@@ -3,7 +3,7 @@ import { recordAudit } from "@/server/audit/record-audit";
 import { AppError } from "@/server/errors";
 import { isCatalogEventName, type CatalogEventName } from "@/server/events/catalog";
 import { enqueueEvent } from "@/server/outbox";
-import { moveException } from "./exception-state";
+import { autoResolveExceptions, moveException } from "./exception-state";
 import { EXCEPTION_AUDIT_TARGET } from "./read-exceptions";
 
 // Ops' "retry": the exception's domain event is emitted again through the outbox (so it works on any Inngest:
@@ -15,7 +15,13 @@ export function retryEventId(exceptionId: string, n: number): string {
   return `exception-retry:${exceptionId}:${n}`;
 }
 
-export async function retryException(db: Db, opts: { id: string; actorUserId: string }): Promise<{ eventId: string }> {
+export async function retryException(db: Db, opts: { id: string; actorUserId: string; expectedRetryCount: number }): Promise<{ eventId: string }> {
+  // A subject that reached its outcome since (the janitor resolves it within 5 minutes) is not run again: a
+  // delivered webhook would be POSTed twice. The same auto-resolution, for this row only, commits first.
+  const resolved = await autoResolveExceptions(db, { id: opts.id });
+  if (Object.values(resolved).some((n) => n > 0)) {
+    throw new AppError("conflict", "Not retried: its subject has reached its outcome since this was recorded, so the exception is resolved now.");
+  }
   return db.transaction(async (tx) => {
     let eventId = "";
     let eventName: CatalogEventName | undefined;
@@ -27,6 +33,11 @@ export async function retryException(db: Db, opts: { id: string; actorUserId: st
         const e = current.retryEvent;
         if (!e || !isCatalogEventName(e.name)) {
           throw new AppError("conflict", "This exception has no event to retry: re-running it cannot help. Resolve it once it is reconciled.");
+        }
+        // The count the caller saw: a second click (another ops user, a double submit) on a row retried meanwhile
+        // would send a second event — a webhook POSTed twice. Locked by moveException, so exactly one wins.
+        if (current.retryCount !== opts.expectedRetryCount) {
+          throw new AppError("conflict", `Not retried: it was retried meanwhile (${current.retryCount} retries, not ${opts.expectedRetryCount}). Reload to see its state.`);
         }
         const n = current.retryCount + 1;
         eventId = retryEventId(current.id, n);

@@ -25,6 +25,8 @@ export const exceptionsRouter = createTRPCRouter({
   list: opsProcedure.input(ZListExceptionsInput).query(({ ctx, input }) => listExceptions(ctx.db, input)),
   get: opsProcedure.input(ZExceptionIdInput).query(({ ctx, input }) => getException(ctx.db, input.id)),
   summary: opsProcedure.query(({ ctx }) => summarizeExceptions(ctx.db)),
-  retry: opsProcedure.input(ZExceptionIdInput).mutation(({ ctx, input }) => retryException(ctx.db, { id: input.id, actorUserId: ctx.userId })),
+  retry: opsProcedure
+    .input(ZExceptionIdInput.extend({ expectedRetryCount: z.number().int().min(0).max(1_000_000) }))
+    .mutation(({ ctx, input }) => retryException(ctx.db, { id: input.id, actorUserId: ctx.userId, expectedRetryCount: input.expectedRetryCount })),
   resolve: opsProcedure.input(ZResolveExceptionInput).mutation(({ ctx, input }) => resolveException(ctx.db, { id: input.id, actorUserId: ctx.userId, note: input.note, as: input.as })),
 });

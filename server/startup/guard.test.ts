@@ -63,6 +63,19 @@ describe("startupProblems", () => {
     expect(problems({ INNGEST_DEV: "http://127.0.0.1:8288" }, { production: false })).toEqual([]);
   });
 
+  it("production refuses INNGEST_LOCAL_ENGINE=true that names no local engine: without INNGEST_BASE_URL, or at Inngest Cloud", () => {
+    // Without a base URL the client would send to http://127.0.0.1:INNGEST_ENGINE_PORT (inngest/client.ts), not to Cloud.
+    expect(problems({ ...PROD, INNGEST_LOCAL_ENGINE: "true" }).join()).toMatch(/INNGEST_LOCAL_ENGINE: true without INNGEST_BASE_URL/);
+    // At Inngest Cloud the dispatcher would wait for engine_functions rows that Cloud never writes.
+    for (const url of ["https://api.inngest.com", "https://inn.gs", "https://API.Inngest.com/"]) {
+      expect(problems({ ...PROD, INNGEST_BASE_URL: url, INNGEST_LOCAL_ENGINE: "true" }).join()).toMatch(/INNGEST_LOCAL_ENGINE: true with INNGEST_BASE_URL at Inngest Cloud/);
+      expect(problems({ ...PROD, INNGEST_BASE_URL: url })).toEqual([]);
+    }
+    expect(problems({ ...PROD, INNGEST_BASE_URL: "http://inngest-engine.internal:8288", INNGEST_LOCAL_ENGINE: "true" })).toEqual([]);
+    expect(problems({ ...PROD, INNGEST_LOCAL_ENGINE: "false" })).toEqual([]);
+    expect(problems({ INNGEST_LOCAL_ENGINE: "true" }, { production: false })).toEqual([]);
+  });
+
   it("production refuses INNGEST_STREAMING, which the SDK reads over the app's serve options", () => {
     expect(problems({ ...PROD, INNGEST_STREAMING: "true" }).join()).toMatch(/INNGEST_STREAMING: must be unset/);
   });

@@ -25,15 +25,29 @@ function isDevDefault<K extends keyof Env>(env: Env, key: K): boolean {
   return env[key] === field.safeParse(undefined).data;
 }
 
+/** Inngest Cloud's own hosts (api.inngest.com, inn.gs and their subdomains): never the local engine. */
+function isInngestCloudUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.toLowerCase();
+    return /(^|\.)inngest\.com$/.test(host) || /(^|\.)inn\.gs$/.test(host);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Where async work goes, for every production process that talks to Inngest (the app, the dispatcher): never to a
  * leftover development setting. INNGEST_DEV is the app's development-only pointer at the local engine; without
- * INNGEST_BASE_URL it would take the events and checkpoints meant for Inngest Cloud. INNGEST_STREAMING is read by the
- * SDK itself, over the app's serve options.
+ * INNGEST_BASE_URL it would take the events and checkpoints meant for Inngest Cloud. INNGEST_LOCAL_ENGINE=true says
+ * INNGEST_BASE_URL is the local engine: without one, or pointing at Inngest Cloud, the app would send to a default
+ * local URL or the dispatcher wait for a local sync that never comes. INNGEST_STREAMING is read by the SDK itself,
+ * over the app's serve options.
  */
 export function inngestProductionProblems(env: Env): string[] {
   const problems: string[] = [];
   if (env.INNGEST_DEV && !env.INNGEST_BASE_URL) problems.push("INNGEST_DEV: set without INNGEST_BASE_URL: async work would go to that development URL instead of Inngest Cloud. Unset it; to run the local engine in production set INNGEST_BASE_URL to its URL with INNGEST_LOCAL_ENGINE=true (docs/operations.md)");
+  if (env.INNGEST_LOCAL_ENGINE && !env.INNGEST_BASE_URL) problems.push("INNGEST_LOCAL_ENGINE: true without INNGEST_BASE_URL: async work would go to the local engine's default URL (http://127.0.0.1:INNGEST_ENGINE_PORT), not to Inngest Cloud. With Inngest Cloud or `inngest start` unset it; with the local engine set INNGEST_BASE_URL to its URL (docs/operations.md)");
+  else if (env.INNGEST_LOCAL_ENGINE && isInngestCloudUrl(env.INNGEST_BASE_URL!)) problems.push("INNGEST_LOCAL_ENGINE: true with INNGEST_BASE_URL at Inngest Cloud: the dispatcher would wait forever for a local engine's sync and send nothing. Unset INNGEST_LOCAL_ENGINE (and INNGEST_BASE_URL, for Inngest Cloud's defaults)");
   if (env.INNGEST_STREAMING) problems.push("INNGEST_STREAMING: must be unset: the Inngest SDK would stream /api/inngest's answers, overriding the app's serve options");
   return problems;
 }
