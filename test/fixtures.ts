@@ -34,3 +34,13 @@ export function callerFor(db: Db, userId: string | null, requestedMerchantId?: s
   const ctx: TRPCContext = { db, userId, requestedMerchantId, requestId: `test-${suffix()}` };
   return createCaller(ctx);
 }
+
+/** The tRPC error code a call is refused with (`UNAUTHORIZED`, `CONFLICT`, …), or undefined when it succeeded. */
+export async function trpcErrorCode(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (e) {
+    return (e as { code?: string }).code;
+  }
+}

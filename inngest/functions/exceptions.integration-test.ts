@@ -13,7 +13,7 @@ import { createWebhookEndpoint } from "@/server/webhooks-out/endpoints";
 import type { Sandbox } from "@/sandbox";
 import { startReceiver, startTestSandbox, waitFor, type Receiver } from "@/sandbox/testing";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
-import { callerFor, createMerchant, createUser } from "@/test/fixtures";
+import { callerFor, createMerchant, createUser, trpcErrorCode as code } from "@/test/fixtures";
 import { createExceptionFunctions } from "./exceptions";
 import { createMerchantWebhookFunctions, DELIVER_RETRIES } from "./merchant-webhooks";
 import { createPaymentFunctions, STATUS_CHECKS_MAX } from "./payments";
@@ -95,15 +95,6 @@ function waitForException(subjectId: string, ok: (e: typeof opsExceptions.$infer
 async function failedRunOf(functionId: string, attemptId: string) {
   const runs = await t.db.select().from(engineRuns).where(and(eq(engineRuns.functionId, functionId), eq(engineRuns.status, "failed")));
   return runs.filter((r) => (r.event as { data?: { attemptId?: string } }).data?.attemptId === attemptId);
-}
-
-async function code(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
 }
 
 describe("a payment run that fails records the app's own exception, on any engine", () => {

@@ -8,7 +8,7 @@ import { startMpesaPayment } from "@/server/payments/attempts";
 import { createCheckout } from "@/server/payments/create-checkout";
 import { markDoubleChargeRefunded } from "@/server/payments/double-charges";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
-import { callerFor, createMerchant, createUser } from "@/test/fixtures";
+import { callerFor, createMerchant, createUser, trpcErrorCode as code } from "@/test/fixtures";
 import { EXCEPTION_DETECTORS, MPESA_ATTEMPT_DEADLINE_MS, PSP_EVENT_DEADLINE_MS, runDetector, sweepExceptions } from "./janitor";
 import { recordException } from "./record-exception";
 import { classifyRunFailure } from "./run-failure";
@@ -52,15 +52,6 @@ async function checkout(amount = "100.00") {
 
 const later = (ms: number) => new Date(Date.now() + ms + 60_000);
 const exceptionsOf = (subjectId: string) => t.db.select().from(opsExceptions).where(eq(opsExceptions.subjectId, subjectId));
-
-async function code(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-}
 
 describe("the exceptions janitor", () => {
   it("finds a payment attempt stuck past its deadline with no engine involved, records it once over two sweeps, and resolves it when the attempt is final", async () => {

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engineApps, engineDeadLetters, engineFunctions, engineJobs, engineRuns } from "@/db/schema";
-import { callerFor, createMerchant, createUser } from "@/test/fixtures";
+import { callerFor, createMerchant, createUser, trpcErrorCode as code } from "@/test/fixtures";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
 
 // The ops runs router: only ops may see runs or replay; a replay starts one new run, once.
@@ -24,15 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.drop();
 });
-
-async function code(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-}
 
 describe("ops runs router", () => {
   it("refuses signed-out users and merchant users, and writes nothing for them", async () => {
