@@ -13,8 +13,8 @@ export type ExceptionReason = ExceptionItem["reason"];
 
 /** What the list shows when the URL names no status. */
 export const DEFAULT_STATUS_FILTER: ExceptionStatusFilter = "open";
-/** Longest search text the page passes on (longer is cut). */
-export const EXCEPTION_SEARCH_MAX = 200;
+/** Longest search text the page passes on (longer is cut): the router's limit. */
+export { EXCEPTION_SEARCH_MAX } from "@/server/exceptions/limits";
 
 export const STATUS_FILTER_LABELS: Record<ExceptionStatusFilter, string> = {
   open: "Open",

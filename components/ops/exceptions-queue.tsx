@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc/react";
+import { RESOLUTION_NOTE_MAX_LENGTH } from "@/server/exceptions/limits";
 import {
   DEFAULT_STATUS_FILTER,
   formatTimestamp,
@@ -25,8 +26,6 @@ import {
 
 const PAGE_SIZE = 50;
 const REFETCH_MS = 60_000;
-/** RESOLUTION_NOTE_MAX_LENGTH (server/exceptions/resolve-exception.ts; server code, so not imported here). */
-const NOTE_MAX = 1000;
 
 export interface ExceptionFilters {
   status: ExceptionStatusFilter;
@@ -165,7 +164,7 @@ function ExceptionActions({ item, onFlash }: { item: ExceptionItem; onFlash: (f:
         <textarea
           id={noteId}
           rows={2}
-          maxLength={NOTE_MAX}
+          maxLength={RESOLUTION_NOTE_MAX_LENGTH}
           className="w-full min-w-0 rounded-md border border-slate-300 px-2 py-1 text-sm lg:min-w-56"
           value={note}
           aria-invalid={noteError ? true : undefined}

@@ -6,9 +6,9 @@ import type { FunctionDef } from "./config";
 import { originOf, transportBackoff, type AppGate } from "./gate";
 import { clampRetryAfterMs, enforceStepOutputLimit, LIMIT_ERROR, MAX_STEPS_PER_RUN, runStateExceeds, stepOutputBytes } from "./limits";
 import { newUlid } from "./ids";
-import { answerKeys, buildCallBody, callUrl, canonicalJson, functionUuid, HEADER, INTERNAL_EVENT, OP, parseCallResponse, signBody, toSerializedError, verifyBodySignatureWithAny, type CallOutcome, type OutgoingOp, type SerializedError, type StepResult } from "./protocol";
+import { answerKeys, buildCallBody, callUrl, canonicalJson, functionUuid, HEADER, INTERNAL_EVENT, OP, parseCallResponse, signBody, toSerializedError, verifyBodySignatureWithAny, type CallOutcome, type OutgoingOp, type StepResult } from "./protocol";
 import type { FunctionRegistry } from "./registry";
-import { completeStep, createRun, enqueueJob, failRun, failRunAndNotify as failRunAndNotice, finishRun, lockRunningRun, markStepPending, scheduleDiscoveryIfReady, type RunRow } from "./runs";
+import { completeStep, createRun, enqueueJob, failRun, failRunAndNotify, finishRun, lockRunningRun, markStepPending, scheduleDiscoveryIfReady, type RunRow } from "./runs";
 import type { BackoffFn } from "./time";
 import { resolveWakeAt } from "./time";
 import { AppTransportError, type Transport } from "./transport";
@@ -310,12 +310,12 @@ async function applyOutcome(o: ExecutorOptions, tx: Tx, fn: FunctionDef, run: Ru
       await enqueueJob(tx, { runId: run.id, kind: "call", stepId: job.stepId, attempt: next, runAt: new Date(Date.now() + delay) });
       return;
     }
-    await failRunAndNotify(o, tx, run, outcome.error);
+    await failRunAndNotify(tx, run.id, outcome.error, await o.registry.all());
     return;
   }
   if (outcome.ops.length > MAX_STEPS_PER_RUN) {
     // HandleGeneratorResponse: a plan over the step limit fails the run early (InngestErrFunctionOverflowed).
-    await failRunAndNotify(o, tx, run, LIMIT_ERROR.functionOverflowed());
+    await failRunAndNotify(tx, run.id, LIMIT_ERROR.functionOverflowed(), await o.registry.all());
     return;
   }
   for (const op of outcome.ops) {
@@ -328,11 +328,6 @@ async function applyOutcome(o: ExecutorOptions, tx: Tx, fn: FunctionDef, run: Ru
   // keeps a planned step that still has its job from being queued twice.
   const redrive = outcome.ops.every((op) => op.op === OP.None && !op.id) || outcome.ops.some((op) => op.op === OP.DiscoveryRequest);
   await scheduleDiscoveryIfReady(tx, run.id, { evenIfPending: redrive });
-}
-
-/** Fails the run and ingests `inngest/function.failed` in this transaction (runs.ts failRunAndNotify). */
-async function failRunAndNotify(o: ExecutorOptions, tx: Tx, run: RunRow, error: SerializedError): Promise<void> {
-  await failRunAndNotice(tx, run.id, error, await o.registry.all());
 }
 
 async function hasStepResult(tx: Tx, runId: string, stepId: string): Promise<boolean> {
@@ -353,7 +348,7 @@ async function applyOp(o: ExecutorOptions, tx: Tx, fn: FunctionDef, run: RunRow,
       // handleGeneratorStep -> validateStateSize: an output that takes the run's state over 32 MB fails the run early.
       // A result the SDK already checkpointed (the answer repeats it) is in the state already: do not count it twice.
       if (!(await hasStepResult(tx, run.id, op.id)) && (await runStateExceeds(tx, run.id, stepOutputBytes(op)))) {
-        await failRunAndNotify(o, tx, run, LIMIT_ERROR.stateOverflowed());
+        await failRunAndNotify(tx, run.id, LIMIT_ERROR.stateOverflowed(), await o.registry.all());
         return true;
       }
       await completeStep(tx, run.id, step, { type: "data", data: op.data ?? null });
@@ -397,7 +392,7 @@ async function applyOp(o: ExecutorOptions, tx: Tx, fn: FunctionDef, run: RunRow,
       // The SDK wants another discovery call (Inngest: handleGeneratorDiscoveryRequest): applyOutcome enqueues it.
       return false;
     default:
-      await failRunAndNotify(o, tx, run, { name: "UnsupportedStep", message: `Step op ${op.op} is not supported by the local Inngest engine` });
+      await failRunAndNotify(tx, run.id, { name: "UnsupportedStep", message: `Step op ${op.op} is not supported by the local Inngest engine` }, await o.registry.all());
       return true;
   }
 }

@@ -1,6 +1,6 @@
 import { and, eq, gte, inArray } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import { engineEvents, engineFunctions, engineJobs, engineRuns, engineWaits } from "@/db/schema";
+import { engineEvents, engineJobs, engineRuns, engineWaits } from "@/db/schema";
 import { celMatches } from "./cel";
 import type { FunctionDef } from "./config";
 import { newUlid } from "./ids";
@@ -64,12 +64,6 @@ export async function ingestEvent(
 /** The dedupe key of a sender-given event id, per function (engine_dedupe_keys, pruned by the engine's cron loop). */
 export function eventDedupeKey(functionId: string, eventId: string): string {
   return `event:${functionId}:${eventId}`;
-}
-
-/** Active functions straight from the table, for intake inside a transaction that has no registry at hand. */
-export async function activeFunctions(tx: DbOrTx): Promise<Map<string, FunctionDef>> {
-  const rows = await tx.select({ config: engineFunctions.config }).from(engineFunctions).where(eq(engineFunctions.active, 1));
-  return new Map(rows.map((r) => [(r.config as unknown as FunctionDef).id, r.config as unknown as FunctionDef]));
 }
 
 /** Exact names, or a trailing wildcard (`app/*`) as the SDK allows in triggers. */

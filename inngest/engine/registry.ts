@@ -67,6 +67,12 @@ async function syncCrons(tx: DbOrTx, fn: FunctionDef): Promise<void> {
 }
 
 /** Active functions, cached briefly: intake and the worker read them on every event and job. */
+/** Active functions straight from the table (the registry caches this; intake inside a transaction reads it uncached). */
+export async function activeFunctions(db: DbOrTx): Promise<Map<string, FunctionDef>> {
+  const rows = await db.select({ config: engineFunctions.config }).from(engineFunctions).where(eq(engineFunctions.active, 1));
+  return new Map(rows.map((r) => [(r.config as unknown as FunctionDef).id, r.config as unknown as FunctionDef]));
+}
+
 export class FunctionRegistry {
   private cache: { at: number; byId: Map<string, FunctionDef> } | null = null;
 
@@ -78,8 +84,7 @@ export class FunctionRegistry {
 
   async all(): Promise<Map<string, FunctionDef>> {
     if (this.cache && Date.now() - this.cache.at < FUNCTION_CACHE_TTL_MS) return this.cache.byId;
-    const rows = await this.db.select({ config: engineFunctions.config }).from(engineFunctions).where(eq(engineFunctions.active, 1));
-    const byId = new Map(rows.map((r) => [(r.config as unknown as FunctionDef).id, r.config as unknown as FunctionDef]));
+    const byId = await activeFunctions(this.db);
     this.cache = { at: Date.now(), byId };
     return byId;
   }

@@ -4,7 +4,8 @@ import { engineDeadLetters, engineDedupeKeys, engineJobs, engineRuns, engineStep
 import { celKey } from "./cel";
 import type { FunctionDef } from "./config";
 import { newUlid } from "./ids";
-import { activeFunctions, functionCancelledEvent, functionFailedEvent, ingestEvent } from "./intake";
+import { functionCancelledEvent, functionFailedEvent, ingestEvent } from "./intake";
+import { activeFunctions } from "./registry";
 import { LIMIT_ERROR, MAX_STEPS_PER_RUN, savedStepCount } from "./limits";
 import { INTERNAL_EVENT, type SerializedError, type StepResult } from "./protocol";
 

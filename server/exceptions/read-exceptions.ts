@@ -3,12 +3,11 @@ import type { DbOrTx } from "@/db/client";
 import { auditLog, OPS_EXCEPTION_KINDS, opsExceptions, type OpsExceptionKind, type OpsExceptionStatus } from "@/db/schema";
 import { AppError } from "@/server/errors";
 import { OPEN_STATUSES, type OpsException } from "./exception-state";
+import { EXCEPTIONS_PAGE_MAX, EXCEPTIONS_PAGE_SIZE } from "./limits";
 
 // The ops queue's read models: a page of exceptions (newest last_seen_at first, keyset cursor), one exception
 // with its audit trail, and the counts the queue's header and /metrics show.
 
-export const EXCEPTIONS_PAGE_SIZE = 50;
-export const EXCEPTIONS_PAGE_MAX = 200;
 /** The audit target of an exception's rows (exception.retried, exception.resolved). */
 export const EXCEPTION_AUDIT_TARGET = "exception";
 

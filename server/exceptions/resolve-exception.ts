@@ -2,13 +2,12 @@ import type { Db } from "@/db/client";
 import { recordAudit } from "@/server/audit/record-audit";
 import { AppError } from "@/server/errors";
 import { moveException, type OpsException } from "./exception-state";
+import { RESOLUTION_NOTE_MAX_LENGTH } from "./limits";
 import { EXCEPTION_AUDIT_TARGET } from "./read-exceptions";
 
 // Ops close an exception by hand: resolved (handled: reconciled, refunded, retried successfully) or ignored
 // (not worth acting on), always with a note saying why, and an audit row in the same transaction. A closed
 // exception stays closed; if the same thing happens again, a new one opens.
-
-export const RESOLUTION_NOTE_MAX_LENGTH = 1000;
 
 export async function resolveException(db: Db, opts: { id: string; actorUserId: string; note: string; as: "resolved" | "ignored" }): Promise<OpsException> {
   // The router trims and bounds the note; the row and the audit trail must never carry an empty one.

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { OPS_EXCEPTION_KINDS } from "@/db/schema";
-import { EXCEPTIONS_PAGE_MAX, EXCEPTIONS_PAGE_SIZE, getException, listExceptions, RESOLUTION_NOTE_MAX_LENGTH, resolveException, retryException, summarizeExceptions } from "@/server/exceptions";
+import { EXCEPTION_SEARCH_MAX, EXCEPTIONS_PAGE_MAX, EXCEPTIONS_PAGE_SIZE, getException, listExceptions, RESOLUTION_NOTE_MAX_LENGTH, resolveException, retryException, summarizeExceptions } from "@/server/exceptions";
 import { createTRPCRouter, opsProcedure } from "@/server/trpc/init";
 
 // Ops: the app's own exceptions (ops_exceptions, server/exceptions): what failed, was cancelled, ran out of
@@ -10,7 +10,7 @@ import { createTRPCRouter, opsProcedure } from "@/server/trpc/init";
 export const ZListExceptionsInput = z.object({
   status: z.enum(["open", "retrying", "resolved", "ignored", "all"]).default("open"),
   kind: z.enum(OPS_EXCEPTION_KINDS).optional(),
-  search: z.string().trim().max(200).optional(),
+  search: z.string().trim().max(EXCEPTION_SEARCH_MAX).optional(),
   cursor: z.string().min(1).max(500).optional(),
   limit: z.number().int().min(1).max(EXCEPTIONS_PAGE_MAX).default(EXCEPTIONS_PAGE_SIZE),
 });
