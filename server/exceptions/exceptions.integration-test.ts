@@ -228,6 +228,31 @@ describe("ops.exceptions router", () => {
     expect(await t.db.select().from(auditLog).where(eq(auditLog.targetId, id))).toEqual([]);
   });
 
+  it("bad input to every procedure is a 400, never a 5xx, and writes nothing", async () => {
+    const subjectId = `fn-bad-${++seq}`;
+    const { id } = await recordException(t.db, { kind: "job", subjectType: "function", subjectId, reason: "run_failed", message: "m", retryEvent: { name: "platform/ping", data: { message: "bad" } } });
+    const ops = callerFor(t.db, opsUser).ops.exceptions;
+    const bad: [string, () => Promise<unknown>][] = [
+      ["NUL in search", () => ops.list({ search: "a\u0000b" })],
+      ["lone surrogate in search", () => ops.list({ search: "\ud800" })],
+      ["search too long", () => ops.list({ search: "x".repeat(201) })],
+      ["huge limit", () => ops.list({ limit: 1e12 })],
+      ["unknown kind", () => ops.list({ kind: "refundz" as never })],
+      ["NUL in cursor", () => ops.list({ cursor: "\u0000" })],
+      ["wrong id type", () => ops.get({ id: 42 as never })],
+      ["NUL in id", () => ops.get({ id: "exc_\u0000" })],
+      ["negative retry count", () => ops.retry({ id, expectedRetryCount: -1 })],
+      ["fractional retry count", () => ops.retry({ id, expectedRetryCount: 0.5 })],
+      ["huge retry count", () => ops.retry({ id, expectedRetryCount: Number.MAX_SAFE_INTEGER })],
+      ["NUL in note", () => ops.resolve({ id, note: "done\u0000", as: "resolved" })],
+      ["unknown resolution", () => ops.resolve({ id, note: "done", as: "deleted" as never })],
+    ];
+    for (const [what, call] of bad) expect([what, await code(call())]).toEqual([what, "BAD_REQUEST"]);
+    expect((await exceptionsOf(subjectId))[0]).toMatchObject({ status: "open", retryCount: 0, resolutionNote: null });
+    expect(await t.db.select({ n: count() }).from(outboxEvents).where(sql`${outboxEvents.id} like ${`exception-retry:${id}:%`}`)).toEqual([{ n: 0 }]);
+    expect(await t.db.select().from(auditLog).where(eq(auditLog.targetId, id))).toEqual([]);
+  });
+
   it("resolve and ignore want a note (1..1000 characters, not blank), audited; closed ones stay closed", async () => {
     const ops = callerFor(t.db, opsUser);
     const mk = async () => (await recordException(t.db, { kind: "psp_event", subjectType: "psp_event", subjectId: `pse_note_${++seq}`, reason: "run_failed", message: "m", retryEvent: null })).id;
