@@ -133,8 +133,8 @@ async function main(): Promise<void> {
   assertStartable({ production, embeddedDatabase: !env.DATABASE_URL, env });
   // What an earlier start on this port left (it was killed): stop it, or refuse if it is still running.
   const recordFile = devRecordFile(DATA_DIR, port);
-  await reclaimLeftovers(recordFile, (m) => console.log(m));
-  await assertPortFree(port, "the app, --port / PORT");
+  const reclaimed = await reclaimLeftovers(recordFile, (m) => console.log(m));
+  await assertPortFree(port, "the app, --port / PORT", reclaimed.length > 0 ? 15_000 : 0);
   const { authSecret, localInngest } = await secrets(flag("--ephemeral"));
   const { url, pg, tmp } = await database(flag("--ephemeral"));
   const launched: LaunchedProcess[] = [];

@@ -92,10 +92,20 @@ export function descendsFrom(pid: number, ancestor: number): boolean {
   return false;
 }
 
-/** Refuses with a message naming the port, what wanted it and the process holding it (or how to find it). */
-export async function assertPortFree(port: number, what: string): Promise<void> {
+/**
+ * Refuses with a message naming the port, what wanted it and the process holding it (or how to find it).
+ * `graceMs`: keep asking that long first. A process just killed can still hold its sockets for a moment: its main
+ * thread already shows as a zombie while its other threads are still exiting with the shared file table.
+ */
+export async function assertPortFree(port: number, what: string, graceMs = 0): Promise<void> {
   // next listens on all interfaces; a holder on either the wildcard or loopback address blocks it.
-  if ((await isPortFree(port, "127.0.0.1")) && (await isPortFree(port, "0.0.0.0"))) return;
+  const free = async () => (await isPortFree(port, "127.0.0.1")) && (await isPortFree(port, "0.0.0.0"));
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    if (await free()) return;
+    if (Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const holders = listenersOf(port);
   const who = holders.length
     ? holders.map((h) => `pid ${h.pid} (${h.cmdline.slice(0, 200)})`).join(", ")
