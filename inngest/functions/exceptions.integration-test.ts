@@ -6,14 +6,13 @@ import { startTestApp, type TestApp } from "@/inngest/engine/testing";
 import { enqueueEvent, startOutboxDispatcher, type OutboxDispatcher } from "@/server/outbox";
 import { paymentAttemptExecute } from "@/server/events/catalog";
 import { prepareCardPayment, startMpesaPayment } from "@/server/payments/attempts";
-import { createCheckout } from "@/server/payments/create-checkout";
 import { transitionPaymentOrder } from "@/server/payments/state-machine";
 import { getConnector, type PspName } from "@/server/psp";
 import { createWebhookEndpoint } from "@/server/webhooks-out/endpoints";
 import type { Sandbox } from "@/sandbox";
 import { startReceiver, startTestSandbox, waitFor, type Receiver } from "@/sandbox/testing";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
-import { callerFor, createMerchant, createUser, trpcErrorCode as code } from "@/test/fixtures";
+import { callerFor, createMerchant, createTestCheckout, createUser, trpcErrorCode as code } from "@/test/fixtures";
 import { createExceptionFunctions } from "./exceptions";
 import { createMerchantWebhookFunctions, DELIVER_RETRIES } from "./merchant-webhooks";
 import { createPaymentFunctions, STATUS_CHECKS_MAX } from "./payments";
@@ -37,7 +36,6 @@ let opsUser: string;
 let merchantId: string;
 let merchantAdmin: string;
 let refs: string[];
-let seq = 0;
 
 const connectorFor = (db: Db, psp: PspName) => getConnector(db, psp, { apiBase: sandbox.url, timeoutMs: ENGINE_PSP_TIMEOUT_MS });
 
@@ -68,18 +66,7 @@ afterAll(async () => {
   await t?.drop();
 });
 
-async function checkout(amount = "100.00") {
-  seq += 1;
-  const res = await createCheckout(t.db, {
-    merchantId,
-    input: {
-      buyer_info: { email: `exc${seq}@example.test` },
-      return_url: "https://shop.example/r",
-      payment_orders: [{ payment_order_id: `exc${seq}`, seller_account: refs[0]!, amount, currency: "KES" as const }],
-    },
-  });
-  return res.body.checkout_id;
-}
+const checkout = async (amount = "100.00") => (await createTestCheckout(t.db, { merchantId, sellerRefs: refs, amounts: [amount] })).checkout_id;
 
 const exceptionsOf = (subjectId: string) => t.db.select().from(opsExceptions).where(eq(opsExceptions.subjectId, subjectId));
 

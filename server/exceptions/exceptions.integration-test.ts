@@ -5,10 +5,9 @@ import { money } from "@/server/money";
 import { applyAttemptOutcome } from "@/server/payments/apply-outcome";
 import { transitionAttempt } from "@/server/payments/attempt-state";
 import { startMpesaPayment } from "@/server/payments/attempts";
-import { createCheckout } from "@/server/payments/create-checkout";
 import { markDoubleChargeRefunded } from "@/server/payments/double-charges";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
-import { callerFor, createMerchant, createUser, trpcErrorCode as code } from "@/test/fixtures";
+import { callerFor, createMerchant, createTestCheckout, createUser, trpcErrorCode as code } from "@/test/fixtures";
 import { EXCEPTION_DETECTORS, MPESA_ATTEMPT_DEADLINE_MS, PSP_EVENT_DEADLINE_MS, runDetector, sweepExceptions } from "./janitor";
 import { recordException } from "./record-exception";
 import { classifyRunFailure } from "./run-failure";
@@ -37,18 +36,7 @@ afterAll(async () => {
   await t?.drop();
 });
 
-async function checkout(amount = "100.00") {
-  seq += 1;
-  const res = await createCheckout(t.db, {
-    merchantId,
-    input: {
-      buyer_info: { email: `jan${seq}@example.test` },
-      return_url: "https://shop.example/r",
-      payment_orders: [{ payment_order_id: `jan${seq}`, seller_account: sellerRef, amount, currency: "KES" }],
-    },
-  });
-  return res.body.checkout_id;
-}
+const checkout = async (amount = "100.00") => (await createTestCheckout(t.db, { merchantId, sellerRefs: [sellerRef], amounts: [amount] })).checkout_id;
 
 const later = (ms: number) => new Date(Date.now() + ms + 60_000);
 const exceptionsOf = (subjectId: string) => t.db.select().from(opsExceptions).where(eq(opsExceptions.subjectId, subjectId));

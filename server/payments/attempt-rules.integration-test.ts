@@ -9,9 +9,7 @@ import type { Sandbox } from "@/sandbox";
 import { confirmInCardField, paymentIntentOf, startTestSandbox, waitFor } from "@/sandbox/testing";
 import { createCaller } from "@/server/trpc/root";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
-import { createMerchant } from "@/test/fixtures";
-import { createCheckout } from "./create-checkout";
-import { ZCreateCheckoutInput } from "./create-checkout.schema";
+import { createMerchant, createTestCheckout } from "@/test/fixtures";
 import { CHECKOUT_TTL_MS, expireStaleCheckouts } from "./expire-checkouts";
 import { cancelAndSettle, pushAndSettle, settleAttempt } from "./execution";
 
@@ -42,15 +40,7 @@ afterAll(async () => {
   await t?.drop();
 });
 
-async function checkout(amount = "100.00"): Promise<string> {
-  seq += 1;
-  const input = ZCreateCheckoutInput.parse({
-    buyer_info: { email: `rules${seq}@example.test` },
-    return_url: "https://shop.example/r",
-    payment_orders: [{ payment_order_id: `rul${seq}`, seller_account: sellerRef, amount, currency: "KES" }],
-  });
-  return (await createCheckout(t.db, { merchantId, input })).body.checkout_id;
-}
+const checkout = async (amount = "100.00"): Promise<string> => (await createTestCheckout(t.db, { merchantId, sellerRefs: [sellerRef], amounts: [amount] })).checkout_id;
 
 const piOf = paymentIntentOf;
 const GOOD_CARD = "4242424242424242";
@@ -63,7 +53,7 @@ const fieldConfirm = (clientSecret: string, number: string) => confirmInCardFiel
 /** A phone of its own (per-phone limits never mix), ending in a sandbox outcome: "" pays, "1032" cancels. */
 function phone(outcome: "" | "1032"): string {
   const digits = String(100000 + (++seq % 899999)).padStart(6, "0");
-  if (outcome) return `07${digits.slice(0, 4)}${outcome}`;
+  if (outcome) return `07${digits.slice(-4)}${outcome}`; // the low digits change with every call
   const n = `07${digits}${(seq % 7) + 2}${(seq % 5) + 3}`;
   return n.endsWith("1032") || n.endsWith("1037") || n.endsWith("2001") || n.endsWith("0001") ? `0711${digits}` : n;
 }

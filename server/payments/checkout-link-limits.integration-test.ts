@@ -9,7 +9,7 @@ import type { Sandbox } from "@/sandbox";
 import { confirmInCardField, paymentIntentOf, startTestSandbox, waitFor } from "@/sandbox/testing";
 import { createCaller } from "@/server/trpc/root";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
-import { createMerchant } from "@/test/fixtures";
+import { createMerchant, createTestCheckout } from "@/test/fixtures";
 import { applyAttemptOutcome } from "./apply-outcome";
 import {
   ATTEMPTS_PER_CHECKOUT_MAX,
@@ -27,7 +27,6 @@ import {
   MPESA_PUSHES_WITHOUT_COOLDOWN,
 } from "./attempt-limits";
 import { cancelIfDeclineCapped, THREE_DS_ABANDONED_AFTER_MS } from "./card-declines";
-import { createCheckout } from "./create-checkout";
 import { ZCreateCheckoutInput } from "./create-checkout.schema";
 import { fetchPaymentStatus, fromStored, sendStkPush } from "./execution";
 import { buildOpenApiDocument } from "./openapi";
@@ -61,13 +60,14 @@ afterAll(async () => {
 
 async function checkout(opts: { amount?: string; phone?: string; requireBuyerPhone?: boolean } = {}): Promise<string> {
   seq += 1;
-  const input = ZCreateCheckoutInput.parse({
-    buyer_info: { email: `limits${seq}@example.test`, ...(opts.phone ? { phone: opts.phone } : {}) },
-    return_url: "https://shop.example/r",
-    payment_orders: [{ payment_order_id: `lim${seq}`, seller_account: sellerRef, amount: opts.amount ?? "100.00", currency: "KES" }],
-    ...(opts.requireBuyerPhone ? { payment_method_options: { mpesa: { require_buyer_phone: true } } } : {}),
+  const view = await createTestCheckout(t.db, {
+    merchantId,
+    sellerRefs: [sellerRef],
+    amounts: [opts.amount ?? "100.00"],
+    buyer: { email: `limits${seq}@example.test`, ...(opts.phone ? { phone: opts.phone } : {}) },
+    extra: opts.requireBuyerPhone ? { payment_method_options: { mpesa: { require_buyer_phone: true } } } : {},
   });
-  return (await createCheckout(t.db, { merchantId, input })).body.checkout_id;
+  return view.checkout_id;
 }
 
 async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {

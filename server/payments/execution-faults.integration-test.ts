@@ -13,10 +13,9 @@ import { receiveStripeWebhook } from "@/server/webhooks/receive-stripe-webhook";
 import type { Sandbox } from "@/sandbox";
 import { startReceiver, startTestSandbox, waitFor, type Receiver } from "@/sandbox/testing";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
-import { createMerchant } from "@/test/fixtures";
+import { createMerchant, createTestCheckout } from "@/test/fixtures";
 import { platformFee } from "./apply-outcome";
 import { prepareCardPayment, startMpesaPayment, submitCardPayment } from "./attempts";
-import { createCheckout } from "./create-checkout";
 import type { ConnectorFor } from "./execution";
 
 // Issue 6 acceptance: the durable pay-in path with PSP and webhook faults, wired as in production.
@@ -92,18 +91,7 @@ async function newShop(): Promise<Shop> {
   return { merchantId: m.id, refs: rows.map((r) => r.reference), sellerIds: rows.map((r) => r.id), feeBps: m.platformFeeBps };
 }
 
-async function newCheckout(shop: Shop, amounts: string[] = ["100.00", "50.25"]) {
-  seq += 1;
-  const res = await createCheckout(t.db, {
-    merchantId: shop.merchantId,
-    input: {
-      buyer_info: { email: `faults${seq}@example.test` },
-      return_url: "https://shop.example/r",
-      payment_orders: amounts.map((a, i) => ({ payment_order_id: `f${seq}_${i}`, seller_account: shop.refs[i]!, amount: a, currency: "KES" as const })),
-    },
-  });
-  return res.body;
-}
+const newCheckout = (shop: Shop, amounts: string[] = ["100.00", "50.25"]) => createTestCheckout(t.db, { merchantId: shop.merchantId, sellerRefs: shop.refs, amounts });
 
 const piOf = (clientSecret: string) => clientSecret.split("_secret_")[0]!;
 

@@ -7,11 +7,10 @@ import { getWallet } from "@/server/wallet";
 import { startTestSandbox, waitFor } from "@/sandbox/testing";
 import type { Sandbox } from "@/sandbox";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
-import { createMerchant } from "@/test/fixtures";
+import { createMerchant, createTestCheckout } from "@/test/fixtures";
 import type { Db } from "@/db/client";
 import { applyAttemptOutcome, platformFee } from "./apply-outcome";
 import { prepareCardPayment, startMpesaPayment, submitCardPayment } from "./attempts";
-import { createCheckout } from "./create-checkout";
 import { CHECKOUT_TTL_MS, expireStaleCheckouts } from "./expire-checkouts";
 import { fetchPaymentStatus, fromStored, sendStkPush } from "./execution";
 
@@ -23,7 +22,6 @@ let sandbox: Sandbox;
 let merchantId: string;
 let refs: string[];
 let sellerIds: string[];
-let seq = 0;
 const connectorFor = (db: Db, psp: PspName) => getConnector(db, psp, { apiBase: sandbox.url });
 
 beforeAll(async () => {
@@ -39,18 +37,7 @@ afterAll(async () => {
   await t?.drop();
 });
 
-async function checkout(amounts: string[] = ["100.00", "50.25"]) {
-  seq += 1;
-  const res = await createCheckout(t.db, {
-    merchantId,
-    input: {
-      buyer_info: { email: `exec${seq}@example.test` },
-      return_url: "https://shop.example/r",
-      payment_orders: amounts.map((a, i) => ({ payment_order_id: `ex${seq}_${i}`, seller_account: refs[i]!, amount: a, currency: "KES" as const })),
-    },
-  });
-  return res.body.checkout_id;
-}
+const checkout = async (amounts: string[] = ["100.00", "50.25"]) => (await createTestCheckout(t.db, { merchantId, sellerRefs: refs, amounts })).checkout_id;
 async function orderStatuses(checkoutId: string) {
   const rows = await t.db.select({ s: paymentOrders.status }).from(paymentOrders).where(eq(paymentOrders.checkoutId, checkoutId));
   return rows.map((r) => r.s).sort();

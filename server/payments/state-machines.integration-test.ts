@@ -5,14 +5,12 @@ import { and, asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkouts, checkoutTransitions, paymentAttempts, paymentAttemptTransitions, sellers } from "@/db/schema";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
-import { createMerchant } from "@/test/fixtures";
+import { createMerchant, createTestCheckout } from "@/test/fixtures";
 import { transitionAttempt } from "./attempt-state";
 import { transitionCheckout } from "./checkout-state";
-import { createCheckout } from "./create-checkout";
 
 let t: TestDatabase;
 let merchantId: string;
-let n = 0;
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -22,12 +20,7 @@ afterAll(() => t?.drop());
 
 async function newCheckout(): Promise<string> {
   const [s] = await t.db.select().from(sellers).where(eq(sellers.merchantId, merchantId)).limit(1);
-  n += 1;
-  const r = await createCheckout(t.db, {
-    merchantId,
-    input: { buyer_info: { email: `sm${n}@example.test` }, return_url: "https://shop.example/r", payment_orders: [{ payment_order_id: `sm_${n}`, seller_account: s!.reference, amount: "10.00", currency: "USD" }] },
-  });
-  return r.body.checkout_id;
+  return (await createTestCheckout(t.db, { merchantId, sellerRefs: [s!.reference], amounts: ["10.00"], currency: "USD" })).checkout_id;
 }
 
 const checkoutRows = (id: string) => t.db.select().from(checkoutTransitions).where(eq(checkoutTransitions.checkoutId, id)).orderBy(asc(checkoutTransitions.at), asc(checkoutTransitions.id));
