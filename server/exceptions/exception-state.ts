@@ -65,13 +65,6 @@ export async function moveException(tx: Tx, opts: { id: string; to: OpsException
 }
 
 /**
- * Auto-resolution: an open exception whose subject has since reached its business outcome is resolved, with a
- * note saying why (resolved_by null: nobody did it by hand). One UPDATE … FROM per subject type, set-based.
- * What stays open for ops whatever the subject does: an amount mismatch (money the PSP holds that was not
- * credited: reconcile it), a job's failure (its next run says nothing about the failed one), and a double
- * charge until its double_charges row is refunded.
- */
-/**
  * An exception that says the PSP may hold the buyer's money we never credited (an outcome never learned, an STK push
  * whose answer was lost, an M-Pesa credit refused). A failed or canceled attempt does not close it: the app itself
  * closes attempts (another attempt paid the checkout, the checkout expired) without the PSP's word. Only a success
@@ -79,84 +72,83 @@ export async function moveException(tx: Tx, opts: { id: string; to: OpsException
  */
 const MONEY_MAY_BE_HELD = sql.raw("(x.reason = 'outcome_unknown' or x.code in ('psp_outcome_unknown', 'mpesa_credit_refused'))");
 
-const AUTO_RESOLUTIONS: { name: string; statement: (only: SQL) => SQL }[] = [
-  {
-    name: "payment_attempt",
+interface AutoResolution {
+  name: string;
+  statement: (only: SQL) => SQL;
+}
+
+/**
+ * One auto-resolution: resolves the open (or retrying) exceptions `where` picks, `x` being ops_exceptions and `from`
+ * the subject's table, with the note "Auto-resolved by the exceptions janitor: " followed by `note` (an SQL text
+ * expression). resolved_by stays null: nobody did it by hand.
+ */
+function autoResolution(name: string, q: { note: SQL; from?: SQL; where: SQL }): AutoResolution {
+  return {
+    name,
     statement: (only) => sql`
       update ops_exceptions x set status = 'resolved', resolved_at = now(),
-        resolution_note = 'Auto-resolved by the exceptions janitor: the payment attempt is now ' || a.status::text || '.'
-      from payment_attempts a
-      where x.status in ('open', 'retrying') and x.subject_type = 'payment_attempt' and x.subject_id = a.id
+        resolution_note = 'Auto-resolved by the exceptions janitor: ' || ${q.note}
+      ${q.from ? sql`from ${q.from}` : sql``}
+      where x.status in ('open', 'retrying') and (${q.where})
+        ${only}`,
+  };
+}
+
+/**
+ * Auto-resolution: an open exception whose subject has since reached its business outcome is resolved, with a
+ * note saying why. One UPDATE … FROM per subject type, set-based. What stays open for ops whatever the subject
+ * does: an amount mismatch (money the PSP holds that was not credited: reconcile it), a job's failure (its next
+ * run says nothing about the failed one), and a double charge until its double_charges row is refunded.
+ */
+const AUTO_RESOLUTIONS: AutoResolution[] = [
+  autoResolution("payment_attempt", {
+    note: sql`'the payment attempt is now ' || a.status::text || '.'`,
+    from: sql`payment_attempts a`,
+    where: sql`x.subject_type = 'payment_attempt' and x.subject_id = a.id
         and x.reason not in ('double_charge', 'amount_mismatch')
-        and (a.status = 'succeeded' or (a.status in ('failed', 'canceled') and ${MONEY_MAY_BE_HELD} is not true))
-        ${only}`,
-  },
-  {
-    name: "double_charge",
-    statement: (only) => sql`
-      update ops_exceptions x set status = 'resolved', resolved_at = now(),
-        resolution_note = 'Auto-resolved by the exceptions janitor: double charge ' || d.id || ' is marked refunded.'
-      from double_charges d
-      where x.status in ('open', 'retrying') and x.subject_type = 'payment_attempt' and x.reason = 'double_charge'
-        and d.attempt_id = x.subject_id and d.status = 'refunded'
-        ${only}`,
-  },
-  {
-    // The PaymentIntent was canceled at the PSP after all (a later run or a sweep), or the attempt paid the
-    // checkout (then there is nothing to cancel; a double charge is its own exception).
-    name: "payment_cancel",
-    statement: (only) => sql`
-      update ops_exceptions x set status = 'resolved', resolved_at = now(),
-        resolution_note = case when a.status = 'succeeded' then 'Auto-resolved by the exceptions janitor: the payment attempt succeeded; nothing to cancel.'
-          else 'Auto-resolved by the exceptions janitor: the PaymentIntent was canceled at the PSP.' end
-      from payment_attempts a
-      where x.status in ('open', 'retrying') and x.subject_type = 'payment_cancel' and x.subject_id = a.id
+        and (a.status = 'succeeded' or (a.status in ('failed', 'canceled') and ${MONEY_MAY_BE_HELD} is not true))`,
+  }),
+  autoResolution("double_charge", {
+    note: sql`'double charge ' || d.id || ' is marked refunded.'`,
+    from: sql`double_charges d`,
+    where: sql`x.subject_type = 'payment_attempt' and x.reason = 'double_charge' and d.attempt_id = x.subject_id and d.status = 'refunded'`,
+  }),
+  // The PaymentIntent was canceled at the PSP after all (a later run or a sweep), or the attempt paid the
+  // checkout (then there is nothing to cancel; a double charge is its own exception).
+  autoResolution("payment_cancel", {
+    note: sql`case when a.status = 'succeeded' then 'the payment attempt succeeded; nothing to cancel.'
+          else 'the PaymentIntent was canceled at the PSP.' end`,
+    from: sql`payment_attempts a`,
+    where: sql`x.subject_type = 'payment_cancel' and x.subject_id = a.id
         and (a.status = 'succeeded' or exists (
           select 1 from psp_attempts p
-          where p.psp = 'stripe' and p.psp_object_id = a.psp_reference and p.operation = 'payment_intent.cancel' and p.outcome = 'ok'))
-        ${only}`,
-  },
-  {
-    name: "psp_event",
-    statement: (only) => sql`
-      update ops_exceptions x set status = 'resolved', resolved_at = now(),
-        resolution_note = 'Auto-resolved by the exceptions janitor: the PSP event is now ' || p.status::text || '.'
-      from psp_events p
-      where x.status in ('open', 'retrying') and x.subject_type = 'psp_event' and x.subject_id = p.id and p.status <> 'received'
-        ${only}`,
-  },
-  {
-    // Delivered; or, for one found stuck, no longer pending (a delivery that failed for good has its own
-    // retries_exhausted exception from the deliver function's onFailure).
-    name: "webhook_delivery",
-    statement: (only) => sql`
-      update ops_exceptions x set status = 'resolved', resolved_at = now(),
-        resolution_note = 'Auto-resolved by the exceptions janitor: the webhook delivery is now ' || d.status::text || '.'
-      from webhook_deliveries d
-      where x.status in ('open', 'retrying') and x.subject_type = 'webhook_delivery' and x.subject_id = d.id
-        and (d.status = 'delivered' or (x.reason = 'stuck' and d.status <> 'pending'))
-        ${only}`,
-  },
-  {
-    // The fan-out made its deliveries and each was attempted to its end.
-    name: "merchant_event",
-    statement: (only) => sql`
-      update ops_exceptions x set status = 'resolved', resolved_at = now(),
-        resolution_note = 'Auto-resolved by the exceptions janitor: every delivery of the merchant event was made.'
-      where x.status in ('open', 'retrying') and x.subject_type = 'merchant_event'
+          where p.psp = 'stripe' and p.psp_object_id = a.psp_reference and p.operation = 'payment_intent.cancel' and p.outcome = 'ok'))`,
+  }),
+  autoResolution("psp_event", {
+    note: sql`'the PSP event is now ' || p.status::text || '.'`,
+    from: sql`psp_events p`,
+    where: sql`x.subject_type = 'psp_event' and x.subject_id = p.id and p.status <> 'received'`,
+  }),
+  // Delivered; or, for one found stuck, no longer pending (a delivery that failed for good has its own
+  // retries_exhausted exception from the deliver function's onFailure).
+  autoResolution("webhook_delivery", {
+    note: sql`'the webhook delivery is now ' || d.status::text || '.'`,
+    from: sql`webhook_deliveries d`,
+    where: sql`x.subject_type = 'webhook_delivery' and x.subject_id = d.id
+        and (d.status = 'delivered' or (x.reason = 'stuck' and d.status <> 'pending'))`,
+  }),
+  // The fan-out made its deliveries and each was attempted to its end.
+  autoResolution("merchant_event", {
+    note: sql`'every delivery of the merchant event was made.'`,
+    where: sql`x.subject_type = 'merchant_event'
         and exists (select 1 from webhook_deliveries d where d.event_id = x.subject_id)
-        and not exists (select 1 from webhook_deliveries d where d.event_id = x.subject_id and d.status = 'pending')
-        ${only}`,
-  },
-  {
-    name: "outbox_event",
-    statement: (only) => sql`
-      update ops_exceptions x set status = 'resolved', resolved_at = now(),
-        resolution_note = 'Auto-resolved by the exceptions janitor: the outbox event was sent.'
-      from outbox_events o
-      where x.status in ('open', 'retrying') and x.subject_type = 'outbox_event' and x.subject_id = o.id and o.sent_at is not null
-        ${only}`,
-  },
+        and not exists (select 1 from webhook_deliveries d where d.event_id = x.subject_id and d.status = 'pending')`,
+  }),
+  autoResolution("outbox_event", {
+    note: sql`'the outbox event was sent.'`,
+    from: sql`outbox_events o`,
+    where: sql`x.subject_type = 'outbox_event' and x.subject_id = o.id and o.sent_at is not null`,
+  }),
 ];
 
 export const AUTO_RESOLUTION_NAMES = AUTO_RESOLUTIONS.map((r) => r.name);
