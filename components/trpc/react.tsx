@@ -3,6 +3,7 @@
 import { QueryClientProvider, type QueryClient } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, loggerLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
+import { NuqsAdapter } from "nuqs/adapters/next/app";
 import { useState, type ReactNode } from "react";
 import superjson from "superjson";
 import { makeQueryClient } from "@/server/trpc/query-client";
@@ -30,7 +31,8 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
-        {children}
+        {/* Filters, sorting and page cursors live in the URL (nuqs): reload, Back and a shared link keep the view. */}
+        <NuqsAdapter>{children}</NuqsAdapter>
       </TRPCProvider>
     </QueryClientProvider>
   );

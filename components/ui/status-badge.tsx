@@ -1,14 +1,13 @@
-const STYLES: Record<string, string> = {
-  SUCCESS: "bg-green-50 text-green-800 ring-green-600/20",
-  FAILED: "bg-red-50 text-red-800 ring-red-600/20",
-  EXECUTING: "bg-amber-50 text-amber-800 ring-amber-600/20",
-  NOT_STARTED: "bg-slate-50 text-slate-700 ring-slate-500/20",
-};
+import { Badge, type BadgeTone } from "./badge";
 
+const TONE: Record<string, BadgeTone> = { SUCCESS: "success", FAILED: "danger", EXECUTING: "warning", NOT_STARTED: "neutral" };
+const LABEL: Record<string, string> = { SUCCESS: "Succeeded", FAILED: "Failed", EXECUTING: "Processing", NOT_STARTED: "Not started" };
+
+/** A payment order's status. The raw status stays in data-status (tests, CSV) and as text for screen readers' context. */
 export function StatusBadge({ status }: { status: string }) {
   return (
-    <span className={`inline-flex rounded-md px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${STYLES[status] ?? STYLES.NOT_STARTED}`} data-status={status}>
-      {status}
-    </span>
+    <Badge tone={TONE[status] ?? "neutral"} data-status={status}>
+      {LABEL[status] ?? status}
+    </Badge>
   );
 }

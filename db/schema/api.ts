@@ -77,3 +77,39 @@ export const rateLimitCounters = pgTable(
   },
   (t) => [primaryKey({ columns: [t.bucket, t.windowStart] }), index("rate_limit_window_idx").on(t.windowStart)],
 );
+
+/**
+ * The developers page's log of REST API calls (one row per authenticated /api/v1 request), kept 30 days.
+ * Bodies are stored with secrets redacted (server/api-log); never card data (the API never receives it).
+ */
+export const apiRequestLog = pgTable(
+  "api_request_log",
+  {
+    id: text("id").primaryKey().$defaultFn(() => newId("arq")),
+    merchantId: text("merchant_id")
+      .notNull()
+      .references(() => merchants.id),
+    apiKeyId: text("api_key_id").references(() => apiKeys.id),
+    /** "test" | "live": the key's mode. */
+    mode: text("mode").notNull(),
+    method: text("method").notNull(),
+    path: text("path").notNull(),
+    status: integer("status").notNull(),
+    idempotencyKey: text("idempotency_key"),
+    /** Our x-request-id of the call. */
+    requestId: text("request_id").notNull(),
+    latencyMs: integer("latency_ms").notNull(),
+    /** The app error code of a failed call (validation_failed, …). */
+    errorCode: text("error_code"),
+    /** The checkout the call created or read, for the payment timeline. */
+    checkoutId: text("checkout_id"),
+    requestBody: jsonb("request_body").$type<unknown>(),
+    responseBody: jsonb("response_body").$type<unknown>(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("api_request_log_merchant_created_idx").on(t.merchantId, t.createdAt),
+    index("api_request_log_checkout_idx").on(t.checkoutId),
+    check("api_request_log_mode", sql`${t.mode} in ('test', 'live')`),
+  ],
+);

@@ -1,5 +1,5 @@
 import { relations, sql } from "drizzle-orm";
-import { check, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { check, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { newId } from "../ids";
 import { users } from "./auth";
 import { createdAt, updatedAt } from "./columns";
@@ -17,6 +17,16 @@ export const merchants = pgTable(
     defaultCurrency: text("default_currency").notNull(),
     /** The platform's fee on each successful payment order, in basis points of its amount. */
     platformFeeBps: integer("platform_fee_bps").notNull().default(200),
+    /** IANA time zone every time in the dashboard is shown in (Settings). */
+    timeZone: text("time_zone").notNull().default("UTC"),
+    /** Branding on the hosted checkout: the name buyers see (falls back to `name`), logo, accent colour. */
+    displayName: text("display_name"),
+    /** An https URL, or our own /api/branding/<merchant>/logo path when the logo was uploaded (merchant_logos). */
+    logoUrl: text("logo_url"),
+    /** #rrggbb */
+    accentColor: text("accent_color"),
+    /** Shown to buyers on the checkout and its receipt. */
+    supportEmail: text("support_email"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -25,6 +35,59 @@ export const merchants = pgTable(
     check("merchants_country_format", sql`${t.country} ~ '^[A-Z]{2}$'`),
     check("merchants_currency_format", sql`${t.defaultCurrency} ~ '^[A-Z]{3}$'`),
     check("merchants_name_not_blank", sql`length(btrim(${t.name})) > 0`),
+    check("merchants_accent_color_format", sql`${t.accentColor} ~ '^#[0-9a-f]{6}$'`),
+    check("merchants_logo_url_format", sql`${t.logoUrl} ~ '^(https://|/api/branding/)'`),
+    check("merchants_time_zone_not_blank", sql`length(${t.timeZone}) between 1 and 64`),
+  ],
+);
+
+/** An uploaded checkout logo (PNG, JPEG or WebP; never SVG), served from our origin by app/api/branding. */
+export const merchantLogos = pgTable(
+  "merchant_logos",
+  {
+    merchantId: text("merchant_id")
+      .primaryKey()
+      .references(() => merchants.id, { onDelete: "cascade" }),
+    contentType: text("content_type").notNull(),
+    /** The image, base64. */
+    dataBase64: text("data_base64").notNull(),
+    /** sha256 hex of the bytes: the cache-busting version in the logo URL. */
+    sha256: text("sha256").notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check("merchant_logos_content_type", sql`${t.contentType} in ('image/png', 'image/jpeg', 'image/webp')`),
+    check("merchant_logos_size", sql`length(${t.dataBase64}) <= 700000`),
+  ],
+);
+
+/**
+ * An invitation to join a merchant's team with a role. The link carries a random token; only its sha256 is
+ * kept. At most one pending invitation per (merchant, email).
+ */
+export const merchantInvitations = pgTable(
+  "merchant_invitations",
+  {
+    id: text("id").primaryKey().$defaultFn(() => newId("inv")),
+    merchantId: text("merchant_id")
+      .notNull()
+      .references(() => merchants.id, { onDelete: "cascade" }),
+    /** Lower-cased. */
+    email: text("email").notNull(),
+    role: merchantRole("role").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    invitedByUserId: text("invited_by_user_id").references(() => users.id),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    acceptedAt: timestamp("accepted_at", { withTimezone: true, mode: "date" }),
+    acceptedByUserId: text("accepted_by_user_id").references(() => users.id),
+    revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    uniqueIndex("merchant_invitations_token_uq").on(t.tokenHash),
+    uniqueIndex("merchant_invitations_pending_uq").on(t.merchantId, t.email).where(sql`${t.acceptedAt} is null and ${t.revokedAt} is null`),
+    check("merchant_invitations_email_lower", sql`${t.email} = lower(${t.email})`),
+    check("merchant_invitations_one_outcome", sql`${t.acceptedAt} is null or ${t.revokedAt} is null`),
   ],
 );
 

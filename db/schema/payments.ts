@@ -66,6 +66,8 @@ export const paymentOrders = pgTable(
     psp: text("psp"),
     failureCode: text("failure_code"),
     failureMessage: text("failure_message"),
+    /** The order's place in its checkout, as the merchant sent the orders (0-based): the checkout lists them so. */
+    position: integer("position").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -73,6 +75,7 @@ export const paymentOrders = pgTable(
     uniqueIndex("payment_orders_merchant_order_uq").on(t.merchantId, t.paymentOrderId),
     index("payment_orders_checkout_idx").on(t.checkoutId),
     index("payment_orders_seller_idx").on(t.sellerId, t.createdAt),
+    index("payment_orders_merchant_created_idx").on(t.merchantId, t.createdAt),
     check("payment_orders_amount_positive", sql`${t.amount} > 0`),
     check("payment_orders_currency_format", sql`${t.currency} ~ '^[A-Z]{3}$'`),
     check("payment_orders_order_id_format", sql`${t.paymentOrderId} ~ '^[A-Za-z0-9_.:-]{1,64}$'`),

@@ -8,7 +8,7 @@ import { merchants } from "./merchants";
 // (append-only, written in the transaction of the fact they describe), and one delivery per (event, endpoint).
 
 export const webhookDeliveryStatus = pgEnum("webhook_delivery_status", ["pending", "delivered", "failed"]);
-export const merchantEventType = pgEnum("merchant_event_type", ["payment_order.succeeded", "payment_order.failed"]);
+export const merchantEventType = pgEnum("merchant_event_type", ["payment_order.succeeded", "payment_order.failed", "webhook_endpoint.test"]);
 
 export const webhookEndpoints = pgTable(
   "webhook_endpoints",
@@ -76,4 +76,24 @@ export const webhookDeliveries = pgTable(
     index("webhook_deliveries_endpoint_created_idx").on(t.endpointId, t.createdAt),
     check("webhook_deliveries_attempts_nonneg", sql`${t.attempts} >= 0`),
   ],
+);
+
+/** Each try at delivering one webhook delivery: what the endpoint answered (the developers page). */
+export const webhookDeliveryAttempts = pgTable(
+  "webhook_delivery_attempts",
+  {
+    id: text("id").primaryKey().$defaultFn(() => newId("wda")),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id),
+    attemptNo: integer("attempt_no").notNull(),
+    /** The endpoint's HTTP status; null when no answer came (timeout, refused, DNS). */
+    statusCode: integer("status_code"),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+    /** The first 2 KB of the endpoint's answer. */
+    responseExcerpt: text("response_excerpt"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("webhook_delivery_attempts_no_uq").on(t.deliveryId, t.attemptNo)],
 );

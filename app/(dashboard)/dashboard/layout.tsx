@@ -1,6 +1,8 @@
 import type { ReactNode } from "react";
 import { AppShell } from "@/components/dashboard/shell";
 import { TRPCReactProvider } from "@/components/trpc/react";
+import { timeZoneLabel } from "@/components/ui/format";
+import { TimeZoneProvider } from "@/components/ui/time";
 import { forPage } from "@/server/trpc/page-guard";
 import { getMerchantMe } from "@/server/trpc/rsc";
 
@@ -19,9 +21,17 @@ export default async function DashboardLayout({ children }: { children: ReactNod
   const role = me.role === "merchant_admin" ? "Admin" : "Viewer";
   return (
     <TRPCReactProvider>
-      <AppShell title={me.merchant.name} subtitle="Merchant dashboard" userLabel={`${me.user.email} · ${role}`} nav={NAV}>
-        {children}
-      </AppShell>
+      <TimeZoneProvider timeZone={me.merchant.timeZone}>
+        <AppShell
+          title={me.merchant.name}
+          subtitle="Merchant dashboard"
+          userLabel={`${me.user.email} · ${role}`}
+          nav={NAV}
+          headerNote={`Times in ${me.merchant.timeZone} (${timeZoneLabel(me.merchant.timeZone)})`}
+        >
+          {children}
+        </AppShell>
+      </TimeZoneProvider>
     </TRPCReactProvider>
   );
 }

@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 import { AppShell } from "@/components/dashboard/shell";
 import { TRPCReactProvider } from "@/components/trpc/react";
+import { TimeZoneProvider } from "@/components/ui/time";
 import { forPage } from "@/server/trpc/page-guard";
 import { getOpsExceptionSummary, getOpsOverview } from "@/server/trpc/rsc";
 
@@ -21,9 +22,12 @@ export default async function OpsLayout({ children }: { children: ReactNode }) {
   const nav = NAV.map((item) => (item.href === "/ops/exceptions" ? { ...item, badge: exceptions?.open } : item));
   return (
     <TRPCReactProvider>
-      <AppShell title="Ops console" subtitle="Operations" userLabel={`${data.user.email} · Ops`} nav={nav}>
-        {children}
-      </AppShell>
+      {/* Ops works across merchants and zones: every time in the console is UTC, and says so. */}
+      <TimeZoneProvider timeZone="UTC">
+        <AppShell title="Ops console" subtitle="Operations" userLabel={`${data.user.email} · Ops`} nav={nav} headerNote="Times in UTC">
+          {children}
+        </AppShell>
+      </TimeZoneProvider>
     </TRPCReactProvider>
   );
 }
