@@ -40,7 +40,7 @@ export function proxy(req: NextRequest) {
   // API routes get their policy from next.config.js; the proxy only checks their path.
   if (req.nextUrl.pathname.startsWith("/api/")) return NextResponse.next();
   const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
-  const csp = pageContentSecurityPolicy({ nonce, ...cspContext });
+  const csp = pageContentSecurityPolicy({ nonce, ...cspContext, externalImages: req.nextUrl.pathname.startsWith("/pay/") });
   const headers = new Headers(req.headers);
   headers.set(PATHNAME_HEADER, req.nextUrl.pathname + req.nextUrl.search);
   headers.set(NONCE_HEADER, nonce);

@@ -7,7 +7,8 @@ export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
   const [state, action, pending] = useActionState<SignInState, FormData>(authenticate, {});
   return (
     <form action={action} className="flex flex-col gap-4" noValidate={false}>
-      <input type="hidden" name="callbackUrl" value={callbackUrl ?? "/dashboard"} />
+      {/* Empty when none was asked for: the action then picks the user's home (ops console or dashboard). */}
+      <input type="hidden" name="callbackUrl" value={callbackUrl ?? ""} />
       <label className="flex flex-col gap-1 text-sm font-medium">
         Email
         <input name="email" type="email" autoComplete="username" required className="rounded-md border border-slate-300 px-3 py-2 text-base font-normal" />

@@ -38,8 +38,8 @@ test("an admin creates an API key, the merchant's server creates a payment with 
 
   await page.getByRole("link", { name: "Payments" }).click();
   const row = page.getByTestId("payment-row").filter({ hasText: `${orderId}_b` });
-  await expect(row).toContainText("250.50 KES");
-  await expect(row).toContainText("NOT_STARTED");
+  await expect(row).toContainText("KES 250.50");
+  await expect(row).toHaveAttribute("data-status", "NOT_STARTED");
 
   const spec = await request.get("/api/v1/openapi.json");
   expect((await spec.json()).paths).toHaveProperty("/api/v1/payments");

@@ -43,15 +43,15 @@ test("a viewer cannot edit settings; an admin can", async ({ page }) => {
   await signIn(page, DEMO_ADMIN, undefined, "/signin?callbackUrl=/dashboard/settings");
   const name = page.getByLabel("Business name");
   await name.fill("");
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("button", { name: "Save profile" }).click();
   await expect(page.getByText("Name is required")).toBeVisible();
   await name.fill("Demo Merchant Ltd");
-  await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.getByRole("status")).toHaveText("Saved.");
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await expect(page.getByTestId("profile-form").getByRole("status")).toHaveText("Saved.");
   await expect(page.getByRole("heading", { level: 1, name: "Demo Merchant Ltd" })).toBeVisible();
   // Put the name back so other tests see the seeded one.
   await name.fill("Demo Merchant");
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("button", { name: "Save profile" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Demo Merchant" })).toBeVisible();
 });
 

@@ -1,4 +1,6 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, type APIRequestContext, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import { E2E_STATE_FILE } from "../playwright.config";
 
 export const DEMO_PASSWORD = "demo-password";
 export const DEMO_ADMIN = "admin@demo.test";
@@ -20,4 +22,63 @@ export async function submitSignIn(page: Page, email: string, password: string, 
 
 export async function expectOnSignIn(page: Page) {
   await expect(page.getByRole("heading", { name: "Sign in to PayBridge" })).toBeVisible();
+}
+
+// ---- Shared by the cross-page specs (pages.spec.ts, keyboard.spec.ts) ----
+
+/** The seeded demo test-mode key (scripts/seed-demo.ts). */
+export const DEMO_API_KEY = "sk_test_DemoDemoDemoDemoDemoDemoDemoDemo";
+/** The merchant's shop (return URLs): outside this machine, so specs answer it locally (`answerShop`). */
+export const DEMO_SHOP = "https://shop.example";
+
+/** Signs in once in a throwaway context and returns its cookies, for `browser.newContext({ storageState })`. */
+export async function signedInState(browser: Browser, email: string): Promise<StorageState> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await signIn(page, email);
+    return await context.storageState();
+  } finally {
+    await context.close();
+  }
+}
+export type StorageState = Awaited<ReturnType<BrowserContext["storageState"]>>;
+
+/** Answers the shop's return URL locally (a paid checkout sends the buyer back there). */
+export async function answerShop(target: Page | BrowserContext) {
+  await target.route(`${DEMO_SHOP}/**`, (route) => route.fulfill({ status: 200, contentType: "text/html", body: "<!doctype html><html lang=en><title>Shop</title><h1>Back at the shop</h1></html>" }));
+}
+
+/** Creates a checkout through the public API with the demo key; `tag` makes its ids recognisable. */
+export async function createDemoCheckout(request: APIRequestContext, orders: { seller: string; amount: string }[], tag = "e2e") {
+  const id = `${tag}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const res = await request.post("/api/v1/payments", {
+    headers: { authorization: `Bearer ${DEMO_API_KEY}`, "idempotency-key": id },
+    data: {
+      buyer_info: { email: `${id}@example.test`, country: "KE" },
+      return_url: `${DEMO_SHOP}/thanks`,
+      payment_orders: orders.map((o, i) => ({ payment_order_id: `${id}_${i}`, seller_account: o.seller, amount: o.amount, currency: "KES" })),
+    },
+  });
+  expect(res.status(), await res.text()).toBe(201);
+  const body = await res.json();
+  return { id, buyerEmail: `${id}@example.test`, url: body.checkout_url as string, checkoutId: body.checkout_id as string, orderIds: orders.map((_, i) => `${id}_${i}`) };
+}
+
+/** Pays the checkout on `page` with the sandbox's always-approved test card and waits for the success screen. */
+export async function payByCard(page: Page, checkoutUrl: string) {
+  await page.goto(checkoutUrl);
+  const field = page.frameLocator('iframe[title="Secure card payment input frame"]');
+  await field.getByTestId("card-number").fill("4242424242424242");
+  await field.getByTestId("card-expiry").fill("12 / 34");
+  await field.getByTestId("card-cvc").fill("123");
+  await page.getByRole("button", { name: /^Pay\b/ }).click();
+  await expect(page.getByRole("heading", { name: "Payment successful" })).toBeVisible({ timeout: 30_000 });
+}
+
+/** The e2e server's own throwaway database (written by scripts/dev.ts); refuses anything but a local one. */
+export function e2eDatabaseUrl(): string {
+  const state = JSON.parse(readFileSync(E2E_STATE_FILE, "utf8")) as { databaseUrl: string };
+  expect(new URL(state.databaseUrl).hostname).toBe("127.0.0.1");
+  return state.databaseUrl;
 }

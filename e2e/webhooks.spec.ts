@@ -40,7 +40,7 @@ test("a merchant's endpoint receives a signed payment_order.succeeded webhook", 
     await field.getByTestId("card-number").fill("4242424242424242");
     await field.getByTestId("card-expiry").fill("12 / 34");
     await field.getByTestId("card-cvc").fill("123");
-    await page.getByRole("button", { name: /^Pay 77.00 KES$/ }).click();
+    await page.getByRole("button", { name: /^Pay KES\s77\.00$/ }).click();
     await expect(page.getByRole("heading", { name: "Payment successful" })).toBeVisible({ timeout: 30_000 });
 
     await expect.poll(() => received.filter((r) => r.body.includes(id)).length, { timeout: 30_000 }).toBeGreaterThan(0);

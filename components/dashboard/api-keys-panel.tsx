@@ -3,16 +3,47 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc/react";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { DataTable, type ColumnDef } from "@/components/ui/data-table";
+import { Field, Input, Select } from "@/components/ui/field";
 import { ShownOnce } from "@/components/ui/shown-once";
+import { Time } from "@/components/ui/time";
 
-export function ApiKeysPanel({ canEdit }: { canEdit: boolean }) {
+// Developers → API keys, test and live apart. One deployment runs in one mode (PSP_MODE): it issues and accepts
+// only that mode's keys (sk_test_/pk_test_ on the sandbox, sk_live_/pk_live_ on live), so the other mode's keys
+// are created on the other deployment. Keys of the other mode found here (a database that once ran in it) are
+// listed in their own table, marked as refused by this server.
+
+type Mode = "test" | "live";
+interface KeyRow {
+  id: string;
+  kind: "secret" | "publishable";
+  name: string;
+  displayHint: string;
+  publicValue: string | null;
+  createdAt: Date | string;
+  lastUsedAt: Date | string | null;
+  revokedAt: Date | string | null;
+  mode: Mode;
+}
+
+const MODE_LABEL: Record<Mode, string> = { test: "Test mode", live: "Live mode" };
+
+export function ApiKeysPanel({ canEdit, serverMode }: { canEdit: boolean; serverMode: Mode }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const keys = useQuery(trpc.apiKeys.list.queryOptions());
   const [name, setName] = useState("");
   const [kind, setKind] = useState<"secret" | "publishable">("secret");
   const [revealed, setRevealed] = useState<{ key: string; name: string } | null>(null);
-  const refresh = () => qc.invalidateQueries({ queryKey: trpc.apiKeys.list.queryKey() });
+  // Cancel first: an invalidation while the first load is still in flight would otherwise be answered by that
+  // load (older than the change).
+  const refresh = async () => {
+    const queryKey = trpc.apiKeys.list.queryKey();
+    await qc.cancelQueries({ queryKey });
+    await qc.invalidateQueries({ queryKey });
+  };
   const create = useMutation(
     trpc.apiKeys.create.mutationOptions({
       onSuccess: async (k) => {
@@ -23,11 +54,48 @@ export function ApiKeysPanel({ canEdit }: { canEdit: boolean }) {
     }),
   );
   const revoke = useMutation(trpc.apiKeys.revoke.mutationOptions({ onSuccess: refresh }));
+  const otherMode: Mode = serverMode === "test" ? "live" : "test";
+  const prefix = serverMode === "test" ? "sk_test_/pk_test_" : "sk_live_/pk_live_";
+  const otherPrefix = otherMode === "test" ? "sk_test_/pk_test_" : "sk_live_/pk_live_";
+
+  const columns: ColumnDef<KeyRow, unknown>[] = [
+    { id: "name", header: "Name", cell: ({ row }) => row.original.name },
+    { id: "kind", header: "Type", cell: ({ row }) => (row.original.kind === "secret" ? "Secret" : "Publishable"), meta: { priority: "low" } },
+    { id: "key", header: "Key", cell: ({ row }) => <code className="font-mono text-xs break-all">{row.original.publicValue ?? row.original.displayHint}</code> },
+    { id: "lastUsed", header: "Last used", cell: ({ row }) => (row.original.lastUsedAt ? <Time value={row.original.lastUsedAt} /> : "never"), meta: { priority: "low" } },
+    {
+      id: "status",
+      header: "Status",
+      cell: ({ row }) => (row.original.revokedAt ? <Badge tone="neutral">revoked</Badge> : row.original.mode !== serverMode ? <Badge tone="warning">refused here</Badge> : <Badge tone="success">active</Badge>),
+    },
+    {
+      id: "actions",
+      header: () => null,
+      meta: { srLabel: "Actions", align: "right" },
+      cell: ({ row }) =>
+        canEdit && !row.original.revokedAt ? (
+          <Button
+            size="sm"
+            variant="danger"
+            aria-label={`Revoke ${row.original.name}`}
+            onClick={() => {
+              if (window.confirm(`Revoke “${row.original.name}”? Requests using it will fail at once.`)) revoke.mutate({ keyId: row.original.id });
+            }}
+          >
+            Revoke
+          </Button>
+        ) : null,
+    },
+  ];
+  const byMode = (mode: Mode) => keys.data?.filter((k) => k.mode === mode);
+
   return (
     <div className="flex flex-col gap-6">
-      {revealed ? (
-        <ShownOnce message={`Copy your key “${revealed.name}” now. It will not be shown again.`} value={revealed.key} testId="new-api-key" onDone={() => setRevealed(null)} />
-      ) : null}
+      <p className="text-sm text-slate-600">
+        This deployment runs in <strong>{serverMode} mode</strong>: it issues and accepts only <code className="font-mono">{prefix}</code> keys. {MODE_LABEL[otherMode]} keys (
+        <code className="font-mono">{otherPrefix}</code>) are created on the {otherMode}-mode deployment, and this one refuses them.
+      </p>
+      {revealed ? <ShownOnce message={`Copy your key “${revealed.name}” now. It will not be shown again.`} value={revealed.key} testId="new-api-key" onDone={() => setRevealed(null)} /> : null}
       {canEdit ? (
         <form
           className="flex flex-wrap items-end gap-3"
@@ -36,60 +104,47 @@ export function ApiKeysPanel({ canEdit }: { canEdit: boolean }) {
             create.mutate({ kind, name });
           }}
         >
-          <label className="flex flex-col gap-1 text-sm font-medium">
-            Key name
-            <input className="rounded-md border border-slate-300 px-3 py-2 font-normal" value={name} onChange={(e) => setName(e.target.value)} />
-          </label>
-          <label className="flex flex-col gap-1 text-sm font-medium">
-            Type
-            <select className="rounded-md border border-slate-300 px-3 py-2 font-normal" value={kind} onChange={(e) => setKind(e.target.value as "secret" | "publishable")}>
+          <Field label="Key name" htmlFor="api-key-name" error={create.error ? (create.error.data?.zodError?.fieldErrors.name?.[0] ?? create.error.message) : null}>
+            <Input id="api-key-name" value={name} maxLength={80} onChange={(e) => setName(e.target.value)} aria-describedby={create.error ? "api-key-name-error" : undefined} />
+          </Field>
+          <Field label="Type" htmlFor="api-key-kind">
+            <Select id="api-key-kind" value={kind} onChange={(e) => setKind(e.target.value as "secret" | "publishable")}>
               <option value="secret">Secret (server)</option>
               <option value="publishable">Publishable (browser)</option>
-            </select>
-          </label>
-          <button type="submit" disabled={create.isPending} className="rounded-md bg-brand-600 px-4 py-2 font-medium text-white hover:bg-brand-700 disabled:opacity-60">
+            </Select>
+          </Field>
+          <Button type="submit" variant="primary" disabled={create.isPending}>
             Create key
-          </button>
-          {create.error ? <p role="alert" className="w-full text-sm text-red-700">{create.error.data?.zodError?.fieldErrors.name?.[0] ?? create.error.message}</p> : null}
+          </Button>
+          <p className="w-full text-xs text-slate-600">New keys are {serverMode}-mode keys.</p>
         </form>
       ) : (
-        <p className="text-sm text-slate-500">Only merchant admins can create or revoke keys.</p>
+        <p className="text-sm text-slate-600">Only merchant admins can create or revoke keys.</p>
       )}
-      <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-        <table className="w-full text-left text-sm">
-          <thead className="text-slate-500">
-            <tr>
-              <th className="px-4 py-2 font-medium">Name</th>
-              <th className="px-4 py-2 font-medium">Key</th>
-              <th className="px-4 py-2 font-medium">Last used</th>
-              <th className="px-4 py-2 font-medium">Status</th>
-              <th className="px-4 py-2" />
-            </tr>
-          </thead>
-          <tbody>
-            {keys.data?.map((k) => (
-              <tr key={k.id} className="border-t border-slate-100">
-                <td className="px-4 py-2">{k.name}</td>
-                <td className="px-4 py-2 font-mono text-xs">{k.publicValue ?? k.displayHint}</td>
-                <td className="px-4 py-2 text-slate-500">{k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : "never"}</td>
-                <td className="px-4 py-2">{k.revokedAt ? "revoked" : "active"}</td>
-                <td className="px-4 py-2 text-right">
-                  {canEdit && !k.revokedAt ? (
-                    <button
-                      className="text-red-700 underline"
-                      onClick={() => {
-                        if (window.confirm(`Revoke “${k.name}”? Requests using it will fail at once.`)) revoke.mutate({ keyId: k.id });
-                      }}
-                    >
-                      Revoke
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      {revoke.error ? (
+        <p role="alert" className="text-sm text-red-700">
+          {revoke.error.message}
+        </p>
+      ) : null}
+      {([serverMode, otherMode] as const).map((mode) => (
+        <div key={mode} data-testid={`api-keys-${mode}`}>
+          <DataTable
+            caption={`${MODE_LABEL[mode]} keys`}
+            captionVisible
+            columns={columns}
+            data={byMode(mode)}
+            getRowId={(k) => k.id}
+            loading={keys.isPending}
+            error={keys.error}
+            rowTestId="api-key-row"
+            empty={
+              mode === serverMode
+                ? { title: `No ${mode}-mode keys yet`, description: canEdit ? "Create one above." : "An admin can create one." }
+                : { title: `No ${mode}-mode keys here`, description: `${MODE_LABEL[mode]} keys are created on the ${mode}-mode deployment of PayBridge, not on this one.` }
+            }
+          />
+        </div>
+      ))}
     </div>
   );
 }

@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/react";
 import { pspLabel } from "@/components/ui/psp-label";
+import { Time } from "@/components/ui/time";
 
 // The merchant's double charges (server/payments/double-charges.ts): shown above the payments table only when
 // there are any, so a buyer's complaint ("I paid twice") can be answered from the dashboard.
@@ -54,10 +55,12 @@ export function DoubleChargesPanel() {
               <span>
                 Checkout <span className="font-mono text-xs">{d.checkoutId}</span>
               </span>
-              <span>Charged {new Date(d.createdAt).toLocaleString()}</span>
+              <span>
+                Charged <Time value={d.createdAt} />
+              </span>
               {d.status === "refunded" ? (
                 <span>
-                  Refunded{d.resolvedAt ? ` ${new Date(d.resolvedAt).toLocaleString()}` : ""}
+                  Refunded{d.resolvedAt ? <> <Time value={d.resolvedAt} /></> : null}
                   {d.resolutionNote ? `: ${d.resolutionNote}` : ""}
                 </span>
               ) : null}

@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { useEffect, useRef } from "react";
 import { cn } from "@/components/ui/cn";
 import type { ShellNavItem } from "./shell";
 
@@ -15,8 +16,13 @@ function isCurrent(pathname: string, href: string, all: ShellNavItem[]): boolean
 
 export function NavLinks({ nav }: { nav: ShellNavItem[] }) {
   const pathname = usePathname() ?? "";
+  const navRef = useRef<HTMLElement>(null);
+  // On a phone the nav scrolls sideways: keep the current page's link in view (a no-op when it already is).
+  useEffect(() => {
+    navRef.current?.querySelector('[aria-current="page"]')?.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }, [pathname]);
   return (
-    <nav aria-label="Main" className="flex gap-1 overflow-x-auto px-3 pb-3 md:flex-col md:overflow-visible">
+    <nav ref={navRef} aria-label="Main" className="flex gap-1 overflow-x-auto px-3 pb-3 md:flex-col md:overflow-visible">
       {nav.map((item) => {
         const current = isCurrent(pathname, item.href, nav);
         return (

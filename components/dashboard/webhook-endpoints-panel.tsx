@@ -3,9 +3,23 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc/react";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { DataTable, type ColumnDef } from "@/components/ui/data-table";
+import { Field, Input } from "@/components/ui/field";
 import { ShownOnce } from "@/components/ui/shown-once";
+import { Time } from "@/components/ui/time";
 
-// Developers → Webhook endpoints: add (secret shown once), list, disable; recent deliveries with Resend.
+// Developers → Webhook endpoints: add (secret shown once), list, send a test event, disable. What was sent and
+// how each endpoint answered is the Events panel (events-panel.tsx).
+
+interface EndpointRow {
+  id: string;
+  url: string;
+  enabled: boolean;
+  createdAt: Date | string;
+  disabledAt: Date | string | null;
+}
 
 export function WebhookEndpointsPanel({ canEdit }: { canEdit: boolean }) {
   const trpc = useTRPC();
@@ -13,7 +27,14 @@ export function WebhookEndpointsPanel({ canEdit }: { canEdit: boolean }) {
   const endpoints = useQuery(trpc.webhooks.listEndpoints.queryOptions());
   const [url, setUrl] = useState("");
   const [revealed, setRevealed] = useState<{ secret: string; url: string } | null>(null);
-  const refresh = () => qc.invalidateQueries({ queryKey: trpc.webhooks.listEndpoints.queryKey() });
+  const [notice, setNotice] = useState<string | null>(null);
+  // Cancel first: an invalidation while the first load is still in flight would otherwise be answered by that
+  // load (older than the change).
+  const refresh = async () => {
+    const queryKey = trpc.webhooks.listEndpoints.queryKey();
+    await qc.cancelQueries({ queryKey });
+    await qc.invalidateQueries({ queryKey });
+  };
   const create = useMutation(
     trpc.webhooks.createEndpoint.mutationOptions({
       onSuccess: async (e) => {
@@ -24,16 +45,48 @@ export function WebhookEndpointsPanel({ canEdit }: { canEdit: boolean }) {
     }),
   );
   const disable = useMutation(trpc.webhooks.disableEndpoint.mutationOptions({ onSuccess: refresh }));
+  const sendTest = useMutation(
+    trpc.webhooks.sendTestEvent.mutationOptions({
+      onSuccess: async (r) => {
+        setNotice(`Test event ${r.eventId} queued. Its delivery appears under Events.`);
+        await qc.cancelQueries({ queryKey: trpc.webhooks.listEvents.pathKey() });
+        await qc.invalidateQueries({ queryKey: trpc.webhooks.listEvents.pathKey() });
+      },
+    }),
+  );
+
+  const columns: ColumnDef<EndpointRow, unknown>[] = [
+    { id: "url", header: "URL", cell: ({ row }) => <span className="font-mono text-xs break-all">{row.original.url}</span> },
+    { id: "created", header: "Created", cell: ({ row }) => <Time value={row.original.createdAt} />, meta: { priority: "low" } },
+    { id: "status", header: "Status", cell: ({ row }) => (row.original.enabled ? <Badge tone="success">enabled</Badge> : <Badge tone="neutral">disabled</Badge>) },
+    {
+      id: "actions",
+      header: () => null,
+      meta: { srLabel: "Actions", align: "right" },
+      cell: ({ row }) =>
+        canEdit && row.original.enabled ? (
+          <div className="flex flex-wrap justify-end gap-2">
+            <Button size="sm" aria-label={`Send test event to ${row.original.url}`} disabled={sendTest.isPending} onClick={() => sendTest.mutate({ endpointId: row.original.id })}>
+              Send test event
+            </Button>
+            <Button
+              size="sm"
+              variant="danger"
+              aria-label={`Disable ${row.original.url}`}
+              onClick={() => {
+                if (window.confirm(`Disable ${row.original.url}? It will receive no more events.`)) disable.mutate({ endpointId: row.original.id });
+              }}
+            >
+              Disable
+            </Button>
+          </div>
+        ) : null,
+    },
+  ];
+
   return (
     <div className="flex flex-col gap-6">
-      {revealed ? (
-        <ShownOnce
-          message={`Copy the signing secret for ${revealed.url} now. It will not be shown again.`}
-          value={revealed.secret}
-          testId="new-webhook-secret"
-          onDone={() => setRevealed(null)}
-        />
-      ) : null}
+      {revealed ? <ShownOnce message={`Copy the signing secret for ${revealed.url} now. It will not be shown again.`} value={revealed.secret} testId="new-webhook-secret" onDone={() => setRevealed(null)} /> : null}
       {canEdit ? (
         <form
           className="flex flex-wrap items-end gap-3"
@@ -42,113 +95,44 @@ export function WebhookEndpointsPanel({ canEdit }: { canEdit: boolean }) {
             create.mutate({ url });
           }}
         >
-          <label className="flex flex-col gap-1 text-sm font-medium">
-            Endpoint URL
-            <input className="w-96 max-w-full rounded-md border border-slate-300 px-3 py-2 font-normal" placeholder="https://shop.example/webhooks/paybridge" value={url} onChange={(e) => setUrl(e.target.value)} />
-          </label>
-          <button type="submit" disabled={create.isPending} className="rounded-md bg-brand-600 px-4 py-2 font-medium text-white hover:bg-brand-700 disabled:opacity-60">
+          <Field label="Endpoint URL" htmlFor="webhook-url" className="w-96 max-w-full" error={create.error ? (create.error.data?.zodError?.fieldErrors.url?.[0] ?? create.error.message) : null}>
+            <Input
+              id="webhook-url"
+              inputMode="url"
+              maxLength={2048}
+              placeholder="https://shop.example/webhooks/paybridge"
+              value={url}
+              onChange={(e) => setUrl(e.target.value)}
+              aria-describedby={create.error ? "webhook-url-error" : undefined}
+            />
+          </Field>
+          <Button type="submit" variant="primary" disabled={create.isPending}>
             Add endpoint
-          </button>
-          {create.error ? <p role="alert" className="w-full text-sm text-red-700">{create.error.data?.zodError?.fieldErrors.url?.[0] ?? create.error.message}</p> : null}
+          </Button>
         </form>
       ) : (
-        <p className="text-sm text-slate-500">Only merchant admins can add or disable endpoints.</p>
+        <p className="text-sm text-slate-600">Only merchant admins can add, test or disable endpoints.</p>
       )}
-      <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-        <table className="w-full text-left text-sm">
-          <thead className="text-slate-500">
-            <tr>
-              <th className="px-4 py-2 font-medium">URL</th>
-              <th className="px-4 py-2 font-medium">Created</th>
-              <th className="px-4 py-2 font-medium">Status</th>
-              <th className="px-4 py-2" />
-            </tr>
-          </thead>
-          <tbody>
-            {endpoints.data?.map((e) => (
-              <tr key={e.id} className="border-t border-slate-100">
-                <td className="px-4 py-2 font-mono text-xs break-all">{e.url}</td>
-                <td className="px-4 py-2 text-slate-500">{new Date(e.createdAt).toLocaleString()}</td>
-                <td className="px-4 py-2">{e.enabled ? "enabled" : "disabled"}</td>
-                <td className="px-4 py-2 text-right">
-                  {canEdit && e.enabled ? (
-                    <button
-                      className="text-red-700 underline"
-                      onClick={() => {
-                        if (window.confirm(`Disable ${e.url}? It will receive no more events.`)) disable.mutate({ endpointId: e.id });
-                      }}
-                    >
-                      Disable
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <WebhookDeliveries canEdit={canEdit} />
-    </div>
-  );
-}
-
-function WebhookDeliveries({ canEdit }: { canEdit: boolean }) {
-  const trpc = useTRPC();
-  const qc = useQueryClient();
-  const deliveries = useQuery(trpc.webhooks.listDeliveries.queryOptions());
-  const resend = useMutation(
-    trpc.webhooks.resendDelivery.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.webhooks.listDeliveries.queryKey() }) }),
-  );
-  return (
-    <div className="flex flex-col gap-2">
-      <h3 className="text-sm font-semibold">Recent deliveries</h3>
-      {resend.error ? <p role="alert" className="text-sm text-red-700">{resend.error.message}</p> : null}
-      <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-        <table className="w-full text-left text-sm">
-          <thead className="text-slate-500">
-            <tr>
-              <th className="px-4 py-2 font-medium">Event</th>
-              <th className="px-4 py-2 font-medium">Payment order</th>
-              <th className="px-4 py-2 font-medium">Endpoint</th>
-              <th className="px-4 py-2 font-medium">Status</th>
-              <th className="px-4 py-2 font-medium">Attempts</th>
-              <th className="px-4 py-2 font-medium">Last response</th>
-              <th className="px-4 py-2" />
-            </tr>
-          </thead>
-          <tbody>
-            {deliveries.data?.length === 0 ? (
-              <tr>
-                <td colSpan={7} className="px-4 py-3 text-slate-500">
-                  No deliveries yet.
-                </td>
-              </tr>
-            ) : null}
-            {deliveries.data?.map((d) => (
-              <tr key={d.id} className="border-t border-slate-100">
-                <td className="px-4 py-2">
-                  <div>{d.eventType}</div>
-                  <div className="font-mono text-xs text-slate-500">{d.eventId}</div>
-                </td>
-                <td className="px-4 py-2 font-mono text-xs">{d.objectId}</td>
-                <td className="px-4 py-2 font-mono text-xs break-all">{d.url}</td>
-                <td className="px-4 py-2">{d.status}</td>
-                <td className="px-4 py-2">{d.attempts}</td>
-                <td className="px-4 py-2 text-slate-500" title={d.lastError ?? undefined}>
-                  {d.lastStatusCode ?? (d.lastError ? "no response" : "—")}
-                </td>
-                <td className="px-4 py-2 text-right">
-                  {canEdit ? (
-                    <button className="text-brand-700 underline disabled:opacity-60" disabled={resend.isPending} onClick={() => resend.mutate({ deliveryId: d.id })}>
-                      Resend
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      {notice ? (
+        <p role="status" className="text-sm text-green-800" data-testid="test-event-notice">
+          {notice}
+        </p>
+      ) : null}
+      {sendTest.error || disable.error ? (
+        <p role="alert" className="text-sm text-red-700">
+          {(sendTest.error ?? disable.error)!.message}
+        </p>
+      ) : null}
+      <DataTable
+        caption="Webhook endpoints"
+        columns={columns}
+        data={endpoints.data}
+        getRowId={(e) => e.id}
+        loading={endpoints.isPending}
+        error={endpoints.error}
+        rowTestId="webhook-endpoint-row"
+        empty={{ title: "No webhook endpoints yet", description: canEdit ? "Add your server's URL above to receive events." : "An admin can add one." }}
+      />
     </div>
   );
 }

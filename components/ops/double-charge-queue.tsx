@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc/react";
 import { pspLabel } from "@/components/ui/psp-label";
+import { Time } from "@/components/ui/time";
 import { DOUBLE_CHARGE_NOTE_MAX, DOUBLE_CHARGES_PAGE_MAX } from "@/server/payments/double-charges.schema";
 
 // Ops: double charges owed back to buyers, oldest first. Ops refund each at the PSP by hand, then mark it
@@ -65,8 +66,8 @@ export function DoubleChargeQueue() {
                   </span>{" "}
                   · {pspLabel(d.psp)}
                 </span>
-                <span className="text-slate-500">
-                  Detected {createdAt.toLocaleString()} · <span data-testid="age">{ageLabel(createdAt, now)}</span>
+                <span className="text-slate-600">
+                  Detected <Time value={createdAt} /> · <span data-testid="age">{ageLabel(createdAt, now)}</span>
                 </span>
               </div>
               <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-0.5 text-slate-600 sm:grid-cols-[auto_1fr_auto_1fr_auto_1fr]">
@@ -79,7 +80,14 @@ export function DoubleChargeQueue() {
               </dl>
               {d.status === "refunded" ? (
                 <p className="text-green-800" data-testid="refunded">
-                  Refunded{d.resolvedAt ? ` ${new Date(d.resolvedAt).toLocaleString()}` : ""}: {d.resolutionNote}
+                  Refunded
+                  {d.resolvedAt ? (
+                    <>
+                      {" "}
+                      <Time value={d.resolvedAt} />
+                    </>
+                  ) : null}
+                  : {d.resolutionNote}
                 </p>
               ) : (
                 <form
@@ -114,11 +122,11 @@ export function DoubleChargeQueue() {
           );
         })}
         {queue.data?.length === 0 ? (
-          <li className="px-4 py-6 text-center text-sm text-slate-500">{includeRefunded ? "No double charges yet." : "No double charges await a refund."}</li>
+          <li className="px-4 py-6 text-center text-sm text-slate-600">{includeRefunded ? "No double charges yet." : "No double charges await a refund."}</li>
         ) : null}
       </ul>
-      {items.length >= DOUBLE_CHARGES_PAGE_MAX ? <p className="text-sm text-slate-500">Showing the oldest {DOUBLE_CHARGES_PAGE_MAX} only.</p> : null}
-      {queue.isLoading ? <p className="text-sm text-slate-500">Loading…</p> : null}
+      {items.length >= DOUBLE_CHARGES_PAGE_MAX ? <p className="text-sm text-slate-600">Showing the oldest {DOUBLE_CHARGES_PAGE_MAX} only.</p> : null}
+      {queue.isLoading ? <p className="text-sm text-slate-600">Loading…</p> : null}
     </div>
   );
 }

@@ -58,7 +58,3 @@ export function isKind(v: unknown): v is ExceptionKind {
   return typeof v === "string" && Object.hasOwn(KIND_LABELS, v);
 }
 
-/** "2026-05-01 12:03:04" (UTC), as on the runs page, so times match across the two. */
-export function formatTimestamp(d: Date | string | null | undefined): string {
-  return d ? new Date(d).toISOString().replace("T", " ").slice(0, 19) : "—";
-}

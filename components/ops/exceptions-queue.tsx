@@ -3,12 +3,14 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { useTRPC } from "@/components/trpc/react";
+import { Button } from "@/components/ui/button";
+import { DataTable, type ColumnDef } from "@/components/ui/data-table";
+import { Time } from "@/components/ui/time";
 import { RESOLUTION_NOTE_MAX_LENGTH } from "@/server/exceptions/limits";
 import {
   DEFAULT_STATUS_FILTER,
-  formatTimestamp,
   KIND_LABELS,
   REASON_LABELS,
   STATUS_FILTER_LABELS,
@@ -64,7 +66,7 @@ export function ExceptionStatusBadge({ status }: { status: ExceptionStatus }) {
 }
 
 function RunRef({ runId, functionId, localEngine }: { runId: string | null; functionId: string | null; localEngine: boolean }) {
-  if (!runId) return <span className="text-slate-500">{functionId ?? "—"}</span>;
+  if (!runId) return <span className="text-slate-600">{functionId ?? "—"}</span>;
   return (
     <span className="flex flex-col">
       {localEngine ? (
@@ -76,7 +78,7 @@ function RunRef({ runId, functionId, localEngine }: { runId: string | null; func
           {runId}
         </span>
       )}
-      {functionId ? <span className="text-xs text-slate-500">{functionId}</span> : null}
+      {functionId ? <span className="text-xs text-slate-600">{functionId}</span> : null}
     </span>
   );
 }
@@ -224,61 +226,95 @@ function FlashMessage({ flash }: { flash: Flash | null }) {
   );
 }
 
-const cell = "px-3 py-1 align-top lg:py-2";
 /** Shown before a cell's value when rows stack (below lg), where the header row is hidden. */
 function CellLabel({ children }: { children: string }) {
-  return <span className="mr-1 text-xs text-slate-500 lg:hidden">{children}:</span>;
+  return <span className="mr-1 text-xs text-slate-600 lg:hidden">{children}:</span>;
 }
 
-function ExceptionRow({ item, filters, localEngine, onFlash }: { item: ExceptionItem; filters: ExceptionFilters; localEngine: boolean; onFlash: (f: Flash) => void }) {
-  return (
-    <tr className="flex flex-col border-t border-slate-100 py-2 lg:table-row lg:py-0" data-testid="exception-row" data-exception-id={item.id}>
-      <td className={`${cell} lg:min-w-40`}>
-        <span className="font-medium">{KIND_LABELS[item.kind]}</span>
-        <span className="block font-mono text-xs break-all text-slate-600">
-          {item.subjectType} {item.subjectId}
-        </span>
-        {item.merchantId ? <span className="block font-mono text-xs text-slate-500">{item.merchantId}</span> : null}
-      </td>
-      <td className={`${cell} lg:max-w-md`}>
-        <span className="font-medium">{REASON_LABELS[item.reason]}</span>
-        {item.code ? <span className="ml-2 font-mono text-xs text-slate-600">{item.code}</span> : null}
-        <span className="line-clamp-3 text-red-700 wrap-anywhere" title={item.message}>
-          {item.message}
-        </span>
-      </td>
-      <td className={`${cell} text-xs whitespace-nowrap text-slate-600`}>
-        <span className="block text-sm text-slate-900 tabular-nums">
-          <CellLabel>Occurrences</CellLabel>
-          {item.occurrences}×{item.retryCount ? <span className="text-xs text-slate-500"> · {item.retryCount} retried</span> : null}
-        </span>
-        <span className="block">
-          <CellLabel>First</CellLabel>
-          {formatTimestamp(item.firstSeenAt)}
-        </span>
-        <span className="block">
-          <CellLabel>Last</CellLabel>
-          {formatTimestamp(item.lastSeenAt)}
-        </span>
-      </td>
-      <td className={`${cell} lg:min-w-32`}>
-        <CellLabel>Run</CellLabel>
-        <RunRef runId={item.runId} functionId={item.functionId} localEngine={localEngine} />
-      </td>
-      <td className={cell}>
-        <ExceptionStatusBadge status={item.status} />
-      </td>
-      <td className={`${cell} lg:min-w-56`}>
-        <div className="flex flex-col gap-2">
+/**
+ * The queue's columns. Below lg the table's rows stack into cards (STACK_BELOW_LG): every cell is then a line of its
+ * own, so the actions stay on a phone's screen instead of scrolling off to the right.
+ */
+function exceptionColumns(filters: ExceptionFilters, localEngine: boolean, onFlash: (f: Flash) => void): ColumnDef<ExceptionItem, unknown>[] {
+  return [
+    {
+      id: "subject",
+      header: "Kind · subject",
+      cell: ({ row: { original: item } }) => (
+        <div className="lg:min-w-40">
+          <span className="font-medium">{KIND_LABELS[item.kind]}</span>
+          <span className="block font-mono text-xs break-all text-slate-600">
+            {item.subjectType} {item.subjectId}
+          </span>
+          {item.merchantId ? (
+            <Link className="block font-mono text-xs text-slate-600 underline" href={`/ops/merchants/${encodeURIComponent(item.merchantId)}`}>
+              {item.merchantId}
+            </Link>
+          ) : null}
+        </div>
+      ),
+    },
+    {
+      id: "reason",
+      header: "Reason · message",
+      cell: ({ row: { original: item } }) => (
+        <div className="lg:max-w-md">
+          <span className="font-medium">{REASON_LABELS[item.reason]}</span>
+          {item.code ? <span className="ml-2 font-mono text-xs text-slate-600">{item.code}</span> : null}
+          <span className="line-clamp-3 text-red-700 wrap-anywhere" title={item.message}>
+            {item.message}
+          </span>
+        </div>
+      ),
+    },
+    {
+      id: "seen",
+      header: "Seen · first / last",
+      cell: ({ row: { original: item } }) => (
+        <div className="text-xs whitespace-nowrap text-slate-600">
+          <span className="block text-sm text-slate-900 tabular-nums">
+            <CellLabel>Occurrences</CellLabel>
+            {item.occurrences}×{item.retryCount ? <span className="text-xs text-slate-600"> · {item.retryCount} retried</span> : null}
+          </span>
+          <span className="block">
+            <CellLabel>First</CellLabel>
+            <Time value={item.firstSeenAt} />
+          </span>
+          <span className="block">
+            <CellLabel>Last</CellLabel>
+            <Time value={item.lastSeenAt} />
+          </span>
+        </div>
+      ),
+    },
+    {
+      id: "run",
+      header: "Run",
+      cell: ({ row: { original: item } }) => (
+        <div className="lg:min-w-32">
+          <CellLabel>Run</CellLabel>
+          <RunRef runId={item.runId} functionId={item.functionId} localEngine={localEngine} />
+        </div>
+      ),
+    },
+    { id: "status", header: "Status", cell: ({ row: { original: item } }) => <ExceptionStatusBadge status={item.status} /> },
+    {
+      id: "actions",
+      header: "Actions",
+      cell: ({ row: { original: item } }) => (
+        <div className="flex flex-col gap-2 lg:min-w-56">
           <Link className="text-xs underline" href={pageHref(filters, item.id)} scroll={false}>
             Details
           </Link>
           <ExceptionActions item={item} onFlash={onFlash} />
         </div>
-      </td>
-    </tr>
-  );
+      ),
+    },
+  ];
 }
+
+/** Rows stack into cards below lg (the header row hidden, each cell a line), as the queue did before the shared table. */
+const STACK_BELOW_LG = "max-lg:[&_thead]:hidden max-lg:[&_tr]:flex max-lg:[&_tr]:flex-col max-lg:[&_tr]:py-2 max-lg:[&_td]:py-1";
 
 function ExceptionDetail({ id, filters, localEngine, onFlash }: { id: string; filters: ExceptionFilters; localEngine: boolean; onFlash: (f: Flash) => void }) {
   const trpc = useTRPC();
@@ -298,9 +334,9 @@ function ExceptionDetail({ id, filters, localEngine, onFlash }: { id: string; fi
       </section>
     );
   }
-  if (!detail.data) return <p className="text-sm text-slate-500">Loading…</p>;
+  if (!detail.data) return <p className="text-sm text-slate-600">Loading…</p>;
   const { exception: x, audit } = detail.data;
-  const dt = "text-slate-500";
+  const dt = "text-slate-600";
   const dd = "min-w-0 wrap-anywhere";
   return (
     <section className="rounded-lg border border-slate-200 bg-white" aria-labelledby="exception-detail-title" data-testid="exception-detail">
@@ -328,9 +364,9 @@ function ExceptionDetail({ id, filters, localEngine, onFlash }: { id: string; fi
           <dt className={dt}>Occurrences</dt>
           <dd className={dd}>{x.occurrences}</dd>
           <dt className={dt}>First seen</dt>
-          <dd className={dd}>{formatTimestamp(x.firstSeenAt)}</dd>
+          <dd className={dd}><Time value={x.firstSeenAt} /></dd>
           <dt className={dt}>Last seen</dt>
-          <dd className={dd}>{formatTimestamp(x.lastSeenAt)}</dd>
+          <dd className={dd}><Time value={x.lastSeenAt} /></dd>
           <dt className={dt}>Run</dt>
           <dd className={dd}>
             <RunRef runId={x.runId} functionId={x.functionId} localEngine={localEngine} />
@@ -338,14 +374,19 @@ function ExceptionDetail({ id, filters, localEngine, onFlash }: { id: string; fi
           <dt className={dt}>Retries</dt>
           <dd className={dd}>
             {x.retryCount}
-            {x.retriedAt ? ` (last ${formatTimestamp(x.retriedAt)})` : ""}
+            {x.retriedAt ? (
+              <>
+                {" "}
+                (last <Time value={x.retriedAt} />)
+              </>
+            ) : null}
             {x.lastRetryEventId ? <span className="block font-mono text-xs break-all">{x.lastRetryEventId}</span> : null}
           </dd>
           {x.resolvedAt ? (
             <>
               <dt className={dt}>Closed</dt>
               <dd className={dd} data-testid="resolution">
-                {formatTimestamp(x.resolvedAt)}
+                <Time value={x.resolvedAt} />
                 {x.resolvedBy ? ` by ${x.resolvedBy}` : " by the janitor"}: {x.resolutionNote}
               </dd>
             </>
@@ -366,15 +407,15 @@ function ExceptionDetail({ id, filters, localEngine, onFlash }: { id: string; fi
       <div className="border-t border-slate-200 px-4 py-3">
         <h4 className="mb-2 text-sm font-semibold">Audit trail</h4>
         {audit.length === 0 ? (
-          <p className="text-sm text-slate-500">No actions yet.</p>
+          <p className="text-sm text-slate-600">No actions yet.</p>
         ) : (
           <ul className="flex flex-col gap-1 text-sm">
             {audit.map((a) => (
               <li key={a.id} className="flex flex-wrap gap-x-3">
-                <span className="text-xs text-slate-600">{formatTimestamp(a.createdAt)}</span>
+                <span className="text-xs text-slate-600"><Time value={a.createdAt} /></span>
                 <span className="font-mono text-xs">{a.action}</span>
                 <span className="text-slate-600">{a.actorUserId ?? "system"}</span>
-                <span className="min-w-0 font-mono text-xs break-all text-slate-500">{JSON.stringify(a.data)}</span>
+                <span className="min-w-0 font-mono text-xs break-all text-slate-600">{JSON.stringify(a.data)}</span>
               </li>
             ))}
           </ul>
@@ -395,6 +436,7 @@ export function ExceptionsConsole({ filters, selectedId, localEngine }: { filter
     refetchInterval: REFETCH_MS,
   });
   const items = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const columns = useMemo(() => exceptionColumns(filters, localEngine, setFlash), [filters, localEngine]);
   return (
     <div className="flex flex-col gap-3">
       <FlashMessage flash={flash} />
@@ -404,42 +446,21 @@ export function ExceptionsConsole({ filters, selectedId, localEngine }: { filter
           {list.error.message}
         </p>
       ) : null}
-      <div className="rounded-lg border border-slate-200 bg-white">
-        <table className="w-full text-left text-sm" aria-label="Exceptions">
-          <thead className="hidden text-slate-500 lg:table-header-group">
-            <tr>
-              <th className="px-3 py-2 font-medium">Kind · subject</th>
-              <th className="px-3 py-2 font-medium">Reason · message</th>
-              <th className="px-3 py-2 font-medium">Seen · first / last</th>
-              <th className="px-3 py-2 font-medium">Run</th>
-              <th className="px-3 py-2 font-medium">Status</th>
-              <th className="px-3 py-2 font-medium">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((item) => (
-              <ExceptionRow key={item.id} item={item} filters={filters} localEngine={localEngine} onFlash={setFlash} />
-            ))}
-            {list.data && items.length === 0 ? (
-              <tr className="flex lg:table-row">
-                <td colSpan={6} className="flex-1 px-4 py-6 text-center text-slate-500" data-testid="exceptions-empty">
-                  {emptyText(filters)}
-                </td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
-        {list.isLoading ? <p className="px-4 py-3 text-sm text-slate-500">Loading…</p> : null}
-      </div>
+      <DataTable<ExceptionItem>
+        caption="Exceptions"
+        className={STACK_BELOW_LG}
+        columns={columns}
+        data={list.data ? items : undefined}
+        getRowId={(item) => item.id}
+        loading={list.isLoading}
+        rowTestId="exception-row"
+        rowProps={(item) => ({ "data-exception-id": item.id })}
+        empty={{ title: "No exceptions", description: <span data-testid="exceptions-empty">{emptyText(filters)}</span> }}
+      />
       {list.hasNextPage ? (
-        <button
-          type="button"
-          className="self-start rounded-md border border-slate-300 px-3 py-1 text-sm disabled:opacity-50"
-          disabled={list.isFetchingNextPage}
-          onClick={() => void list.fetchNextPage()}
-        >
+        <Button className="self-start" size="sm" disabled={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
           {list.isFetchingNextPage ? "Loading…" : "Load more"}
-        </button>
+        </Button>
       ) : null}
     </div>
   );

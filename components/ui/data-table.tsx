@@ -58,6 +58,8 @@ export function DataTable<T>(props: {
   className?: string;
 }) {
   const router = useRouter();
+  // The table instance is rebuilt per render by design (the data is the server's, already paged); nothing memoizes it.
+  // eslint-disable-next-line react-hooks/incompatible-library
   const table = useReactTable<T>({
     data: props.data ?? [],
     columns: props.columns,
@@ -81,7 +83,7 @@ export function DataTable<T>(props: {
 
   return (
     <div className={cn("flex flex-col gap-2", props.className)}>
-      <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white" role="region" aria-label={props.caption} tabIndex={0}>
+      <div className="relative overflow-x-auto rounded-lg border border-slate-200 bg-white" role="region" aria-label={props.caption} tabIndex={0}>
         <table className="w-full text-left text-sm" aria-busy={props.loading ? true : undefined}>
           <caption className={props.captionVisible ? "px-4 pt-3 text-left text-sm font-medium text-slate-700" : "sr-only"}>{props.caption}</caption>
           <thead className="bg-slate-50 text-slate-600">

@@ -120,6 +120,9 @@ export const paymentAttempts = pgTable(
     phoneEncrypted: text("phone_encrypted"),
     phoneHint: text("phone_hint"),
     receipt: text("receipt"),
+    /** The paying card's brand and last 4 digits (never more of the number), from the PSP's charge: the buyer's receipt. */
+    cardBrand: text("card_brand"),
+    cardLast4: text("card_last4"),
     failureCode: text("failure_code"),
     failureMessage: text("failure_message"),
     /**
@@ -143,6 +146,7 @@ export const paymentAttempts = pgTable(
     /** A PSP receipt (M-Pesa's) belongs to one payment: never to two attempts. */
     uniqueIndex("payment_attempts_receipt_uq").on(t.psp, t.receipt).where(sql`${t.receipt} is not null`),
     check("payment_attempts_card_declines_nonneg", sql`${t.cardDeclines} >= 0`),
+    check("payment_attempts_card_last4_format", sql`${t.cardLast4} ~ '^[0-9]{4}$'`),
   ],
 );
 

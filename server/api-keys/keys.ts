@@ -25,6 +25,16 @@ function keyModeFor(pspMode: "sandbox" | "live"): "test" | "live" {
   return pspMode === "live" ? "live" : "test";
 }
 
+/** The mode of the keys this server issues and accepts (one deployment, one mode: PSP_MODE). */
+export function serverKeyMode(): "test" | "live" {
+  return keyModeFor(env.PSP_MODE);
+}
+
+/** A key's mode from its prefix (sk_test_…, pk_live_…); the stored display hint starts with that prefix. */
+export function apiKeyModeOf(keyOrHint: string): "test" | "live" {
+  return /^(?:sk|pk)_live_/.test(keyOrHint) ? "live" : "test";
+}
+
 function prefixFor(kind: ApiKeyKind): string {
   return `${kind === "secret" ? "sk" : "pk"}_${keyModeFor(env.PSP_MODE)}_`;
 }
@@ -92,8 +102,9 @@ export async function revokeApiKey(db: Db, opts: { merchantId: string; keyId: st
   });
 }
 
+/** Every key of the merchant, newest first, each with its mode (the developers page lists test and live apart). */
 export async function listApiKeys(db: DbOrTx, merchantId: string) {
-  return db
+  const rows = await db
     .select({
       id: apiKeys.id,
       kind: apiKeys.kind,
@@ -107,6 +118,7 @@ export async function listApiKeys(db: DbOrTx, merchantId: string) {
     .from(apiKeys)
     .where(eq(apiKeys.merchantId, merchantId))
     .orderBy(desc(apiKeys.createdAt));
+  return rows.map((r) => ({ ...r, mode: apiKeyModeOf(r.publicValue ?? r.displayHint) }));
 }
 
 export interface ApiKeyPrincipal {

@@ -26,6 +26,9 @@ export const ERROR_CODES = {
   already_refunded: { http: 409, trpc: "CONFLICT", message: "This double charge is already marked refunded." },
   not_in_review: { http: 409, trpc: "CONFLICT", message: "The checkout is not held for review." },
   limit_reached: { http: 409, trpc: "CONFLICT", message: "A limit on how many of these may exist is reached." },
+  last_admin: { http: 409, trpc: "CONFLICT", message: "A merchant needs at least one admin: make another member an admin first." },
+  already_member: { http: 409, trpc: "CONFLICT", message: "This person is already a member of the team, or already invited." },
+  invitation_unusable: { http: 409, trpc: "CONFLICT", message: "This invitation can no longer be used." },
   idempotency_key_in_use: { http: 409, trpc: "CONFLICT", message: "A request with this Idempotency-Key is still being processed. Retry later." },
   idempotency_key_reused: { http: 422, trpc: "UNPROCESSABLE_CONTENT", message: "This Idempotency-Key was already used with a different request." },
   unprocessable: { http: 422, trpc: "UNPROCESSABLE_CONTENT", message: "The request cannot be processed." },
@@ -68,6 +71,9 @@ export const CONFLICT_CODES = [
   "already_refunded",
   "not_in_review",
   "limit_reached",
+  "last_admin",
+  "already_member",
+  "invitation_unusable",
 ] as const satisfies readonly ErrorCode[];
 const CONFLICTS: ReadonlySet<ErrorCode> = new Set(CONFLICT_CODES);
 

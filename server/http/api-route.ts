@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import type { Db } from "@/db/client";
+import { recordApiRequest } from "@/server/api-log/record";
 import { authenticateApiKey, type ApiKeyKind, type ApiKeyPrincipal } from "@/server/api-keys/keys";
 import { env } from "@/server/env.js";
 import { AppError } from "@/server/errors";
@@ -99,8 +100,16 @@ function deeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
-async function readJson(req: Request): Promise<unknown> {
+/** What the request log keeps of a call: filled in as the wrapper learns it. */
+interface LogFacts {
+  principal?: ApiKeyPrincipal;
+  /** The body as parsed, or its raw text when it did not parse. */
+  requestBody?: unknown;
+}
+
+async function readJson(req: Request, facts: LogFacts): Promise<unknown> {
   const text = await req.text();
+  facts.requestBody = text.length > API_BODY_MAX_BYTES ? text.slice(0, API_BODY_MAX_BYTES) : text || undefined;
   if (Buffer.byteLength(text) > API_BODY_MAX_BYTES) throw new AppError("payload_too_large", `Request bodies are limited to ${API_BODY_MAX_BYTES} bytes`);
   if (!text) return {};
   assertJsonContentType(req.headers.get("content-type"));
@@ -113,6 +122,7 @@ async function readJson(req: Request): Promise<unknown> {
   if (deeperThan(body, API_BODY_MAX_DEPTH)) {
     throw new AppError("validation_failed", `The request body is nested deeper than ${API_BODY_MAX_DEPTH} levels`, { details: { fields: [{ path: "(body)", message: `is nested deeper than ${API_BODY_MAX_DEPTH} levels` }] } });
   }
+  facts.requestBody = body;
   return body;
 }
 
@@ -130,8 +140,39 @@ function bearer(req: Request): string | null {
   return h?.startsWith("Bearer ") ? h.slice(7).trim() : null;
 }
 
+/** Hands the decided call to the request log: reads a clone of the response, so the caller's body is untouched. */
+function logRequest(getDb: () => Db, req: Request, res: Response, call: { requestId: string; startedMs: number; principal: ApiKeyPrincipal; requestBody: unknown }): void {
+  const latencyMs = performance.now() - call.startedMs;
+  const copy = res.clone();
+  const build = async () => {
+    const text = await copy.text();
+    let responseBody: unknown = text || undefined;
+    try {
+      responseBody = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: the text is kept (redacted)
+    }
+    const errorCode = res.status >= 400 ? (responseBody as { error?: { code?: unknown } } | undefined)?.error?.code : null;
+    return {
+      merchantId: call.principal.merchantId,
+      apiKeyId: call.principal.keyId,
+      mode: call.principal.mode,
+      method: req.method,
+      path: new URL(req.url).pathname,
+      status: res.status,
+      idempotencyKey: req.headers.get("idempotency-key"),
+      requestId: call.requestId,
+      latencyMs,
+      errorCode: typeof errorCode === "string" ? errorCode : null,
+      requestBody: call.requestBody,
+      responseBody,
+    };
+  };
+  recordApiRequest(getDb, build, call.requestId);
+}
+
 export function apiRoute<P, I = undefined>(getDb: () => Db, opts: ApiRouteOptions<I, P>, handler: (ctx: ApiContext<P, I>) => Promise<ApiResult>) {
-  const serve = async (req: Request, route: { params: Promise<P> }, requestId: string): Promise<Response> => {
+  const serve = async (req: Request, route: { params: Promise<P> }, requestId: string, facts: LogFacts): Promise<Response> => {
     let idem: IdempotencyRef | undefined;
     let db: Db | undefined;
     try {
@@ -139,6 +180,7 @@ export function apiRoute<P, I = undefined>(getDb: () => Db, opts: ApiRouteOption
       const perIp = opts.limits?.perIp ?? env.API_RATE_LIMIT_PER_IP;
       assertAllowed(await consumeClientRateLimit(db, "ip", clientIpFromHeaders(req.headers), perIp), perIp);
       const principal = await authenticateApiKey(db, bearer(req));
+      facts.principal = principal;
       if (!opts.keyKinds.includes(principal.kind)) throw new AppError("forbidden", `This endpoint needs a ${opts.keyKinds.join(" or ")} key`);
       const perKey = opts.limits?.perKey ?? env.API_RATE_LIMIT_PER_KEY;
       assertAllowed(await consumeRateLimit(db, `key:${principal.keyId}`, perKey), perKey);
@@ -148,7 +190,7 @@ export function apiRoute<P, I = undefined>(getDb: () => Db, opts: ApiRouteOption
         if (!p.success) throw validationError(p.error);
         params = p.data;
       }
-      const body = req.method === "GET" || req.method === "HEAD" ? undefined : await readJson(req);
+      const body = req.method === "GET" || req.method === "HEAD" ? undefined : await readJson(req, facts);
       const schema = typeof opts.input === "function" ? opts.input(principal) : opts.input;
       const parsed = schema ? schema.safeParse(body) : { success: true as const, data: undefined as I };
       if (!parsed.success) throw validationError(parsed.error);
@@ -184,9 +226,16 @@ export function apiRoute<P, I = undefined>(getDb: () => Db, opts: ApiRouteOption
       return json(err.httpStatus, body, requestId, retryAfter ? { "retry-after": String(retryAfter) } : {});
     }
   };
-  // Every log line of the request carries its id (server/observability/log.ts).
+  // Every log line of the request carries its id (server/observability/log.ts). Once the response is decided,
+  // an authenticated call gets its request-log row, written after and never awaited (server/api-log/record.ts).
   return (req: Request, route: { params: Promise<P> }): Promise<Response> => {
     const requestId = newRequestId();
-    return withLogContext({ requestId }, () => serve(req, route, requestId));
+    const startedMs = performance.now();
+    const facts: LogFacts = {};
+    return withLogContext({ requestId }, async () => {
+      const res = await serve(req, route, requestId, facts);
+      if (facts.principal) logRequest(getDb, req, res, { requestId, startedMs, principal: facts.principal, requestBody: facts.requestBody });
+      return res;
+    });
   };
 }

@@ -46,6 +46,7 @@ export function staticSecurityHeaders({ production }) {
  * @property {string} sandboxOrigin where the browser loads the sandbox's card field (PSP_MODE=sandbox)
  * @property {boolean} dev `next dev`: React's dev build needs eval
  * @property {boolean} upgradeInsecure the app is served over https (APP_URL)
+ * @property {boolean} [externalImages] the page may show https images from anywhere (the hosted checkout's logo)
  */
 
 /**
@@ -66,7 +67,10 @@ export function pageContentSecurityPolicy(o) {
     ["default-src", ["'self'"]],
     ["script-src", ["'self'", `'nonce-${o.nonce}'`, "'strict-dynamic'", ...psp.script, ...(o.dev ? ["'unsafe-eval'"] : [])]],
     ["style-src", ["'self'", "'unsafe-inline'"]],
-    ["img-src", ["'self'", "data:", "blob:", ...psp.img]],
+    // https: on the hosted checkout only, where a merchant's logo may be an external https URL (Settings,
+    // server/merchants/branding.ts). The dashboard and ops pages load images from us alone: an HTML injection there
+    // cannot send data out through an image.
+    ["img-src", ["'self'", "data:", "blob:", ...(o.externalImages ? ["https:"] : []), ...psp.img]],
     ["font-src", ["'self'", "data:"]],
     ["connect-src", ["'self'", ...psp.connect]],
     ["frame-src", psp.frame],

@@ -105,6 +105,9 @@ describe("the page policy", () => {
     expect(d.get("frame-src")).toEqual(expect.arrayContaining(["https://js.stripe.com", "https://hooks.stripe.com"]));
     expect(d.get("script-src")).toContain("https://js.stripe.com");
     expect(d.get("connect-src")).toContain("https://api.stripe.com");
+    // External images (a merchant's https logo) on the hosted checkout only.
+    expect(d.get("img-src")).not.toContain("https:");
+    expect(directives(pageContentSecurityPolicy({ ...base, pspMode: "live", externalImages: true })).get("img-src")).toContain("https:");
     expect(csp).not.toContain("127.0.0.1");
     expect([...d.keys()]).toContain("upgrade-insecure-requests");
   });

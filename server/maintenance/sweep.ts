@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { sweepApiRequestLog } from "@/server/api-log/retention";
 import { sweepSignInThrottles } from "@/server/auth/sign-in-throttle";
 import type { ConnectorFor } from "@/server/payments/execution";
 import { expireStaleCheckouts } from "@/server/payments/expire-checkouts";
@@ -7,7 +8,8 @@ import { sweepRateLimitCounters } from "@/server/rate-limit/consume";
 import { redactStoredPspEvents } from "@/server/webhooks/redact-stored-psp-events";
 
 // Housekeeping: idempotency records past their 24 h, old rate-limit windows, checkouts left unpaid, and raw
-// PSP events stored before payloads were redacted (a batch per sweep until none is left).
+// PSP events stored before payloads were redacted (a batch per sweep until none is left), and API request log rows
+// past their 30 days.
 // Deletes in bounded batches so one sweep never holds long locks on a busy table.
 
 export const SWEEP_BATCH_ROWS = 5_000;
@@ -27,11 +29,15 @@ export async function sweepExpiredIdempotencyKeys(db: Db, now = new Date()): Pro
   return total;
 }
 
-export async function sweepAll(db: Db, opts: { connectorFor?: ConnectorFor } = {}): Promise<{ idempotencyKeys: number; expiredCheckouts: number; redactedPspEvents: number }> {
+export async function sweepAll(
+  db: Db,
+  opts: { connectorFor?: ConnectorFor } = {},
+): Promise<{ idempotencyKeys: number; expiredCheckouts: number; redactedPspEvents: number; apiRequestLog: number }> {
   const idempotencyKeys = await sweepExpiredIdempotencyKeys(db);
   await sweepRateLimitCounters(db);
   await sweepSignInThrottles(db);
   const expiredCheckouts = await expireStaleCheckouts(db, { connectorFor: opts.connectorFor });
   const redactedPspEvents = await redactStoredPspEvents(db);
-  return { idempotencyKeys, expiredCheckouts, redactedPspEvents };
+  const apiRequestLog = await sweepApiRequestLog(db, { batchRows: SWEEP_BATCH_ROWS, batchesMax: SWEEP_BATCHES_MAX });
+  return { idempotencyKeys, expiredCheckouts, redactedPspEvents, apiRequestLog };
 }

@@ -35,8 +35,8 @@ describe("ops runs router", () => {
 
   it("lists runs and dead letters, shows a run, and replays a dead letter once", async () => {
     const ops = callerFor(t.db, opsUser);
-    expect((await ops.engineRuns.list({ status: "failed" })).map((r) => r.id)).toEqual(["01DEAD"]);
-    expect((await ops.engineRuns.deadLetters({})).map((d) => d.runId)).toEqual(["01DEAD"]);
+    expect((await ops.engineRuns.list({ status: "failed" })).items.map((r) => r.id)).toEqual(["01DEAD"]);
+    expect((await ops.engineRuns.deadLetters({})).items.map((d) => d.runId)).toEqual(["01DEAD"]);
     expect((await ops.engineRuns.get({ runId: "01DEAD" })).run.status).toBe("failed");
     expect(await code(ops.engineRuns.get({ runId: "nope" }))).toBe("NOT_FOUND");
     const { runId } = await ops.engineRuns.replay({ runId: "01DEAD" });
@@ -44,6 +44,6 @@ describe("ops runs router", () => {
     expect(replay).toMatchObject({ status: "running", replayOf: "01DEAD", event: { name: "x/y" } });
     expect(await t.db.select().from(engineJobs).where(eq(engineJobs.runId, runId))).toHaveLength(1);
     expect(await code(ops.engineRuns.replay({ runId: "01DEAD" }))).toBe("CONFLICT");
-    expect(await ops.engineRuns.deadLetters({})).toEqual([]);
+    expect((await ops.engineRuns.deadLetters({})).items).toEqual([]);
   });
 });

@@ -69,7 +69,7 @@ async function applySuccess(tx: Tx, attempt: typeof paymentAttempts.$inferSelect
     await transitionPaymentOrder(tx, { orderId: o.id, to: "SUCCESS", reason: "psp_succeeded", data, psp: attempt.psp });
   }
   const paid = { attemptId: attempt.id, pspReference: result.pspReference };
-  await transitionAttempt(tx, { attemptId: attempt.id, to: "succeeded", reason: "psp_succeeded", set: { receipt: result.receipt ?? attempt.receipt ?? null, failureCode: null, failureMessage: null }, data: { pspReference: result.pspReference } });
+  await transitionAttempt(tx, { attemptId: attempt.id, to: "succeeded", reason: "psp_succeeded", set: { receipt: result.receipt ?? attempt.receipt ?? null, cardBrand: result.card?.brand ?? attempt.cardBrand ?? null, cardLast4: result.card?.last4 ?? attempt.cardLast4 ?? null, failureCode: null, failureMessage: null }, data: { pspReference: result.pspReference } });
   await transitionCheckout(tx, { checkoutId: checkout.id, to: "completed", reason: "payment_succeeded", data: paid });
   await closeOtherAttempts(tx, checkout.id, attempt.id);
   // Ledger last (the chain head stays locked until commit), one posting per order, locked as one set.

@@ -41,7 +41,7 @@ export type AttemptTransitionReason =
   | "declines_capped";
 
 /** The fields that change with the status (the rest of the row is written where it is created). */
-export type AttemptPatch = Partial<Pick<Attempt, "pspReference" | "clientSecret" | "receipt" | "failureCode" | "failureMessage">>;
+export type AttemptPatch = Partial<Pick<Attempt, "pspReference" | "clientSecret" | "receipt" | "cardBrand" | "cardLast4" | "failureCode" | "failureMessage">>;
 
 export interface AttemptTransitionInput {
   attemptId: string;

@@ -24,7 +24,7 @@ import {
 } from "./attempt-limits";
 import { cancelUnconfirmedPayment, markCardAttemptCanceled, retireForDeclines, syncCardDeclines, type DeclineVerdict } from "./card-declines";
 import type { ConnectorFor } from "./execution";
-import { normalizeMpesaPhone, phoneHint } from "./mpesa-phone";
+import { MPESA_PHONE_MESSAGE, normalizeMpesaPhone, phoneHint } from "./mpesa-phone";
 import { transitionPaymentOrder } from "./state-machine";
 import { ACTIVE_ATTEMPT_STATUSES, recordAttemptCreated, transitionAttempt } from "./attempt-state";
 import { transitionCheckout } from "./checkout-state";
@@ -271,7 +271,7 @@ type MpesaPlan = { kind: "started"; attemptId: string } | { kind: "cancel_card";
  */
 export async function startMpesaPayment(db: Db, opts: BuyerAction & { phone: string; connectorFor?: ConnectorFor }): Promise<{ attemptId: string }> {
   const phone = normalizeMpesaPhone(opts.phone);
-  if (!phone) throw new AppError("validation_failed", "Enter a Safaricom number such as 0712 345 678.", { details: { fields: [{ path: "phone", message: "not a valid M-Pesa number" }] } });
+  if (!phone) throw new AppError("validation_failed", MPESA_PHONE_MESSAGE, { details: { fields: [{ path: "phone", message: "not a valid M-Pesa number" }] } });
   const connectorFor = opts.connectorFor ?? getConnector;
   const canceledAtPsp = new Set<string>();
   try {

@@ -4,11 +4,14 @@ import { env } from "@/server/env.js";
 import { createTRPCRouter, publicProcedure, rateLimitedPublicProcedure } from "@/server/trpc/init";
 import { prepareCardPayment, startMpesaPayment, submitCardPayment } from "./attempts";
 import { getCheckoutForBuyer } from "./buyer-checkout";
+import { MPESA_PHONE_INPUT_MAX, MPESA_PHONE_MESSAGE, normalizeMpesaPhone } from "./mpesa-phone";
 
 // The hosted checkout page's procedures: public on purpose. The checkout id is an unguessable capability
 // handed to the buyer by the merchant; none of these reveal buyer data or accept an outcome from the browser.
 const checkoutAction = rateLimitedPublicProcedure("checkout-action", () => env.CHECKOUT_RATE_LIMIT_PER_IP);
 const ZCheckoutId = z.object({ checkoutId: z.string().regex(/^chk_[0-9A-Z]{26}$/, "not a checkout id") });
+// Every refusal of the phone is the one sentence the page shows the buyer (its field error), whatever was typed.
+const ZMpesaPhone = z.string().refine((p) => p.length <= MPESA_PHONE_INPUT_MAX && normalizeMpesaPhone(p) !== null, MPESA_PHONE_MESSAGE);
 
 // The holder's limits (attempts, STK pushes, declines per checkout, client, phone and card) are applied by
 // the service functions; each gets the client IP and the PSP connectors.
@@ -22,6 +25,6 @@ export const checkoutRouter = createTRPCRouter({
     .input(ZCheckoutId.extend({ paymentIntentId: z.string().regex(/^pi_[A-Za-z0-9_]{1,97}$/, "not a PaymentIntent id") }))
     .mutation(({ ctx, input }) => submitCardPayment(ctx.db, { ...input, clientIp: ctx.clientIp, connector: (ctx.connectorFor ?? getConnector)(ctx.db, "stripe") })),
   startMpesa: checkoutAction
-    .input(ZCheckoutId.extend({ phone: z.string().min(9).max(20) }))
+    .input(ZCheckoutId.extend({ phone: ZMpesaPhone }))
     .mutation(({ ctx, input }) => startMpesaPayment(ctx.db, { ...input, clientIp: ctx.clientIp, connectorFor: ctx.connectorFor ?? getConnector })),
 });

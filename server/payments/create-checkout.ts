@@ -68,6 +68,8 @@ async function insertCheckout(tx: Tx, merchantId: string, input: TCreateCheckout
         sellerId: sellerIds.get(o.seller_account)!,
         amount: amounts[i]!.amount,
         currency,
+        // The merchant's order of the orders: the hosted checkout lists its sellers so.
+        position: i,
       })),
     )
     .returning({ id: paymentOrders.id });

@@ -27,6 +27,7 @@ export interface StoredResult {
   amountMinor?: string;
   currency?: string;
   receipt?: string;
+  card?: PaymentResult["card"];
   failure?: PaymentResult["failure"];
   /** When we asked the PSP (database clock), so a later confirm by the buyer can make this answer stale. */
   fetchedAt?: string;
@@ -40,6 +41,7 @@ export function toStored(r: PaymentResult): StoredResult {
     amountMinor: r.amount?.amount.toString(),
     currency: r.amount?.currency,
     receipt: r.receipt,
+    card: r.card,
     failure: r.failure,
   };
 }
@@ -50,6 +52,7 @@ export function fromStored(s: StoredResult): PaymentResult {
     status: s.status,
     amount: s.amountMinor && s.currency ? money(BigInt(s.amountMinor), s.currency) : undefined,
     receipt: s.receipt,
+    card: s.card,
     failure: s.failure,
   };
 }

@@ -31,6 +31,8 @@ export interface PaymentResult {
   failure?: PspFailure;
   /** The PSP's receipt for a completed payment (M-Pesa MpesaReceiptNumber, Stripe charge id). */
   receipt?: string;
+  /** The card that paid (a succeeded card payment, when the PSP's answer carries its charge): brand and last 4 digits only. */
+  card?: { brand: string; last4: string };
   /** A declined card's fingerprint (Stripe `card.fingerprint`: one per card number, never the number), when the PSP gives it. */
   cardFingerprint?: string;
 }

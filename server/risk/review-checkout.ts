@@ -25,6 +25,8 @@ export async function listReviewQueue(db: DbOrTx) {
       checkoutId: r.checkout.id,
       merchantName: r.merchantName,
       total: formatMoney(money(r.checkout.totalAmount, r.checkout.currency)),
+      /** Minor units as a decimal string (JSON-safe, as the queue has always been): the page formats it per currency. */
+      amount: r.checkout.totalAmount.toString(),
       currency: r.checkout.currency,
       createdAt: r.checkout.createdAt,
       reasons: decision?.reasons.map((x) => x.reason) ?? [],

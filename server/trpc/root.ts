@@ -1,4 +1,5 @@
 import { apiKeysRouter } from "@/server/api-keys/router";
+import { apiLogRouter } from "@/server/api-log/router";
 import { authRouter } from "@/server/auth/router";
 import { merchantRouter } from "@/server/merchants/router";
 import { doubleChargesRouter } from "@/server/ops/double-charges-router";
@@ -7,6 +8,7 @@ import { engineRunsRouter } from "@/server/ops/runs-router";
 import { checkoutRouter } from "@/server/payments/checkout-router";
 import { paymentsRouter } from "@/server/payments/router";
 import { riskRouter } from "@/server/risk/router";
+import { teamRouter } from "@/server/team/router";
 import { webhooksRouter } from "@/server/webhooks-out/router";
 import { createCallerFactory, createTRPCRouter } from "./init";
 
@@ -17,9 +19,11 @@ export const appRouter = createTRPCRouter({
   engineRuns: engineRunsRouter,
   doubleCharges: doubleChargesRouter,
   apiKeys: apiKeysRouter,
+  apiLog: apiLogRouter,
   payments: paymentsRouter,
   checkout: checkoutRouter,
   risk: riskRouter,
+  team: teamRouter,
   webhooks: webhooksRouter,
 });
 

@@ -1,7 +1,7 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db/client";
 import { ulid } from "@/db/ids";
-import { merchantEvents, webhookDeliveries, webhookEndpoints } from "@/db/schema";
+import { merchantEvents, webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints } from "@/db/schema";
 import { recordAudit } from "@/server/audit/record-audit";
 import { decryptField } from "@/server/crypto/field";
 import { merchantWebhookDeliver } from "@/server/events/catalog";
@@ -19,6 +19,8 @@ export const WEBHOOK_TIMEOUT_MS = 10_000;
 export const WEBHOOK_ERROR_MAX_LENGTH = 500;
 export const WEBHOOK_DELIVERIES_PAGE = 50;
 export const WEBHOOK_USER_AGENT = "PayBridge-Webhooks/1.0";
+/** How much of an endpoint's answer each attempt keeps (webhook_delivery_attempts.response_excerpt). */
+export const WEBHOOK_RESPONSE_EXCERPT_BYTES = 2048;
 
 type MerchantEventRow = typeof merchantEvents.$inferSelect;
 
@@ -56,7 +58,13 @@ export interface DeliveryAttempt {
   ok: boolean;
   statusCode: number | null;
   error: string | null;
+  /** The first 2 KB of the answer (null when none came). */
+  responseExcerpt?: string | null;
+  durationMs?: number;
 }
+
+// NUL and lone surrogates cannot be stored in a text column.
+const UNSTORABLE_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** How an attempt reaches the endpoint; tests inject the resolver (a rebinding DNS server) and the mode. */
 export type DeliveryOptions = Omit<DestinationCheckOptions, "signal">;
@@ -65,14 +73,15 @@ async function post(url: string, secret: string, body: string, opts: DeliveryOpt
   try {
     // Resolved, checked and pinned on every attempt (DNS can change between attempts, and after creation).
     // A redirect is not followed (and counts as a failure): the endpoint must answer at the URL given.
-    const { statusCode } = await postPinned(url, {
+    const { statusCode, excerpt } = await postPinned(url, {
       ...opts,
       headers: { "content-type": "application/json", "user-agent": WEBHOOK_USER_AGENT, [SIGNATURE_HEADER]: signatureHeader(secret, body) },
       body,
       timeoutMs: WEBHOOK_TIMEOUT_MS,
+      excerptBytes: WEBHOOK_RESPONSE_EXCERPT_BYTES,
     });
     const ok = statusCode >= 200 && statusCode < 300;
-    return { ok, statusCode, error: ok ? null : `HTTP ${statusCode}` };
+    return { ok, statusCode, error: ok ? null : `HTTP ${statusCode}`, responseExcerpt: excerpt.replace(UNSTORABLE_TEXT, "\ufffd") };
   } catch (e) {
     return { ok: false, statusCode: null, error: (e instanceof Error ? e.message : String(e)).slice(0, WEBHOOK_ERROR_MAX_LENGTH) };
   }
@@ -91,17 +100,31 @@ export async function attemptDelivery(db: Db, deliveryId: string, opts: Delivery
     await markDeliveryFailed(db, deliveryId, "endpoint disabled");
     return { ok: false, statusCode: null, error: "endpoint disabled", skipped: true };
   }
+  const startedMs = performance.now();
   const result = await post(row.url, decryptField(row.secretEncrypted), eventBody(row.event), opts);
-  await db
-    .update(webhookDeliveries)
-    .set({
-      attempts: sql`${webhookDeliveries.attempts} + 1`,
-      lastStatusCode: result.statusCode,
-      lastError: result.error,
-      ...(result.ok ? { status: "delivered" as const, deliveredAt: new Date() } : {}),
-    })
-    .where(eq(webhookDeliveries.id, deliveryId));
-  return result;
+  const durationMs = Math.round(performance.now() - startedMs);
+  // The delivery's summary and this try's row commit together; the attempt number is the counter just taken.
+  await db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(webhookDeliveries)
+      .set({
+        attempts: sql`${webhookDeliveries.attempts} + 1`,
+        lastStatusCode: result.statusCode,
+        lastError: result.error,
+        ...(result.ok ? { status: "delivered" as const, deliveredAt: new Date() } : {}),
+      })
+      .where(eq(webhookDeliveries.id, deliveryId))
+      .returning({ attempts: webhookDeliveries.attempts });
+    await tx.insert(webhookDeliveryAttempts).values({
+      deliveryId,
+      attemptNo: updated!.attempts,
+      statusCode: result.statusCode,
+      error: result.error,
+      durationMs,
+      responseExcerpt: result.responseExcerpt || null,
+    });
+  });
+  return { ...result, durationMs };
 }
 
 /** The engine gave up (retries exhausted): the dashboard shows it failed, and offers Resend. */

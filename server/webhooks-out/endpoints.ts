@@ -1,10 +1,15 @@
-import { randomBytes } from "node:crypto";
-import { and, desc, eq } from "drizzle-orm";
+import { createHash, randomBytes } from "node:crypto";
+import { and, desc, eq, max } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db/client";
-import { webhookEndpoints } from "@/db/schema";
+import { merchantEvents, webhookDeliveries, webhookEndpoints } from "@/db/schema";
 import { recordAudit } from "@/server/audit/record-audit";
 import { encryptField } from "@/server/crypto/field";
+import { merchantWebhookDeliver } from "@/server/events/catalog";
 import { AppError } from "@/server/errors";
+import { enqueueEvent } from "@/server/outbox";
+import { consumeRateLimit } from "@/server/rate-limit/consume";
+import { deliverOutboxId } from "./deliveries";
+import { MERCHANT_EVENT_ID_HEX_CHARS } from "./record-event";
 import { assertPublicDestination } from "./public-address";
 
 // Merchant webhook endpoints. The signing secret is shown once on creation and stored encrypted (we need it
@@ -13,6 +18,9 @@ import { assertPublicDestination } from "./public-address";
 export const WEBHOOK_SECRET_RANDOM_BYTES = 24; // 192 bits
 export const WEBHOOK_URL_MAX = 2048;
 export const WEBHOOK_ENDPOINTS_MAX = 16;
+/** "Send test event" per merchant per minute (every test is a real POST to the merchant's server). */
+export const WEBHOOK_TEST_EVENTS_PER_MINUTE = 10;
+export const WEBHOOK_TEST_EVENT_TYPE = "webhook_endpoint.test" as const;
 
 export interface CreatedWebhookEndpoint {
   id: string;
@@ -76,4 +84,52 @@ export async function listWebhookEndpoints(db: DbOrTx, merchantId: string) {
     .from(webhookEndpoints)
     .where(eq(webhookEndpoints.merchantId, merchantId))
     .orderBy(desc(webhookEndpoints.createdAt), desc(webhookEndpoints.id));
+}
+
+/**
+ * "Send test event": records a `webhook_endpoint.test` merchant event about this one endpoint and its one
+ * delivery, and hands the delivery to the normal deliver function through the outbox (no fan-out: only this
+ * endpoint gets it), with its audit row, in one transaction. Signed and retried like any event. Rate-limited per
+ * merchant; a disabled or another merchant's endpoint is not_found.
+ */
+export async function sendTestWebhookEvent(db: Db, opts: { merchantId: string; endpointId: string; actorUserId?: string }): Promise<{ eventId: string; deliveryId: string }> {
+  const limit = await consumeRateLimit(db, `webhook-test:${opts.merchantId}`, WEBHOOK_TEST_EVENTS_PER_MINUTE);
+  if (!limit.allowed) {
+    throw new AppError("rate_limited", `At most ${WEBHOOK_TEST_EVENTS_PER_MINUTE} test events per minute`, {
+      userMessage: `At most ${WEBHOOK_TEST_EVENTS_PER_MINUTE} test events per minute; try again in ${limit.resetS} s.`,
+      details: { retryAfterS: limit.resetS },
+    });
+  }
+  return db.transaction(async (tx) => {
+    const [endpoint] = await tx
+      .select({ id: webhookEndpoints.id, url: webhookEndpoints.url })
+      .from(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.id, opts.endpointId), eq(webhookEndpoints.merchantId, opts.merchantId), eq(webhookEndpoints.enabled, true)))
+      .for("update"); // serialises the tests of one endpoint, so each takes the next sequence
+    if (!endpoint) throw new AppError("not_found", "Webhook endpoint not found or disabled");
+    const [last] = await tx
+      .select({ seq: max(merchantEvents.sequence) })
+      .from(merchantEvents)
+      .where(and(eq(merchantEvents.merchantId, opts.merchantId), eq(merchantEvents.objectId, endpoint.id), eq(merchantEvents.type, WEBHOOK_TEST_EVENT_TYPE)));
+    const sequence = (last?.seq ?? 0n) + 1n;
+    const eventId = `evt_${createHash("sha256").update(`${WEBHOOK_TEST_EVENT_TYPE}:${endpoint.id}:${sequence}`).digest("hex").slice(0, MERCHANT_EVENT_ID_HEX_CHARS)}`;
+    await tx.insert(merchantEvents).values({
+      id: eventId,
+      merchantId: opts.merchantId,
+      type: WEBHOOK_TEST_EVENT_TYPE,
+      objectId: endpoint.id,
+      sequence,
+      payload: { object: "webhook_endpoint", id: endpoint.id, url: endpoint.url, test: true, message: "A test event sent from the PayBridge dashboard." },
+    });
+    const [delivery] = await tx.insert(webhookDeliveries).values({ eventId, endpointId: endpoint.id }).returning({ id: webhookDeliveries.id });
+    await enqueueEvent(tx, { id: deliverOutboxId(delivery!.id), event: merchantWebhookDeliver, data: { deliveryId: delivery!.id } });
+    await recordAudit(tx, {
+      actor: opts.actorUserId,
+      merchantId: opts.merchantId,
+      action: "webhook_endpoint.test_sent",
+      target: { type: "webhook_endpoint", id: endpoint.id },
+      data: { eventId, deliveryId: delivery!.id },
+    });
+    return { eventId, deliveryId: delivery!.id };
+  });
 }

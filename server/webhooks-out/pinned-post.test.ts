@@ -2,7 +2,7 @@ import http from "node:http";
 import tls from "node:tls";
 import type { AddressInfo, Socket } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { pinnedLookup, postPinned } from "./pinned-post";
+import { EXCERPT_READ_MS, pinnedLookup, postPinned } from "./pinned-post";
 import { resolveDestination, type Resolver } from "./public-address";
 
 // DNS rebinding, with real sockets on loopback only. A "rebinding DNS server" (an injected resolver) answers
@@ -72,7 +72,7 @@ describe("pinned webhook POST", () => {
   it("connects to the address that was checked, not to a later DNS answer, and keeps the host name as Host", async () => {
     const dns = rebindingResolver("127.0.0.1", "127.0.0.2");
     const result = await post(`http://${HOST}:${port}/hooks/1?a=b`, dns.resolve, true);
-    expect(result).toEqual({ statusCode: 200, remoteAddress: "127.0.0.1" });
+    expect(result).toEqual({ statusCode: 200, remoteAddress: "127.0.0.1", excerpt: "" }); // no excerptBytes: the body is not read
     expect(dns.calls()).toBe(1);
     expect(seen).toEqual([{ host: `${HOST}:${port}`, path: "/hooks/1?a=b", body: '{"id":"evt_1"}', localAddress: "127.0.0.1" }]);
     expect(trapConnections).toHaveLength(0);
@@ -123,5 +123,31 @@ describe("pinned webhook POST", () => {
     expect(result.statusCode).toBe(302);
     expect(seen).toHaveLength(1);
     expect(trapConnections).toHaveLength(0);
+  });
+
+  it("reads at most excerptBytes of the answer, and stops waiting for a body that never ends", async () => {
+    // Headers and 10 bytes at once, then nothing: the excerpt is what came, cut after EXCERPT_READ_MS.
+    const slow = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("0123456789");
+      });
+    });
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", r));
+    const slowPort = (slow.address() as AddressInfo).port;
+    try {
+      const started = Date.now();
+      const opts = { headers: {}, body: "{}", timeoutMs: TIMEOUT_MS, allowLocal: true, resolve: rebindingResolver("127.0.0.1", "127.0.0.1").resolve };
+      const trickled = await postPinned(`http://127.0.0.1:${slowPort}/`, { ...opts, excerptBytes: 2048 });
+      expect(trickled).toMatchObject({ statusCode: 200, excerpt: "0123456789" });
+      expect(Date.now() - started).toBeLessThan(TIMEOUT_MS);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(EXCERPT_READ_MS - 50);
+      const cut = await postPinned(`http://127.0.0.1:${slowPort}/`, { ...opts, excerptBytes: 4 });
+      expect(cut.excerpt).toBe("0123");
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((r) => slow.close(r));
+    }
   });
 });

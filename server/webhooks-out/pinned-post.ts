@@ -13,12 +13,19 @@ export interface PinnedPostOptions extends Omit<DestinationCheckOptions, "signal
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
+  /** Read at most this many bytes of the answer (default 0: the body is not read). */
+  excerptBytes?: number;
 }
+
+/** However slowly the answer trickles in, its excerpt is cut after this long (the status already counts). */
+export const EXCERPT_READ_MS = 1_000;
 
 export interface PinnedPostResult {
   statusCode: number;
   /** The address the socket connected to (always one of the vetted ones). */
   remoteAddress: string | undefined;
+  /** The first `excerptBytes` of the answer's body, as UTF-8 ("" when not asked for). */
+  excerpt: string;
 }
 
 /** The socket's DNS: only the vetted addresses, only for the vetted host name. */
@@ -56,9 +63,34 @@ function send(dest: VettedDestination, opts: PinnedPostOptions, signal: AbortSig
       },
       (res) => {
         const remoteAddress = res.socket.remoteAddress;
-        // Only the status matters; the body is not read (a receiver cannot make us buffer anything).
-        res.destroy();
-        resolve({ statusCode: res.statusCode ?? 0, remoteAddress });
+        const statusCode = res.statusCode ?? 0;
+        // The status decides; of the body at most `excerptBytes` are read, for at most EXCERPT_READ_MS (a receiver
+        // cannot make us buffer or wait for more).
+        const max = opts.excerptBytes ?? 0;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let done = false;
+        const finish = () => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          res.destroy();
+          resolve({ statusCode, remoteAddress, excerpt: Buffer.concat(chunks).subarray(0, max).toString("utf8") });
+        };
+        // The status has arrived and decides: an abort or socket error while the excerpt is read (the request's
+        // timeout firing then) ends the read, never turns a delivered 2xx into a failure (and a second delivery).
+        req.removeListener("error", reject);
+        req.on("error", finish);
+        const timer = setTimeout(finish, max > 0 ? EXCERPT_READ_MS : 0);
+        if (max <= 0) return finish();
+        res.on("data", (c: Buffer) => {
+          chunks.push(c);
+          size += c.length;
+          if (size >= max) finish();
+        });
+        res.on("end", finish);
+        res.on("error", finish);
+        res.on("close", finish);
       },
     );
     req.on("error", reject);

@@ -14,6 +14,7 @@ const NAV = [
   { href: "/dashboard/risk", label: "Risk" },
   { href: "/dashboard/developers", label: "Developers" },
   { href: "/dashboard/settings", label: "Settings" },
+  { href: "/dashboard/settings/team", label: "Team" },
 ];
 
 export default async function DashboardLayout({ children }: { children: ReactNode }) {

@@ -13,6 +13,7 @@ const NAV = [
   { href: "/ops/double-charges", label: "Double charges" },
   { href: "/ops/exceptions", label: "Exceptions" },
   { href: "/ops/runs", label: "Runs & dead letters" },
+  { href: "/ops/audit", label: "Audit log" },
 ];
 
 export default async function OpsLayout({ children }: { children: ReactNode }) {

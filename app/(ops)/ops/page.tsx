@@ -1,6 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { KeyRotationStatus } from "@/components/ops/key-rotation-status";
+import { MerchantsTable } from "@/components/ops/merchant-tables";
+import { Card } from "@/components/ui/card";
 import { forPage } from "@/server/trpc/page-guard";
 import { getOpsExceptionSummary, getOpsOverview } from "@/server/trpc/rsc";
 
@@ -21,29 +23,9 @@ export default async function OpsPage() {
               : `${exceptions.open} open${exceptions.retrying ? ` · ${exceptions.retrying} retrying` : ""}`}
         </span>
       </Link>
-      <section className="rounded-lg border border-slate-200 bg-white">
-        <h2 className="border-b border-slate-200 px-4 py-3 font-semibold">Merchants</h2>
-        <table className="w-full text-left text-sm">
-          <thead className="text-slate-500">
-            <tr>
-              <th className="px-4 py-2 font-medium">Name</th>
-              <th className="px-4 py-2 font-medium">Id</th>
-              <th className="px-4 py-2 font-medium">Country</th>
-              <th className="px-4 py-2 font-medium">Sellers</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.merchants.map((m) => (
-              <tr key={m.id} className="border-t border-slate-100">
-                <td className="px-4 py-2">{m.name}</td>
-                <td className="px-4 py-2 font-mono text-xs">{m.id}</td>
-                <td className="px-4 py-2">{m.country}</td>
-                <td className="px-4 py-2">{m.sellerCount}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
+      <Card title="Merchants" description="Open one for its settings, team, balances, payments and audit trail.">
+        <MerchantsTable rows={data.merchants} />
+      </Card>
       <KeyRotationStatus />
     </div>
   );

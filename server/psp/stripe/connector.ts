@@ -76,7 +76,7 @@ export class StripeConnector implements PspConnector {
   }
 
   getPaymentStatus(input: { pspReference: string }): Promise<PaymentResult> {
-    return this.payment("payment_intent.retrieve", { payment_intent: input.pspReference }, {}, (opts) => this.stripe.paymentIntents.retrieve(input.pspReference, {}, opts));
+    return this.payment("payment_intent.retrieve", { payment_intent: input.pspReference }, {}, (opts) => this.stripe.paymentIntents.retrieve(input.pspReference, { expand: ["latest_charge"] }, opts));
   }
 
   /** The PaymentIntent's failed charges (one per declined try), newest first. */

@@ -59,7 +59,14 @@ export function paymentIntentToResult(pi: Stripe.PaymentIntent): PaymentResult {
     failure: status === "failed" ? failureOf(pi.last_payment_error) : undefined,
     receipt: status === "succeeded" || status === "authorized" ? charge : undefined,
     cardFingerprint: status === "failed" ? declinedCardFingerprint(pi.last_payment_error) : undefined,
+    card: status === "succeeded" || status === "authorized" ? paidCard(pi.latest_charge) : undefined,
   };
+}
+
+/** Brand and last 4 of the charge's card, when latest_charge was expanded (getPaymentStatus expands it). */
+function paidCard(charge: Stripe.PaymentIntent["latest_charge"]): PaymentResult["card"] {
+  const card = charge && typeof charge === "object" ? charge.payment_method_details?.card : undefined;
+  return card?.brand && card.last4 && /^\d{4}$/.test(card.last4) ? { brand: card.brand, last4: card.last4 } : undefined;
 }
 
 /** Stripe embeds the declined PaymentMethod in last_payment_error (an id only after a failed 3DS). */

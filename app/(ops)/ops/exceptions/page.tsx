@@ -10,6 +10,8 @@ import {
   KIND_LABELS,
   STATUS_FILTER_LABELS,
 } from "@/components/ops/exception-labels";
+import { buttonClasses } from "@/components/ui/button";
+import { Field, Input, Select } from "@/components/ui/field";
 import { inngestConfigFromEnv, usesLocalEngine } from "@/inngest/client";
 
 // Ops: the app's own exceptions (ops_exceptions): payment, refund, payout, webhook and job runs that ended
@@ -19,8 +21,6 @@ import { inngestConfigFromEnv, usesLocalEngine } from "@/inngest/client";
 export const metadata: Metadata = { title: "Exceptions" };
 
 type SearchParams = Promise<{ status?: string; kind?: string; q?: string; id?: string }>;
-
-const field = "rounded-md border border-slate-300 bg-white px-2 py-1";
 
 export default async function OpsExceptionsPage({ searchParams }: { searchParams: SearchParams }) {
   const params = await searchParams;
@@ -39,44 +39,34 @@ export default async function OpsExceptionsPage({ searchParams }: { searchParams
           by the app whichever Inngest ran them. Retry re-emits the domain event through the outbox; resolve or ignore one with a note once it is handled.
         </p>
       </div>
-      <Form action="/ops/exceptions" className="flex flex-wrap items-end gap-3 text-sm" aria-label="Filter exceptions">
-        <label className="flex flex-col gap-1">
-          Status
-          <select name="status" defaultValue={status} className={field}>
+      <Form action="/ops/exceptions" className="flex flex-wrap items-end gap-3" aria-label="Filter exceptions">
+        <Field label="Status" htmlFor="exceptions-status">
+          <Select id="exceptions-status" name="status" defaultValue={status}>
             {Object.entries(STATUS_FILTER_LABELS).map(([value, label]) => (
               <option key={value} value={value}>
                 {label}
               </option>
             ))}
-          </select>
-        </label>
-        <label className="flex flex-col gap-1">
-          Kind
-          <select name="kind" defaultValue={kind ?? ""} className={field}>
+          </Select>
+        </Field>
+        <Field label="Kind" htmlFor="exceptions-kind">
+          <Select id="exceptions-kind" name="kind" defaultValue={kind ?? ""}>
             <option value="">All kinds</option>
             {Object.entries(KIND_LABELS).map(([value, label]) => (
               <option key={value} value={value}>
                 {label}
               </option>
             ))}
-          </select>
-        </label>
-        <label className="flex min-w-48 flex-1 flex-col gap-1">
-          Search
-          <input
-            type="search"
-            name="q"
-            defaultValue={search ?? ""}
-            maxLength={EXCEPTION_SEARCH_MAX}
-            placeholder="Subject id, code, message, run id"
-            className={`${field} px-3`}
-          />
-        </label>
-        <button type="submit" className="rounded-md bg-slate-900 px-3 py-1 text-white">
+          </Select>
+        </Field>
+        <Field label="Search" htmlFor="exceptions-q" className="min-w-48 flex-1">
+          <Input id="exceptions-q" type="search" name="q" defaultValue={search ?? ""} maxLength={EXCEPTION_SEARCH_MAX} placeholder="Subject id, code, message, run id" />
+        </Field>
+        <button type="submit" className={buttonClasses({ variant: "primary" })}>
           Filter
         </button>
         {status !== DEFAULT_STATUS_FILTER || kind || search ? (
-          <Link href="/ops/exceptions" className="py-1 underline">
+          <Link href="/ops/exceptions" className={buttonClasses({ variant: "ghost" })}>
             Clear
           </Link>
         ) : null}

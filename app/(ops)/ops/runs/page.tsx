@@ -1,44 +1,55 @@
 import type { Metadata } from "next";
+import Form from "next/form";
 import Link from "next/link";
+import { DeadLettersTable, errorText, RunsTable, RunStepsTables } from "@/components/ops/runs-tables";
+import { Badge } from "@/components/ui/badge";
+import { buttonClasses } from "@/components/ui/button";
+import { Card } from "@/components/ui/card";
+import { Field, Input, Select } from "@/components/ui/field";
 import { ENGINE_RUN_STATUSES, type EngineRunStatus } from "@/db/schema";
 import { inngestConfigFromEnv, usesLocalEngine } from "@/inngest/client";
+import { RUNS_SEARCH_MAX } from "@/server/ops/runs-router";
 import { forPage } from "@/server/trpc/page-guard";
 import { serverCaller } from "@/server/trpc/rsc";
 import { replayDeadLetterAction } from "./actions";
 
-// Plain ops view of the local Inngest engine: runs (filter by status), one run's steps and attempts with
-// their errors, and the dead letters with a replay button. A debugging aid: failures are handled in the app's
-// own exceptions queue (/ops/exceptions), which works whichever Inngest runs the functions. Replay writes a run
-// only the local engine executes, so it is offered only when the app talks to the local engine.
+// Ops view of the local Inngest engine: runs (filter by status, search by run id or by payment: payment order id,
+// checkout id, attempt id, PSP reference), one run's steps and attempts with their errors, and the dead letters
+// with a replay button; both lists keyset paged through the URL. Each run links to its payment's page. A debugging
+// aid: failures are handled in the app's own exceptions queue (/ops/exceptions), which works whichever Inngest runs
+// the functions. Replay writes a run only the local engine executes, so it is offered only with the local engine.
 
 export const metadata: Metadata = { title: "Runs & dead letters" };
 
-const cell = "px-3 py-2 align-top";
-const mono = "font-mono text-xs";
+type Params = { status?: string; q?: string; cursor?: string; dir?: string; dl?: string; dldir?: string; run?: string };
+type SearchParams = Promise<Params>;
 
-function fmt(d: Date | null | undefined): string {
-  return d ? d.toISOString().replace("T", " ").slice(0, 19) : "—";
-}
-function errorText(e: unknown): string {
-  if (!e || typeof e !== "object") return "";
-  const r = e as { name?: string; message?: string };
-  return [r.name, r.message].filter(Boolean).join(": ");
-}
+const str = (v: unknown, max: number) => (typeof v === "string" && v.trim() ? v.trim().slice(0, max) : undefined);
+const dir = (v: unknown) => (v === "prev" ? ("prev" as const) : ("next" as const));
 
-type SearchParams = Promise<{ status?: string; run?: string }>;
+function href(params: Params, change: Partial<Params>): string {
+  const next = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...params, ...change })) if (v) next.set(k, v);
+  const qs = next.toString();
+  return qs ? `/ops/runs?${qs}` : "/ops/runs";
+}
 
 export default async function OpsRunsPage({ searchParams }: { searchParams: SearchParams }) {
-  const params = await searchParams;
-  const status = ENGINE_RUN_STATUSES.includes(params.status as EngineRunStatus) ? (params.status as EngineRunStatus) : undefined;
+  const raw = await searchParams;
+  const status = ENGINE_RUN_STATUSES.includes(raw.status as EngineRunStatus) ? (raw.status as EngineRunStatus) : undefined;
+  const search = str(raw.q, RUNS_SEARCH_MAX);
+  const params: Params = { status, q: search, cursor: str(raw.cursor, 64), dir: raw.dir === "prev" ? "prev" : undefined, dl: str(raw.dl, 64), dldir: raw.dldir === "prev" ? "prev" : undefined };
+  const runId = str(raw.run, 64);
   const localEngine = usesLocalEngine(inngestConfigFromEnv());
   const caller = await serverCaller();
   const [runs, deadLetters, detail] = await forPage(() =>
     Promise.all([
-      caller.engineRuns.list({ status, limit: 50 }),
-      caller.engineRuns.deadLetters({ includeReplayed: false, limit: 50 }),
-      params.run ? caller.engineRuns.get({ runId: params.run }) : Promise.resolve(null),
+      caller.engineRuns.list({ status, search, cursor: params.cursor, direction: dir(params.dir) }),
+      caller.engineRuns.deadLetters({ includeReplayed: false, search, cursor: params.dl, direction: dir(params.dldir) }),
+      runId ? caller.engineRuns.get({ runId }) : Promise.resolve(null),
     ]),
   );
+  const keep = { ...params, run: runId };
   return (
     <div className="flex flex-col gap-6">
       <p className="rounded-lg border border-sky-200 bg-sky-50 px-4 py-3 text-sm text-sky-900" data-testid="runs-banner">
@@ -49,67 +60,58 @@ export default async function OpsRunsPage({ searchParams }: { searchParams: Sear
         </Link>
         , where they can be retried or resolved.
       </p>
+      <Form action="/ops/runs" aria-label="Search runs" className="flex flex-wrap items-end gap-3">
+        <Field label="Search" htmlFor="runs-q" className="min-w-64 flex-1">
+          <Input id="runs-q" type="search" name="q" defaultValue={search ?? ""} maxLength={RUNS_SEARCH_MAX} aria-describedby="runs-q-hint" placeholder="Run id, payment order id, checkout id, attempt id, PSP reference" />
+        </Field>
+        <Field label="Status" htmlFor="runs-status">
+          <Select id="runs-status" name="status" defaultValue={status ?? ""}>
+            <option value="">All statuses</option>
+            {ENGINE_RUN_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <button type="submit" className={buttonClasses({ variant: "primary" })}>
+          Search
+        </button>
+        {search || status ? (
+          <Link href="/ops/runs" className={buttonClasses({ variant: "ghost" })}>
+            Clear
+          </Link>
+        ) : null}
+      </Form>
+      <p id="runs-q-hint" className="-mt-4 text-xs text-slate-600">
+        Search by a run id (its replays too), or by a payment: a payment order id (ours or the merchant&apos;s), checkout id, attempt id or PSP reference finds the runs about that checkout.
+      </p>
       {detail ? <RunDetail detail={detail} /> : null}
-      <section className="rounded-lg border border-slate-200 bg-white">
-        <h2 className="border-b border-slate-200 px-4 py-3 font-semibold">Dead letters ({deadLetters.length})</h2>
+      <Card title={`Dead letters${deadLetters.items.length ? "" : " (none)"}`} description={search ? `Matching “${search}”` : undefined}>
         {localEngine ? null : (
-          <p className="border-b border-slate-200 px-4 py-2 text-sm text-slate-600" data-testid="replay-unavailable">
+          <p className="mb-3 text-sm text-slate-600" data-testid="replay-unavailable">
             Replay is off: functions run on Inngest, not on the local engine, so re-run a failed run from Inngest&apos;s dashboard, or retry its exception in the exceptions queue.
           </p>
         )}
-        <table className="w-full text-left text-sm">
-          <thead className="text-slate-500">
-            <tr><th className={cell}>Run</th><th className={cell}>Function</th><th className={cell}>Error</th><th className={cell}>Failed at</th><th className={cell} /></tr>
-          </thead>
-          <tbody>
-            {deadLetters.map((d) => (
-              <tr key={d.runId} className="border-t border-slate-100">
-                <td className={`${cell} ${mono}`}><Link className="underline" href={`/ops/runs?run=${d.runId}`}>{d.runId}</Link></td>
-                <td className={cell}>{d.functionId}</td>
-                <td className={`${cell} text-red-700`}>{errorText(d.error)}</td>
-                <td className={cell}>{fmt(d.failedAt)}</td>
-                <td className={cell}>
-                  {localEngine ? (
-                    <form action={replayDeadLetterAction}>
-                      <input type="hidden" name="runId" value={d.runId} />
-                      <button type="submit" className="rounded border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50">Replay</button>
-                    </form>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
-      <section className="rounded-lg border border-slate-200 bg-white">
-        <div className="flex items-center gap-3 border-b border-slate-200 px-4 py-3">
-          <h2 className="font-semibold">Runs</h2>
-          <nav className="flex gap-2 text-xs">
-            <Link href="/ops/runs" className={status ? "underline" : "font-semibold"}>all</Link>
-            {ENGINE_RUN_STATUSES.map((s) => (
-              <Link key={s} href={`/ops/runs?status=${s}`} className={status === s ? "font-semibold" : "underline"}>{s}</Link>
-            ))}
-          </nav>
-        </div>
-        <table className="w-full text-left text-sm">
-          <thead className="text-slate-500">
-            <tr><th className={cell}>Run</th><th className={cell}>Function</th><th className={cell}>Event</th><th className={cell}>Status</th><th className={cell}>Attempts</th><th className={cell}>Started</th><th className={cell}>Error</th></tr>
-          </thead>
-          <tbody>
-            {runs.map((r) => (
-              <tr key={r.id} className="border-t border-slate-100">
-                <td className={`${cell} ${mono}`}><Link className="underline" href={`/ops/runs?run=${r.id}`}>{r.id}</Link></td>
-                <td className={cell}>{r.functionId}</td>
-                <td className={cell}>{r.eventName}</td>
-                <td className={cell} data-status={r.status}>{r.status}{r.replayOf ? " (replay)" : ""}</td>
-                <td className={cell}>{r.attempts}</td>
-                <td className={cell}>{fmt(r.createdAt)}</td>
-                <td className={`${cell} text-red-700`}>{errorText(r.error)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
+        <DeadLettersTable
+          rows={deadLetters.items}
+          replayAction={localEngine ? replayDeadLetterAction : null}
+          paging={{
+            prevHref: deadLetters.prevCursor ? href(keep, { dl: deadLetters.prevCursor, dldir: "prev" }) : null,
+            nextHref: deadLetters.nextCursor ? href(keep, { dl: deadLetters.nextCursor, dldir: undefined }) : null,
+          }}
+        />
+      </Card>
+      <Card title="Runs" description={search ? `Matching “${search}”` : status ? `Status ${status}` : "Newest first"}>
+        <RunsTable
+          rows={runs.items}
+          searched={Boolean(search || status)}
+          paging={{
+            prevHref: runs.prevCursor ? href(keep, { cursor: runs.prevCursor, dir: "prev" }) : null,
+            nextHref: runs.nextCursor ? href(keep, { cursor: runs.nextCursor, dir: undefined }) : null,
+          }}
+        />
+      </Card>
     </div>
   );
 }
@@ -119,47 +121,16 @@ type Detail = NonNullable<Awaited<ReturnType<Awaited<ReturnType<typeof serverCal
 function RunDetail({ detail }: { detail: Detail }) {
   const { run, steps, attempts } = detail;
   return (
-    <section className="rounded-lg border border-slate-200 bg-white">
-      <h2 className="border-b border-slate-200 px-4 py-3 font-semibold">
-        Run <span className={mono}>{run.id}</span> · {run.functionId} · {run.status}
-      </h2>
-      <div className="grid gap-4 p-4 md:grid-cols-2">
-        <div>
-          <h3 className="mb-2 text-sm font-semibold">Steps</h3>
-          <table className="w-full text-left text-sm">
-            <thead className="text-slate-500"><tr><th className={cell}>Step</th><th className={cell}>Op</th><th className={cell}>Status</th><th className={cell}>Result / error</th></tr></thead>
-            <tbody>
-              {steps.map((s) => (
-                <tr key={s.stepId} className="border-t border-slate-100">
-                  <td className={cell}>{s.name ?? <span className={mono}>{s.stepId.slice(0, 12)}</span>}</td>
-                  <td className={cell}>{s.op}</td>
-                  <td className={cell}>{s.status}</td>
-                  <td className={`${cell} ${mono} break-all`}>{s.result ? JSON.stringify(s.result).slice(0, 300) : ""}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-        <div>
-          <h3 className="mb-2 text-sm font-semibold">Attempts</h3>
-          <table className="w-full text-left text-sm">
-            <thead className="text-slate-500"><tr><th className={cell}>#</th><th className={cell}>Outcome</th><th className={cell}>HTTP</th><th className={cell}>ms</th><th className={cell}>Error</th></tr></thead>
-            <tbody>
-              {attempts.map((a) => (
-                <tr key={a.id} className="border-t border-slate-100">
-                  <td className={cell}>{a.attempt}</td>
-                  <td className={cell}>{a.outcome}</td>
-                  <td className={cell}>{a.statusCode ?? "—"}</td>
-                  <td className={cell}>{a.durationMs}</td>
-                  <td className={`${cell} text-red-700`}>{errorText(a.error)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </div>
-      {run.error ? <p className="border-t border-slate-200 px-4 py-3 text-sm text-red-700">{errorText(run.error)}</p> : null}
-      <pre className="overflow-x-auto border-t border-slate-200 px-4 py-3 text-xs">{JSON.stringify(run.event, null, 2)}</pre>
-    </section>
+    <Card
+      title={
+        <>
+          Run <span className="font-mono text-sm">{run.id}</span> · {run.functionId} · <Badge>{run.status}</Badge>
+        </>
+      }
+    >
+      <RunStepsTables steps={steps} attempts={attempts} />
+      {run.error ? <p className="mt-3 text-sm text-red-700">{errorText(run.error)}</p> : null}
+      <pre className="mt-3 overflow-x-auto rounded bg-slate-50 p-3 text-xs">{JSON.stringify(run.event, null, 2)}</pre>
+    </Card>
   );
 }

@@ -1,0 +1,88 @@
+import type { Db } from "@/db/client";
+import { apiRequestLog } from "@/db/schema";
+import { log } from "@/server/observability/log";
+import { redactBody, redactSecrets } from "./redact";
+
+// One api_request_log row per authenticated /api/v1 request (the developers page's request log). The /api/v1
+// wrapper calls recordApiRequest once the response is decided; the write happens after, off the request's path:
+// it is queued for the next turn of the event loop, never awaited by the request, and a failure is logged, never
+// thrown. At most API_LOG_IN_FLIGHT_MAX writes wait at once; beyond that a row is dropped (and logged), so a slow
+// database cannot pile up memory behind the API.
+
+export const API_LOG_IN_FLIGHT_MAX = 500;
+export const API_LOG_PATH_MAX = 500;
+export const API_LOG_IDEMPOTENCY_KEY_MAX = 255;
+
+export interface ApiRequestLogEntry {
+  merchantId: string;
+  apiKeyId: string;
+  mode: "test" | "live";
+  method: string;
+  path: string;
+  status: number;
+  idempotencyKey: string | null;
+  requestId: string;
+  latencyMs: number;
+  errorCode: string | null;
+  /** The request body as parsed (or its raw text when it did not parse); redacted here. */
+  requestBody: unknown;
+  /** The response body; redacted here. Its checkout_id (if any) is the row's checkout. */
+  responseBody: unknown;
+}
+
+const inFlight = new Set<Promise<void>>();
+
+/** The checkout a response names: POST /payments returns it at the top, GET /payments/{id} in the order. */
+export function checkoutIdOf(body: unknown): string | null {
+  if (!body || typeof body !== "object") return null;
+  const id = (body as { checkout_id?: unknown }).checkout_id;
+  return typeof id === "string" && /^chk_[0-9A-Za-z]{1,64}$/.test(id) ? id : null;
+}
+
+export function toApiRequestLogRow(e: ApiRequestLogEntry): typeof apiRequestLog.$inferInsert {
+  return {
+    merchantId: e.merchantId,
+    apiKeyId: e.apiKeyId,
+    mode: e.mode,
+    method: e.method.slice(0, 10),
+    // Path and key are filtered on exactly: only credentials are cut from them (a card number never travels there).
+    path: redactSecrets(e.path).slice(0, API_LOG_PATH_MAX),
+    status: e.status,
+    idempotencyKey: e.idempotencyKey === null ? null : redactSecrets(e.idempotencyKey).slice(0, API_LOG_IDEMPOTENCY_KEY_MAX),
+    requestId: e.requestId,
+    latencyMs: Math.max(0, Math.round(e.latencyMs)),
+    errorCode: e.errorCode?.slice(0, 64) ?? null,
+    checkoutId: checkoutIdOf(e.responseBody),
+    requestBody: redactBody(e.requestBody),
+    responseBody: redactBody(e.responseBody),
+  };
+}
+
+async function write(getDb: () => Db, entry: ApiRequestLogEntry | (() => Promise<ApiRequestLogEntry>), requestId: string): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve)); // after the response has been handed back
+  try {
+    const e = typeof entry === "function" ? await entry() : entry;
+    await getDb().insert(apiRequestLog).values(toApiRequestLogRow(e));
+  } catch (err) {
+    log.warn({ err, requestId }, "api request log write failed");
+  }
+}
+
+/**
+ * Queues the row (or a function that builds it, e.g. by reading the response body); returns at once, never throws.
+ * `requestId` names the call in the warning if the write fails.
+ */
+export function recordApiRequest(db: Db | (() => Db), entry: ApiRequestLogEntry | (() => Promise<ApiRequestLogEntry>), requestId = typeof entry === "function" ? "" : entry.requestId): void {
+  if (inFlight.size >= API_LOG_IN_FLIGHT_MAX) {
+    log.warn({ requestId, inFlight: inFlight.size }, "api request log row dropped: too many writes in flight");
+    return;
+  }
+  const getDb = typeof db === "function" ? db : () => db;
+  const p = write(getDb, entry, requestId).finally(() => inFlight.delete(p));
+  inFlight.add(p);
+}
+
+/** Waits for the queued writes (tests; a graceful stop). */
+export async function flushApiRequestLog(): Promise<void> {
+  while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+}

@@ -1,0 +1,39 @@
+import type { Db } from "@/db/client";
+import { loadAccess, resolveMerchantScope, type MerchantRole, type MerchantScope } from "@/server/auth/access";
+import { crossOriginRefusal } from "@/server/auth/request-origin";
+import { AppError } from "@/server/errors";
+import { log } from "@/server/observability/log";
+import { createContextFromHeaders } from "@/server/trpc/context";
+import { errorBody, toAppError } from "./errors";
+
+// The wrapper for the dashboard's few non-tRPC route handlers (downloads): the same session and merchant-scope
+// resolution as merchantProcedure (server/trpc/init.ts) — cross-origin refusal, the Auth.js session checked
+// against the user's row, the pb_merchant cookie or x-merchant-id header, the minimum role — then the handler
+// with a typed merchant. Failures answer in the REST error shape; another merchant's scope is 404.
+
+export interface SessionRouteContext {
+  db: Db;
+  userId: string;
+  merchant: MerchantScope;
+  requestId: string;
+}
+
+export function sessionMerchantRoute(minRole: MerchantRole, handler: (req: Request, ctx: SessionRouteContext) => Promise<Response>) {
+  return async (req: Request): Promise<Response> => {
+    let requestId = "unknown";
+    try {
+      const refusal = crossOriginRefusal(req);
+      if (refusal) throw new AppError("forbidden", refusal);
+      const ctx = await createContextFromHeaders(req.headers);
+      requestId = ctx.requestId;
+      if (!ctx.userId) throw new AppError("unauthenticated");
+      const access = await loadAccess(ctx.db, ctx.userId, ctx.session);
+      const merchant = resolveMerchantScope(access, ctx.requestedMerchantId, minRole);
+      return await handler(req, { db: ctx.db, userId: ctx.userId, merchant, requestId });
+    } catch (err) {
+      const e = toAppError(err);
+      if (e.code === "internal") log.error({ err, requestId, path: new URL(req.url).pathname }, "dashboard route internal error");
+      return Response.json(errorBody(e, requestId), { status: e.httpStatus, headers: { "request-id": requestId, "cache-control": "no-store" } });
+    }
+  };
+}
