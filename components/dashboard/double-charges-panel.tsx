@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/react";
 import { pspLabel } from "@/components/ui/psp-label";
 import { Time } from "@/components/ui/time";
+import { formatDecimalMoney } from "@/components/ui/format";
 
 // The merchant's double charges (server/payments/double-charges.ts): shown above the payments table only when
 // there are any, so a buyer's complaint ("I paid twice") can be answered from the dashboard.
@@ -45,7 +46,7 @@ export function DoubleChargesPanel() {
             <div className="flex flex-wrap items-center justify-between gap-2">
               <span>
                 <span className="font-semibold tabular-nums">
-                  {d.amount} {d.currency}
+                  {formatDecimalMoney(d.amount, d.currency)}
                 </span>{" "}
                 · {pspLabel(d.psp)} · <span className="font-mono text-xs">{d.pspReference}</span>
               </span>

@@ -6,6 +6,7 @@ import { useTRPC } from "@/components/trpc/react";
 import { pspLabel } from "@/components/ui/psp-label";
 import { Time } from "@/components/ui/time";
 import { DOUBLE_CHARGE_NOTE_MAX, DOUBLE_CHARGES_PAGE_MAX } from "@/server/payments/double-charges.schema";
+import { formatDecimalMoney } from "@/components/ui/format";
 
 // Ops: double charges owed back to buyers, oldest first. Ops refund each at the PSP by hand, then mark it
 // refunded here with the PSP's refund reference (server/payments/double-charges.ts posts the ledger side).
@@ -62,7 +63,7 @@ export function DoubleChargeQueue() {
                 <span>
                   <span className="font-medium">{d.merchantName}</span> ·{" "}
                   <span className="font-semibold tabular-nums">
-                    {d.amount} {d.currency}
+                    {formatDecimalMoney(d.amount, d.currency)}
                   </span>{" "}
                   · {pspLabel(d.psp)}
                 </span>

@@ -1,5 +1,5 @@
 import { currencyExponent, isCurrencyCode } from "@/server/money/currencies";
-import { formatMoneyDisplay } from "@/server/money/money";
+import { formatMoneyDisplay, readMoney } from "@/server/money/money";
 
 // Display formatting shared by server and client components. Display only: never parse these back.
 
@@ -34,6 +34,15 @@ export function formatMoney(minor: bigint | string | number, currency: string, l
   const amount = toBigInt(minor);
   if (isCurrencyCode(currency)) return formatMoneyDisplay({ amount, currency }, locale);
   return `${amount.toString()} ${currency}`;
+}
+
+/**
+ * An amount as the public API writes it (a decimal string in major units, "2500.00"), formatted like formatMoney.
+ * Read exactly (never through a float); a string that is not a valid amount of the currency shows as given.
+ */
+export function formatDecimalMoney(decimal: string, currency: string, locale = "en-US"): string {
+  const m = readMoney(decimal, currency);
+  return m instanceof Error ? `${decimal} ${currency}` : formatMoneyDisplay(m, locale);
 }
 
 /** Major-unit decimal string of minor units, exactly ("1650.49"): CSV cells, inputs. */

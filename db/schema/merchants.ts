@@ -142,7 +142,12 @@ export const auditLog = pgTable(
     createdAt: createdAt(),
   },
   // target: the audit trail of one object (an ops exception's retries and resolution: server/exceptions).
-  (t) => [index("audit_log_merchant_idx").on(t.merchantId, t.createdAt), index("audit_log_target_idx").on(t.targetType, t.targetId, t.createdAt)],
+  // created: the ops audit-log page lists across merchants, newest first (server/audit/list-audit.ts).
+  (t) => [
+    index("audit_log_merchant_idx").on(t.merchantId, t.createdAt),
+    index("audit_log_target_idx").on(t.targetType, t.targetId, t.createdAt),
+    index("audit_log_created_idx").on(t.createdAt, t.id),
+  ],
 );
 
 export const merchantsRelations = relations(merchants, ({ many }) => ({

@@ -38,6 +38,8 @@ export const checkouts = pgTable(
   (t) => [
     index("checkouts_merchant_created_idx").on(t.merchantId, t.createdAt),
     index("checkouts_buyer_email_idx").on(t.buyerEmailHash, t.createdAt),
+    // The buyer's history by IP on the ops risk review (server/risk/buyer-history.ts) and IP velocity rules.
+    index("checkouts_buyer_ip_idx").on(t.buyerIp, t.createdAt),
     check("checkouts_total_positive", sql`${t.totalAmount} > 0`),
     check("checkouts_currency_format", sql`${t.currency} ~ '^[A-Z]{3}$'`),
   ],

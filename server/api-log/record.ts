@@ -7,9 +7,12 @@ import { redactBody, redactSecrets } from "./redact";
 // wrapper calls recordApiRequest once the response is decided; the write happens after, off the request's path:
 // it is queued for the next turn of the event loop, never awaited by the request, and a failure is logged, never
 // thrown. At most API_LOG_IN_FLIGHT_MAX writes wait at once; beyond that a row is dropped (and logged), so a slow
-// database cannot pile up memory behind the API.
+// database cannot pile up memory behind the API. At most API_LOG_WRITE_CONCURRENCY of them hold a database
+// connection at a time, so a burst of API calls cannot fill the shared pool with log inserts ahead of the payment
+// queries that pool serves.
 
 export const API_LOG_IN_FLIGHT_MAX = 500;
+export const API_LOG_WRITE_CONCURRENCY = 2;
 export const API_LOG_PATH_MAX = 500;
 export const API_LOG_IDEMPOTENCY_KEY_MAX = 255;
 
@@ -31,6 +34,19 @@ export interface ApiRequestLogEntry {
 }
 
 const inFlight = new Set<Promise<void>>();
+
+/** A slot among API_LOG_WRITE_CONCURRENCY for one insert; `release` hands it to the next waiting write. */
+let writing = 0;
+const waitingForSlot: (() => void)[] = [];
+async function acquireWriteSlot(): Promise<() => void> {
+  if (writing >= API_LOG_WRITE_CONCURRENCY) await new Promise<void>((resolve) => waitingForSlot.push(resolve));
+  else writing++;
+  return () => {
+    const next = waitingForSlot.shift();
+    if (next) next(); // the slot passes on: `writing` stays the same
+    else writing--;
+  };
+}
 
 /** The checkout a response names: POST /payments returns it at the top, GET /payments/{id} in the order. */
 export function checkoutIdOf(body: unknown): string | null {
@@ -62,7 +78,12 @@ async function write(getDb: () => Db, entry: ApiRequestLogEntry | (() => Promise
   await new Promise<void>((resolve) => setImmediate(resolve)); // after the response has been handed back
   try {
     const e = typeof entry === "function" ? await entry() : entry;
-    await getDb().insert(apiRequestLog).values(toApiRequestLogRow(e));
+    const release = await acquireWriteSlot();
+    try {
+      await getDb().insert(apiRequestLog).values(toApiRequestLogRow(e));
+    } finally {
+      release();
+    }
   } catch (err) {
     log.warn({ err, requestId }, "api request log write failed");
   }

@@ -57,4 +57,9 @@ describe("redactText", () => {
     expect(out).not.toMatch(/4242/);
     expect(out.endsWith("…[truncated]")).toBe(true);
   });
+
+  it("never leaves half a surrogate pair where it cuts (Postgres refuses a lone half in jsonb)", () => {
+    const out = redactText(`${"x".repeat(API_LOG_STRING_MAX - 1)}😀😀`);
+    expect(out).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+  });
 });

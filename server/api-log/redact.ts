@@ -10,6 +10,7 @@
 // Bounded: depth, keys per object, array items and string lengths are capped, and a body whose redacted JSON is
 // still over API_LOG_BODY_MAX_CHARS is stored as a truncated preview instead.
 import { maskEmail, maskName, maskPhoneValue } from "@/server/webhooks/redact-psp-payload";
+import { luhnValid as panLuhnValid } from "@/server/psp/pan-scan";
 
 export const API_LOG_BODY_MAX_CHARS = 16 * 1024;
 export const API_LOG_DEPTH_MAX = 12;
@@ -48,17 +49,9 @@ const EMAIL_IN_TEXT = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
 // NUL and lone surrogates cannot be stored in jsonb/text.
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+/** The Luhn check of a digit string (server/psp/pan-scan.ts, the one implementation). */
 export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return digits.length > 0 && sum % 10 === 0;
+  return digits.length > 0 && panLuhnValid(digits);
 }
 
 /** Only credentials removed (and what cannot be stored): for the path and the Idempotency-Key, filtered on exactly. */
@@ -76,7 +69,8 @@ export function redactText(text: string, verbatimDigits = false): string {
   // (The window keeps the work bounded: 64 characters more than is kept covers any card number across the cut.)
   const safe = redactSecrets(text.length > API_LOG_STRING_MAX + 64 ? text.slice(0, API_LOG_STRING_MAX + 64) : text).replace(EMAIL_IN_TEXT, (e) => maskEmail(e));
   const clean = verbatimDigits ? safe : safe.replace(CARD_LIKE_IN_TEXT, (m) => (luhnValid(m.replace(/\D/g, "")) ? "[card number redacted]" : m)).replace(PHONE_IN_TEXT, (p) => maskPhoneValue(p));
-  return clean.length > API_LOG_STRING_MAX ? `${clean.slice(0, API_LOG_STRING_MAX)}…[truncated]` : clean;
+  // A cut between the halves of a surrogate pair would leave a lone half, which Postgres refuses in jsonb.
+  return clean.length > API_LOG_STRING_MAX ? `${clean.slice(0, API_LOG_STRING_MAX).replace(UNSTORABLE, "\ufffd")}…[truncated]` : clean;
 }
 
 /** Keys naming our or the merchant's identifiers (payment_order_id, checkout_id, request_id). */
@@ -120,7 +114,7 @@ function walk(value: unknown, depth: number, parentKey: string): unknown {
   const out: Record<string, unknown> = {};
   const entries = Object.entries(value);
   for (const [key, v] of entries.slice(0, API_LOG_KEYS_MAX)) {
-    const safeKey = redactText(key).slice(0, 100);
+    const safeKey = redactText(key).slice(0, 100).replace(UNSTORABLE, "\ufffd");
     const mask = maskForKey(key, v, parentKey);
     out[safeKey] = mask ? mask.masked : walk(v, depth + 1, key);
   }

@@ -33,7 +33,9 @@ export function sessionMerchantRoute(minRole: MerchantRole, handler: (req: Reque
     } catch (err) {
       const e = toAppError(err);
       if (e.code === "internal") log.error({ err, requestId, path: new URL(req.url).pathname }, "dashboard route internal error");
-      return Response.json(errorBody(e, requestId), { status: e.httpStatus, headers: { "request-id": requestId, "cache-control": "no-store" } });
+      const retryAfterS = (e.details as { retryAfterS?: unknown } | undefined)?.retryAfterS;
+      const retryAfter: Record<string, string> = typeof retryAfterS === "number" ? { "retry-after": String(retryAfterS) } : {};
+      return Response.json(errorBody(e, requestId), { status: e.httpStatus, headers: { "request-id": requestId, "cache-control": "no-store", ...retryAfter } });
     }
   };
 }

@@ -228,4 +228,16 @@ describe("the route's checks", () => {
     expect(scoped.status).toBe(404);
     expect(await scoped.text()).not.toContain("payment_order_id");
   });
+
+  it("limits how many exports a merchant starts per minute (429 with Retry-After), leaving other merchants alone", async () => {
+    const { consumeWindow } = await import("@/server/rate-limit/window");
+    const w = { bucket: `payments-export:${merchantA.id}`, limit: exporter.EXPORTS_PER_MERCHANT_PER_MIN, windowMs: 60_000 };
+    await consumeWindow(t.db, w, exporter.EXPORTS_PER_MERCHANT_PER_MIN);
+    const refused = await get("", { cookie: cookieA });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await refused.json()).error.code).toBe("rate_limited");
+    expect((await get("", { cookie: cookieB })).status).toBe(200);
+    await t.sql`delete from rate_limit_counters where bucket like ${`payments-export:${merchantA.id}%`}`;
+  });
 });

@@ -1,5 +1,7 @@
 import type { DbOrTx } from "@/db/client";
+import { AppError } from "@/server/errors";
 import { formatMoney, money } from "@/server/money";
+import { consumeWindow } from "@/server/rate-limit/window";
 import { merchantTimeZone, paymentFilterConditions, selectOrderPage, type OrderPageRow, type SortPosition } from "./list-payment-orders";
 import type { TPaymentFilters } from "./list-payment-orders.schema";
 
@@ -8,6 +10,14 @@ import type { TPaymentFilters } from "./list-payment-orders.schema";
 // for more (a pull stream), so an export of any size holds one batch in memory and no transaction open.
 
 export const EXPORT_BATCH_ROWS = 1000;
+/** Exports a merchant may start per minute (shared by every app instance): each can read 100,000+ rows. */
+export const EXPORTS_PER_MERCHANT_PER_MIN = 30;
+
+/** Refuses (rate_limited, with the seconds to wait) a merchant that started too many exports this minute. */
+export async function admitExport(db: DbOrTx, merchantId: string): Promise<void> {
+  const r = await consumeWindow(db, { bucket: `payments-export:${merchantId}`, limit: EXPORTS_PER_MERCHANT_PER_MIN, windowMs: 60_000 });
+  if (!r.allowed) throw new AppError("rate_limited", `Too many exports this minute. Try again in ${r.resetS} s.`, { details: { retryAfterS: r.resetS } });
+}
 
 export const CSV_COLUMNS = ["payment_order_id", "checkout_id", "seller", "status", "amount", "currency", "psp", "created_at", "created_local", "failure_code"] as const;
 

@@ -127,6 +127,20 @@ export async function attemptDelivery(db: Db, deliveryId: string, opts: Delivery
   return { ...result, durationMs };
 }
 
+/** A delivery as the developers page lists it (with its endpoint's URL): shared by the deliveries and events lists. */
+export const DELIVERY_COLUMNS = {
+  id: webhookDeliveries.id,
+  eventId: webhookDeliveries.eventId,
+  endpointId: webhookDeliveries.endpointId,
+  url: webhookEndpoints.url,
+  status: webhookDeliveries.status,
+  attempts: webhookDeliveries.attempts,
+  lastStatusCode: webhookDeliveries.lastStatusCode,
+  lastError: webhookDeliveries.lastError,
+  createdAt: webhookDeliveries.createdAt,
+  deliveredAt: webhookDeliveries.deliveredAt,
+};
+
 /** The engine gave up (retries exhausted): the dashboard shows it failed, and offers Resend. */
 export async function markDeliveryFailed(db: Db, deliveryId: string, error: string): Promise<void> {
   await db
@@ -137,20 +151,7 @@ export async function markDeliveryFailed(db: Db, deliveryId: string, error: stri
 
 export async function listWebhookDeliveries(db: DbOrTx, merchantId: string, limit = WEBHOOK_DELIVERIES_PAGE) {
   return db
-    .select({
-      id: webhookDeliveries.id,
-      eventId: webhookDeliveries.eventId,
-      eventType: merchantEvents.type,
-      objectId: merchantEvents.objectId,
-      endpointId: webhookDeliveries.endpointId,
-      url: webhookEndpoints.url,
-      status: webhookDeliveries.status,
-      attempts: webhookDeliveries.attempts,
-      lastStatusCode: webhookDeliveries.lastStatusCode,
-      lastError: webhookDeliveries.lastError,
-      createdAt: webhookDeliveries.createdAt,
-      deliveredAt: webhookDeliveries.deliveredAt,
-    })
+    .select({ ...DELIVERY_COLUMNS, eventType: merchantEvents.type, objectId: merchantEvents.objectId })
     .from(webhookDeliveries)
     .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
     .innerJoin(merchantEvents, eq(merchantEvents.id, webhookDeliveries.eventId))

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@/db/client";
 import { merchantEvents, merchantEventType, webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints } from "@/db/schema";
-import { eventBody } from "./deliveries";
+import { DELIVERY_COLUMNS, eventBody } from "./deliveries";
 
 // Developers → Events: what we told the merchant, newest first, each with the exact body its endpoints received
 // and every delivery with every attempt (status, error, duration, the first 2 KB of the answer). Scoped to one
@@ -56,18 +56,7 @@ export async function listMerchantEvents(db: DbOrTx, merchantId: string, input: 
 async function deliveriesOf(db: DbOrTx, merchantId: string, eventIds: string[]) {
   if (eventIds.length === 0) return [];
   const rows = await db
-    .select({
-      id: webhookDeliveries.id,
-      eventId: webhookDeliveries.eventId,
-      endpointId: webhookDeliveries.endpointId,
-      url: webhookEndpoints.url,
-      status: webhookDeliveries.status,
-      attempts: webhookDeliveries.attempts,
-      lastStatusCode: webhookDeliveries.lastStatusCode,
-      lastError: webhookDeliveries.lastError,
-      createdAt: webhookDeliveries.createdAt,
-      deliveredAt: webhookDeliveries.deliveredAt,
-    })
+    .select(DELIVERY_COLUMNS)
     .from(webhookDeliveries)
     .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
     .where(and(inArray(webhookDeliveries.eventId, eventIds), eq(webhookEndpoints.merchantId, merchantId)))

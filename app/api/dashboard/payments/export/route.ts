@@ -1,6 +1,6 @@
 import { sessionMerchantRoute } from "@/server/http/session-route";
 import { validationError } from "@/server/http/errors";
-import { exportPaymentOrders } from "@/server/payments/export-payment-orders";
+import { admitExport, exportPaymentOrders } from "@/server/payments/export-payment-orders";
 import { PAYMENT_FILTER_KEYS, ZPaymentFilters } from "@/server/payments/list-payment-orders.schema";
 
 // GET /api/dashboard/payments/export?<the payments page's filters>: the filtered list as a streamed CSV download.
@@ -10,6 +10,7 @@ export const GET = sessionMerchantRoute("merchant_viewer", async (req, { db, mer
   const raw = Object.fromEntries([...PAYMENT_FILTER_KEYS, "sort", "dir"].flatMap((k) => (params.get(k) ? [[k, params.get(k)]] : [])));
   const parsed = ZPaymentFilters.safeParse(raw);
   if (!parsed.success) throw validationError(parsed.error);
+  await admitExport(db, merchant.id);
   const { filename, body } = await exportPaymentOrders(db, merchant.id, parsed.data);
   return new Response(body, {
     headers: {
