@@ -17,9 +17,15 @@ function isCurrent(pathname: string, href: string, all: ShellNavItem[]): boolean
 export function NavLinks({ nav }: { nav: ShellNavItem[] }) {
   const pathname = usePathname() ?? "";
   const navRef = useRef<HTMLElement>(null);
-  // On a phone the nav scrolls sideways: keep the current page's link in view (a no-op when it already is).
+  // On a phone the nav scrolls sideways: keep the current page's link in view. The nav's own scrollLeft is set, not
+  // the link's scrollIntoView(), which in Chromium also moves where the next Tab starts (past the skip link).
   useEffect(() => {
-    navRef.current?.querySelector('[aria-current="page"]')?.scrollIntoView({ block: "nearest", inline: "nearest" });
+    const nav = navRef.current;
+    const current = nav?.querySelector<HTMLElement>('[aria-current="page"]');
+    if (!nav || !current || nav.scrollWidth <= nav.clientWidth) return;
+    const n = nav.getBoundingClientRect();
+    const c = current.getBoundingClientRect();
+    if (c.left < n.left || c.right > n.right) nav.scrollLeft += c.left - n.left - 12;
   }, [pathname]);
   return (
     <nav ref={navRef} aria-label="Main" className="flex gap-1 overflow-x-auto px-3 pb-3 md:flex-col md:overflow-visible">
