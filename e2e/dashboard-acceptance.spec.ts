@@ -1,16 +1,11 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import postgres from "postgres";
-import { DEMO_ADMIN, DEMO_OPS, e2eDatabaseUrl, signIn } from "./helpers";
+import { answerShop, DEMO_ADMIN, DEMO_API_KEY as API_KEY, DEMO_OPS, DEMO_SHOP as SHOP, e2eDatabaseUrl, payByCard, signIn, startHookReceiver } from "./helpers";
 
 // Issue 11's acceptance, end to end on the built app: a merchant finds a paid payment by the buyer's email and a
 // date range, opens it and sees every kind of timeline entry, and exports the filtered list as CSV whose rows are the
 // rows on screen; ops find the payment's runs and see the merchant's settings change in the audit log.
-
-const API_KEY = "sk_test_DemoDemoDemoDemoDemoDemoDemoDemo"; // seeded demo key (scripts/seed-demo.ts)
-const SHOP = "https://shop.example";
 
 /** YYYY-MM-DD of a UTC day (the demo merchant's zone is UTC). */
 const utcDay = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
@@ -48,29 +43,10 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-async function payByCard(page: Page, url: string) {
-  await page.goto(url);
-  const field = page.frameLocator('iframe[title="Secure card payment input frame"]');
-  await field.getByTestId("card-number").fill("4242424242424242");
-  await field.getByTestId("card-expiry").fill("12 / 34");
-  await field.getByTestId("card-cvc").fill("123");
-  await page.getByRole("button", { name: /^Pay / }).click();
-  await expect(page.getByRole("heading", { name: "Payment successful" })).toBeVisible({ timeout: 30_000 });
-}
-
 test("a merchant finds a payment by buyer email and date, sees its whole timeline, and exports exactly the filtered rows", async ({ page, browser, request }) => {
   test.setTimeout(180_000);
-  const received: string[] = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString("utf8")));
-    req.on("end", () => {
-      received.push(body);
-      res.writeHead(200).end("ok");
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const hookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/acceptance`;
+  const hooks = await startHookReceiver("/hooks/acceptance");
+  const hookUrl = hooks.url;
   try {
     await signIn(page, DEMO_ADMIN);
     await page.goto("/dashboard/developers");
@@ -101,7 +77,7 @@ test("a merchant finds a payment by buyer email and date, sees its whole timelin
     expect(other.status()).toBe(201);
 
     const buyer = await (await browser.newContext()).newPage();
-    await buyer.route(`${SHOP}/**`, (route) => route.fulfill({ status: 200, contentType: "text/html", body: "<h1>Back at the shop</h1>" }));
+    await answerShop(buyer);
     await payByCard(buyer, checkout.checkout_url);
     await buyer.context().close();
 
@@ -145,7 +121,7 @@ test("a merchant finds a payment by buyer email and date, sees its whole timelin
     await expect(entries.and(page.locator('[data-kind="psp_attempt"]')).first()).toContainText(/pi_/);
     await expect(entries.and(page.locator('[data-kind="ledger"]')).first()).toContainText(/[0-9a-f]{64}/);
     // Webhooks out with their delivery attempts, once the endpoint has been called.
-    await expect.poll(() => received.some((b) => b.includes(`${id}_a`)), { timeout: 60_000 }).toBe(true);
+    await expect.poll(() => hooks.received.some((r) => r.body.includes(`${id}_a`)), { timeout: 60_000 }).toBe(true);
     await expect(async () => {
       await page.reload();
       await expect(page.getByTestId("timeline-entry").and(page.locator('[data-kind="webhook_out"]')).first()).toContainText("200", { timeout: 2_000 });
@@ -154,7 +130,7 @@ test("a merchant finds a payment by buyer email and date, sees its whole timelin
     await page.goto(`/dashboard/payments?q=${encodeURIComponent(email)}&from=${utcDay(-9)}&to=${utcDay(-8)}`);
     await expect(page.getByTestId("empty-state")).toContainText("No payments match these filters");
   } finally {
-    server.close();
+    await hooks.close();
     // The receiver is gone: disable its endpoint so later specs do not run its retries.
     const sql = postgres(e2eDatabaseUrl(), { max: 1 });
     try {
@@ -175,7 +151,7 @@ test("ops find a payment's runs, and the audit log shows the merchant's settings
   expect(created.status()).toBe(201);
   const checkout = await created.json();
   const buyer = await (await browser.newContext()).newPage();
-  await buyer.route(`${SHOP}/**`, (route) => route.fulfill({ status: 200, contentType: "text/html", body: "<h1>Back at the shop</h1>" }));
+  await answerShop(buyer);
   await payByCard(buyer, checkout.checkout_url);
   await buyer.context().close();
 

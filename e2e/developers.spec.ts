@@ -1,19 +1,13 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { verifyMerchantWebhookSignature } from "../server/webhooks-out/signature";
-import { DEMO_ADMIN, DEMO_API_KEY, DEMO_VIEWER, signIn } from "./helpers";
+import { axeViolations, DEMO_ADMIN, DEMO_API_KEY, DEMO_VIEWER, signIn, startHookReceiver } from "./helpers";
 
 // Developers page: the API request log shows a real call with its idempotency key and redacted bodies; an admin
 // sends a test event to a real receiver and sees its delivery and attempt; a viewer sees no admin action.
 
-const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-
 /** The admin's view, with data and a dialog open: what the viewer walk in pages.spec.ts does not reach. */
 async function expectNoAxeViolation(page: Page, what: string) {
-  const result = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
-  expect(result.violations.map((v) => `${what}: ${v.id} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([]);
+  expect(await axeViolations(page), what).toEqual([]);
 }
 
 test("the API request log shows a call with its idempotency key and redacted bodies", async ({ page, request }) => {
@@ -50,17 +44,8 @@ test("the API request log shows a call with its idempotency key and redacted bod
 });
 
 test("an admin sends a test event; it arrives signed and its attempt is listed", async ({ page }) => {
-  const received: { body: string; signature: string | undefined }[] = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString("utf8")));
-    req.on("end", () => {
-      received.push({ body, signature: req.headers["paybridge-signature"] as string | undefined });
-      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/test-event`;
+  const hooks = await startHookReceiver("/hooks/test-event");
+  const { url, received } = hooks;
   try {
     await signIn(page, DEMO_ADMIN);
     await page.goto("/dashboard/developers");
@@ -85,7 +70,7 @@ test("an admin sends a test event; it arrives signed and its attempt is listed",
     await page.keyboard.press("Escape");
     await expectNoAxeViolation(page, "developers page as admin");
   } finally {
-    server.close();
+    await hooks.close();
   }
 });
 

@@ -1,5 +1,8 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, type APIRequestContext, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { E2E_STATE_FILE } from "../playwright.config";
 
 export const DEMO_PASSWORD = "demo-password";
@@ -81,4 +84,48 @@ export function e2eDatabaseUrl(): string {
   const state = JSON.parse(readFileSync(E2E_STATE_FILE, "utf8")) as { databaseUrl: string };
   expect(new URL(state.databaseUrl).hostname).toBe("127.0.0.1");
   return state.databaseUrl;
+}
+
+/** The WCAG levels every page is held to (axe-core rule tags). */
+export const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+/** axe-core's violations on the page as it stands, one readable entry each (rule, help, the first nodes); [] when none. */
+export async function axeViolations(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+  return violations.map((v) => {
+    const nodes = v.nodes.slice(0, 8).map((n) => `    ${n.target.join(" ")}\n      ${(n.failureSummary ?? "").replaceAll("\n", "\n      ")}`);
+    const more = v.nodes.length > 8 ? `\n    …and ${v.nodes.length - 8} more` : "";
+    return `${v.id} [${v.impact}] ${v.help} (${v.helpUrl})\n${nodes.join("\n")}${more}`;
+  });
+}
+
+export interface HookReceiver {
+  /** Where to point a webhook endpoint: http://127.0.0.1:<port><path>. */
+  url: string;
+  /** Every POST received, in order: its body and PayBridge-Signature header. */
+  received: { body: string; signature: string | undefined }[];
+  close: () => Promise<void>;
+}
+
+/** A merchant's webhook receiver, a real HTTP server in the test process, answering every POST 200 with `{"ok":true}`. */
+export async function startHookReceiver(path: string): Promise<HookReceiver> {
+  const received: HookReceiver["received"] = [];
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString("utf8")));
+    req.on("end", () => {
+      received.push({ body, signature: req.headers["paybridge-signature"] as string | undefined });
+      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`,
+    received,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections(); // keep-alive sockets would hold close() open
+      }),
+  };
 }

@@ -1,11 +1,10 @@
-import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import postgres from "postgres";
 import { hashInvitationToken } from "../server/team/invitation-token";
-import { answerShop, createDemoCheckout, DEMO_ADMIN, DEMO_OPS, DEMO_VIEWER, e2eDatabaseUrl, payByCard, signedInState, type StorageState } from "./helpers";
+import { answerShop, axeViolations, createDemoCheckout, DEMO_ADMIN, DEMO_OPS, DEMO_VIEWER, e2eDatabaseUrl, payByCard, signedInState, type StorageState } from "./helpers";
 
 // Every page of the app, as the role that uses it, on a desktop and on a 390 px phone: axe-core finds no WCAG 2.1
 // A/AA violation, the phone has no sideways scrolling of the document, and a full-page screenshot of each lands
@@ -41,7 +40,6 @@ interface Data {
 
 const APP_DIR = path.resolve("app");
 const SCREENSHOTS = path.resolve("e2e/screenshots");
-const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 const VIEWPORTS = [
   { name: "desktop", options: { viewport: { width: 1280, height: 800 } } },
   { name: "phone", options: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 } },
@@ -162,13 +160,6 @@ async function settle(page: Page) {
   await page.evaluate(() => document.fonts.ready);
 }
 
-function describeViolations(violations: Awaited<ReturnType<AxeBuilder["analyze"]>>["violations"]): string[] {
-  return violations.map((v) => {
-    const nodes = v.nodes.slice(0, 8).map((n) => `    ${n.target.join(" ")}\n      ${(n.failureSummary ?? "").replaceAll("\n", "\n      ")}`);
-    const more = v.nodes.length > 8 ? `\n    …and ${v.nodes.length - 8} more` : "";
-    return `${v.id} [${v.impact}] ${v.help} (${v.helpUrl})\n${nodes.join("\n")}${more}`;
-  });
-}
 
 test("every page: no axe-core violation, fits a 390 px phone, screenshot written", async ({ browser, request }) => {
   test.setTimeout(5 * 60_000);
@@ -225,8 +216,7 @@ test("every page: no axe-core violation, fits a 390 px phone, screenshot written
           expect.soft(errorScreen, `${where}: the error screen is shown`).toBe(0);
           if (status >= 500 || errorScreen) summary.push(`${where}: error screen (HTTP ${status})`);
 
-          const axe = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
-          const violations = describeViolations(axe.violations);
+          const violations = await axeViolations(page);
           expect.soft(violations, `${where}: axe-core violations`).toEqual([]);
           if (violations.length) summary.push(`${where} (${visit.path}):\n  ${violations.join("\n  ")}`);
 

@@ -1,8 +1,6 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { expect, test } from "@playwright/test";
 import { verifyMerchantWebhookSignature } from "../server/webhooks-out/signature";
-import { DEMO_ADMIN, signIn } from "./helpers";
+import { DEMO_ADMIN, signIn, startHookReceiver } from "./helpers";
 
 // A merchant registers a webhook endpoint in the dashboard and receives a signed payment_order.succeeded
 // event when a buyer pays. The receiver is a real HTTP server in this test process.
@@ -10,17 +8,8 @@ import { DEMO_ADMIN, signIn } from "./helpers";
 const API_KEY = "sk_test_DemoDemoDemoDemoDemoDemoDemoDemo";
 
 test("a merchant's endpoint receives a signed payment_order.succeeded webhook", async ({ page, request }) => {
-  const received: { body: string; signature: string | undefined }[] = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString("utf8")));
-    req.on("end", () => {
-      received.push({ body, signature: req.headers["paybridge-signature"] as string | undefined });
-      res.writeHead(200).end("ok");
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/paybridge`;
+  const hooks = await startHookReceiver("/hooks/paybridge");
+  const { url, received } = hooks;
   try {
     await signIn(page, DEMO_ADMIN);
     await page.goto("/dashboard/developers");
@@ -50,6 +39,6 @@ test("a merchant's endpoint receives a signed payment_order.succeeded webhook", 
     const event = JSON.parse(hook.body);
     expect(event).toMatchObject({ type: "payment_order.succeeded", data: { object: { payment_order_id: id, status: "SUCCESS", amount: "77.00" } } });
   } finally {
-    server.close();
+    await hooks.close();
   }
 });

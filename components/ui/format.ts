@@ -6,16 +6,6 @@ import { formatMoneyDisplay, readMoney } from "@/server/money/money";
 /** The zone used when none is configured (and by the ops console). */
 export const DEFAULT_TIME_ZONE = "UTC";
 
-/** Whether `zone` is an IANA time zone this runtime knows ("Africa/Nairobi", "UTC"). */
-export function isValidTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function toBigInt(minor: bigint | string | number): bigint {
   if (typeof minor === "bigint") return minor;
   if (typeof minor === "number") {

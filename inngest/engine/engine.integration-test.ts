@@ -5,7 +5,8 @@ import { serve } from "inngest/next";
 import { engineAttempts, engineDeadLetters, engineEvents, engineRuns } from "@/db/schema";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
 import { startEngine } from "./index";
-import { getRunDetail, listDeadLetters, listRuns, replayDeadLetter, ReplayError } from "./ops";
+import { listEngineDeadLetters, listEngineRuns } from "@/server/ops/list-engine-runs";
+import { getRunDetail, replayDeadLetter, ReplayError } from "./ops";
 import { RegistrationError } from "./registry";
 import { pollUntil, serveHandlersOverHttp, silentLogger, startTestApp, TEST_BACKOFF, TEST_SIGNING_KEY, type TestApp } from "./testing";
 import type { RouteHandlers } from "./transport";
@@ -72,8 +73,8 @@ describe("local engine", () => {
     // Three step attempts, then the discovery call in which the function itself rethrows the step's error.
     expect(attempts.map((a) => a.attempt)).toEqual([0, 1, 2, 0]);
     expect(attempts.map((a) => a.outcome)).toEqual(["StepError", "StepError", "StepFailed", "failed"]);
-    const dead = await listDeadLetters(tdb.db, { includeReplayed: false, limit: 10 });
-    expect(dead.map((d) => d.runId)).toEqual([failed!.id]);
+    const dead = await listEngineDeadLetters(tdb.db, { includeReplayed: false, limit: 10 });
+    expect(dead.items.map((d) => d.runId)).toEqual([failed!.id]);
     const detail = await getRunDetail(tdb.db, failed!.id);
     expect(detail?.steps.map((s) => s.status)).toEqual(["failed"]);
 
@@ -86,7 +87,7 @@ describe("local engine", () => {
     expect(replay).toMatchObject({ status: "completed", output: "fixed", replayOf: failed!.id });
     const [dl] = await tdb.db.select().from(engineDeadLetters).where(eq(engineDeadLetters.runId, failed!.id));
     expect(dl?.replayedRunId).toBe(replayId);
-    expect((await listRuns(tdb.db, { status: "failed", limit: 10 })).map((r) => r.id)).toEqual([failed!.id]);
+    expect((await listEngineRuns(tdb.db, { status: "failed", limit: 10 })).items.map((r) => r.id)).toEqual([failed!.id]);
   }, TEST_TIMEOUT_MS);
 
   it("refuses a sync whose functions ask for what the engine does not implement, listing each", async () => {

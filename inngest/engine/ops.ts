@@ -1,32 +1,11 @@
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db/client";
-import { engineAttempts, engineDeadLetters, engineFunctions, engineRuns, engineSteps, type EngineRunStatus } from "@/db/schema";
+import { engineAttempts, engineDeadLetters, engineFunctions, engineRuns, engineSteps } from "@/db/schema";
 import type { FunctionDef } from "./config";
 import { createRun } from "./runs";
 
-// Read models and the one write (replay) behind the ops view of runs (app/(ops)/ops/runs).
-
-export const OPS_PAGE_SIZE_MAX = 200;
-
-export async function listRuns(db: Db, input: { status?: EngineRunStatus; functionId?: string; limit: number }) {
-  const where = and(input.status ? eq(engineRuns.status, input.status) : undefined, input.functionId ? eq(engineRuns.functionId, input.functionId) : undefined);
-  return db
-    .select({
-      id: engineRuns.id,
-      functionId: engineRuns.functionId,
-      status: engineRuns.status,
-      eventName: sql<string>`${engineRuns.event}->>'name'`,
-      error: engineRuns.error,
-      createdAt: engineRuns.createdAt,
-      endedAt: engineRuns.endedAt,
-      replayOf: engineRuns.replayOf,
-      attempts: sql<number>`(select count(*)::int from engine_attempts a where a.run_id = engine_runs.id)`,
-    })
-    .from(engineRuns)
-    .where(where)
-    .orderBy(desc(engineRuns.createdAt), desc(engineRuns.id))
-    .limit(Math.min(input.limit, OPS_PAGE_SIZE_MAX));
-}
+// A run's detail and the one write (replay) behind the ops view of runs (app/(ops)/ops/runs); the paged, searchable
+// lists of runs and dead letters are server/ops/list-engine-runs.ts.
 
 export async function getRunDetail(db: Db, runId: string) {
   const [run] = await db.select().from(engineRuns).where(eq(engineRuns.id, runId));
@@ -34,15 +13,6 @@ export async function getRunDetail(db: Db, runId: string) {
   const steps = await db.select().from(engineSteps).where(eq(engineSteps.runId, runId)).orderBy(sql`${engineSteps.completedSeq} nulls last`, engineSteps.createdAt);
   const attempts = await db.select().from(engineAttempts).where(eq(engineAttempts.runId, runId)).orderBy(engineAttempts.id);
   return { run, steps, attempts };
-}
-
-export async function listDeadLetters(db: Db, input: { includeReplayed: boolean; limit: number }) {
-  return db
-    .select()
-    .from(engineDeadLetters)
-    .where(input.includeReplayed ? undefined : isNull(engineDeadLetters.replayedRunId))
-    .orderBy(desc(engineDeadLetters.failedAt))
-    .limit(Math.min(input.limit, OPS_PAGE_SIZE_MAX));
 }
 
 export class ReplayError extends Error {

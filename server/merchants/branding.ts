@@ -1,5 +1,8 @@
 // Checkout branding rules, shared by the settings form's validation (update-merchant.schema.ts), the logo
 // upload and the logo route. Pure: safe on the server and in the browser.
+import { contrastRatio } from "./colour";
+
+export { contrastRatio, relativeLuminance } from "./colour";
 
 /** "UTC" first (Node's list leaves it out), then every IANA zone this runtime knows. */
 export const TIME_ZONES: readonly string[] = ["UTC", ...Intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC")];
@@ -14,23 +17,6 @@ export const ACCENT_MIN_CONTRAST_WITH_WHITE = 4.5;
 export const WHITE = "#ffffff";
 /** slate-900: the text colour for an accent too light for white text. */
 export const DARK_TEXT = "#0f172a";
-
-function channel(v: number): number {
-  const c = v / 255;
-  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-}
-
-/** WCAG relative luminance of a #rrggbb colour. */
-export function relativeLuminance(hex: string): number {
-  const n = Number.parseInt(hex.slice(1), 16);
-  return 0.2126 * channel((n >> 16) & 0xff) + 0.7152 * channel((n >> 8) & 0xff) + 0.0722 * channel(n & 0xff);
-}
-
-/** WCAG contrast ratio of two #rrggbb colours, 1 to 21. */
-export function contrastRatio(a: string, b: string): number {
-  const [hi, lo] = [relativeLuminance(a), relativeLuminance(b)].sort((x, y) => y - x) as [number, number];
-  return (hi + 0.05) / (lo + 0.05);
-}
 
 /**
  * The text colour for a button filled with `accent`: white when it reads at AA, else slate-900. Settings only

@@ -4,9 +4,9 @@
 // strings (a sum of bigints is a numeric in Postgres and may exceed 2^63), never floats.
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import { merchants, paymentOrders, sellers } from "@/db/schema";
-import { AppError } from "@/server/errors";
+import { paymentOrders, sellers } from "@/db/schema";
 import { LATEST_FAILURES_DEFAULT, OVERVIEW_PERIOD_DAYS, type TOverviewPeriod } from "./overview-stats.schema";
+import { isKnownTimeZone, merchantTimeZone } from "./time-zone";
 
 const SELLER_KINDS = sql`('seller_payable_pending', 'seller_payable_available', 'seller_payable_on_hold')`;
 
@@ -46,17 +46,6 @@ export async function getCurrencyTotals(db: DbOrTx, merchantId: string): Promise
   return [...byCurrency.values()];
 }
 
-/** The merchant's configured zone, or UTC when the stored value is not one this runtime knows. */
-export async function merchantTimeZone(db: DbOrTx, merchantId: string): Promise<string> {
-  const [m] = await db.select({ timeZone: merchants.timeZone }).from(merchants).where(eq(merchants.id, merchantId));
-  if (!m) throw new AppError("not_found", "Merchant not found");
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: m.timeZone });
-    return m.timeZone;
-  } catch {
-    return "UTC";
-  }
-}
 
 export interface DayPoint {
   /** The local calendar day in the merchant's zone, YYYY-MM-DD. */
@@ -101,7 +90,9 @@ export function successRateBps(succeeded: number, failed: number): number | null
  */
 export async function getPaymentStats(db: DbOrTx, merchantId: string, opts: { period: TOverviewPeriod; now?: Date }): Promise<PaymentStats> {
   const days = OVERVIEW_PERIOD_DAYS[opts.period];
-  const timeZone = await merchantTimeZone(db, merchantId);
+  // The configured zone, or UTC when the stored value is not one this runtime knows.
+  const stored = await merchantTimeZone(db, merchantId);
+  const timeZone = isKnownTimeZone(stored) ? stored : "UTC";
   const now = opts.now ? sql`${opts.now.toISOString()}::timestamptz` : sql`now()`;
   // Local dates of the period: today in the zone and the days - 1 before it.
   const today = sql`(${now} at time zone ${timeZone})::date`;

@@ -17,6 +17,7 @@ import { createMerchant, createTestCheckout } from "@/test/fixtures";
 import { platformFee } from "./apply-outcome";
 import { prepareCardPayment, startMpesaPayment, submitCardPayment } from "./attempts";
 import type { ConnectorFor } from "./execution";
+import { asyncWorkSettled } from "@/test/settled";
 
 // Issue 6 acceptance: the durable pay-in path with PSP and webhook faults, wired as in production.
 // Real Postgres; the PSP sandbox behind the real stripe SDK; its signed Stripe webhooks go to a receiver that
@@ -120,20 +121,9 @@ async function waitForOrders(checkoutId: string, status: "SUCCESS" | "FAILED") {
   }, SETTLE_TIMEOUT_MS, 25);
 }
 
-/**
- * Everything in flight has finished: no webhook being delivered, no unsent outbox row, no running run (one
- * statement, so one snapshot: a row is either unsent or its run exists). Delayed webhooks are not in flight.
- */
-async function settled(): Promise<void> {
-  let quiet = 0;
-  await waitFor(async () => {
-    await sandbox.webhooksIdle();
-    const [row] = await t.sql<{ unsent: number; running: number }[]>`
-      select (select count(*)::int from outbox_events where sent_at is null) as unsent,
-             (select count(*)::int from engine_runs where status = 'running') as running`;
-    quiet = row!.unsent === 0 && row!.running === 0 ? quiet + 1 : 0;
-    return quiet >= 2 ? true : undefined;
-  }, SETTLE_TIMEOUT_MS, 30);
+/** Everything in flight has finished, the sandbox's webhooks included (delayed ones are not in flight). */
+function settled(): Promise<void> {
+  return asyncWorkSettled(t.sql, { timeoutMs: SETTLE_TIMEOUT_MS, before: () => sandbox.webhooksIdle() });
 }
 
 function pisFor(checkoutId: string) {

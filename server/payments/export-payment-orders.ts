@@ -2,8 +2,9 @@ import type { DbOrTx } from "@/db/client";
 import { AppError } from "@/server/errors";
 import { formatMoney, money } from "@/server/money";
 import { consumeWindow } from "@/server/rate-limit/window";
-import { merchantTimeZone, paymentFilterConditions, selectOrderPage, type OrderPageRow, type SortPosition } from "./list-payment-orders";
+import { paymentFilterConditions, selectOrderPage, type OrderPageRow, type SortPosition } from "./list-payment-orders";
 import type { TPaymentFilters } from "./list-payment-orders.schema";
+import { merchantTimeZone } from "@/server/merchants/time-zone";
 
 // The payments list as CSV: exactly the rows the list shows for the same filters, in the same order, all pages.
 // Read in keyset batches of EXPORT_BATCH_ROWS through the list's own query, one batch only when the reader asks
@@ -66,6 +67,8 @@ export interface ExportOptions {
   batchRows?: number;
   /** Called with each batch's row count as it is read (tests: the export reads in batches). */
   onBatch?: (rows: number) => void;
+  /** The merchant's time zone, when the caller has already read it. */
+  timeZone?: string;
 }
 
 /**
@@ -74,7 +77,7 @@ export interface ExportOptions {
  */
 export async function* paymentOrdersCsv(db: DbOrTx, merchantId: string, filters: TPaymentFilters, opts: ExportOptions = {}): AsyncGenerator<string> {
   const batchRows = opts.batchRows ?? EXPORT_BATCH_ROWS;
-  const timeZone = await merchantTimeZone(db, merchantId);
+  const timeZone = opts.timeZone ?? (await merchantTimeZone(db, merchantId));
   const local = localIsoFormatter(timeZone);
   const where = paymentFilterConditions(merchantId, filters, timeZone);
   let header = csvLine(CSV_COLUMNS);
@@ -96,9 +99,10 @@ export function exportFilename(now: Date, timeZone: string): string {
 
 /** The CSV as a byte stream that pulls one batch per read; its first chunk is already read (errors surface here). */
 export async function exportPaymentOrders(db: DbOrTx, merchantId: string, filters: TPaymentFilters, opts: ExportOptions = {}): Promise<{ filename: string; body: ReadableStream<Uint8Array> }> {
-  const chunks = paymentOrdersCsv(db, merchantId, filters, opts);
+  const timeZone = await merchantTimeZone(db, merchantId);
+  const chunks = paymentOrdersCsv(db, merchantId, filters, { ...opts, timeZone });
   const first = await chunks.next();
-  const filename = exportFilename(new Date(), await merchantTimeZone(db, merchantId));
+  const filename = exportFilename(new Date(), timeZone);
   const encoder = new TextEncoder();
   let pending: string | undefined = first.done ? undefined : first.value;
   const body = new ReadableStream<Uint8Array>(

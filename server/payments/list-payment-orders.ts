@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import { checkouts, merchants, paymentOrders, sellers } from "@/db/schema";
+import { checkouts, paymentOrders, sellers } from "@/db/schema";
 import { lookupHash } from "@/server/crypto/field";
 import { AppError } from "@/server/errors";
 import { doubleChargeStatusByCheckout, type DoubleCharge } from "./double-charges";
@@ -13,6 +13,7 @@ import {
   type TPaymentFilters,
 } from "./list-payment-orders.schema";
 import { presentOrder, type PaymentOrderView } from "./present";
+import { merchantTimeZone } from "@/server/merchants/time-zone";
 
 // The merchant's payments list (payments.list) and the query its CSV export pages through
 // (export-payment-orders.ts): filters, a sort, and keyset pages on (sort value, id), so a page never skips or
@@ -62,13 +63,6 @@ export function decodeCursor(text: string, sort: PaymentSort, dir: SortDirection
   const valueOk = sort === "created" ? CREATED_AT_KEY.test(value!) : AMOUNT_KEY.test(value!);
   if (s !== sort || d !== dir || (kind !== "after" && kind !== "before") || !valueOk || !ORDER_ID.test(id!)) throw badCursor();
   return { sort, dir, kind, value: value!, id: id! };
-}
-
-/** The merchant's IANA time zone (Settings), in which dates typed into the filters are read. */
-export async function merchantTimeZone(db: DbOrTx, merchantId: string): Promise<string> {
-  const [m] = await db.select({ timeZone: merchants.timeZone }).from(merchants).where(eq(merchants.id, merchantId));
-  if (!m) throw new AppError("not_found", "Merchant not found");
-  return m.timeZone;
 }
 
 /** The instant a local time in `timeZone` names, computed by Postgres (its zone rules, DST included). */

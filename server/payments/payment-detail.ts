@@ -26,6 +26,7 @@ import {
 import { decryptJson, FieldKeyMissingError } from "@/server/crypto/field";
 import { AppError } from "@/server/errors";
 import { transactionHash } from "@/server/ledger/hash";
+import { maskEmail } from "@/server/webhooks/redact-psp-payload";
 import { platformFee } from "./apply-outcome";
 import { LEDGER_SOURCE as DOUBLE_CHARGE_LEDGER_SOURCE } from "./double-charges";
 
@@ -583,9 +584,7 @@ function methodDetails(attempts: (typeof paymentAttempts.$inferSelect)[], events
 function maskedBuyerEmail(envelope: string): string | null {
   try {
     const email = decryptJson<{ email?: string }>(envelope).email;
-    if (!email) return null;
-    const at = email.lastIndexOf("@");
-    return at < 1 ? "***" : `${email[0]}***${email.slice(at)}`;
+    return email ? maskEmail(email) : null;
   } catch (err) {
     // A key the app no longer holds: the page still shows the payment, without the hint.
     if (err instanceof FieldKeyMissingError) return null;

@@ -12,6 +12,7 @@ import { callerFor, createMerchant, createUser, trpcErrorCode } from "@/test/fix
 import { WEBHOOK_RESPONSE_EXCERPT_BYTES } from "./deliveries";
 import { createWebhookEndpoint, WEBHOOK_TEST_EVENTS_PER_MINUTE } from "./endpoints";
 import { verifyMerchantWebhookSignature } from "./signature";
+import { asyncWorkSettled } from "@/test/settled";
 
 // Developers → Events: every delivery attempt recorded (status, error, duration, answer excerpt), the events list
 // with bodies, deliveries and attempts, and "send test event" through the real outbox, engine and deliver
@@ -48,15 +49,8 @@ afterAll(async () => {
   await t?.drop();
 });
 
-async function settled(): Promise<void> {
-  let quiet = 0;
-  await waitFor(async () => {
-    const [row] = await t.sql<{ unsent: number; running: number }[]>`
-      select (select count(*)::int from outbox_events where sent_at is null) as unsent,
-             (select count(*)::int from engine_runs where status = 'running') as running`;
-    quiet = row!.unsent === 0 && row!.running === 0 ? quiet + 1 : 0;
-    return quiet >= 2 ? true : undefined;
-  }, SETTLE_TIMEOUT_MS, 30);
+function settled(): Promise<void> {
+  return asyncWorkSettled(t.sql, { timeoutMs: SETTLE_TIMEOUT_MS });
 }
 
 let seq = 0;

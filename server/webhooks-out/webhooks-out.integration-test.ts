@@ -12,6 +12,7 @@ import { createMerchant } from "@/test/fixtures";
 import { resendWebhookDelivery } from "./deliveries";
 import { createWebhookEndpoint, disableWebhookEndpoint } from "./endpoints";
 import { verifyMerchantWebhookSignature } from "./signature";
+import { asyncWorkSettled } from "@/test/settled";
 
 // Merchant webhooks out, end to end: transitions recorded in real Postgres, the outbox dispatched into the
 // local engine (fast test backoff), the fan-out and deliver functions POSTing to a real HTTP receiver that
@@ -61,16 +62,8 @@ afterAll(async () => {
 
 let seq = 0;
 
-/** Nothing unsent in the outbox and no run in flight, twice in a row (one snapshot per check). */
-async function settled(): Promise<void> {
-  let quiet = 0;
-  await waitFor(async () => {
-    const [row] = await t.sql<{ unsent: number; running: number }[]>`
-      select (select count(*)::int from outbox_events where sent_at is null) as unsent,
-             (select count(*)::int from engine_runs where status = 'running') as running`;
-    quiet = row!.unsent === 0 && row!.running === 0 ? quiet + 1 : 0;
-    return quiet >= 2 ? true : undefined;
-  }, SETTLE_TIMEOUT_MS, 30);
+function settled(): Promise<void> {
+  return asyncWorkSettled(t.sql, { timeoutMs: SETTLE_TIMEOUT_MS });
 }
 
 async function endpoint(merchantId: string, script?: number[] | "always-500") {
