@@ -3,6 +3,7 @@ import * as catalog from "@/server/events/catalog";
 import type { CatalogEvent, CatalogEventName } from "@/server/events/catalog";
 import { merchantEventCreated, merchantWebhookDeliver } from "./merchant-webhook-events";
 import { paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated } from "./payment-events";
+import { disputePspUpdated, refundExecute, refundPspUpdated } from "./refund-events";
 
 // The catalog's events (server/events/catalog.ts, the one source of names and payload schemas) as the SDK's
 // event types. Functions trigger on these (`triggers: [{ event: pspEventReceived }]`), so the SDK
@@ -14,7 +15,7 @@ export const pspEventReceived = eventType(catalog.pspEventReceived.name, { schem
 export const keysReencryptRequested = eventType(catalog.keysReencryptRequested.name, { schema: catalog.keysReencryptRequested.schema });
 export const exceptionsSweepRequested = eventType(catalog.exceptionsSweepRequested.name, { schema: catalog.exceptionsSweepRequested.schema });
 
-export { merchantEventCreated, merchantWebhookDeliver, paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated };
+export { disputePspUpdated, merchantEventCreated, merchantWebhookDeliver, paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated, refundExecute, refundPspUpdated };
 
 /** Every catalog event, as an SDK event type with the catalog's own name and schema (checked: none missing, none extra). */
 export const eventCatalog = {
@@ -22,6 +23,9 @@ export const eventCatalog = {
   [paymentAttemptCancel.name]: paymentAttemptCancel,
   [pspPaymentUpdated.name]: pspPaymentUpdated,
   [pspEventReceived.name]: pspEventReceived,
+  [refundExecute.name]: refundExecute,
+  [refundPspUpdated.name]: refundPspUpdated,
+  [disputePspUpdated.name]: disputePspUpdated,
   [platformPing.name]: platformPing,
   [merchantEventCreated.name]: merchantEventCreated,
   [merchantWebhookDeliver.name]: merchantWebhookDeliver,

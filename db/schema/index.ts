@@ -11,3 +11,4 @@ export * from "./risk";
 export * from "./webhooks";
 export * from "./heartbeats";
 export * from "./exceptions";
+export * from "./refunds";

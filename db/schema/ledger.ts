@@ -30,6 +30,7 @@ export const ledgerAccountKind = pgEnum("ledger_account_kind", [
   "seller_payable_pending",
   "seller_payable_available",
   "seller_payable_on_hold",
+  "seller_receivable",
   "platform_fees",
   "psp_fees",
   "payouts_in_transit",

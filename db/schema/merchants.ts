@@ -17,6 +17,14 @@ export const merchants = pgTable(
     defaultCurrency: text("default_currency").notNull(),
     /** The platform's fee on each successful payment order, in basis points of its amount. */
     platformFeeBps: integer("platform_fee_bps").notNull().default(200),
+    /** On a refund, is the platform fee on the refunded part kept (Stripe's default) or returned to the seller? */
+    refundFeePolicy: text("refund_fee_policy", { enum: ["keep", "return"] }).notNull().default("keep"),
+    /**
+     * A refund larger than the seller's available + pending balance: `allow` takes the rest as a debt (the
+     * seller_receivable account, netted in their next payout); `refuse` refuses the refund (400). Disputes are
+     * never refused: a chargeback is the PSP's decision.
+     */
+    negativeBalancePolicy: text("negative_balance_policy", { enum: ["allow", "refuse"] }).notNull().default("allow"),
     /** IANA time zone every time in the dashboard is shown in (Settings). */
     timeZone: text("time_zone").notNull().default("UTC"),
     /** Branding on the hosted checkout: the name buyers see (falls back to `name`), logo, accent colour. */
@@ -32,6 +40,8 @@ export const merchants = pgTable(
   },
   (t) => [
     check("merchants_fee_bps_range", sql`${t.platformFeeBps} between 0 and 10000`),
+    check("merchants_refund_fee_policy_known", sql`${t.refundFeePolicy} in ('keep', 'return')`),
+    check("merchants_negative_balance_policy_known", sql`${t.negativeBalancePolicy} in ('allow', 'refuse')`),
     check("merchants_country_format", sql`${t.country} ~ '^[A-Z]{2}$'`),
     check("merchants_currency_format", sql`${t.defaultCurrency} ~ '^[A-Z]{3}$'`),
     check("merchants_name_not_blank", sql`length(btrim(${t.name})) > 0`),

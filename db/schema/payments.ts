@@ -70,6 +70,12 @@ export const paymentOrders = pgTable(
     failureMessage: text("failure_message"),
     /** The order's place in its checkout, as the merchant sent the orders (0-based): the checkout lists them so. */
     position: integer("position").notNull().default(0),
+    /**
+     * Sum of this order's refunds that are not failed or canceled (server/refunds): raised under the order's row
+     * lock when a refund is created, lowered when one fails. The CHECK below is the database's own guarantee that
+     * refunds never exceed what was captured, whatever the code does.
+     */
+    amountRefunded: bigint("amount_refunded", { mode: "bigint" }).notNull().default(sql`0`),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -79,6 +85,7 @@ export const paymentOrders = pgTable(
     index("payment_orders_seller_idx").on(t.sellerId, t.createdAt),
     index("payment_orders_merchant_created_idx").on(t.merchantId, t.createdAt),
     check("payment_orders_amount_positive", sql`${t.amount} > 0`),
+    check("payment_orders_refunded_within_amount", sql`${t.amountRefunded} >= 0 and ${t.amountRefunded} <= ${t.amount}`),
     check("payment_orders_currency_format", sql`${t.currency} ~ '^[A-Z]{3}$'`),
     check("payment_orders_order_id_format", sql`${t.paymentOrderId} ~ '^[A-Za-z0-9_.:-]{1,64}$'`),
   ],

@@ -8,7 +8,20 @@ import { merchants } from "./merchants";
 // (append-only, written in the transaction of the fact they describe), and one delivery per (event, endpoint).
 
 export const webhookDeliveryStatus = pgEnum("webhook_delivery_status", ["pending", "delivered", "failed"]);
-export const merchantEventType = pgEnum("merchant_event_type", ["payment_order.succeeded", "payment_order.failed", "webhook_endpoint.test"]);
+export const merchantEventType = pgEnum("merchant_event_type", [
+  "payment_order.succeeded",
+  "payment_order.failed",
+  "webhook_endpoint.test",
+  "refund.created",
+  "refund.succeeded",
+  "refund.failed",
+  "dispute.created",
+  "dispute.updated",
+  "dispute.closed",
+  "dispute.funds_withdrawn",
+  "dispute.funds_reinstated",
+  "dispute.evidence_due_soon",
+]);
 
 export const webhookEndpoints = pgTable(
   "webhook_endpoints",

@@ -4,6 +4,7 @@ import { catalogEvent, EVENT_CATALOG, isCatalogEventName, parseCatalogEvent, Unk
 describe("event catalog", () => {
   it("names every event the app sends or triggers on, once", () => {
     expect(Object.keys(EVENT_CATALOG).sort()).toEqual([
+      "dispute/psp.updated",
       "keys/reencrypt.requested",
       "merchant/event.created",
       "merchant/webhook.deliver",
@@ -13,6 +14,8 @@ describe("event catalog", () => {
       "payment/psp.updated",
       "platform/ping",
       "psp/event.received",
+      "refund/execute",
+      "refund/psp.updated",
     ]);
     for (const [name, def] of Object.entries(EVENT_CATALOG)) expect(def.name).toBe(name);
   });

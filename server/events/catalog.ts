@@ -32,6 +32,17 @@ export const pspEventReceived = defineEvent(
   z.object({ psp: z.enum(["stripe", "mpesa"]), pspEventId: z.string().min(1), storedEventId: z.string().min(1) }),
 );
 
+// Refunds and disputes.
+
+/** Send a created refund to its PSP and follow it to an outcome (inngest/functions/refunds.ts). */
+export const refundExecute = defineEvent("refund/execute", z.object({ refundId: z.string().min(1) }));
+
+/** A PSP told us a refund changed: fetch it and apply it (a hint; also wakes an execution waiting for it). */
+export const refundPspUpdated = defineEvent("refund/psp.updated", z.object({ refundId: z.string().min(1) }));
+
+/** A PSP told us a dispute was created or changed: fetch it and apply it (inngest/functions/disputes.ts). */
+export const disputePspUpdated = defineEvent("dispute/psp.updated", z.object({ psp: z.enum(["stripe", "mpesa"]), pspDisputeId: z.string().min(1) }));
+
 // Platform.
 
 /** A liveness probe through the whole async path (inngest/functions/ping.ts). */
@@ -60,6 +71,9 @@ export const EVENT_CATALOG = {
   [paymentAttemptCancel.name]: paymentAttemptCancel,
   [pspPaymentUpdated.name]: pspPaymentUpdated,
   [pspEventReceived.name]: pspEventReceived,
+  [refundExecute.name]: refundExecute,
+  [refundPspUpdated.name]: refundPspUpdated,
+  [disputePspUpdated.name]: disputePspUpdated,
   [platformPing.name]: platformPing,
   [merchantEventCreated.name]: merchantEventCreated,
   [merchantWebhookDeliver.name]: merchantWebhookDeliver,

@@ -8,7 +8,7 @@ import { isCurrencyCode, type CurrencyCode } from "@/server/money";
 
 export type LedgerSide = "debit" | "credit";
 
-export type SellerAccountKind = "seller_payable_pending" | "seller_payable_available" | "seller_payable_on_hold";
+export type SellerAccountKind = "seller_payable_pending" | "seller_payable_available" | "seller_payable_on_hold" | "seller_receivable";
 export type PlatformAccountKind =
   | "platform_fees"
   | "psp_fees"
@@ -43,6 +43,10 @@ export const ACCOUNT_SPECS: Readonly<Record<AccountKind, AccountSpec>> = {
   seller_payable_pending: { normalSide: "credit", allowNegative: false, balanceShards: 8 },
   seller_payable_available: { normalSide: "credit", allowNegative: false, balanceShards: 4 },
   seller_payable_on_hold: { normalSide: "credit", allowNegative: false, balanceShards: 1 },
+  // Asset: what the seller owes us (a refund or dispute larger than their balance), netted in their next payout
+  // (server/wallet/seller-funds.ts). May go below zero only when a refund that created the debt fails after the
+  // debt was netted: then it is money we owe the seller again, and the next netting moves it back to available.
+  seller_receivable: { normalSide: "debit", allowNegative: true, balanceShards: 1 },
   platform_fees: { normalSide: "credit", allowNegative: true, balanceShards: HOT_ACCOUNT_SHARDS },
   psp_fees: { normalSide: "debit", allowNegative: true, balanceShards: HOT_ACCOUNT_SHARDS },
   payouts_in_transit: { normalSide: "credit", allowNegative: false, balanceShards: 4 },
@@ -60,6 +64,7 @@ export const accountFor = {
   sellerPending: (sellerId: string, currency: CurrencyCode): AccountRef => ({ kind: "seller_payable_pending", sellerId, currency }),
   sellerAvailable: (sellerId: string, currency: CurrencyCode): AccountRef => ({ kind: "seller_payable_available", sellerId, currency }),
   sellerOnHold: (sellerId: string, currency: CurrencyCode): AccountRef => ({ kind: "seller_payable_on_hold", sellerId, currency }),
+  sellerReceivable: (sellerId: string, currency: CurrencyCode): AccountRef => ({ kind: "seller_receivable", sellerId, currency }),
   platform: (kind: PlatformAccountKind, currency: CurrencyCode): AccountRef => ({ kind, currency }),
 } as const;
 
@@ -177,7 +182,7 @@ export function refForAccount(a: Pick<LedgerAccount, "kind" | "key" | "currency"
   if (!isCurrencyCode(a.currency)) throw new AppError("internal", `account ${a.key} has unsupported currency ${a.currency}`);
   const currency = a.currency;
   if (a.kind === "psp_clearing") return { kind: a.kind, psp: a.key.slice("psp_clearing:".length), currency };
-  if (a.kind === "seller_payable_pending" || a.kind === "seller_payable_available" || a.kind === "seller_payable_on_hold") {
+  if (a.kind === "seller_payable_pending" || a.kind === "seller_payable_available" || a.kind === "seller_payable_on_hold" || a.kind === "seller_receivable") {
     return { kind: a.kind, sellerId: a.sellerId!, currency };
   }
   return { kind: a.kind, currency };

@@ -86,12 +86,68 @@ export interface RefundInput {
   sandboxFault?: string;
 }
 
+/** Stripe's refund statuses; M-Pesa reversals are pending until their (verified) result. */
+export type PspRefundStatus = "pending" | "requires_action" | "succeeded" | "failed" | "canceled";
+
 export interface RefundResult {
+  /** re_… (Stripe) or the reversal's ConversationID (M-Pesa). */
   pspRefundId: string;
-  status: "pending" | "succeeded" | "failed";
+  status: PspRefundStatus;
   amount: Money;
+  /** Stripe's failure_reason (declined, expired_or_canceled_card, insufficient_funds, …), when failed or canceled. */
+  failureReason?: string;
   failure?: PspFailure;
+  /** The PaymentIntent (Stripe) the refund belongs to, when the PSP's answer carries it. */
+  pspPaymentReference?: string;
 }
+
+/** Stripe's dispute statuses. */
+export type PspDisputeStatus = "warning_needs_response" | "warning_under_review" | "warning_closed" | "needs_response" | "under_review" | "won" | "lost";
+
+/** One balance movement of a dispute (Stripe's dispute balance_transactions): a withdrawal (< 0) or a reinstatement (> 0). */
+export interface PspDisputeMovement {
+  /** txn_… */
+  id: string;
+  /** Signed: the disputed amount taken (< 0) or given back (> 0). */
+  amount: Money;
+  /** The dispute fee, as a positive amount, charged (withdrawal) or returned (reinstatement). */
+  fee: Money;
+  kind: "withdrawal" | "reinstatement";
+  createdAt: Date;
+}
+
+/** The evidence we send: Stripe's `evidence` text fields (a subset) and an uploaded file. */
+export interface DisputeEvidenceInput {
+  customerName?: string;
+  customerEmailAddress?: string;
+  productDescription?: string;
+  uncategorizedText?: string;
+  refundPolicyDisclosure?: string;
+  shippingTrackingNumber?: string;
+  /** file_… from uploadDisputeFile. */
+  uncategorizedFile?: string;
+}
+
+export interface PspDispute {
+  psp: PspName;
+  /** dp_… */
+  pspDisputeId: string;
+  pspChargeId: string;
+  /** The disputed PaymentIntent. */
+  pspPaymentReference: string;
+  amount: Money;
+  status: PspDisputeStatus;
+  reason: string;
+  /** evidence_details.due_by. */
+  evidenceDueBy?: Date;
+  /** evidence_details.submission_count > 0. */
+  evidenceSubmitted: boolean;
+  isChargeRefundable: boolean;
+  /** Oldest first. */
+  movements: PspDisputeMovement[];
+  createdAt: Date;
+}
+
 
 export interface PayoutInput {
   amount: Money;
@@ -145,6 +201,15 @@ export interface PspConnector {
   capturePayment(input: { pspReference: string; amount?: Money; idempotencyKey: string }): Promise<PaymentResult>;
   cancelPayment(input: { pspReference: string; idempotencyKey: string }): Promise<PaymentResult>;
   refundPayment(input: RefundInput): Promise<RefundResult>;
+  /** The refund as the PSP has it now (Stripe). M-Pesa has no refund lookup: its reversal results arrive by callback. */
+  getRefund?(input: { pspRefundId: string }): Promise<RefundResult>;
+  /** Cancels a pending / requires_action refund (Stripe). */
+  cancelRefund?(input: { pspRefundId: string; idempotencyKey: string }): Promise<RefundResult>;
+  /** Disputes (Stripe): read one (with its balance movements), submit evidence once, accept (close), upload a file. */
+  getDispute?(input: { pspDisputeId: string }): Promise<PspDispute>;
+  submitDisputeEvidence?(input: { pspDisputeId: string; evidence: DisputeEvidenceInput; idempotencyKey: string }): Promise<PspDispute>;
+  closeDispute?(input: { pspDisputeId: string; idempotencyKey: string }): Promise<PspDispute>;
+  uploadDisputeFile?(input: { fileName: string; contentType: string; data: Uint8Array; idempotencyKey: string }): Promise<{ fileId: string }>;
   createPayout(input: PayoutInput): Promise<PayoutResult>;
   getPaymentStatus(input: { pspReference: string }): Promise<PaymentResult>;
   /** Card PSPs: the declined charges of a payment, newest first (at most `limit`). */

@@ -33,11 +33,16 @@ export interface SellerWallet {
   available: Money;
   /** Reserved for payouts in progress (placed holds). */
   onHold: Money;
+  /**
+   * What the seller owes us (refunds and disputes larger than their balance), netted in their next payout. Below
+   * zero only when a refund that made the debt failed after the debt was netted (money owed to them again).
+   */
+  owed: Money;
 }
 
 /** The seller's three balances in one currency, read from one snapshot (one statement). */
 export async function getWallet(db: DbOrTx, sellerId: string, currency: CurrencyCode, options: { asOf?: Date } = {}): Promise<SellerWallet> {
-  const keys = [accountFor.sellerPending, accountFor.sellerAvailable, accountFor.sellerOnHold].map((f) => accountKey(f(sellerId, currency)));
+  const keys = [accountFor.sellerPending, accountFor.sellerAvailable, accountFor.sellerOnHold, accountFor.sellerReceivable].map((f) => accountKey(f(sellerId, currency)));
   const asOf = options.asOf?.toISOString() ?? null;
   const rows = (await db.execute(sql`
     select a.kind, case when ${asOf}::timestamptz is null
@@ -45,7 +50,9 @@ export async function getWallet(db: DbOrTx, sellerId: string, currency: Currency
       else (select coalesce(sum(e.amount), 0)::bigint from ledger_entries e join ledger_transactions t on t.id = e.transaction_id
             where e.account_id = a.id and t.posted_at <= ${asOf}::timestamptz) end as balance
     from ledger_accounts a where a.currency = ${currency} and a.key in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})`)) as unknown as Array<{ kind: string; balance: bigint }>;
-  // All three are credit-normal liabilities: the balance owed to the seller is minus the signed sum.
-  const of = (kind: string) => money(-BigInt(rows.find((r) => r.kind === kind)?.balance ?? 0n), currency);
-  return { sellerId, pending: of("seller_payable_pending"), available: of("seller_payable_available"), onHold: of("seller_payable_on_hold") };
+  // The payables are credit-normal liabilities: the balance owed to the seller is minus the signed sum. The
+  // receivable is a debit-normal asset: what they owe us is the signed sum.
+  const signed = (kind: string) => BigInt(rows.find((r) => r.kind === kind)?.balance ?? 0n);
+  const of = (kind: string) => money(-signed(kind), currency);
+  return { sellerId, pending: of("seller_payable_pending"), available: of("seller_payable_available"), onHold: of("seller_payable_on_hold"), owed: money(signed("seller_receivable"), currency) };
 }

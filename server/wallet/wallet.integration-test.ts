@@ -21,7 +21,7 @@ afterAll(async () => t?.drop());
 
 describe("wallet balances and holds", () => {
   it("shows pending and available per seller and currency", async () => {
-    expect(await getWallet(t.db, seller, "KES")).toEqual({ sellerId: seller, pending: kes(4_000n), available: kes(6_000n), onHold: kes(0n) });
+    expect(await getWallet(t.db, seller, "KES")).toEqual({ sellerId: seller, pending: kes(4_000n), available: kes(6_000n), onHold: kes(0n), owed: kes(0n) });
     expect(await getWallet(t.db, seller, "USD")).toMatchObject({ pending: money(0n, "USD"), available: money(0n, "USD") });
   });
 

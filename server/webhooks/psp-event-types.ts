@@ -18,16 +18,37 @@ export type Conclusion =
  * What a processed PSP event means for our own objects: one variant per kind of PSP object. A domain applies
  * its variant through its entity's state machine; the outcome of a payment itself is always fetched from the
  * PSP by the payment's execution (the event is a hint that wakes it).
- * Next variants (money-out issues): refund.updated, dispute.updated, payout.updated, transfer.updated.
+ * Next variants (payouts issue): payout.updated, transfer.updated.
  */
-export type PspEffect = {
-  type: "payment_attempt.updated";
-  psp: PspName;
-  /** The PSP's payment: Stripe PaymentIntent id, Daraja CheckoutRequestID. */
-  pspReference: string;
-  /** M-Pesa's receipt, once Daraja's transaction status confirmed it. */
-  receipt?: string;
-};
+export type PspEffect =
+  | {
+      type: "payment_attempt.updated";
+      psp: PspName;
+      /** The PSP's payment: Stripe PaymentIntent id, Daraja CheckoutRequestID. */
+      pspReference: string;
+      /** M-Pesa's receipt, once Daraja's transaction status confirmed it. */
+      receipt?: string;
+    }
+  | {
+      /** A refund changed at the PSP. Stripe: a hint (the refund is fetched). M-Pesa: a verified reversal result. */
+      type: "refund.updated";
+      psp: PspName;
+      /** re_… (Stripe); for M-Pesa the reversal's OriginatorConversationID (our refund's idempotency key). */
+      pspRefundId: string;
+      /** The refunded payment (PaymentIntent / receipt), for logs and the dispatcher's result. */
+      pspReference: string;
+      /** M-Pesa only: the verified outcome (Stripe's is always fetched). */
+      outcome?: { status: "succeeded" | "failed"; code: string; message: string; conversationId?: string };
+    }
+  | {
+      /** A dispute was created or changed at the PSP (a hint: the dispute is fetched). */
+      type: "dispute.updated";
+      psp: PspName;
+      /** dp_… */
+      pspDisputeId: string;
+      /** The disputed PaymentIntent. */
+      pspReference: string;
+    };
 
 export type PspEffectType = PspEffect["type"];
 export type PspEffectOf<T extends PspEffectType> = Extract<PspEffect, { type: T }>;
