@@ -68,11 +68,14 @@ export async function createDemoCheckout(request: APIRequestContext, orders: { s
   return { id, buyerEmail: `${id}@example.test`, url: body.checkout_url as string, checkoutId: body.checkout_id as string, orderIds: orders.map((_, i) => `${id}_${i}`) };
 }
 
-/** Pays the checkout on `page` with the sandbox's always-approved test card and waits for the success screen. */
-export async function payByCard(page: Page, checkoutUrl: string) {
+/**
+ * Pays the checkout on `page` with the sandbox's always-approved test card (or another approved one, e.g.
+ * 4000000000000259: paid, then disputed) and waits for the success screen.
+ */
+export async function payByCard(page: Page, checkoutUrl: string, card = "4242424242424242") {
   await page.goto(checkoutUrl);
   const field = page.frameLocator('iframe[title="Secure card payment input frame"]');
-  await field.getByTestId("card-number").fill("4242424242424242");
+  await field.getByTestId("card-number").fill(card);
   await field.getByTestId("card-expiry").fill("12 / 34");
   await field.getByTestId("card-cvc").fill("123");
   await page.getByRole("button", { name: /^Pay\b/ }).click();

@@ -36,6 +36,8 @@ interface Data {
   paidOrderId: string;
   merchantId: string;
   inviteToken: string;
+  /** A chargeback on a checkout paid with the disputed test card (4000000000000259). */
+  disputeId: string;
 }
 
 const APP_DIR = path.resolve("app");
@@ -59,6 +61,11 @@ const DYNAMIC: Record<string, (d: Data) => Visit[]> = {
   "/dashboard/payments/[]": (d) => [
     { name: "dashboard-payment-detail", path: `/dashboard/payments/${encodeURIComponent(d.paidOrderId)}`, role: "admin" },
     { name: "dashboard-payment-detail-viewer", path: `/dashboard/payments/${encodeURIComponent(d.paidOrderId)}`, role: "viewer" },
+  ],
+  "/dashboard/disputes/[]": (d) => [
+    { name: "dashboard-dispute-detail", path: `/dashboard/disputes/${d.disputeId}`, role: "admin" },
+    { name: "dashboard-dispute-detail-viewer", path: `/dashboard/disputes/${d.disputeId}`, role: "viewer" },
+    { name: "dashboard-dispute-unknown", path: "/dashboard/disputes/dsp_00000000000000000000000000", role: "admin", missing: true },
   ],
   "/ops/payments/[]": (d) => [{ name: "ops-payment-detail", path: `/ops/payments/${d.paidCheckoutId}`, role: "ops" }],
   "/ops/merchants/[]": (d) => [{ name: "ops-merchant-detail", path: `/ops/merchants/${d.merchantId}`, role: "ops" }],
@@ -120,7 +127,7 @@ test("every page.tsx is covered by the page walk", () => {
   const routes = appRoutes();
   expect(routes).toContain("/dashboard");
   expect(routes).toContain("/pay/[]");
-  const placeholder: Data = { openCheckoutId: "x", paidCheckoutId: "x", paidOrderId: "x", merchantId: "x", inviteToken: "x" };
+  const placeholder: Data = { openCheckoutId: "x", paidCheckoutId: "x", paidOrderId: "x", merchantId: "x", inviteToken: "x", disputeId: "x" };
   const { uncovered } = visitsFor(routes, placeholder);
   expect(uncovered, "dynamic pages without an entry in DYNAMIC (e2e/pages.spec.ts): say how to fill their ids").toEqual([]);
 });
@@ -132,23 +139,37 @@ async function createData(browser: Browser, request: import("@playwright/test").
     { seller: "crafts", amount: "12000.00" },
   ], "pages_open");
   const paid = await createDemoCheckout(request, [{ seller: "coffee", amount: "420.00" }], "pages_paid");
+  const disputed = await createDemoCheckout(request, [{ seller: "books", amount: "800.00" }, { seller: "crafts", amount: "200.00" }], "pages_disputed");
   const buyer = await browser.newContext();
   try {
     await answerShop(buyer);
     await payByCard(await buyer.newPage(), paid.url);
+    await payByCard(await buyer.newPage(), disputed.url, "4000000000000259");
   } finally {
     await buyer.close();
   }
   // An invitation straight in the database: its token is only ever shown once, to the admin who invites.
   const inviteToken = randomBytes(32).toString("base64url");
   const sql = postgres(e2eDatabaseUrl(), { max: 1, onnotice: () => {} });
+  let disputeId = "";
   try {
+    // The dispute arrives through the PSP's webhooks and the sync function.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const [row] = await sql<{ id: string }[]>`select id from disputes where checkout_id = ${disputed.checkoutId}`;
+      if (row) {
+        disputeId = row.id;
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`no dispute for ${disputed.checkoutId} after 60 s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
     await sql`insert into merchant_invitations (id, merchant_id, email, role, token_hash, invited_by_user_id, expires_at)
               values (${`inv_pages_${Date.now()}`}, 'mer_demo', ${`pages-${Date.now()}@example.test`}, 'merchant_viewer', ${hashInvitationToken(inviteToken)}, 'usr_demo_admin', now() + interval '7 days')`;
   } finally {
     await sql.end();
   }
-  return { openCheckoutId: open.checkoutId, paidCheckoutId: paid.checkoutId, paidOrderId: paid.orderIds[0]!, merchantId: "mer_demo", inviteToken };
+  return { openCheckoutId: open.checkoutId, paidCheckoutId: paid.checkoutId, paidOrderId: paid.orderIds[0]!, merchantId: "mer_demo", inviteToken, disputeId };
 }
 
 /** Waits until the page has its data: the load event, a quiet network, no "Loading…" and no busy region. */

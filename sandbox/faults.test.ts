@@ -10,6 +10,13 @@ describe("fault syntax", () => {
     expect(parseFault("hang=after_commit")).toEqual({ kind: "hang", afterCommit: true });
     expect(parseFault("rate_limit")).toEqual({ kind: "rate_limit", retryAfterS: 1 });
   });
+  it("parses the Daraja reversal knobs, and refuses unknown ones", () => {
+    expect(parseFault("mpesa_reversal=fail")).toEqual({ kind: "mpesa_reversal", mode: "fail" });
+    expect(parseFault("mpesa_reversal=fail;code=11")).toEqual({ kind: "mpesa_reversal", mode: "fail", code: "11" });
+    expect(parseFaults("mpesa_reversal=no_result").request).toEqual([{ kind: "mpesa_reversal", mode: "no_result" }]);
+    expect(() => parseFault("mpesa_reversal=sometimes")).toThrow();
+    expect(() => parseFault("mpesa_reversal=fail;code=999")).toThrow();
+  });
   it("refuses unknown faults and statuses", () => {
     expect(() => parseFault("explode")).toThrow(/unknown sandbox fault/);
     expect(() => parseFault("status=418")).toThrow();

@@ -15,7 +15,12 @@ export type RequestFault =
   | { kind: "lock_timeout" }
   | { kind: "reset" }
   | { kind: "truncate" }
-  | { kind: "decline"; declineCode: string };
+  | { kind: "decline"; declineCode: string }
+  /**
+   * Daraja reversal: `fail` posts a failed result (ResultCode `code`, default R000002); `no_result` reverses but
+   * never posts the result; `no_result_not_done` accepts, never reverses and never posts (docs/sandbox.md).
+   */
+  | { kind: "mpesa_reversal"; mode: "fail" | "no_result" | "no_result_not_done"; code?: string };
 
 export type WebhookFault =
   | { kind: "webhook_duplicate" }
@@ -35,6 +40,8 @@ export interface FaultSet {
 export const EMPTY_FAULTS: FaultSet = { request: [], webhook: [] };
 
 const MAX_LATENCY_MS = 120_000;
+/** The Daraja reversal failures `mpesa_reversal=fail;code=…` can force (sandbox/daraja/api.ts REVERSAL_FAILURES). */
+export const MPESA_REVERSAL_FAULT_CODES: readonly string[] = ["R000001", "R000002", "2001", "11"];
 
 function num(v: string | undefined, fallback: number): number {
   const n = Number(v);
@@ -67,6 +74,11 @@ export function parseFault(text: string): Fault {
       return { kind: "truncate" };
     case "decline":
       return { kind: "decline", declineCode: value || "generic_decline" };
+    case "mpesa_reversal": {
+      if (value !== "fail" && value !== "no_result" && value !== "no_result_not_done") throw new Error(`unsupported mpesa_reversal fault ${value}`);
+      if (opt.code !== undefined && !MPESA_REVERSAL_FAULT_CODES.includes(opt.code)) throw new Error(`unsupported mpesa_reversal code ${opt.code}`);
+      return { kind: "mpesa_reversal", mode: value, ...(opt.code ? { code: opt.code } : {}) };
+    }
     case "webhook_duplicate":
       return { kind: "webhook_duplicate" };
     case "webhook_delay":

@@ -1,11 +1,13 @@
 // The sandbox's HTTP core: routing, body parsing, fault application and the two error shapes
 // (Stripe `{error:{type,code,…}}`, Daraja `{requestId,errorCode,errorMessage}`).
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import qs from "qs";
 import { FAULT_HEADER, type FaultRules, type FaultSet, mergeFaults, parseFaults, type RequestFault } from "./faults";
 
 export const MAX_BODY_BYTES = 1_000_000;
+/** multipart/form-data (Stripe file uploads): a 10 MB file plus its part headers. */
+export const MAX_MULTIPART_BYTES = 10 * 1024 * 1024 + 64 * 1024;
 /** qs limits: Stripe bodies nest a few levels and lists (expand[0..n]) stay short. */
 const QS_OPTIONS = { arrayLimit: 1000, depth: 10, parameterLimit: 5000 } as const;
 
@@ -14,15 +16,28 @@ export interface SandboxRequest {
   path: string;
   query: Record<string, unknown>;
   headers: IncomingHttpHeaders;
+  /** The body as text; for multipart, a canonical digest of its parts (so an idempotent retry matches). */
   rawBody: string;
-  /** Form-encoded (Stripe) or JSON (Daraja) body, parsed. */
+  /** Form-encoded (Stripe) or JSON (Daraja) body, parsed; multipart file parts are `UploadedFile`s. */
   body: Record<string, unknown>;
   faults: FaultSet;
   requestId: string;
 }
 
+/** A file part of a multipart/form-data body. */
+export interface UploadedFile {
+  filename: string;
+  contentType: string;
+  data: Buffer;
+}
+
+export function isUploadedFile(v: unknown): v is UploadedFile {
+  return typeof v === "object" && v !== null && Buffer.isBuffer((v as UploadedFile).data);
+}
+
 export interface SandboxResponse {
   status: number;
+  /** JSON-encoded unless a string or a Buffer (sent as-is). */
   body: unknown;
   headers?: Record<string, string>;
   /** Default application/json; strings with another type are sent as-is. */
@@ -71,18 +86,16 @@ export function stripeNotFound(kind: string, id: string, param = "id"): StripeAp
   return new StripeApiError(404, "invalid_request_error", "resource_missing", `No such ${kind}: '${id}'`, { param });
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** The body, or `tooLarge` (the rest is read and dropped, so the request still gets an answer). */
+function readBody(req: IncomingMessage, limit: number): Promise<{ data: Buffer; tooLarge: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error("body too large"));
-        req.destroy();
-      } else chunks.push(c);
+      if (size <= limit) chunks.push(c);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve({ data: Buffer.concat(chunks), tooLarge: size > limit }));
     req.on("error", reject);
   });
 }
@@ -94,6 +107,51 @@ function parseBody(raw: string, contentType: string | undefined): Record<string,
     return parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>) : {};
   }
   return qs.parse(raw, QS_OPTIONS) as Record<string, unknown>;
+}
+
+const CRLF = Buffer.from("\r\n");
+
+/**
+ * multipart/form-data as the stripe SDK sends it (RFC 7578): text parts are parsed like a form body (brackets
+ * nest), file parts become UploadedFile. `digest` stands for the body in idempotency fingerprints: the SDK's
+ * random boundary differs between two calls with the same parameters.
+ */
+export function parseMultipart(data: Buffer, contentType: string): { body: Record<string, unknown>; digest: string } {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  if (!boundary) throw new Error("multipart/form-data without a boundary");
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]!.trim()}`);
+  const fields: string[] = [];
+  const files: Record<string, UploadedFile> = {};
+  const digest = createHash("sha256");
+  let pos = data.indexOf(delimiter);
+  if (pos < 0) throw new Error("multipart/form-data body without its boundary");
+  for (;;) {
+    pos += delimiter.length;
+    if (data.subarray(pos, pos + 2).toString() === "--") break; // the closing delimiter
+    if (data.subarray(pos, pos + 2).equals(CRLF)) pos += 2;
+    const next = data.indexOf(delimiter, pos);
+    if (next < 0) throw new Error("multipart/form-data body cut short");
+    const part = data.subarray(pos, next - 2); // without the CRLF before the delimiter
+    const split = part.indexOf("\r\n\r\n");
+    if (split < 0) throw new Error("multipart/form-data part without headers");
+    const headers = part.subarray(0, split).toString("utf8");
+    const content = part.subarray(split + 4);
+    const disposition = /content-disposition:[^\r\n]*/i.exec(headers)?.[0] ?? "";
+    const name = /\bname="([^"]*)"/i.exec(disposition)?.[1];
+    if (name === undefined) throw new Error("multipart/form-data part without a name");
+    const filename = /\bfilename="([^"]*)"/i.exec(disposition)?.[1];
+    if (filename !== undefined) {
+      const type = /content-type:\s*([^\r\n]*)/i.exec(headers)?.[1]?.trim() ?? "application/octet-stream";
+      files[name] = { filename: filename.replace(/%22/g, '"'), contentType: type, data: Buffer.from(content) }; // the SDK writes " as %22
+      digest.update(`${name}\u0000${filename}\u0000${type}\u0000`).update(content).update("\u0000");
+    } else {
+      fields.push(`${encodeURIComponent(name)}=${encodeURIComponent(content.toString("utf8"))}`);
+      digest.update(`${name}\u0000`).update(content).update("\u0000");
+    }
+    pos = next;
+  }
+  const body = { ...(qs.parse(fields.join("&"), QS_OPTIONS) as Record<string, unknown>), ...files };
+  return { body, digest: `multipart:${digest.digest("hex")}` };
 }
 
 function faultResponse(fault: RequestFault, stripe: boolean, requestId: string): SandboxResponse | undefined {
@@ -151,7 +209,7 @@ async function dispatch(deps: ServerDeps, req: SandboxRequest): Promise<SandboxR
 }
 
 function send(res: ServerResponse, reply: SandboxResponse, requestId: string, truncate: boolean): void {
-  const text = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+  const text = typeof reply.body === "string" || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body);
   const headers: Record<string, string> = {
     "content-type": reply.contentType ?? "application/json",
     "request-id": requestId,
@@ -160,7 +218,8 @@ function send(res: ServerResponse, reply: SandboxResponse, requestId: string, tr
   };
   if (truncate) {
     res.writeHead(reply.status, { ...headers, "content-length": String(Buffer.byteLength(text)) });
-    res.write(text.slice(0, Math.max(1, Math.floor(text.length / 2))));
+    const half = Math.max(1, Math.floor(text.length / 2));
+    res.write(typeof text === "string" ? text.slice(0, half) : text.subarray(0, half));
     res.socket?.destroy();
     return;
   }
@@ -195,11 +254,19 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const method = (req.method ?? "GET").toUpperCase();
   deps.onRequest?.(method, url.pathname);
   if (method === "OPTIONS") return send(res, { status: 204, body: "" }, requestId, false);
-  const rawBody = await readBody(req);
+  const contentType = req.headers["content-type"];
+  const multipart = contentType?.toLowerCase().startsWith("multipart/form-data") ?? false;
+  const { data, tooLarge } = await readBody(req, multipart ? MAX_MULTIPART_BYTES : MAX_BODY_BYTES);
+  if (tooLarge) {
+    const message = multipart ? "The file you uploaded is too large. The maximum size is 10 MB." : "Request body too large.";
+    return send(res, new StripeApiError(400, "invalid_request_error", "parameter_invalid", message, multipart ? { param: "file" } : {}).toResponse(), requestId, false);
+  }
+  let rawBody = multipart ? "" : data.toString("utf8");
   let body: Record<string, unknown>;
   let faults: FaultSet;
   try {
-    body = parseBody(rawBody, req.headers["content-type"]);
+    if (multipart) ({ body, digest: rawBody } = parseMultipart(data, contentType!));
+    else body = parseBody(rawBody, contentType);
     faults = requestFaults(deps, method, url.pathname, req.headers, body);
   } catch (err) {
     const message = err instanceof Error ? err.message : "bad request";

@@ -30,6 +30,8 @@ export const SANDBOX_DEFAULTS = {
   stkDelayMs: 3_000,
   resultDelayMs: 500,
   asyncSettleMs: 1_000,
+  /** A disputing test card's dispute opens this long after the charge. */
+  disputeDelayMs: 5_000,
 } as const;
 
 /** The request log keeps the newest entries only. */
@@ -57,6 +59,8 @@ export interface SandboxOptions {
   stkDelayMs?: number;
   resultDelayMs?: number;
   asyncSettleMs?: number;
+  /** From a disputing test card's charge to its dispute (default 5 s; tests 250 ms). */
+  disputeDelayMs?: number;
   /** Seconds until charged funds are available (Stripe ~2 days). Default 0. */
   availableDelayS?: number;
   /** Seed for probabilistic fault rules. */
@@ -165,6 +169,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     later,
     availableDelayS: options.availableDelayS ?? 0,
     asyncSettleMs: o.asyncSettleMs,
+    disputeDelayMs: o.disputeDelayMs,
     reportBalanceTransactions: (txns) => discrepancies.apply(txns),
   });
   const daraja = createDarajaApi({ dispatcher, consumerKey: o.darajaConsumerKey, consumerSecret: o.darajaConsumerSecret, shortcode: o.darajaShortcode, passkey: o.darajaPasskey, b2cShortcode: o.darajaB2cShortcode, stkDelayMs: o.stkDelayMs, resultDelayMs: o.resultDelayMs, later, clockOffsetS: () => clockOffsetS, persistence });
@@ -179,6 +184,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     advanceClock: (seconds) => {
       clockOffsetS += seconds;
       meta.set("clock_offset_s", clockOffsetS);
+      stripe.clockAdvanced(); // disputes past due_by close
       dispatcher.wake(); // retries that the jump made due
     },
     completeThreeDs: (id, outcome) => void completeThreeDs(stripe.ctx, undefined, id, outcome),

@@ -110,7 +110,7 @@ export const STRIPE_REPORT_COLUMNS = ["balance_transaction_id", "created_utc", "
 export function stripeSettlementCsv(store: StripeStore, txns: StripeObject[]): string {
   const rows = [...txns].reverse().map((t) => {
     const source = store.objects.get(t.source as string);
-    const pi = source?.object === "charge" ? source.payment_intent : source?.object === "refund" ? source.payment_intent : "";
+    const pi = source?.object === "charge" || source?.object === "refund" || source?.object === "dispute" ? source.payment_intent : "";
     const cur = t.currency as string;
     return [t.id, utc(t.created), utc(t.available_on as number), cur, formatMinor(t.amount as number, cur), formatMinor(t.fee as number, cur), formatMinor(t.net as number, cur), t.reporting_category, t.source, t._payout ?? "", pi ?? ""];
   });

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { type Sandbox, type SandboxOptions, startSandbox } from "./index";
 
 /** Sandbox timings for tests: callbacks and async transitions in tens of milliseconds. */
-export const FAST_TIMINGS = { stkDelayMs: 40, resultDelayMs: 20, asyncSettleMs: 20 } as const;
+export const FAST_TIMINGS = { stkDelayMs: 40, resultDelayMs: 20, asyncSettleMs: 20, disputeDelayMs: 250 } as const;
 
 export function startTestSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   return startSandbox({ port: 0, ...FAST_TIMINGS, ...opts });

@@ -20,6 +20,8 @@ export interface SettingsValues {
   logoUrl: string | null;
   accentColor: string | null;
   supportEmail: string | null;
+  refundFeePolicy: "keep" | "return";
+  negativeBalancePolicy: "allow" | "refuse";
 }
 
 /** Labels computed on the server, so the browser's time zone data cannot make the markup differ. */
@@ -56,6 +58,7 @@ export function MerchantSettingsForm({ settings, timeZones, canEdit }: { setting
     <>
       <ProfileCard settings={settings} timeZones={timeZones} canEdit={canEdit} />
       <BrandingCard settings={settings} canEdit={canEdit} />
+      <RefundPoliciesCard settings={settings} canEdit={canEdit} />
       {canEdit ? null : <p className="text-sm text-slate-600">Only merchant admins can change settings.</p>}
     </>
   );
@@ -210,6 +213,54 @@ function BrandingCard({ settings, canEdit }: { settings: SettingsValues; canEdit
           ) : null}
         </div>
       </div>
+    </Card>
+  );
+}
+
+/** Refunds: whether a refund gives the seller back the platform fee's share, and whether it may leave them owing. */
+function RefundPoliciesCard({ settings, canEdit }: { settings: SettingsValues; canEdit: boolean }) {
+  const { update } = useSave();
+  const [refundFeePolicy, setRefundFeePolicy] = useState(settings.refundFeePolicy);
+  const [negativeBalancePolicy, setNegativeBalancePolicy] = useState(settings.negativeBalancePolicy);
+  const fe = (f: string) => update.error?.data?.zodError?.fieldErrors[f]?.[0];
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    update.mutate({ refundFeePolicy, negativeBalancePolicy });
+  };
+  return (
+    <Card title="Refunds" description="How a refund is booked against the seller it refunds.">
+      <form className="flex max-w-lg flex-col gap-4" onSubmit={submit} data-testid="refund-policies-form">
+        <Field
+          label="Platform fee on refunds"
+          htmlFor="settings-refund-fee-policy"
+          error={fe("refundFeePolicy")}
+          hint="Keep: the seller bears the whole refund and your fee stays. Return: your fee's share of the refunded amount goes back to the seller."
+        >
+          <Select id="settings-refund-fee-policy" name="refundFeePolicy" value={refundFeePolicy} onChange={(e) => setRefundFeePolicy(e.target.value as SettingsValues["refundFeePolicy"])} disabled={!canEdit} {...invalid(fe("refundFeePolicy"))} aria-describedby={fe("refundFeePolicy") ? "settings-refund-fee-policy-error" : "settings-refund-fee-policy-hint"}>
+            <option value="keep">Keep the fee</option>
+            <option value="return">Return the fee pro rata</option>
+          </Select>
+        </Field>
+        <Field
+          label="Refunds above the seller's balance"
+          htmlFor="settings-negative-balance-policy"
+          error={fe("negativeBalancePolicy")}
+          hint="Allow: the seller owes the rest, netted from their next payout. Refuse: such a refund is refused."
+        >
+          <Select id="settings-negative-balance-policy" name="negativeBalancePolicy" value={negativeBalancePolicy} onChange={(e) => setNegativeBalancePolicy(e.target.value as SettingsValues["negativeBalancePolicy"])} disabled={!canEdit} {...invalid(fe("negativeBalancePolicy"))} aria-describedby={fe("negativeBalancePolicy") ? "settings-negative-balance-policy-error" : "settings-negative-balance-policy-hint"}>
+            <option value="allow">Allow (the seller owes the rest)</option>
+            <option value="refuse">Refuse the refund</option>
+          </Select>
+        </Field>
+        {canEdit ? (
+          <div className="flex items-center gap-3">
+            <Button type="submit" variant="primary" disabled={update.isPending}>
+              {update.isPending ? "Saving…" : "Save refund settings"}
+            </Button>
+            <Status mutation={update} />
+          </div>
+        ) : null}
+      </form>
     </Card>
   );
 }

@@ -6,14 +6,15 @@ import { Card } from "@/components/ui/card";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Money } from "@/components/ui/money";
 import { Time } from "@/components/ui/time";
+import { RefundsSection } from "@/components/refunds/refunds-section";
 import type { PaymentDetail, PaymentMethodDetails } from "@/server/payments/payment-detail";
 import { BuyerReveal } from "./buyer-reveal";
 import { PaymentOrdersTable } from "./payment-orders-table";
 import { PaymentTimeline } from "./payment-timeline";
 
 // The payment detail page (dashboard and ops console): a checkout, its orders with fee and net per seller, how it
-// was paid, who paid (masked; the clear read is a logged reveal), its full timeline, and the place where refund
-// and dispute actions will go.
+// was paid, who paid (masked; the clear read is a logged reveal), its full timeline, and its refunds and disputes
+// (components/refunds/refunds-section.tsx: the Refund dialog for admins on the dashboard).
 
 const CHECKOUT_TONE: Record<string, BadgeTone> = { completed: "success", processing: "warning", open: "info", review: "warning", failed: "danger", blocked: "danger" };
 const CHECKOUT_LABEL: Record<string, string> = { completed: "Paid", processing: "Processing", open: "Awaiting payment", review: "In risk review", failed: "Failed", blocked: "Blocked" };
@@ -56,7 +57,7 @@ function MethodFacts({ method }: { method: PaymentMethodDetails | null }) {
   );
 }
 
-export function PaymentDetailView({ detail, scope, backHref }: { detail: PaymentDetail; scope: "merchant" | "ops"; backHref: string }) {
+export function PaymentDetailView({ detail, scope, backHref, canRefund = false }: { detail: PaymentDetail; scope: "merchant" | "ops"; backHref: string; canRefund?: boolean }) {
   const c = detail.checkout;
   const title = detail.focusPaymentOrderId ?? c.id;
   return (
@@ -130,11 +131,8 @@ export function PaymentDetailView({ detail, scope, backHref }: { detail: Payment
         <PaymentOrdersTable orders={detail.orders} focusPaymentOrderId={detail.focusPaymentOrderId} />
       </Card>
 
-      <Card title="Refunds and disputes" headingLevel={3} data-testid="refunds-disputes">
-        <EmptyState
-          title="No refunds or disputes"
-          description="Refunds you issue and disputes the buyer's bank opens for this payment will be listed here, with their actions. Refunding from the dashboard is not available yet."
-        />
+      <Card title="Refunds and disputes" description="Money given back to the buyer, per payment order, and chargebacks on the charge." headingLevel={3} data-testid="refunds-disputes">
+        <RefundsSection orders={detail.orders} refunds={detail.refunds} disputes={detail.disputes} wallets={detail.sellerWallets} canRefund={scope === "merchant" && canRefund} scope={scope} />
       </Card>
 
       <Card title="Timeline" description="Everything that happened to this payment, oldest first." headingLevel={3}>

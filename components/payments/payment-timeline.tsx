@@ -1,4 +1,4 @@
-import { ArrowRightLeft, ArrowUpRight, BookText, CreditCard, Globe, Send, ShieldCheck, Smartphone, TriangleAlert, Webhook, type LucideIcon } from "lucide-react";
+import { ArrowRightLeft, ArrowUpRight, BookText, CreditCard, Gavel, Globe, Send, ShieldCheck, Smartphone, TriangleAlert, Undo2, Webhook, type LucideIcon } from "lucide-react";
 import type { ReactNode } from "react";
 import { Badge, type BadgeTone } from "@/components/ui/badge";
 import { Money } from "@/components/ui/money";
@@ -21,6 +21,8 @@ const ICONS: Record<Kind, LucideIcon> = {
   ledger: BookText,
   webhook_out: Send,
   double_charge: TriangleAlert,
+  refund: Undo2,
+  dispute: Gavel,
 };
 
 export const TIMELINE_KIND_LABELS: Record<Kind, string> = {
@@ -33,6 +35,8 @@ export const TIMELINE_KIND_LABELS: Record<Kind, string> = {
   ledger: "Ledger transaction",
   webhook_out: "Webhook sent",
   double_charge: "Double charge",
+  refund: "Refund",
+  dispute: "Dispute",
 };
 
 /** The PSP as a company (the rail the buyer used is in the attempt's title). */
@@ -52,6 +56,7 @@ function toneOf(status: string | number | null): BadgeTone {
     case "SUCCESS":
     case "completed":
     case "refunded":
+    case "won":
       return "success";
     case "review":
     case "pending":
@@ -59,6 +64,11 @@ function toneOf(status: string | number | null): BadgeTone {
     case "EXECUTING":
     case "processing":
     case "awaiting_refund":
+    case "requires_action":
+    case "needs_response":
+    case "under_review":
+    case "warning_needs_response":
+    case "warning_under_review":
       return "warning";
     case "block":
     case "blocked":
@@ -69,6 +79,7 @@ function toneOf(status: string | number | null): BadgeTone {
     case "timeout":
     case "network_error":
     case "canceled":
+    case "lost":
       return "danger";
     default:
       return "neutral";
@@ -110,6 +121,10 @@ function entryHead(e: TimelineEntry): { title: ReactNode; status?: string | numb
       return { title: `Webhook sent: ${e.eventType}`, status: e.deliveries.length === 0 ? "no endpoint" : e.deliveries.every((d) => d.status === "delivered") ? "delivered" : (e.deliveries.find((d) => d.status !== "delivered")?.status ?? null) };
     case "double_charge":
       return { title: `Double charge by ${pspLabel(e.psp)}`, status: e.status };
+    case "refund":
+      return { title: e.from === null ? `Refund of ${e.paymentOrderId} created` : `Refund of ${e.paymentOrderId}: ${e.from} → ${e.to}`, status: e.to };
+    case "dispute":
+      return { title: e.from === null ? "Dispute opened by the buyer's bank" : `Dispute: ${e.from} → ${e.to}`, status: e.to };
   }
 }
 
@@ -180,6 +195,25 @@ function EntryBody({ e }: { e: TimelineEntry }) {
           <Ref label="PSP reference" value={e.pspReference} />
           <Ref label="Receipt" value={e.receipt} />
           <Ref label="Id" value={e.doubleChargeId} />
+        </Refs>
+      );
+    case "refund":
+      return (
+        <Refs>
+          <Ref label="Amount" value={<Money amount={e.amount} currency={e.currency} />} />
+          <Ref label="Refund" value={e.refundId} />
+          <Ref label="PSP refund" value={e.pspRefundId} />
+          <Ref label="Reason" value={e.reason} />
+          <Ref label="Failure" value={e.failureReason} />
+        </Refs>
+      );
+    case "dispute":
+      return (
+        <Refs>
+          <Ref label="Amount" value={<Money amount={e.amount} currency={e.currency} />} />
+          <Ref label="Dispute" value={e.disputeId} />
+          <Ref label="PSP dispute" value={e.pspDisputeId} />
+          <Ref label="Reason" value={e.reason} />
         </Refs>
       );
   }

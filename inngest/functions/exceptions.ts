@@ -52,6 +52,10 @@ export const FAILURE_SUBJECTS = {
   "apply-psp-event": bySubject("psp_event", "psp_event", "storedEventId"),
   "fan-out-merchant-event": bySubject("merchant_webhook", "merchant_event", "eventId"),
   "deliver-merchant-webhook": bySubject("merchant_webhook", "webhook_delivery", "deliveryId"),
+  "execute-refund": bySubject("refund", "refund", "refundId"),
+  "sync-refund": bySubject("refund", "refund", "refundId"),
+  "sync-dispute": bySubject("psp_event", "psp_dispute", "pspDisputeId"),
+  "dispute-reminders": () => ({ kind: "job", subjectType: "function", subjectId: "dispute-reminders", retryEvent: null }),
   // A cron run has no event to re-emit; the next hourly run is the retry.
   housekeeping: () => ({ kind: "job", subjectType: "function", subjectId: "housekeeping", retryEvent: null }),
   "reencrypt-fields": (e) => ({
@@ -65,7 +69,7 @@ export const FAILURE_SUBJECTS = {
 export type ExceptionFunctionId = keyof typeof FAILURE_SUBJECTS;
 
 /** The functions whose cancelled runs record a `cancelled` exception (payments and webhooks: a job cancelled by ops is their call). */
-export const CANCELLATION_WATCHED: readonly ExceptionFunctionId[] = ["execute-payment-attempt", "cancel-payment-attempt", "apply-psp-event", "fan-out-merchant-event", "deliver-merchant-webhook"];
+export const CANCELLATION_WATCHED: readonly ExceptionFunctionId[] = ["execute-payment-attempt", "cancel-payment-attempt", "apply-psp-event", "fan-out-merchant-event", "deliver-merchant-webhook", "execute-refund"];
 
 /** `inngest/function.failed` / `.cancelled` data, as Inngest's executor (finalize.go) and the local engine send it. */
 export interface LifecycleEventData {

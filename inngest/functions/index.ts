@@ -1,12 +1,14 @@
 import { getDb } from "@/db";
 import { getConnector } from "@/server/psp";
 import { inngest } from "../client";
+import { createDisputeFunctions } from "./disputes";
 import { createExceptionFunctions } from "./exceptions";
 import { createHousekeeping } from "./housekeeping";
 import { createMerchantWebhookFunctions } from "./merchant-webhooks";
 import { createPaymentFunctions } from "./payments";
 import { ping } from "./ping";
 import { createReencryptFields } from "./reencrypt-fields";
+import { createRefundFunctions } from "./refunds";
 
 // Every function the app serves at /api/inngest. One file per function (or per small family); add yours here.
 export const functions = [
@@ -16,4 +18,6 @@ export const functions = [
   ...createMerchantWebhookFunctions(inngest, { getDb }),
   createReencryptFields(inngest, { getDb }),
   ...createExceptionFunctions(inngest, { getDb }),
+  ...createRefundFunctions(inngest, { getDb, connectorFor: getConnector }),
+  ...createDisputeFunctions(inngest, { getDb, connectorFor: getConnector }),
 ];

@@ -2,6 +2,7 @@
 // transaction status + result, reversal. Phone numbers choose the outcome (last digits), like the
 // fault table in docs/sandbox.md. Callbacks are unsigned JSON, exactly as Daraja sends them.
 import { randomBytes } from "node:crypto";
+import type { RequestFault } from "../faults";
 import { DarajaApiError, type Route, type SandboxRequest, type SandboxResponse } from "../http";
 import { Persistence } from "../persistence";
 import type { WebhookDispatcher } from "../webhooks";
@@ -39,8 +40,34 @@ export interface StkRecord {
   resultDesc: string;
   receipt?: string;
   transactionDate?: number;
+  /** Fully reversed (nothing left to reverse). */
   reversed: boolean;
+  /** Shillings reversed so far (partial reversals add up; absent on records stored before partial reversals). */
+  reversedAmount?: number;
 }
+
+/** One reversal request, by its OriginatorConversationID (what Transaction Status answers about). */
+export interface ReversalRecord {
+  originatorConversationId: string;
+  conversationId: string;
+  /** The receipt asked to be reversed (TransactionID of the request). */
+  receipt: string;
+  amount: number;
+  status: "pending" | "completed" | "failed";
+  resultCode?: number | string;
+  resultDesc?: string;
+  /** The reversal's own M-Pesa transaction id, once processed. */
+  transactionId?: string;
+  completedAt?: string;
+}
+
+/** Daraja's reversal result codes the sandbox answers with (a success is ResultCode 0). */
+export const REVERSAL_FAILURES: Record<string, { code: number | string; desc: string }> = {
+  R000001: { code: "R000001", desc: "The transaction has already been reversed." },
+  R000002: { code: "R000002", desc: "The OriginalTransactionID is invalid." },
+  "2001": { code: 2001, desc: "The initiator information is invalid." },
+  "11": { code: 11, desc: "The DebitParty is in an invalid state." },
+};
 
 export const PHONE_OUTCOMES: { suffix: string; code: number; desc: string; callback: boolean }[] = [
   { suffix: "1032", code: 1032, desc: "Request cancelled by user", callback: true },
@@ -70,13 +97,14 @@ function parseEatTimestamp(ts: string): number | undefined {
 const rand = (n: number) => randomBytes(n).toString("hex").toUpperCase();
 const receipt = () => `S${rand(5).slice(0, 9)}`;
 
-export function createDarajaApi(opts: DarajaOptions): { routes: Route[]; stk: Map<string, StkRecord>; expireTokens: () => void } {
+export function createDarajaApi(opts: DarajaOptions): { routes: Route[]; stk: Map<string, StkRecord>; reversals: Map<string, ReversalRecord>; expireTokens: () => void } {
   const p = opts.persistence ?? new Persistence({});
   const tokens = p.map<number>("daraja_token");
   const stk = p.map<StkRecord>("daraja_stk");
   const byReceipt = new Map<string, StkRecord>();
   for (const rec of stk.values()) if (rec.receipt) byReceipt.set(rec.receipt, rec);
   const conversations = p.map<SandboxResponse>("daraja_conversation");
+  const reversals = p.map<ReversalRecord>("daraja_reversal");
   const nowMs = () => Date.now() + opts.clockOffsetS() * 1000;
   const ok = (body: unknown): SandboxResponse => ({ status: 200, body });
 
@@ -140,8 +168,11 @@ export function createDarajaApi(opts: DarajaOptions): { routes: Route[]; stk: Ma
     return ok({ ResponseCode: "0", ResponseDescription: "The service request has been accepted successsfully", MerchantRequestID: rec.merchantRequestId, CheckoutRequestID: rec.checkoutRequestId, ResultCode: String(rec.resultCode), ResultDesc: rec.resultDesc });
   }
 
-  /** B2C, transaction status and reversal share the accept-then-post-result shape. */
-  function asyncCommand(req: SandboxRequest, required: string[], result: (conversationId: string) => Record<string, unknown>): SandboxResponse {
+  /**
+   * B2C, transaction status and reversal share the accept-then-post-result shape. `result` runs when the result is
+   * due and returns it, or null to post nothing (a lost result); `accepted` runs once, when a new request is accepted.
+   */
+  function asyncCommand(req: SandboxRequest, required: string[], result: (conversationId: string) => Record<string, unknown> | null, accepted?: (originator: string, conversationId: string) => void): SandboxResponse {
     requireToken(req);
     const b = req.body;
     for (const f of required) if (b[f] === undefined || b[f] === "") throw new DarajaApiError(400, "400.002.02", `Bad Request - Invalid ${f}`);
@@ -152,9 +183,12 @@ export function createDarajaApi(opts: DarajaOptions): { routes: Route[]; stk: Ma
     const conversationId = `AG_${eatTimestamp(nowMs()).slice(0, 8)}_${rand(10).toLowerCase()}`;
     const reply = ok({ ConversationID: conversationId, OriginatorConversationID: originator, ResponseCode: "0", ResponseDescription: "Accept the service request successfully." });
     conversations.set(originator, reply);
+    accepted?.(originator, conversationId);
     const resultUrl = String(b.ResultURL);
     opts.later(opts.resultDelayMs, () => {
-      const body = { Result: { ResultType: 0, OriginatorConversationID: originator, ConversationID: conversationId, ...result(conversationId) } };
+      const outcome = result(conversationId);
+      if (!outcome) return;
+      const body = { Result: { ResultType: 0, OriginatorConversationID: originator, ConversationID: conversationId, ...outcome } };
       opts.dispatcher.darajaCallback(resultUrl, conversationId, String(b.CommandID), body, req.faults.webhook);
     });
     return reply;
@@ -174,23 +208,83 @@ export function createDarajaApi(opts: DarajaOptions): { routes: Route[]; stk: Ma
     });
   }
 
+  /**
+   * Transaction status of a receipt (TransactionID), or of a reversal by the OriginatorConversationID we sent it with
+   * (OriginalConversationID, Daraja's alternative to TransactionID). Answered when the result is due, so it tells the
+   * outcome as it is then.
+   */
   function transactionStatus(req: SandboxRequest): SandboxResponse {
-    return asyncCommand(req, ["Initiator", "SecurityCredential", "TransactionID", "PartyA", "ResultURL", "QueueTimeOutURL"], () => {
+    const byConversation = req.body.OriginalConversationID !== undefined && req.body.OriginalConversationID !== "";
+    const required = ["Initiator", "SecurityCredential", ...(byConversation ? [] : ["TransactionID"]), "PartyA", "ResultURL", "QueueTimeOutURL"];
+    return asyncCommand(req, required, () => {
+      if (byConversation && (req.body.TransactionID === undefined || req.body.TransactionID === "")) return reversalStatus(String(req.body.OriginalConversationID));
       const rec = byReceipt.get(String(req.body.TransactionID));
       if (!rec) return { ResultCode: UNKNOWN_TRANSACTION_CODE, ResultDesc: "The transaction receipt number does not exist.", TransactionID: String(req.body.TransactionID) };
       return { ResultCode: 0, ResultDesc: "The service request has been accepted successfully.", TransactionID: rec.receipt, ...params({ ReceiptNo: rec.receipt, Amount: rec.amount, TransactionStatus: rec.reversed ? "Reversed" : "Completed", CreditPartyName: `${rec.shortcode} - PayBridge Sandbox`, DebitPartyName: `${rec.phone} - Sandbox Customer`, FinalisedTime: rec.transactionDate, ReasonType: "Pay Bill Online" }) };
     });
   }
 
+  /** What Transaction Status says about a reversal: its outcome (Completed / Failed / Pending), or unknown (404). */
+  function reversalStatus(originator: string): Record<string, unknown> {
+    const rev = reversals.get(originator);
+    if (!rev) return { ResultCode: UNKNOWN_TRANSACTION_CODE, ResultDesc: "The transaction does not exist.", TransactionID: "" };
+    const original = byReceipt.get(rev.receipt);
+    const status = rev.status === "completed" ? "Completed" : rev.status === "failed" ? "Failed" : "Pending";
+    return {
+      ResultCode: 0,
+      ResultDesc: "The service request has been accepted successfully.",
+      TransactionID: rev.transactionId ?? "",
+      ...params({ ReceiptNo: rev.transactionId ?? "", Amount: rev.amount, TransactionStatus: status, ReasonType: "Reversal", OriginalTransactionID: rev.receipt, DebitPartyName: `${original?.shortcode ?? opts.shortcode} - PayBridge Sandbox`, CreditPartyName: original ? `${original.phone} - Sandbox Customer` : "", FinalisedTime: rev.completedAt ?? "" }),
+    };
+  }
+
+  /**
+   * Reversal (CommandID TransactionReversal) of all or part of a receipt: several partial reversals may follow each
+   * other while something is left. Deduplicated by OriginatorConversationID like every command (a retry reverses
+   * nothing twice). Sandbox-Fault `mpesa_reversal=fail|no_result|no_result_not_done` (docs/sandbox.md).
+   */
   function reversal(req: SandboxRequest): SandboxResponse {
-    return asyncCommand(req, ["Initiator", "SecurityCredential", "TransactionID", "Amount", "ReceiverParty", "RecieverIdentifierType", "ResultURL", "QueueTimeOutURL"], () => {
-      const rec = byReceipt.get(String(req.body.TransactionID));
-      if (!rec || rec.reversed || Number(req.body.Amount) !== rec.amount) return { ResultCode: UNKNOWN_TRANSACTION_CODE, ResultDesc: "The original transaction was not found or cannot be reversed.", TransactionID: String(req.body.TransactionID) };
-      rec.reversed = true;
-      stk.touch(rec.checkoutRequestId);
-      const id = receipt();
-      return { ResultCode: 0, ResultDesc: SUCCESS.desc, TransactionID: id, ...params({ Amount: rec.amount, OriginalTransactionID: rec.receipt, TransCompletedTime: completed(), CreditPartyPublicName: `${rec.phone} - Sandbox Customer`, DebitPartyPublicName: `${rec.shortcode} - PayBridge Sandbox` }) };
-    });
+    const required = ["Initiator", "SecurityCredential", "CommandID", "TransactionID", "Amount", "ReceiverParty", "RecieverIdentifierType", "ResultURL", "QueueTimeOutURL"];
+    if (req.body.CommandID !== undefined && req.body.CommandID !== "TransactionReversal") throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid CommandID");
+    const amount = Number(req.body.Amount);
+    if (req.body.Amount !== undefined && req.body.Amount !== "" && !(Number.isInteger(amount) && amount >= 1)) throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid Amount");
+    const fault = req.faults.request.find((f): f is Extract<RequestFault, { kind: "mpesa_reversal" }> => f.kind === "mpesa_reversal");
+    let originatorOf = "";
+    return asyncCommand(
+      req,
+      required,
+      () => {
+        const rev = reversals.get(originatorOf);
+        if (!rev || fault?.mode === "no_result_not_done") return null;
+        const result = completeReversal(rev, String(req.body.ReceiverParty), fault);
+        return fault?.mode === "no_result" ? null : result;
+      },
+      (originator, conversationId) => {
+        originatorOf = originator;
+        if (fault?.mode === "no_result_not_done") return; // accepted, then lost: Daraja never processed it
+        reversals.set(originator, { originatorConversationId: originator, conversationId, receipt: String(req.body.TransactionID), amount, status: "pending" });
+      },
+    );
+  }
+
+  function completeReversal(rev: ReversalRecord, receiverParty: string, fault: Extract<RequestFault, { kind: "mpesa_reversal" }> | undefined): Record<string, unknown> {
+    const rec = byReceipt.get(rev.receipt);
+    const left = rec ? rec.amount - (rec.reversedAmount ?? (rec.reversed ? rec.amount : 0)) : 0;
+    const failure = fault?.mode === "fail" ? REVERSAL_FAILURES[fault.code ?? "R000002"]! : !rec || receiverParty !== rec.shortcode ? REVERSAL_FAILURES.R000002! : left <= 0 ? REVERSAL_FAILURES.R000001! : rev.amount > left ? REVERSAL_FAILURES["11"]! : undefined;
+    const transactionId = receipt();
+    const completedAt = completed();
+    if (failure) {
+      Object.assign(rev, { status: "failed", resultCode: failure.code, resultDesc: failure.desc, transactionId, completedAt });
+      reversals.set(rev.originatorConversationId, rev);
+      return { ResultCode: failure.code, ResultDesc: failure.desc, TransactionID: transactionId };
+    }
+    const r = rec!;
+    r.reversedAmount = r.amount - left + rev.amount;
+    r.reversed = r.reversedAmount >= r.amount;
+    stk.touch(r.checkoutRequestId);
+    Object.assign(rev, { status: "completed", resultCode: 0, resultDesc: SUCCESS.desc, transactionId, completedAt });
+    reversals.set(rev.originatorConversationId, rev);
+    return { ResultCode: 0, ResultDesc: SUCCESS.desc, TransactionID: transactionId, ...params({ DebitAccountBalance: `Utility Account|KES|${(r.amount - r.reversedAmount).toFixed(2)}|0.00|0.00|0.00`, Amount: rev.amount, TransCompletedTime: completedAt, OriginalTransactionID: r.receipt, Charge: 0, CreditPartyPublicName: `${r.phone} - Sandbox Customer`, DebitPartyPublicName: `${r.shortcode} - PayBridge Sandbox` }) };
   }
 
   function oauth(req: SandboxRequest): SandboxResponse {
@@ -211,5 +305,5 @@ export function createDarajaApi(opts: DarajaOptions): { routes: Route[]; stk: Ma
     { method: "POST", pattern: /^\/mpesa\/transactionstatus\/v1\/query$/, handle: transactionStatus },
     { method: "POST", pattern: /^\/mpesa\/reversal\/v1\/request$/, handle: reversal },
   ];
-  return { routes, stk, expireTokens: () => tokens.clear() };
+  return { routes, stk, reversals, expireTokens: () => tokens.clear() };
 }

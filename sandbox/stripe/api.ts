@@ -4,8 +4,11 @@ import { StripeApiError, stripeNotFound, type Route, type SandboxRequest, type S
 import type { WebhookDispatcher } from "../webhooks";
 import { balanceOf, refreshStatus } from "./balance";
 import type { StripeCtx } from "./context";
-import { createAccount, createPayout, createRefund, createTransfer, reverseTransfer } from "./money-movement";
+import { closeDispute, expireDisputes, getDispute, listDisputes, updateDispute } from "./disputes";
+import { createFile, fileContents, getFile } from "./files";
+import { createAccount, createPayout, createTransfer, reverseTransfer } from "./money-movement";
 import { cancelPaymentIntent, capturePaymentIntent, confirmPaymentIntent, createPaymentIntent, createPaymentMethod, getPaymentIntent, updatePaymentIntent } from "./payment-intents";
+import { cancelRefund, createRefund, refundFilter, updateRefund } from "./refunds";
 import { createdFilter, paginate, publicView, stripeId, type StripeObject, type StripeStore } from "./store";
 
 export const STRIPE_API_VERSION = "2026-10-28.endive";
@@ -20,6 +23,7 @@ export interface StripeApiOptions {
   later: (ms: number, fn: () => void) => void;
   availableDelayS: number;
   asyncSettleMs: number;
+  disputeDelayMs: number;
   /** Applies injected settlement discrepancies to what the balance-transactions API reports. */
   reportBalanceTransactions: (txns: StripeObject[]) => StripeObject[];
 }
@@ -58,7 +62,15 @@ function expand(store: StripeStore, obj: StripeObject, req: SandboxRequest): Rec
   return out;
 }
 
-export function createStripeApi(opts: StripeApiOptions): { routes: Route[]; wrap: (req: SandboxRequest, run: () => Promise<SandboxResponse>) => Promise<SandboxResponse>; ctx: StripeCtx } {
+export interface StripeApi {
+  routes: Route[];
+  wrap: (req: SandboxRequest, run: () => Promise<SandboxResponse>) => Promise<SandboxResponse>;
+  ctx: StripeCtx;
+  /** The sandbox clock moved: disputes past their due_by close (or have their saved evidence submitted). */
+  clockAdvanced: () => void;
+}
+
+export function createStripeApi(opts: StripeApiOptions): StripeApi {
   const pending = new WeakMap<SandboxRequest, StripeObject[]>();
   const ctx: StripeCtx = {
     store: opts.store,
@@ -66,6 +78,7 @@ export function createStripeApi(opts: StripeApiOptions): { routes: Route[]; wrap
     later: opts.later,
     availableDelayS: opts.availableDelayS,
     asyncSettleMs: opts.asyncSettleMs,
+    disputeDelayMs: opts.disputeDelayMs,
     emit(req, type, obj, previous) {
       const event = opts.store.put({
         id: stripeId("evt"),
@@ -129,8 +142,10 @@ export function createStripeApi(opts: StripeApiOptions): { routes: Route[]; wrap
     r("GET", "/v1/charges", secretOnly((req) => list("charge", req, (c) => !req.query.payment_intent || c.payment_intent === req.query.payment_intent))),
     r("GET", "/v1/charges/:id", secretOnly(getOr404("charge", "charge"))),
     r("POST", "/v1/refunds", secretOnly((req) => one(createRefund(ctx, req), req))),
-    r("GET", "/v1/refunds", secretOnly((req) => list("refund", req, (x) => !req.query.payment_intent || x.payment_intent === req.query.payment_intent))),
+    r("GET", "/v1/refunds", secretOnly((req) => list("refund", req, refundFilter(req.query)))),
     r("GET", "/v1/refunds/:id", secretOnly(getOr404("refund", "refund"))),
+    r("POST", "/v1/refunds/:id", secretOnly((req, [id = ""]) => one(updateRefund(ctx, req, id), req))),
+    r("POST", "/v1/refunds/:id/cancel", secretOnly((req, [id = ""]) => one(cancelRefund(ctx, req, id), req))),
     r("POST", "/v1/accounts", secretOnly((req) => one(createAccount(ctx, req), req))),
     r("GET", "/v1/accounts/:id", secretOnly(getOr404("account", "account"))),
     r("POST", "/v1/transfers", secretOnly((req) => one(createTransfer(ctx, req), req))),
@@ -150,8 +165,14 @@ export function createStripeApi(opts: StripeApiOptions): { routes: Route[]; wrap
     r("GET", "/v1/balance_transactions/:id", secretOnly(getOr404("balance_transaction", "balance transaction"))),
     r("GET", "/v1/events", secretOnly((req) => list("event", req, (e) => !req.query.type || e.type === req.query.type))),
     r("GET", "/v1/events/:id", secretOnly(getOr404("event", "event"))),
-    r("GET", "/v1/disputes", secretOnly((req) => list("dispute", req))),
-    r("GET", "/v1/disputes/:id", secretOnly(getOr404("dispute", "dispute"))),
+    r("GET", "/v1/disputes", secretOnly((req) => json(200, paginate(listDisputes(ctx, req.query).filter(createdFilter(req.query)), req.query, req.path)))),
+    r("GET", "/v1/disputes/:id", secretOnly((req, [id = ""]) => one(getDispute(ctx, id), req))),
+    r("POST", "/v1/disputes/:id", secretOnly((req, [id = ""]) => one(updateDispute(ctx, req, id), req))),
+    r("POST", "/v1/disputes/:id/close", secretOnly((req, [id = ""]) => one(closeDispute(ctx, req, id), req))),
+    r("POST", "/v1/files", secretOnly((req) => one(createFile(ctx, req), req))),
+    r("GET", "/v1/files", secretOnly((req) => list("file", req, (f) => !req.query.purpose || f.purpose === req.query.purpose))),
+    r("GET", "/v1/files/:id", secretOnly((req, [id = ""]) => one(getFile(ctx, id), req))),
+    r("GET", "/v1/files/:id/contents", secretOnly((_req, [id = ""]) => fileContents(ctx, id))),
   ];
 
   async function wrap(req: SandboxRequest, run: () => Promise<SandboxResponse>): Promise<SandboxResponse> {
@@ -162,7 +183,7 @@ export function createStripeApi(opts: StripeApiOptions): { routes: Route[]; wrap
     if (events?.length) opts.dispatcher.stripeEvents(events, req.faults.webhook);
     return reply;
   }
-  return { routes, wrap, ctx };
+  return { routes, wrap, ctx, clockAdvanced: () => expireDisputes(ctx) };
 }
 
 /** Results worth replaying: the endpoint ran. Not stored: server faults, conflicts, rate limits, bad params. */

@@ -20,6 +20,7 @@ export function addBalanceTransaction(ctx: StripeCtx, input: BalanceTxnInput): S
     object: "balance_transaction",
     amount: input.amount,
     available_on: now + ctx.availableDelayS,
+    balance_type: "payments",
     created: now,
     currency: input.currency,
     description: input.description ?? null,

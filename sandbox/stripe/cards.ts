@@ -3,7 +3,8 @@
 import { createHash } from "node:crypto";
 
 export type CardBehavior =
-  | { kind: "succeed"; dispute?: "fraudulent" | "product_not_received"; refund?: "pending_then_succeeded" | "succeeded_then_failed" }
+  /** `dispute`: the charge is disputed after it succeeds (`inquiry`: a retrieval request, no funds withdrawn). */
+  | { kind: "succeed"; dispute?: "fraudulent" | "product_not_received"; inquiry?: boolean; refund?: "pending_then_succeeded" | "succeeded_then_failed" }
   | { kind: "decline"; code: string; declineCode?: string; message: string }
   /** Creating the payment method works; every charge on it then declines. */
   | { kind: "attach_then_fail" }
@@ -27,6 +28,7 @@ export const TEST_CARDS: Record<string, { brand: string; behavior: CardBehavior;
   "4000002760003184": { brand: "visa", token: "pm_card_authenticationRequired", behavior: { kind: "three_ds", unlessOffSession: false, after: "succeed" } },
   "4000008260003178": { brand: "visa", token: "pm_card_authenticationRequiredChargeDeclinedInsufficientFunds", behavior: { kind: "three_ds", unlessOffSession: false, after: "insufficient_funds" } },
   "4000000000000259": { brand: "visa", token: "pm_card_createDispute", behavior: { kind: "succeed", dispute: "fraudulent" } },
+  "4000000000001976": { brand: "visa", token: "pm_card_createDisputeInquiry", behavior: { kind: "succeed", dispute: "fraudulent", inquiry: true } },
   "4000000000002685": { brand: "visa", token: "pm_card_createDisputeProductNotReceived", behavior: { kind: "succeed", dispute: "product_not_received" } },
   "4000000000007726": { brand: "visa", token: "pm_card_refundPending", behavior: { kind: "succeed", refund: "pending_then_succeeded" } },
   "4000000000005126": { brand: "visa", token: "pm_card_refundFail", behavior: { kind: "succeed", refund: "succeeded_then_failed" } },

@@ -11,8 +11,10 @@ export interface StripeCtx {
   later: (ms: number, fn: () => void) => void;
   /** Seconds from a charge until its funds are available (Stripe: ~2 days; sandbox default 0). */
   availableDelayS: number;
-  /** How long async transitions (refund pending -> succeeded, payout pending -> paid) take. */
+  /** How long async transitions (refund pending -> succeeded, payout pending -> paid, a dispute's outcome) take. */
   asyncSettleMs: number;
+  /** From a disputing test card's charge to its dispute (Stripe: shortly after, never in the same instant). */
+  disputeDelayMs: number;
 }
 
 export function intParam(body: Record<string, unknown>, name: string, opts: { required?: boolean; min?: number } = {}): number | undefined {

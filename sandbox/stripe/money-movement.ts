@@ -1,60 +1,8 @@
-// Refunds, Connect accounts, transfers (+ reversals) and payouts.
+// Connect accounts, transfers (+ reversals) and payouts (refunds: refunds.ts).
 import { StripeApiError, stripeNotFound, type SandboxRequest } from "../http";
 import { addBalanceTransaction, availableAmount } from "./balance";
-import type { CardBehavior } from "./cards";
 import { currencyParam, intParam, metadataParam, strParam, type StripeCtx } from "./context";
 import { stripeId, type StripeObject } from "./store";
-
-function chargeFor(ctx: StripeCtx, body: Record<string, unknown>): StripeObject {
-  const piId = strParam(body, "payment_intent");
-  const chId = strParam(body, "charge");
-  if (piId) {
-    const pi = ctx.store.get(piId, "payment_intent");
-    if (!pi) throw stripeNotFound("payment_intent", piId, "payment_intent");
-    const ch = pi.latest_charge ? ctx.store.get(pi.latest_charge as string, "charge") : undefined;
-    if (!ch || !ch.captured) throw new StripeApiError(400, "invalid_request_error", "charge_not_captured", `This PaymentIntent (${piId}) does not have a successful charge to refund.`, { param: "payment_intent" });
-    return ch;
-  }
-  if (!chId) throw new StripeApiError(400, "invalid_request_error", "parameter_missing", "One of the following params should be provided for this request: payment_intent or charge.");
-  const ch = ctx.store.get(chId, "charge");
-  if (!ch) throw stripeNotFound("charge", chId, "charge");
-  return ch;
-}
-
-export function createRefund(ctx: StripeCtx, req: SandboxRequest): StripeObject {
-  const ch = chargeFor(ctx, req.body);
-  const remaining = (ch.amount_captured as number) - (ch.amount_refunded as number);
-  if (remaining <= 0) throw new StripeApiError(400, "invalid_request_error", "charge_already_refunded", `Charge ${ch.id} has already been refunded.`);
-  const amount = intParam(req.body, "amount", { min: 1 }) ?? remaining;
-  if (amount > remaining) throw new StripeApiError(400, "invalid_request_error", "amount_too_large", `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`, { param: "amount" });
-  const behavior = ch._behavior as CardBehavior | undefined;
-  const pendingFirst = behavior?.kind === "succeed" && behavior.refund === "pending_then_succeeded";
-  const re = ctx.store.put({ id: stripeId("re"), object: "refund", amount, balance_transaction: null, charge: ch.id, created: ctx.store.nowS(), currency: ch.currency, metadata: metadataParam(req.body), payment_intent: ch.payment_intent, reason: strParam(req.body, "reason") ?? null, status: pendingFirst ? "pending" : "succeeded", failure_reason: null });
-  re.balance_transaction = addBalanceTransaction(ctx, { amount: -amount, currency: ch.currency as string, type: "refund", reportingCategory: "refund", source: re.id }).id;
-  ch.amount_refunded = (ch.amount_refunded as number) + amount;
-  ch.refunded = ch.amount_refunded === ch.amount_captured;
-  ctx.emit(req, "refund.created", re);
-  ctx.emit(req, "charge.refunded", ch);
-  if (pendingFirst) ctx.later(ctx.asyncSettleMs, () => refundTransition(ctx, re, "succeeded"));
-  if (behavior?.kind === "succeed" && behavior.refund === "succeeded_then_failed") ctx.later(ctx.asyncSettleMs, () => refundTransition(ctx, re, "failed"));
-  return re;
-}
-
-function refundTransition(ctx: StripeCtx, re: StripeObject, to: "succeeded" | "failed"): void {
-  const previous = { status: re.status };
-  re.status = to;
-  ctx.store.put(re); // changed through the timer's reference: mark it for persistence
-  if (to === "failed") {
-    re.failure_reason = "expired_or_canceled_card";
-    re.failure_balance_transaction = addBalanceTransaction(ctx, { amount: re.amount as number, currency: re.currency as string, type: "refund_failure", reportingCategory: "refund_failure", source: re.id }).id;
-    const ch = ctx.store.get(re.charge as string, "charge")!;
-    ch.amount_refunded = (ch.amount_refunded as number) - (re.amount as number);
-    ch.refunded = false;
-    ctx.emit(undefined, "refund.failed", re, previous);
-    return;
-  }
-  ctx.emit(undefined, "refund.updated", re, previous);
-}
 
 export function createAccount(ctx: StripeCtx, req: SandboxRequest): StripeObject {
   const acct = ctx.store.put({ id: stripeId("acct", 16), object: "account", type: strParam(req.body, "type") ?? "express", country: strParam(req.body, "country") ?? "US", email: strParam(req.body, "email") ?? null, charges_enabled: true, payouts_enabled: true, details_submitted: true, created: ctx.store.nowS(), metadata: metadataParam(req.body) });

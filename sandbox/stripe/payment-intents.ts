@@ -5,6 +5,7 @@
 import { StripeApiError, stripeNotFound, type SandboxRequest } from "../http";
 import { addBalanceTransaction } from "./balance";
 import { behaviorForNumber, type CardBehavior, cardFingerprint, cardForToken, INVALID_NUMBER_CARDS, luhnValid } from "./cards";
+import { scheduleDispute } from "./disputes";
 import { boolParam, cardFee, currencyParam, intParam, metadataParam, strParam, type StripeCtx } from "./context";
 import { stripeId, type StripeObject } from "./store";
 
@@ -234,18 +235,7 @@ function settleCharge(ctx: StripeCtx, req: SandboxRequest | undefined, pi: Strip
   ctx.emit(req, "charge.succeeded", ch);
   ctx.emit(req, "payment_intent.succeeded", pi);
   const behavior = ch._behavior as CardBehavior | undefined;
-  if (behavior?.kind === "succeed" && behavior.dispute) openDispute(ctx, ch, behavior.dispute);
-}
-
-function openDispute(ctx: StripeCtx, ch: StripeObject, reason: "fraudulent" | "product_not_received"): void {
-  ctx.later(ctx.asyncSettleMs, () => {
-    const dp = ctx.store.put({ id: stripeId("dp"), object: "dispute", amount: ch.amount_captured, charge: ch.id, payment_intent: ch.payment_intent, currency: ch.currency, created: ctx.store.nowS(), reason, status: "needs_response", livemode: false, metadata: {}, balance_transactions: [] as string[] });
-    const txn = addBalanceTransaction(ctx, { amount: -(ch.amount_captured as number), currency: ch.currency as string, fee: 1500, type: "adjustment", reportingCategory: "dispute", source: dp.id });
-    (dp.balance_transactions as string[]).push(txn.id);
-    ch.disputed = true;
-    ctx.store.put(ch); // changed through the timer's reference: mark it for persistence
-    ctx.emit(undefined, "charge.dispute.created", dp);
-  });
+  if (behavior) scheduleDispute(ctx, ch, behavior);
 }
 
 export function capturePaymentIntent(ctx: StripeCtx, req: SandboxRequest, id: string): StripeObject {

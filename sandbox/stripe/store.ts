@@ -50,6 +50,8 @@ export class StripeStore {
   readonly idempotency: PersistentMap<StoredResponse | "in_flight">;
   /** Balance transactions already swept into a payout. */
   readonly paidOut: PersistentSet;
+  /** Uploaded files' contents (base64), by file id. */
+  readonly fileContents: PersistentMap<string>;
 
   constructor(
     private readonly clockOffsetS: () => number,
@@ -59,6 +61,7 @@ export class StripeStore {
     this.paymentMethods = persistence.map<PaymentMethodRecord>("stripe_payment_method");
     this.idempotency = persistence.map<StoredResponse | "in_flight">("stripe_idempotency", (v) => v !== "in_flight");
     this.paidOut = new PersistentSet(persistence.map<true>("stripe_paid_out"));
+    this.fileContents = persistence.map<string>("stripe_file_content");
     // Restored objects come oldest first: rebuild the per-type creation order.
     for (const obj of this.objects.values()) {
       const list = this.order.get(obj.object) ?? [];

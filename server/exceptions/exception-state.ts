@@ -144,6 +144,12 @@ const AUTO_RESOLUTIONS: AutoResolution[] = [
         and exists (select 1 from webhook_deliveries d where d.event_id = x.subject_id)
         and not exists (select 1 from webhook_deliveries d where d.event_id = x.subject_id and d.status = 'pending')`,
   }),
+  // The refund reached its outcome (succeeded, failed or canceled: its money is where the ledger says).
+  autoResolution("refund", {
+    note: sql`'the refund is now ' || r.status::text || '.'`,
+    from: sql`refunds r`,
+    where: sql`x.subject_type = 'refund' and x.subject_id = r.id and r.status in ('succeeded', 'failed', 'canceled')`,
+  }),
   autoResolution("outbox_event", {
     note: sql`'the outbox event was sent.'`,
     from: sql`outbox_events o`,

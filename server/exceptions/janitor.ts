@@ -124,7 +124,30 @@ const stuckWebhookDeliveries: ExceptionDetector = {
  * Every detector the janitor runs, in order. The refunds and payouts issues add theirs here (refunds and payouts
  * stuck past their deadline: kind 'refund' / 'payout', with their auto-resolution in exception-state.ts).
  */
-export const EXCEPTION_DETECTORS: readonly ExceptionDetector[] = [stuckPaymentAttempts, stuckPspEvents, unsentOutboxEvents, stuckWebhookDeliveries];
+/**
+ * A refund's execution checks it 10 times over ≈ 59 minutes (inngest/functions/refunds.ts) before it records its own
+ * outcome_unknown exception: a refund still pending / requires_action after 2 h is stuck (its run was lost).
+ */
+export const REFUND_DEADLINE_MS = 2 * 60 * 60_000;
+
+/** Refunds not final past the deadline; retry: execute it again (it is never sent twice: server/refunds/execution.ts). */
+const stuckRefunds: ExceptionDetector = {
+  name: "refunds",
+  kind: "refund",
+  statement: (now) => sql`
+    ${INSERT}
+    select pb_new_id('exc'), 'refund', 'refund', r.id, r.merchant_id, 'stuck',
+      format('Refund %s (%s, %s) is still %s %s minutes after it was created.', r.id, r.psp, coalesce(r.psp_refund_id, 'no PSP refund id'), r.status,
+        floor(extract(epoch from (${now.toISOString()}::timestamptz - r.created_at)) / 60)::int),
+      jsonb_build_object('name', 'refund/execute', 'data', jsonb_build_object('refundId', r.id)),
+      'refund:' || r.id || ':stuck'
+    from refunds r
+    where r.status in ('pending', 'requires_action') and r.created_at < ${cutoff(now, REFUND_DEADLINE_MS)}
+      and ${noOpenException("refund", sql`r.id`)}
+    ${ON_CONFLICT}`,
+};
+
+export const EXCEPTION_DETECTORS: readonly ExceptionDetector[] = [stuckPaymentAttempts, stuckPspEvents, unsentOutboxEvents, stuckWebhookDeliveries, stuckRefunds];
 
 /** Runs one detector; returns how many exceptions it recorded (0 when everything it found was already open). */
 export async function runDetector(db: DbOrTx, detector: ExceptionDetector, now: Date = new Date()): Promise<number> {

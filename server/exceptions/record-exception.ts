@@ -13,7 +13,7 @@ import { upsertException } from "./exception-state";
 export const EXCEPTION_MESSAGE_MAX_LENGTH = 2000;
 
 /** What subject_id names. */
-export type ExceptionSubjectType = "payment_attempt" | "payment_cancel" | "psp_event" | "webhook_delivery" | "merchant_event" | "outbox_event" | "function";
+export type ExceptionSubjectType = "payment_attempt" | "payment_cancel" | "psp_event" | "webhook_delivery" | "merchant_event" | "outbox_event" | "function" | "refund" | "psp_dispute";
 
 export interface RecordExceptionInput {
   kind: OpsExceptionKind;
@@ -47,6 +47,12 @@ export async function merchantIdOf(db: DbOrTx, subjectType: ExceptionSubjectType
       break;
     case "merchant_event":
       q = sql`select merchant_id from merchant_events where id = ${subjectId}`;
+      break;
+    case "refund":
+      q = sql`select merchant_id from refunds where id = ${subjectId}`;
+      break;
+    case "psp_dispute":
+      q = sql`select merchant_id from disputes where psp_dispute_id = ${subjectId} limit 1`;
       break;
     case "psp_event":
       q = sql`select c.merchant_id from psp_events p join payment_attempts a on a.psp = p.psp::text and a.psp_reference = p.object_id join checkouts c on c.id = a.checkout_id where p.id = ${subjectId} limit 1`;

@@ -1,9 +1,10 @@
 import { ZodError } from "zod";
 import { isDatabaseUnavailable, PG_CHARACTER_NOT_IN_REPERTOIRE, PG_UNTRANSLATABLE_CHARACTER, pgErrorCode } from "@/db/pg-errors";
 import { AppError, type ErrorCode } from "@/server/errors";
+import { formatMoney, isCurrencyCode, money } from "@/server/money";
 
 // The public API's error body, Stripe-like:
-// { "error": { "type", "code", "message", "request_id", "fields"?: [{ "path", "message" }] } }
+// { "error": { "type", "code", "message", "request_id", "fields"?: [{ "path", "message" }], "refundable_amount"? } }
 
 export type RestErrorType = "authentication_error" | "permission_error" | "rate_limit_error" | "idempotency_error" | "api_error" | "invalid_request_error";
 
@@ -91,8 +92,20 @@ function issuesCode(error: ZodError): ErrorCode {
   return codes.size === 1 && only ? only : "validation_failed";
 }
 
+/**
+ * `amount_exceeds_refundable` names what is left to refund on the order, as a decimal string in its currency
+ * (`details.refundable`: minor units, `details.currency`, set by server/refunds/create-refund.ts).
+ */
+function refundableAmount(err: AppError): string | undefined {
+  if (err.code !== "amount_exceeds_refundable") return undefined;
+  const { refundable, currency } = err.details ?? {};
+  if ((typeof refundable !== "string" && typeof refundable !== "bigint") || !/^[0-9]+$/.test(String(refundable)) || !isCurrencyCode(currency)) return undefined;
+  return formatMoney(money(BigInt(refundable), currency));
+}
+
 export function errorBody(err: AppError, requestId: string) {
   const fields = err.details?.fields as FieldError[] | undefined;
+  const refundable = refundableAmount(err);
   return {
     error: {
       type: TYPE_BY_CODE[err.code],
@@ -100,6 +113,7 @@ export function errorBody(err: AppError, requestId: string) {
       message: err.userMessage,
       request_id: requestId,
       ...(fields ? { fields: dedupeFieldErrors(fields) } : {}),
+      ...(refundable !== undefined ? { refundable_amount: refundable } : {}),
     },
   };
 }

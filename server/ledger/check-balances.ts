@@ -23,6 +23,13 @@ export interface InvariantReport {
   negativeAccounts: Array<{ key: string; currency: string; balance: bigint }>;
   /** Seller on-hold account balance != sum of that seller's placed holds. */
   holdMismatches: Array<{ sellerId: string; currency: string; onHoldAccount: bigint; placedHolds: bigint }>;
+  /** Payment orders whose amount_refunded != the sum of their refunds that are not failed or canceled. */
+  refundTotalMismatches: Array<{ paymentOrderId: string; amountRefunded: bigint; fromRefunds: bigint }>;
+  /**
+   * Refunds whose money did not move as their status says: no `refund` posting, or failed/canceled without its
+   * `refund.reversal` posting (or one while still counting).
+   */
+  refundPostingGaps: Array<{ refundId: string; status: string; problem: string }>;
 }
 
 type Row = Record<string, unknown>;
@@ -60,6 +67,23 @@ export async function checkLedgerInvariants(db: Db): Promise<InvariantReport> {
                coalesce(acct.on_hold, 0)::bigint as on_hold, coalesce(placed.held, 0)::bigint as held
         from acct full join placed on placed.seller_id = acct.seller_id and placed.currency = acct.currency
         where coalesce(acct.on_hold, 0) <> coalesce(placed.held, 0)`)) as unknown as Row[];
+      const refundTotals = (await tx.execute(sql`
+        select o.id, o.amount_refunded::bigint as amount_refunded, coalesce(r.total, 0)::bigint as from_refunds
+        from payment_orders o
+        left join (select payment_order_id, sum(amount)::bigint as total from refunds
+                   where status in ('pending', 'requires_action', 'succeeded') group by payment_order_id) r on r.payment_order_id = o.id
+        where o.amount_refunded <> coalesce(r.total, 0)`)) as unknown as Row[];
+      const refundGaps = (await tx.execute(sql`
+        select r.id, r.status::text as status,
+          case when p.id is null then 'no refund posting'
+               when r.status in ('failed', 'canceled') and v.id is null then 'failed without its reversal posting'
+               else 'reversal posted while the refund still counts' end as problem
+        from refunds r
+        left join ledger_transactions p on p.source = 'refund' and p.source_id = r.id
+        left join ledger_transactions v on v.source = 'refund.reversal' and v.source_id = r.id
+        where p.id is null
+           or (r.status in ('failed', 'canceled') and v.id is null)
+           or (r.status not in ('failed', 'canceled') and v.id is not null)`)) as unknown as Row[];
       const report: InvariantReport = {
         ok: false,
         accountsChecked: n,
@@ -67,8 +91,11 @@ export async function checkLedgerInvariants(db: Db): Promise<InvariantReport> {
         unbalancedTransactions: unbalanced.map((r) => String(r.id ?? r.transaction_id)),
         negativeAccounts: negatives.map((r) => ({ key: String(r.key), currency: String(r.currency), balance: BigInt(r.balance as bigint) })),
         holdMismatches: holds.map((r) => ({ sellerId: String(r.seller_id), currency: String(r.currency), onHoldAccount: BigInt(r.on_hold as bigint), placedHolds: BigInt(r.held as bigint) })),
+        refundTotalMismatches: refundTotals.map((r) => ({ paymentOrderId: String(r.id), amountRefunded: BigInt(r.amount_refunded as bigint), fromRefunds: BigInt(r.from_refunds as bigint) })),
+        refundPostingGaps: refundGaps.map((r) => ({ refundId: String(r.id), status: String(r.status), problem: String(r.problem) })),
       };
-      report.ok = !report.drifts.length && !report.unbalancedTransactions.length && !report.negativeAccounts.length && !report.holdMismatches.length;
+      report.ok =
+        !report.drifts.length && !report.unbalancedTransactions.length && !report.negativeAccounts.length && !report.holdMismatches.length && !report.refundTotalMismatches.length && !report.refundPostingGaps.length;
       return report;
     },
     { isolationLevel: "repeatable read", accessMode: "read only" },
@@ -76,11 +103,13 @@ export async function checkLedgerInvariants(db: Db): Promise<InvariantReport> {
 }
 
 export function formatInvariantReport(r: InvariantReport): string {
-  if (r.ok) return `ledger invariants OK: ${r.accountsChecked} accounts, balance == sum(entries) everywhere, every transaction balances, holds match`;
+  if (r.ok) return `ledger invariants OK: ${r.accountsChecked} accounts, balance == sum(entries) everywhere, every transaction balances, holds match, refunds match their orders and postings`;
   const lines = ["ledger invariants VIOLATED:"];
   for (const d of r.drifts) lines.push(`  drift ${d.key} ${d.currency}: materialized ${d.materialized}, entries ${d.fromEntries} (diff ${d.materialized - d.fromEntries})`);
   for (const t of r.unbalancedTransactions) lines.push(`  unbalanced transaction ${t}`);
   for (const a of r.negativeAccounts) lines.push(`  negative no-negative account ${a.key} ${a.currency}: ${a.balance}`);
   for (const h of r.holdMismatches) lines.push(`  hold mismatch seller ${h.sellerId} ${h.currency}: on-hold account ${h.onHoldAccount}, placed holds ${h.placedHolds}`);
+  for (const m of r.refundTotalMismatches) lines.push(`  refund total mismatch order ${m.paymentOrderId}: amount_refunded ${m.amountRefunded}, refunds ${m.fromRefunds}`);
+  for (const g of r.refundPostingGaps) lines.push(`  refund ${g.refundId} (${g.status}): ${g.problem}`);
   return lines.join("\n");
 }

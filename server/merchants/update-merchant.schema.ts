@@ -6,6 +6,8 @@ export const DISPLAY_NAME_MAX = 80;
 export const LOGO_URL_MAX = 2048;
 export const SUPPORT_EMAIL_MAX = 254;
 export const TIME_ZONE_MAX = 64;
+export const REFUND_FEE_POLICIES = ["keep", "return"] as const;
+export const NEGATIVE_BALANCE_POLICIES = ["allow", "refuse"] as const;
 
 /** "" clears an optional setting. */
 const blankToNull = (v: unknown) => (typeof v === "string" && v.trim() === "" ? null : v);
@@ -54,6 +56,10 @@ export const ZUpdateMerchantInputSchema = z
       blankToNull,
       z.string().trim().toLowerCase().max(SUPPORT_EMAIL_MAX, `The support email must be at most ${SUPPORT_EMAIL_MAX} characters`).pipe(z.email("Enter a valid support email")).nullable(),
     ),
+    /** A refund gives the seller back the platform fee's share ("return") or not ("keep", the default). */
+    refundFeePolicy: z.enum(REFUND_FEE_POLICIES, "Choose keep or return"),
+    /** A refund larger than the seller's balance leaves them owing ("allow", the default) or is refused ("refuse"). */
+    negativeBalancePolicy: z.enum(NEGATIVE_BALANCE_POLICIES, "Choose allow or refuse"),
   })
   .partial()
   .refine((v) => Object.values(v).some((x) => x !== undefined), "Nothing to change");

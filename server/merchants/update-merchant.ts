@@ -6,13 +6,14 @@ import { AppError } from "@/server/errors";
 import type { TUpdateMerchantInputSchema } from "./update-merchant.schema";
 
 // Settings: business name, time zone and the checkout's branding (display name, logo URL, accent colour,
-// support email). Only the fields sent change; the change and its audit row (merchant.settings_updated, with
-// exactly the fields that changed, from and to) commit in one transaction. Sending the values a merchant already
+// support email) and the refund policies (refund fee kept or returned, negative seller balances allowed or
+// refused: server/refunds/create-refund.ts reads them). Only the fields sent change; the change and its audit
+// row (merchant.settings_updated, with exactly the fields that changed, from and to) commit in one transaction. Sending the values a merchant already
 // has changes nothing and writes no audit row.
 
-export const SETTINGS_FIELDS = ["name", "timeZone", "displayName", "logoUrl", "accentColor", "supportEmail"] as const;
+export const SETTINGS_FIELDS = ["name", "timeZone", "displayName", "logoUrl", "accentColor", "supportEmail", "refundFeePolicy", "negativeBalancePolicy"] as const;
 export type SettingsField = (typeof SETTINGS_FIELDS)[number];
-export type MerchantSettings = { id: string } & { name: string; timeZone: string; displayName: string | null; logoUrl: string | null; accentColor: string | null; supportEmail: string | null };
+export type MerchantSettings = { id: string } & { name: string; timeZone: string; displayName: string | null; logoUrl: string | null; accentColor: string | null; supportEmail: string | null; refundFeePolicy: "keep" | "return"; negativeBalancePolicy: "allow" | "refuse" };
 
 const SETTINGS_COLUMNS = {
   id: merchants.id,
@@ -22,6 +23,8 @@ const SETTINGS_COLUMNS = {
   logoUrl: merchants.logoUrl,
   accentColor: merchants.accentColor,
   supportEmail: merchants.supportEmail,
+  refundFeePolicy: merchants.refundFeePolicy,
+  negativeBalancePolicy: merchants.negativeBalancePolicy,
 };
 
 export async function getMerchantSettings(db: Db, merchantId: string): Promise<MerchantSettings> {

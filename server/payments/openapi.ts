@@ -1,4 +1,8 @@
 import { z } from "zod";
+import { disputeStatus, REFUND_REASONS, refundStatus } from "@/db/schema";
+import { ZListDisputesQuery } from "@/server/disputes/routes";
+import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from "@/server/http/api-list";
+import { ZCreateRefundInput, ZListRefundsQuery } from "@/server/refunds/routes";
 import { ZCreateCheckoutInput } from "./create-checkout.schema";
 
 // The OpenAPI 3.1 document for /api/v1, built from the same zod schemas the handlers validate with.
@@ -10,6 +14,7 @@ const ZError = z.object({
     message: z.string(),
     request_id: z.string(),
     fields: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    refundable_amount: z.string().optional().describe("`amount_exceeds_refundable` only: what is left to refund on the payment order, a decimal string in its currency."),
   }),
 });
 const ZPaymentOrder = z.object({
@@ -40,7 +45,57 @@ const ZPaymentOrderWithHistory = ZPaymentOrder.extend({
   history: z.array(z.object({ from: z.string().nullable(), to: z.string(), reason: z.string(), at: z.string() })),
 });
 
+/** The documented shapes of a refund and a dispute (the tests hold the handlers' answers to them, strictly). */
+export const ZRefund = z.object({
+  object: z.literal("refund"),
+  id: z.string().describe("rfd_…"),
+  payment_order_id: z.string(),
+  checkout_id: z.string(),
+  seller_account: z.string().describe("The seller whose balance pays the refund (the order's seller only)."),
+  amount: z.string(),
+  currency: z.string(),
+  status: z.enum(refundStatus.enumValues).describe("Stripe's: pending, requires_action, succeeded, failed, canceled. A succeeded refund can still turn failed later (the money then goes back to the seller)."),
+  reason: z.enum(REFUND_REASONS).nullable(),
+  failure_reason: z.string().optional().describe("Only when failed or canceled (omitted otherwise, as Stripe does): the PSP's reason, e.g. expired_or_canceled_card."),
+  platform_fee_returned: z.string().describe("The part of the order's platform fee given back with this refund (the merchant's refund fee policy)."),
+  metadata: z.record(z.string(), z.string()),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export const ZDispute = z.object({
+  object: z.literal("dispute"),
+  id: z.string().describe("dsp_…"),
+  checkout_id: z.string(),
+  payment_orders: z
+    .array(z.object({ payment_order_id: z.string(), seller_account: z.string(), amount: z.string(), fee: z.string() }))
+    .describe("How the disputed amount and fee are split over the checkout's orders (pro rata): each seller is debited its share when funds are withdrawn."),
+  amount: z.string(),
+  fee: z.string().describe("The PSP's dispute fee, once funds were withdrawn (0.00 before, and for inquiries)."),
+  currency: z.string(),
+  status: z.enum(disputeStatus.enumValues).describe("Stripe's; warning_* are inquiries (no funds withdrawn)."),
+  reason: z.string(),
+  is_inquiry: z.boolean(),
+  evidence_due_by: z.string().nullable().describe("The absolute deadline for evidence (ISO 8601, UTC)."),
+  evidence_submitted_at: z.string().nullable(),
+  accepted_at: z.string().nullable(),
+  respondable: z.boolean().describe("Whether evidence can still be submitted or the loss accepted (once, before evidence_due_by; in the dashboard)."),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+const listOf = (item: z.ZodType) => z.object({ object: z.literal("list"), data: z.array(item), has_more: z.boolean(), url: z.string() });
+
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
+const json = (description: string, ref: string) => ({ description, content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } } });
+const idempotencyKeyHeader = { name: "Idempotency-Key", in: "header", required: true, schema: { type: "string", maxLength: 255 } };
+const pathId = (example: string) => ({ name: "id", in: "path", required: true, schema: { type: "string" }, description: example });
+/** A list's query parameters, from the schema its handler validates with. */
+function queryParameters(s: z.ZodObject) {
+  const props = (schema(s) as { properties?: Record<string, { description?: string }> }).properties ?? {};
+  return Object.entries(props).map(([name, p]) => {
+    const { description, ...rest } = p;
+    return { name, in: "query", required: false, description, schema: rest };
+  });
+}
 const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
 
 export function buildOpenApiDocument(serverUrl: string) {
@@ -61,6 +116,11 @@ export function buildOpenApiDocument(serverUrl: string) {
         CreatePaymentRequest: schema(ZCreateCheckoutInput),
         Checkout: schema(ZCheckout),
         PaymentOrder: schema(ZPaymentOrderWithHistory),
+        CreateRefundRequest: schema(ZCreateRefundInput),
+        Refund: schema(ZRefund),
+        RefundList: schema(listOf(ZRefund)),
+        Dispute: schema(ZDispute),
+        DisputeList: schema(listOf(ZDispute)),
       },
     },
     paths: {
@@ -93,6 +153,100 @@ export function buildOpenApiDocument(serverUrl: string) {
             "400": errorResponse("`validation_failed`: the path's payment_order_id is not 1–64 letters, digits, _ . : -"),
             "401": errorResponse("Missing or invalid API key"),
             "404": errorResponse("No such payment order for this merchant"),
+            "429": errorResponse("Rate limited; see Retry-After"),
+          },
+        },
+      },
+      "/api/v1/refunds": {
+        post: {
+          operationId: "createRefund",
+          summary: "Refund (part of) one payment order",
+          description:
+            "Several partial refunds per order are allowed; together they never exceed the captured amount. The money is taken from the order's seller at once (available balance first, then pending; a balance may go negative, carried into the seller's next payout, unless the merchant's negative balance policy refuses it) and the refund is sent to the PSP in the background: it answers `pending`, then moves to `succeeded` or `failed` (merchant webhooks refund.created, refund.succeeded, refund.failed). A failed or canceled refund gives the money back.",
+          parameters: [idempotencyKeyHeader],
+          requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/CreateRefundRequest" } } } },
+          responses: {
+            "200": json("The refund (created, or replayed)", "Refund"),
+            "400": errorResponse(
+              "`validation_failed`: the request is invalid (unknown keys included), `fields` lists each problem; not stored, so fix it and retry with the same Idempotency-Key. `amount_exceeds_refundable`: more than is left to refund on the order; `refundable_amount` names what is left. `seller_balance_insufficient`: the seller's balance does not cover the refund and the merchant refuses negative balances. `request_rejected`: refused after the request took its Idempotency-Key (e.g. more decimals than the order's currency has, or a part-shilling M-Pesa refund). These three are stored: the same key replays them; send the fixed request with a new key.",
+            ),
+            "401": errorResponse("Missing or invalid API key"),
+            "404": errorResponse("No such payment order for this merchant (`not_found`)"),
+            "409": errorResponse(
+              "`payment_not_refundable`: the order's payment has not succeeded. `charge_disputed`: the payment is disputed (needs_response, under_review or lost). `idempotency_key_in_use`: the key is held by a concurrent request.",
+            ),
+            "415": errorResponse("The body is not sent as application/json (`unsupported_media_type`)"),
+            "422": errorResponse("Idempotency-Key reused with a different request"),
+            "429": errorResponse("Rate limited; see Retry-After"),
+          },
+        },
+        get: {
+          operationId: "listRefunds",
+          summary: "The merchant's refunds, newest first",
+          parameters: queryParameters(ZListRefundsQuery),
+          responses: {
+            "200": json(`A page of refunds (at most \`limit\`, default ${LIST_LIMIT_DEFAULT}, at most ${LIST_LIMIT_MAX}); \`has_more\`: pass the last \`id\` as \`starting_after\` for the next page`, "RefundList"),
+            "400": errorResponse("`validation_failed`: a parameter is invalid, unknown or repeated, or `starting_after` names no refund of this merchant; `fields` names it"),
+            "401": errorResponse("Missing or invalid API key"),
+            "429": errorResponse("Rate limited; see Retry-After"),
+          },
+        },
+      },
+      "/api/v1/refunds/{id}": {
+        get: {
+          operationId: "getRefund",
+          summary: "One refund",
+          parameters: [pathId("rfd_…")],
+          responses: {
+            "200": json("The refund", "Refund"),
+            "400": errorResponse("`validation_failed`: the path's id is not a refund id (rfd_…)"),
+            "401": errorResponse("Missing or invalid API key"),
+            "404": errorResponse("No such refund for this merchant"),
+            "429": errorResponse("Rate limited; see Retry-After"),
+          },
+        },
+      },
+      "/api/v1/refunds/{id}/cancel": {
+        post: {
+          operationId: "cancelRefund",
+          summary: "Cancel a refund the PSP has not completed yet",
+          description: "Only a card (Stripe) refund that is still pending or requires_action can be canceled; the money goes back to the seller. The body is empty (or `{}`).",
+          parameters: [pathId("rfd_…"), idempotencyKeyHeader],
+          responses: {
+            "200": json("The canceled refund (or the replayed answer)", "Refund"),
+            "400": errorResponse("`validation_failed`: the path's id is not a refund id, or the body is not empty"),
+            "401": errorResponse("Missing or invalid API key"),
+            "404": errorResponse("No such refund for this merchant"),
+            "409": errorResponse("`refund_not_cancelable`: the refund is no longer pending (or is an M-Pesa reversal). `idempotency_key_in_use`: the key is held by a concurrent request."),
+            "422": errorResponse("Idempotency-Key reused with a different request"),
+            "429": errorResponse("Rate limited; see Retry-After"),
+          },
+        },
+      },
+      "/api/v1/disputes": {
+        get: {
+          operationId: "listDisputes",
+          summary: "The merchant's disputes (chargebacks and inquiries), newest first",
+          description: "Disputes come from the PSP only; evidence is submitted (once) or the loss accepted in the dashboard. Merchant webhooks: dispute.created, dispute.updated, dispute.closed, dispute.funds_withdrawn, dispute.funds_reinstated, dispute.evidence_due_soon.",
+          parameters: queryParameters(ZListDisputesQuery),
+          responses: {
+            "200": json(`A page of disputes (at most \`limit\`, default ${LIST_LIMIT_DEFAULT}, at most ${LIST_LIMIT_MAX}); \`has_more\`: pass the last \`id\` as \`starting_after\` for the next page`, "DisputeList"),
+            "400": errorResponse("`validation_failed`: a parameter is invalid, unknown or repeated, or `starting_after` names no dispute of this merchant; `fields` names it"),
+            "401": errorResponse("Missing or invalid API key"),
+            "429": errorResponse("Rate limited; see Retry-After"),
+          },
+        },
+      },
+      "/api/v1/disputes/{id}": {
+        get: {
+          operationId: "getDispute",
+          summary: "One dispute",
+          parameters: [pathId("dsp_…")],
+          responses: {
+            "200": json("The dispute", "Dispute"),
+            "400": errorResponse("`validation_failed`: the path's id is not a dispute id (dsp_…)"),
+            "401": errorResponse("Missing or invalid API key"),
+            "404": errorResponse("No such dispute for this merchant"),
             "429": errorResponse("Rate limited; see Retry-After"),
           },
         },

@@ -4,6 +4,8 @@ import {
   apiRequestLog,
   checkouts,
   checkoutTransitions,
+  disputes,
+  disputeTransitions,
   doubleCharges,
   idempotencyKeys,
   ledgerAccounts,
@@ -17,6 +19,8 @@ import {
   paymentOrderTransitions,
   pspAttempts,
   pspEvents,
+  refunds,
+  refundTransitions,
   riskDecisions,
   sellers,
   webhookDeliveries,
@@ -26,6 +30,8 @@ import {
 import { decryptJson, FieldKeyMissingError } from "@/server/crypto/field";
 import { AppError } from "@/server/errors";
 import { transactionHash } from "@/server/ledger/hash";
+import { isCurrencyCode } from "@/server/money/currencies";
+import { getWallet } from "@/server/wallet/get-balance";
 import { maskEmail } from "@/server/webhooks/redact-psp-payload";
 import { platformFee } from "./apply-outcome";
 import { LEDGER_SOURCE as DOUBLE_CHARGE_LEDGER_SOURCE } from "./double-charges";
@@ -52,7 +58,9 @@ export type TimelineKind =
   | "psp_webhook"
   | "ledger"
   | "webhook_out"
-  | "double_charge";
+  | "double_charge"
+  | "refund"
+  | "dispute";
 
 interface EntryBase {
   /** Stable key (the row's id), unique in the timeline. */
@@ -135,6 +143,20 @@ export type TimelineEntry = EntryBase &
         }[];
       }
     | { kind: "double_charge"; doubleChargeId: string; psp: string; pspReference: string; receipt: string | null; amount: bigint; currency: string; status: string }
+    | {
+        kind: "refund";
+        refundId: string;
+        paymentOrderId: string;
+        amount: bigint;
+        currency: string;
+        /** null: the refund was created (in `to`). */
+        from: string | null;
+        to: string;
+        reason: string;
+        pspRefundId: string | null;
+        failureReason: string | null;
+      }
+    | { kind: "dispute"; disputeId: string; pspDisputeId: string; amount: bigint; currency: string; from: string | null; to: string; reason: string }
   );
 
 export interface PaymentDetailOrder {
@@ -153,6 +175,56 @@ export interface PaymentDetailOrder {
   feeSource: "ledger" | "rate";
   ledgerTransactionId: string | null;
   createdAt: Date;
+  /** Refunds that count (pending, requires_action, succeeded: payment_orders.amount_refunded). */
+  amountRefunded: bigint;
+  /** What a new refund may still take: amount − amountRefunded when paid and no dispute blocks it, else 0. */
+  refundable: bigint;
+  /** Why nothing can be refunded now (shown beside the disabled Refund button), or null. */
+  refundBlockedReason: string | null;
+}
+
+export interface PaymentDetailRefund {
+  id: string;
+  paymentOrderId: string;
+  sellerReference: string;
+  amount: bigint;
+  currency: string;
+  status: "pending" | "requires_action" | "succeeded" | "failed" | "canceled";
+  reason: string | null;
+  failureReason: string | null;
+  failureMessage: string | null;
+  platformFeeReturned: bigint;
+  origin: string;
+  psp: string;
+  pspRefundId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface PaymentDetailDispute {
+  id: string;
+  pspDisputeId: string;
+  status: string;
+  reason: string;
+  isInquiry: boolean;
+  amount: bigint;
+  fee: bigint;
+  currency: string;
+  evidenceDueBy: Date | null;
+  createdAt: Date;
+}
+
+/** A seller of the checkout: their balances now, in the checkout's currency (server/wallet getWallet). */
+export interface PaymentDetailSellerWallet {
+  sellerId: string;
+  reference: string;
+  name: string;
+  currency: string;
+  available: bigint;
+  pending: bigint;
+  onHold: bigint;
+  /** What the seller owes (refunds and disputes beyond their balance), netted from their next payout. */
+  owed: bigint;
 }
 
 export interface PaymentMethodDetails {
@@ -189,6 +261,10 @@ export interface PaymentDetail {
   /** The attempt that paid the checkout, else the latest one; null before any attempt. */
   method: PaymentMethodDetails | null;
   doubleCharges: { id: string; status: string; amount: bigint; currency: string; pspReference: string }[];
+  /** Refunds of the checkout's orders, newest first; disputes of its charge, newest first. */
+  refunds: PaymentDetailRefund[];
+  disputes: PaymentDetailDispute[];
+  sellerWallets: PaymentDetailSellerWallet[];
   timeline: TimelineEntry[];
   /** A timeline source hit TIMELINE_SOURCE_MAX rows: older entries of it are left out. */
   timelineTruncated: boolean;
@@ -228,21 +304,34 @@ async function loadPaymentDetail(db: DbOrTx, checkoutId: string, scope: Scope, f
     .orderBy(asc(paymentOrders.position), asc(paymentOrders.id));
   const attempts = await db.select().from(paymentAttempts).where(eq(paymentAttempts.checkoutId, c.id)).orderBy(asc(paymentAttempts.attemptNo));
   const dcs = await db.select().from(doubleCharges).where(eq(doubleCharges.checkoutId, c.id)).orderBy(asc(doubleCharges.createdAt));
+  const refundRows = await db.select().from(refunds).where(eq(refunds.checkoutId, c.id)).orderBy(asc(refunds.createdAt), asc(refunds.id)).limit(TIMELINE_SOURCE_MAX);
+  const disputeRows = await db.select().from(disputes).where(eq(disputes.checkoutId, c.id)).orderBy(asc(disputes.createdAt), asc(disputes.id)).limit(TIMELINE_SOURCE_MAX);
   const ledger = await loadLedger(db, [
+    ...refundRows.flatMap((f) => [
+      { source: "refund", sourceId: f.id },
+      { source: "refund.reversal", sourceId: f.id },
+    ]),
+    ...disputeRows.flatMap((d) => [
+      { source: "dispute.withdrawal", sourceId: d.id },
+      { source: "dispute.reinstatement", sourceId: d.id },
+    ]),
     ...orderRows.map((r) => ({ source: ORDER_LEDGER_SOURCE, sourceId: r.o.id })),
     ...dcs.flatMap((d) => [
       { source: DOUBLE_CHARGE_LEDGER_SOURCE, sourceId: d.id },
       { source: `${DOUBLE_CHARGE_LEDGER_SOURCE}.refund`, sourceId: d.id },
     ]),
   ]);
-  const orders = orderRows.map((r) => presentDetailOrder(r.o, r.seller, row.feeBps, ledger.get(`${ORDER_LEDGER_SOURCE}:${r.o.id}`)));
-  const events = await loadPspEvents(db, attempts);
+  const refundBlock = disputeRows.some((d) => REFUND_BLOCKING_DISPUTE_STATUSES.includes(d.status)) ? "A dispute is open on this payment: it cannot be refunded until the dispute is resolved." : null;
+  const orders = orderRows.map((r) => presentDetailOrder(r.o, r.seller, row.feeBps, ledger.get(`${ORDER_LEDGER_SOURCE}:${r.o.id}`), refundBlock));
+  const events = await loadPspEvents(db, attempts, refundRows.flatMap((f) => (f.pspRefundId ? [{ psp: f.psp as "stripe" | "mpesa", id: f.pspRefundId }] : [])));
   const sources = await Promise.all([
     apiRequestEntries(db, c.merchantId, c.id),
     riskEntries(db, c.id),
     transitionEntries(db, c.id, orderRows.map((r) => r.o), attempts),
     pspCallEntries(db, attempts),
-    merchantEventEntries(db, c.merchantId, orderRows.map((r) => r.o.paymentOrderId)),
+    merchantEventEntries(db, c.merchantId, orderRows.map((r) => r.o.paymentOrderId), [...refundRows.map((f) => f.id), ...disputeRows.map((d) => d.id)]),
+    refundEntries(db, refundRows, orderRows.map((r) => r.o)),
+    disputeEntries(db, disputeRows),
   ]);
   const timeline: TimelineEntry[] = [
     ...sources.flatMap((s) => s.entries),
@@ -273,13 +362,20 @@ async function loadPaymentDetail(db: DbOrTx, checkoutId: string, scope: Scope, f
     orders,
     method: methodDetails(attempts, events.rows),
     doubleCharges: dcs.map((d) => ({ id: d.id, status: d.status, amount: d.amount, currency: d.currency, pspReference: d.pspReference })),
+    refunds: refundRows
+      .map((f) => presentDetailRefund(f, orderRows))
+      .reverse(),
+    disputes: disputeRows
+      .map((d) => ({ id: d.id, pspDisputeId: d.pspDisputeId, status: d.status, reason: d.reason, isInquiry: d.isInquiry, amount: d.amount, fee: d.fee, currency: d.currency, evidenceDueBy: d.evidenceDueBy, createdAt: d.createdAt }))
+      .reverse(),
+    sellerWallets: await sellerWallets(db, orderRows.map((r) => r.seller), c.currency),
     timeline,
     timelineTruncated: events.truncated || sources.some((s) => s.truncated),
   };
 }
 
 // Same instant: the order things happen in (request → risk → attempt → PSP → ledger → webhook out).
-const KIND_ORDER: Record<TimelineKind, number> = { api_request: 0, risk: 1, transition: 2, psp_attempt: 3, psp_call: 4, psp_webhook: 5, ledger: 6, webhook_out: 7, double_charge: 8 };
+const KIND_ORDER: Record<TimelineKind, number> = { api_request: 0, risk: 1, transition: 2, psp_attempt: 3, psp_call: 4, psp_webhook: 5, refund: 6, dispute: 6, ledger: 7, webhook_out: 8, double_charge: 9 };
 function byTime(a: TimelineEntry, b: TimelineEntry): number {
   return a.at.getTime() - b.at.getTime() || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
@@ -326,8 +422,11 @@ async function loadLedger(db: DbOrTx, keys: { source: string; sourceId: string }
   return out;
 }
 
-function presentDetailOrder(o: typeof paymentOrders.$inferSelect, seller: PaymentDetailOrder["seller"], feeBps: number, posted: LedgerLoaded | undefined): PaymentDetailOrder {
+function presentDetailOrder(o: typeof paymentOrders.$inferSelect, seller: PaymentDetailOrder["seller"], feeBps: number, posted: LedgerLoaded | undefined, disputeBlock: string | null): PaymentDetailOrder {
   const fee = posted ? posted.fee : platformFee(o.amount, feeBps);
+  const left = o.amount - o.amountRefunded;
+  const refundBlockedReason =
+    o.status !== "SUCCESS" ? "Only a paid payment order can be refunded." : left <= 0n ? "This payment order is refunded in full." : disputeBlock;
   return {
     id: o.id,
     paymentOrderId: o.paymentOrderId,
@@ -343,6 +442,76 @@ function presentDetailOrder(o: typeof paymentOrders.$inferSelect, seller: Paymen
     feeSource: posted ? "ledger" : "rate",
     ledgerTransactionId: posted?.entry.transactionId ?? null,
     createdAt: o.createdAt,
+    amountRefunded: o.amountRefunded,
+    refundable: refundBlockedReason ? 0n : left,
+    refundBlockedReason,
+  };
+}
+
+/** A dispute in these statuses blocks refunds of its checkout (charge_disputed); inquiries (warning_*) do not. */
+const REFUND_BLOCKING_DISPUTE_STATUSES: readonly string[] = ["needs_response", "under_review", "lost"];
+
+function presentDetailRefund(f: typeof refunds.$inferSelect, orderRows: { o: typeof paymentOrders.$inferSelect; seller: { reference: string } }[]): PaymentDetailRefund {
+  const order = orderRows.find((r) => r.o.id === f.paymentOrderId);
+  return {
+    id: f.id,
+    paymentOrderId: order?.o.paymentOrderId ?? f.paymentOrderId,
+    sellerReference: order?.seller.reference ?? "",
+    amount: f.amount,
+    currency: f.currency,
+    status: f.status,
+    reason: f.reason,
+    failureReason: f.failureReason,
+    failureMessage: f.failureMessage,
+    platformFeeReturned: f.platformFeeReturned,
+    origin: f.origin,
+    psp: f.psp,
+    pspRefundId: f.pspRefundId,
+    createdAt: f.createdAt,
+    updatedAt: f.updatedAt,
+  };
+}
+
+/** Each seller of the checkout once, with their balances now (one statement each). */
+async function sellerWallets(db: DbOrTx, sellersOfCheckout: { id: string; reference: string; name: string }[], currency: string): Promise<PaymentDetailSellerWallet[]> {
+  if (!isCurrencyCode(currency)) return [];
+  const unique = [...new Map(sellersOfCheckout.map((s) => [s.id, s])).values()];
+  return Promise.all(
+    unique.map(async (s) => {
+      const w = await getWallet(db, s.id, currency);
+      return { sellerId: s.id, reference: s.reference, name: s.name, currency, available: w.available.amount, pending: w.pending.amount, onHold: w.onHold.amount, owed: w.owed.amount };
+    }),
+  );
+}
+
+/** Each refund's creation and every move of its status (refund_transitions; a creation without its own row is the refund's). */
+async function refundEntries(db: DbOrTx, rows: (typeof refunds.$inferSelect)[], orders: (typeof paymentOrders.$inferSelect)[]): Promise<Sourced> {
+  if (rows.length === 0) return sourced([]);
+  const moves = await db.select().from(refundTransitions).where(inArray(refundTransitions.refundId, rows.map((f) => f.id))).orderBy(asc(refundTransitions.at), asc(refundTransitions.id)).limit(TIMELINE_SOURCE_MAX);
+  const label = new Map(orders.map((o) => [o.id, o.paymentOrderId]));
+  const byId = new Map(rows.map((f) => [f.id, f]));
+  const base = (f: typeof refunds.$inferSelect) => ({ kind: "refund" as const, refundId: f.id, paymentOrderId: label.get(f.paymentOrderId) ?? f.paymentOrderId, amount: f.amount, currency: f.currency, pspRefundId: f.pspRefundId });
+  const created = rows
+    .filter((f) => !moves.some((m) => m.refundId === f.id && m.fromStatus === null))
+    .map((f) => ({ ...base(f), id: `created:${f.id}`, at: f.createdAt, from: null, to: "pending", reason: f.reason ? `created (${f.reason})` : "created", failureReason: null }));
+  const moved = moves.map((m) => {
+    const f = byId.get(m.refundId)!;
+    return { ...base(f), id: m.id, at: m.at, from: m.fromStatus, to: m.toStatus, reason: m.reason, failureReason: m.toStatus === "failed" || m.toStatus === "canceled" ? f.failureReason : null };
+  });
+  return { entries: [...created, ...moved], truncated: rows.length >= TIMELINE_SOURCE_MAX || moves.length >= TIMELINE_SOURCE_MAX };
+}
+
+/** Each dispute's opening and every move of its status (dispute_transitions). */
+async function disputeEntries(db: DbOrTx, rows: (typeof disputes.$inferSelect)[]): Promise<Sourced> {
+  if (rows.length === 0) return sourced([]);
+  const moves = await db.select().from(disputeTransitions).where(inArray(disputeTransitions.disputeId, rows.map((d) => d.id))).orderBy(asc(disputeTransitions.at), asc(disputeTransitions.id)).limit(TIMELINE_SOURCE_MAX);
+  const byId = new Map(rows.map((d) => [d.id, d]));
+  return {
+    entries: moves.map((m) => {
+      const d = byId.get(m.disputeId)!;
+      return { kind: "dispute" as const, id: m.id, at: m.at, disputeId: d.id, pspDisputeId: d.pspDisputeId, amount: d.amount, currency: d.currency, from: m.fromStatus, to: m.toStatus, reason: m.reason };
+    }),
+    truncated: rows.length >= TIMELINE_SOURCE_MAX || moves.length >= TIMELINE_SOURCE_MAX,
   };
 }
 
@@ -475,8 +644,8 @@ type PspEventRow = typeof pspEvents.$inferSelect;
  * The PSP's events about the attempts' payments: by PSP object (the PaymentIntent or STK CheckoutRequestID, and
  * the Stripe charge that is the receipt), plus Daraja's status results that verified those STK callbacks.
  */
-async function loadPspEvents(db: DbOrTx, attempts: (typeof paymentAttempts.$inferSelect)[]): Promise<{ rows: PspEventRow[]; truncated: boolean }> {
-  const objects = attempts.flatMap((a) => [a.pspReference, a.receipt].filter((x): x is string => Boolean(x)).map((id) => ({ psp: a.psp as "stripe" | "mpesa", id })));
+async function loadPspEvents(db: DbOrTx, attempts: (typeof paymentAttempts.$inferSelect)[], more: { psp: "stripe" | "mpesa"; id: string }[] = []): Promise<{ rows: PspEventRow[]; truncated: boolean }> {
+  const objects = [...attempts.flatMap((a) => [a.pspReference, a.receipt].filter((x): x is string => Boolean(x)).map((id) => ({ psp: a.psp as "stripe" | "mpesa", id }))), ...more];
   if (objects.length === 0) return { rows: [], truncated: false };
   const first = await db
     .select()
@@ -495,13 +664,17 @@ function pspEventEntry(e: PspEventRow): TimelineEntry {
   return { kind: "psp_webhook", id: e.id, at: e.receivedAt, psp: e.psp, eventId: e.eventId, eventType: e.eventType, objectId: e.objectId, status: e.status, processedAt: e.processedAt };
 }
 
-/** The merchant events about the orders, each with its deliveries and every try of each delivery. */
-async function merchantEventEntries(db: DbOrTx, merchantId: string, paymentOrderIds: string[]): Promise<Sourced> {
+/** The merchant events about the orders (and their refunds and disputes), each with its deliveries and every try of each delivery. */
+async function merchantEventEntries(db: DbOrTx, merchantId: string, paymentOrderIds: string[], refundAndDisputeIds: string[] = []): Promise<Sourced> {
   if (paymentOrderIds.length === 0) return sourced([]);
+  const about = or(
+    and(inArray(merchantEvents.objectId, paymentOrderIds), inArray(merchantEvents.type, ["payment_order.succeeded", "payment_order.failed"])),
+    refundAndDisputeIds.length ? inArray(merchantEvents.objectId, refundAndDisputeIds) : undefined,
+  );
   const evts = await db
     .select()
     .from(merchantEvents)
-    .where(and(eq(merchantEvents.merchantId, merchantId), inArray(merchantEvents.objectId, paymentOrderIds), inArray(merchantEvents.type, ["payment_order.succeeded", "payment_order.failed"])))
+    .where(and(eq(merchantEvents.merchantId, merchantId), about))
     .orderBy(asc(merchantEvents.createdAt), asc(merchantEvents.id))
     .limit(TIMELINE_SOURCE_MAX);
   if (evts.length === 0) return sourced([]);

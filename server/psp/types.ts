@@ -82,6 +82,8 @@ export interface RefundInput {
   idempotencyKey: string;
   /** M-Pesa reversals need the receipt of the original payment. */
   receipt?: string;
+  /** Our refund id (rfd_…): Stripe metadata `refund_id`, so the PSP's object names ours. */
+  reference?: string;
   reason?: "duplicate" | "fraudulent" | "requested_by_customer";
   sandboxFault?: string;
 }

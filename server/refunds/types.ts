@@ -1,5 +1,6 @@
 // The refunds domain's shared shapes (the contract between its creation, execution, API and dashboard).
 import type { RefundReason } from "@/db/schema";
+import type { IdempotencyRef } from "@/server/idempotency/idempotency";
 import type { Refund, RefundStatus } from "./state-machine";
 
 export type { Refund, RefundReason, RefundStatus };
@@ -15,6 +16,13 @@ export interface CreateRefundInput {
   origin: "api" | "dashboard" | "ops";
   createdByUserId?: string;
   apiKeyId?: string;
+  /**
+   * POST /api/v1/refunds (slice E): the request's Idempotency-Key. When given, createRefund stores the 200 answer
+   * (presentRefund of the new refund) for the key in its creation tx (finishIdempotentRequest), like checkout
+   * creation does, so a crash after the commit replays instead of refunding twice. Optional: the route stores it
+   * right after the commit when createRefund did not (finishIdempotentRequest never overwrites a stored answer).
+   */
+  idempotency?: IdempotencyRef;
 }
 
 /** The public API's (and the merchant webhooks') view of a refund. Amounts are decimal strings, like payment orders. */

@@ -11,6 +11,12 @@ export type ProcedureRole = "public" | "authed" | "merchant_viewer" | "merchant_
 
 export const PROCEDURE_ROLES: Record<string, ProcedureRole> = {
   "auth.whoami": "authed",
+  "disputes.list": "merchant_viewer",
+  "disputes.get": "merchant_viewer",
+  "disputes.notices": "merchant_viewer",
+  "disputes.submitEvidence": "merchant_admin",
+  "disputes.accept": "merchant_admin",
+  "disputes.dismissNotice": "merchant_admin",
   "auth.signOutEverywhere": "authed",
   "merchant.me": "merchant_viewer",
   "merchant.balances": "merchant_viewer",
@@ -74,4 +80,8 @@ export const PROCEDURE_ROLES: Record<string, ProcedureRole> = {
   "webhooks.resendDelivery": "merchant_admin",
   "webhooks.listEvents": "merchant_viewer",
   "webhooks.sendTestEvent": "merchant_admin",
+  "refunds.create": "merchant_admin",
+  "refunds.list": "merchant_viewer",
+  "refunds.get": "merchant_viewer",
+  "refunds.cancel": "merchant_admin",
 };

@@ -1,12 +1,14 @@
 import { apiKeysRouter } from "@/server/api-keys/router";
 import { apiLogRouter } from "@/server/api-log/router";
 import { authRouter } from "@/server/auth/router";
+import { disputesRouter } from "@/server/disputes/router";
 import { merchantRouter } from "@/server/merchants/router";
 import { doubleChargesRouter } from "@/server/ops/double-charges-router";
 import { opsRouter } from "@/server/ops/router";
 import { engineRunsRouter } from "@/server/ops/runs-router";
 import { checkoutRouter } from "@/server/payments/checkout-router";
 import { paymentsRouter } from "@/server/payments/router";
+import { refundsRouter } from "@/server/refunds/router";
 import { riskRouter } from "@/server/risk/router";
 import { teamRouter } from "@/server/team/router";
 import { webhooksRouter } from "@/server/webhooks-out/router";
@@ -25,6 +27,8 @@ export const appRouter = createTRPCRouter({
   risk: riskRouter,
   team: teamRouter,
   webhooks: webhooksRouter,
+  disputes: disputesRouter,
+  refunds: refundsRouter,
 });
 
 export type AppRouter = typeof appRouter;

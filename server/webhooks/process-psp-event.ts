@@ -7,14 +7,19 @@
 // while it is `received`), and its effects are read back from the stored verdict, so a retried step re-applies
 // the same effects (their writes are idempotent: outbox ids derived from the stored event).
 import type { Db, DbOrTx } from "@/db/client";
+import { wakeDispute } from "@/server/disputes/psp-effects";
 import { wakePaymentAttempt } from "@/server/payments/psp-effects";
 import { createDarajaConnector, darajaConnectorOf, type ConnectorFor } from "@/server/psp";
+import { wakeRefund } from "@/server/refunds/psp-effects";
 import { concludePspEvent, loadPspEvent } from "./psp-event-store";
-import type { Conclusion, EffectApplier, HandlerDeps, PspEffect, PspEventHandler, PspEventRow } from "./psp-event-types";
+import type { Conclusion, EffectApplier, HandlerDeps, PspEffect, PspEffectOf, PspEventHandler, PspEventRow } from "./psp-event-types";
+import { mpesaReversalResult } from "./psp-events/mpesa-reversal-result";
 import { mpesaStatusResult } from "./psp-events/mpesa-status-result";
 import { mpesaStkCallback } from "./psp-events/mpesa-stk-callback";
+import { stripeDisputeEvents } from "./psp-events/stripe-dispute";
 import { stripePaymentIntentEvents } from "./psp-events/stripe-payment-intent";
 import { stripeRecordedEvents } from "./psp-events/stripe-recorded";
+import { stripeRefundEvents } from "./psp-events/stripe-refund";
 
 export type { Conclusion, PspEventRow } from "./psp-event-types";
 export type ProcessDeps = HandlerDeps;
@@ -31,18 +36,25 @@ function route<E extends PspEffect>(handler: PspEventHandler<E>, apply: EffectAp
 
 const noEffects: EffectApplier<never> = async () => ({ woke: false });
 
+/** M-Pesa status results verify STK payments (the attempt wakes) and reversals (the refund gets the outcome). */
+const wakeAttemptOrRefund: EffectApplier<PspEffectOf<"payment_attempt.updated"> | PspEffectOf<"refund.updated">> = (tx, effect, source) =>
+  effect.type === "refund.updated" ? wakeRefund(tx, effect, source) : wakePaymentAttempt(tx, effect, source);
+
 const ROUTES: readonly Route[] = [
   route(stripePaymentIntentEvents, wakePaymentAttempt),
+  route(stripeRefundEvents, wakeRefund),
+  route(stripeDisputeEvents, wakeDispute),
   route(stripeRecordedEvents, noEffects),
   route(mpesaStkCallback, wakePaymentAttempt),
-  route(mpesaStatusResult, wakePaymentAttempt),
+  route(mpesaStatusResult, wakeAttemptOrRefund),
+  route(mpesaReversalResult, wakeRefund),
 ];
 
 function routeFor(event: PspEventRow): Route | undefined {
   return ROUTES.find((r) => r.handler.psp === event.psp && r.handler.eventTypes.includes(event.eventType));
 }
 
-/** Events without a handler are kept, not acted on (B2C and reversal results feed payouts and refunds later). */
+/** Events without a handler are kept, not acted on (B2C results feed payouts later; reversal timeouts are left to the refund's own checks). */
 function unhandled(event: PspEventRow): Conclusion {
   if (event.psp === "stripe") return { status: "ignored", verdict: { reason: "event type not handled" } };
   return { status: "ignored", verdict: { reason: `no processor for ${event.eventType} yet` } };

@@ -21,6 +21,8 @@ export type MpesaReply = { status: 200; body: typeof DARAJA_ACK } | WebhookError
 const ZId = z.string().min(1).max(100);
 /** A number in callbacks, a numeric string in some of Daraja's answers. */
 const ZResultCode = z.union([z.number().int(), z.string().regex(/^-?\d{1,12}$/)], "expected a result code (an integer)");
+/** Results also carry Daraja's lettered reversal codes (R000001 already reversed, R000002 invalid original). */
+const ZCommandResultCode = z.union([ZResultCode, z.string().regex(/^R\d{6}$/)], "expected a result code (an integer, or R and 6 digits)");
 const ZScalar = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()], "expected a string, number, boolean or null");
 
 const ZStkCallback = z.looseObject({
@@ -39,7 +41,7 @@ const ZResultParameter = z.looseObject({ Key: z.string().max(100), Value: ZScala
 const ZResult = z.looseObject({
   Result: z.looseObject({
     ResultType: z.number().int().optional(),
-    ResultCode: ZResultCode,
+    ResultCode: ZCommandResultCode,
     ResultDesc: z.string().max(1000).optional(),
     OriginatorConversationID: ZId.optional(),
     ConversationID: ZId,

@@ -11,6 +11,8 @@ export const dynamic = "force-dynamic";
 const NAV = [
   { href: "/dashboard", label: "Overview" },
   { href: "/dashboard/payments", label: "Payments" },
+  { href: "/dashboard/refunds", label: "Refunds" },
+  { href: "/dashboard/disputes", label: "Disputes" },
   { href: "/dashboard/risk", label: "Risk" },
   { href: "/dashboard/developers", label: "Developers" },
   { href: "/dashboard/settings", label: "Settings" },

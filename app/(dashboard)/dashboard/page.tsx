@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { DisputeNotices } from "@/components/disputes/dispute-notices";
 import { OverviewCharts } from "@/components/dashboard/overview-charts";
 import { OverviewFailures } from "@/components/dashboard/overview-failures";
 import { loadOverviewParams } from "@/components/dashboard/overview-params";
@@ -34,6 +35,7 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
           />
         </Card>
       ) : null}
+      <DisputeNotices canDismiss={me.role === "merchant_admin"} />
       <OverviewTotals totals={totals} />
       <OverviewCharts initial={stats} defaultCurrency={me.merchant.defaultCurrency} />
       <OverviewFailures failures={failures} />

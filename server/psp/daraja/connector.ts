@@ -130,6 +130,23 @@ export class DarajaConnector implements PspConnector {
     }
   }
 
+  /**
+   * Asks Daraja's Transaction Status about a reversal by the OriginatorConversationID it was sent with (given as
+   * `OriginalConversationID`, Daraja's alternative to TransactionID): the answer (Completed / Failed, amount,
+   * ReasonType Reversal) arrives at the status ResultURL. Never a second reversal. `statusOriginatorId` makes each
+   * query its own (Daraja dedupes on it).
+   */
+  async requestReversalStatus(input: { originatorConversationId: string; statusOriginatorId: string; receipt?: string }): Promise<{ conversationId: string }> {
+    const c = this.deps.client;
+    const body = { Initiator: c.config.initiatorName, SecurityCredential: c.config.securityCredential, CommandID: "TransactionStatusQuery", TransactionID: "", OriginalConversationID: input.originatorConversationId, PartyA: c.config.shortcode, IdentifierType: "4", ResultURL: this.deps.callbackUrl("status_result"), QueueTimeOutURL: this.deps.callbackUrl("status_timeout"), Remarks: "Reversal status", Occasion: "reversal", OriginatorConversationID: input.statusOriginatorId };
+    try {
+      const r = await c.post("/mpesa/transactionstatus/v1/query", body, { operation: "transaction_status", idempotencyKey: input.statusOriginatorId, summary: { reversal: input.originatorConversationId, ...(input.receipt ? { receipt: input.receipt } : {}) }, objectId: (x) => x.ConversationID as string });
+      return { conversationId: String(r.ConversationID) };
+    } catch (err) {
+      throw toPspError(err);
+    }
+  }
+
   async listSettlement(input: { since?: Date; cursor?: string; limit?: number }): Promise<SettlementPage> {
     if (!this.deps.statementCsv) throw new PspError("mpesa", "invalid_request", "no M-Pesa statement source configured (Daraja has no statement API)");
     const rows = parseMpesaStatement(await this.deps.statementCsv()).filter((r) => !input.since || r.createdAt >= input.since);

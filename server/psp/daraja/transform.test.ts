@@ -4,7 +4,7 @@ import { money } from "@/server/money";
 import { mpesaCallbackKind, mpesaCallbackToken, mpesaCallbackUrl } from "./callback-tokens";
 import { parseMpesaStatement } from "./connector";
 import { PspError } from "../errors";
-import { eatTimestamp, fromDarajaAmount, maskPhone, MPESA_MAX_TRANSACTION_KES, normalizePhone, parseMpesaWebhook, parseResult, parseStkCallback, partyPhone, pushedAmount, stkPassword, stkStatusOf, toDarajaAmount } from "./transform";
+import { eatTimestamp, fromDarajaAmount, maskPhone, MPESA_MAX_TRANSACTION_KES, normalizePhone, parseMpesaWebhook, parseResult, parseReversalStatusOriginatorId, parseStkCallback, partyPhone, pushedAmount, reversalStatusOriginatorId, stkPassword, stkStatusOf, toDarajaAmount } from "./transform";
 
 const SUCCESS_CALLBACK = {
   Body: {
@@ -116,6 +116,19 @@ describe("callbacks", () => {
   });
   it("parses B2C results into params", () => {
     expect(parseResult(B2C_RESULT)).toMatchObject({ originatorConversationId: "po_1_attempt_0", conversationId: "AG_20191219_00005797af5d7d75f652", resultCode: 0, params: { TransactionAmount: 10, TransactionReceipt: "NLJ41HAY6Q" } });
+  });
+  it("keeps Daraja's lettered reversal codes as sent (R000002), numbers as strings too", () => {
+    const failed = { Result: { ResultType: 0, ResultCode: "R000002", ResultDesc: "The OriginalTransactionID is invalid.", OriginatorConversationID: "refund:rfd_1", ConversationID: "AG_20191219_0000", TransactionID: "NLJ0000000" } };
+    expect(parseResult(failed)).toMatchObject({ code: "R000002", resultDesc: "The OriginalTransactionID is invalid.", originatorConversationId: "refund:rfd_1" });
+    expect(Number.isNaN(parseResult(failed)!.resultCode)).toBe(true);
+    expect(parseResult(B2C_RESULT)!.code).toBe("0");
+  });
+  it("names a reversal status query by its refund and tag, and reads it back", () => {
+    const id = reversalStatusOriginatorId("rfd_01ABC", "t3");
+    expect(id).toBe("revstatus:rfd_01ABC:t3");
+    expect(parseReversalStatusOriginatorId(id)).toEqual({ refundId: "rfd_01ABC", tag: "t3" });
+    expect(parseReversalStatusOriginatorId("verify_pev_1")).toBeUndefined();
+    expect(parseReversalStatusOriginatorId("revstatus:rfd_1")).toBeUndefined();
   });
   it("derives event ids: same bytes dedupe, different bodies do not collide", () => {
     const raw = JSON.stringify(SUCCESS_CALLBACK);

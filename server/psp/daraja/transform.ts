@@ -115,7 +115,10 @@ export function parseStkCallback(body: unknown): StkCallback | undefined {
 export interface DarajaResult {
   originatorConversationId: string;
   conversationId: string;
+  /** NaN for Daraja's lettered codes (reversal R000001, R000002): read `code` for those. */
   resultCode: number;
+  /** ResultCode as sent, as a string ("0", "2001", "R000002"). */
+  code: string;
   resultDesc: string;
   transactionId: string;
   params: Record<string, unknown>;
@@ -128,7 +131,7 @@ export function parseResult(body: unknown): DarajaResult | undefined {
   const entries = Array.isArray(list) ? list : list ? [list] : [];
   const params: Record<string, unknown> = {};
   for (const p of entries) if (typeof p?.Key === "string") params[p.Key] = p.Value;
-  return { originatorConversationId: String(r.OriginatorConversationID ?? ""), conversationId: r.ConversationID, resultCode: Number(r.ResultCode), resultDesc: String(r.ResultDesc ?? ""), transactionId: String(r.TransactionID ?? ""), params };
+  return { originatorConversationId: String(r.OriginatorConversationID ?? ""), conversationId: r.ConversationID, resultCode: Number(r.ResultCode), code: String(r.ResultCode), resultDesc: String(r.ResultDesc ?? ""), transactionId: String(r.TransactionID ?? ""), params };
 }
 
 export const MPESA_CALLBACK_KINDS = ["stk", "b2c_result", "b2c_timeout", "status_result", "status_timeout", "reversal_result", "reversal_timeout"] as const;
@@ -174,3 +177,19 @@ export const RESULT_DESCRIPTIONS: Record<number, string> = {
   1037: "timeout_unreachable",
   2001: "wrong_pin",
 };
+
+/**
+ * OriginatorConversationID of a Transaction Status query about refund `refundId`'s reversal:
+ * `revstatus:<refundId>:<tag>`, tag `cb<stored event id>` (verifying a reversal result callback) or `t<check no>`
+ * (the refund execution's check after a timeout). Each query its own (Daraja dedupes on the id).
+ */
+export const REVERSAL_STATUS_PREFIX = "revstatus:";
+
+export function reversalStatusOriginatorId(refundId: string, tag: string): string {
+  return `${REVERSAL_STATUS_PREFIX}${refundId}:${tag}`;
+}
+
+export function parseReversalStatusOriginatorId(id: string): { refundId: string; tag: string } | undefined {
+  const m = /^revstatus:([^:]+):([^:]+)$/.exec(id);
+  return m ? { refundId: m[1]!, tag: m[2]! } : undefined;
+}

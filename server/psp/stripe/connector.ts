@@ -1,12 +1,14 @@
 // Stripe connector: PaymentIntents (Payment Element client_secret, server confirm), capture, cancel,
-// refunds, Connect transfers + payouts, balance transactions. Every call carries the caller's
+// refunds (create, retrieve, cancel), disputes (retrieve, evidence, close) and evidence files, Connect transfers +
+// payouts, balance transactions. Every call carries the caller's
 // deterministic idempotency key (writes), a timeout, and is recorded in psp_attempts.
 import type Stripe from "stripe";
 import type { Money } from "@/server/money";
 import { type AttemptRecorder, type CallFacts, recordedCall } from "../attempts";
 import { PspError } from "../errors";
-import type { CardDecline, ConfirmPaymentInput, CreatePaymentInput, PaymentResult, PayoutInput, PayoutResult, PspConnector, RefundInput, RefundResult, SettlementPage } from "../types";
-import { balanceTransactionToRow, chargeToCardDecline, payoutToResult, paymentIntentToResult, refundToResult, stripeErrorToPspError, toStripeAmount, toStripeCurrency, transferToPayout } from "./transform";
+import type { CardDecline, ConfirmPaymentInput, CreatePaymentInput, DisputeEvidenceInput, PaymentResult, PayoutInput, PayoutResult, PspConnector, PspDispute, RefundInput, RefundResult, SettlementPage } from "../types";
+import { disputeToPsp, evidenceSummary, evidenceToStripe, refundToResult } from "./refunds-disputes";
+import { balanceTransactionToRow, chargeToCardDecline, payoutToResult, paymentIntentToResult, stripeErrorToPspError, toStripeAmount, toStripeCurrency, transferToPayout } from "./transform";
 
 export const SETTLEMENT_PAGE_SIZE = 100;
 /** Stripe's largest list page. */
@@ -90,14 +92,60 @@ export class StripeConnector implements PspConnector {
     }
   }
 
-  async refundPayment(input: RefundInput): Promise<RefundResult> {
-    const params: Stripe.RefundCreateParams = { payment_intent: input.pspReference, amount: toStripeAmount(input.amount), reason: input.reason };
+  /** A recorded call whose SDK errors become PspError (refunds, disputes, files: no decline results here). */
+  private async mapped<T, R>(operation: string, request: Record<string, unknown>, o: Opts, fn: (opts: Stripe.RequestOptions) => Promise<T>, objectId: (r: T) => string | undefined, map: (r: T) => R): Promise<R> {
+    let answer: T;
     try {
-      const re = await this.call("refund.create", { payment_intent: input.pspReference, amount: params.amount }, input, (opts) => this.stripe.refunds.create(params, opts), (r) => r.id);
-      return refundToResult(re);
+      answer = await this.call(operation, request, o, fn, objectId);
     } catch (err) {
       throw stripeErrorToPspError(err);
     }
+    return map(answer);
+  }
+
+  /** A refund of (part of) a PaymentIntent; metadata refund_id names our refund. The answer may still be pending. */
+  refundPayment(input: RefundInput): Promise<RefundResult> {
+    const params: Stripe.RefundCreateParams = {
+      payment_intent: input.pspReference,
+      amount: toStripeAmount(input.amount),
+      ...(input.reason ? { reason: input.reason } : {}),
+      ...(input.reference ? { metadata: { refund_id: input.reference } } : {}),
+    };
+    const summary = { payment_intent: input.pspReference, amount: params.amount, reason: input.reason, refund_id: input.reference };
+    return this.mapped("refund.create", summary, input, (opts) => this.stripe.refunds.create(params, opts), (r) => r.id, refundToResult);
+  }
+
+  getRefund(input: { pspRefundId: string }): Promise<RefundResult> {
+    return this.mapped("refund.retrieve", { refund: input.pspRefundId }, {}, (opts) => this.stripe.refunds.retrieve(input.pspRefundId, {}, opts), (r) => r.id, refundToResult);
+  }
+
+  /** Only a pending / requires_action refund can be canceled; Stripe refuses others (invalid_request). */
+  cancelRefund(input: { pspRefundId: string; idempotencyKey: string }): Promise<RefundResult> {
+    return this.mapped("refund.cancel", { refund: input.pspRefundId }, input, (opts) => this.stripe.refunds.cancel(input.pspRefundId, {}, opts), (r) => r.id, refundToResult);
+  }
+
+  /** The dispute with its balance movements (Stripe sends balance_transactions as full objects, not expandable). */
+  getDispute(input: { pspDisputeId: string }): Promise<PspDispute> {
+    return this.mapped("dispute.retrieve", { dispute: input.pspDisputeId }, {}, (opts) => this.stripe.disputes.retrieve(input.pspDisputeId, {}, opts), (r) => r.id, disputeToPsp);
+  }
+
+  /** Sends the evidence and submits it (Stripe allows one submission). The record names the fields, not their text. */
+  submitDisputeEvidence(input: { pspDisputeId: string; evidence: DisputeEvidenceInput; idempotencyKey: string }): Promise<PspDispute> {
+    const params: Stripe.DisputeUpdateParams = { evidence: evidenceToStripe(input.evidence), submit: true };
+    const summary = { dispute: input.pspDisputeId, submit: true, evidence_fields: evidenceSummary(input.evidence) };
+    return this.mapped("dispute.update", summary, input, (opts) => this.stripe.disputes.update(input.pspDisputeId, params, opts), (r) => r.id, disputeToPsp);
+  }
+
+  /** Accepts the loss: the dispute closes as lost (an inquiry as warning_closed). */
+  closeDispute(input: { pspDisputeId: string; idempotencyKey: string }): Promise<PspDispute> {
+    return this.mapped("dispute.close", { dispute: input.pspDisputeId }, input, (opts) => this.stripe.disputes.close(input.pspDisputeId, {}, opts), (r) => r.id, disputeToPsp);
+  }
+
+  /** An evidence file (purpose dispute_evidence) for submitDisputeEvidence's uncategorizedFile. */
+  uploadDisputeFile(input: { fileName: string; contentType: string; data: Uint8Array; idempotencyKey: string }): Promise<{ fileId: string }> {
+    const params: Stripe.FileCreateParams = { purpose: "dispute_evidence", file: { data: input.data, name: input.fileName, type: input.contentType } };
+    const summary = { purpose: "dispute_evidence", content_type: input.contentType, size: input.data.byteLength };
+    return this.mapped("file.create", summary, input, (opts) => this.stripe.files.create(params, opts), (f) => f.id, (f) => ({ fileId: f.id }));
   }
 
   /** To a connected account (acct_…): a Connect transfer. "platform": a payout to the platform's bank. */

@@ -1,8 +1,9 @@
-// Stripe wire objects <-> our normalized PSP types. Pure functions, covered by fixture tests.
+// Stripe wire objects <-> our normalized PSP types. Pure functions, covered by fixture tests. Refunds, disputes
+// and files: refunds-disputes.ts.
 import type Stripe from "stripe";
 import { money, type Money } from "@/server/money";
 import { PspError } from "../errors";
-import type { CardDecline, ParsedWebhook, PaymentResult, PaymentStatus, PayoutResult, PspFailure, RefundResult, SettlementRow, SettlementRowType } from "../types";
+import type { CardDecline, ParsedWebhook, PaymentResult, PaymentStatus, PayoutResult, PspFailure, SettlementRow, SettlementRowType } from "../types";
 
 /** Stripe amounts are JS numbers of minor units; refuse anything a number cannot carry exactly. */
 export function toStripeAmount(m: Money): number {
@@ -84,11 +85,6 @@ export function chargeToCardDecline(ch: Stripe.Charge): CardDecline {
     fingerprint: ch.payment_method_details?.card?.fingerprint ?? undefined,
     createdAt: new Date(ch.created * 1000),
   };
-}
-
-export function refundToResult(re: Stripe.Refund): RefundResult {
-  const status = re.status === "succeeded" ? "succeeded" : re.status === "failed" || re.status === "canceled" ? "failed" : "pending";
-  return { pspRefundId: re.id, status, amount: fromStripeAmount(re.amount, re.currency), failure: re.failure_reason ? { code: re.failure_reason, message: `Refund failed: ${re.failure_reason}` } : undefined };
 }
 
 export function transferToPayout(tr: Stripe.Transfer): PayoutResult {

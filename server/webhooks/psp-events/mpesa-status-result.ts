@@ -4,13 +4,16 @@
 // receipt must also be no other payment's (mpesa-receipt-binding.ts). Otherwise the payment is rejected:
 // receipt_reused or receipt_not_confirmed (with the checks), and a rejection stops its credit
 // (server/payments/mpesa-credit-check.ts).
+// A status result about a reversal (originator `revstatus:…`, a refund's M-Pesa reversal) is concluded by
+// mpesa-reversal-result.ts instead, and its effect is refund.updated.
 import { and, eq } from "drizzle-orm";
 import type { DbOrTx, Tx } from "@/db/client";
 import { pspAttempts } from "@/db/schema";
-import { type DarajaResult, fromDarajaAmount, parseResult } from "@/server/psp/daraja/transform";
+import { type DarajaResult, fromDarajaAmount, parseResult, REVERSAL_STATUS_PREFIX } from "@/server/psp/daraja/transform";
 import { concludePspEvent, findPspEvent } from "../psp-event-store";
 import type { Conclusion, PspEffectOf, PspEventHandler, PspEventRow } from "../psp-event-types";
 import { debitPartyOf, lockReceipt, pushedPhone, receiptHeldElsewhere, samePhone } from "./mpesa-receipt-binding";
+import { concludeReversalStatus, type RefundEffect, reversalEffects } from "./mpesa-reversal-result";
 import { type AwaitingReceiptVerdict, awaitingReceiptVerdict, findStkExpectation, statusResultVerdict, stkOutcomeVerdict, VERIFY_PREFIX } from "./mpesa-verification";
 
 async function ourRequest(db: DbOrTx, originatorConversationId: string, conversationId: string): Promise<boolean> {
@@ -38,6 +41,7 @@ async function confirmationChecks(tx: Tx, event: PspEventRow, r: DarajaResult, c
 
 async function concludeVerification(db: DbOrTx, event: PspEventRow): Promise<Conclusion> {
   const r = parseResult(event.payload);
+  if (r?.originatorConversationId.startsWith(REVERSAL_STATUS_PREFIX)) return concludeReversalStatus(db, event, r);
   if (!r || !r.originatorConversationId.startsWith(VERIFY_PREFIX)) return { status: "ignored", verdict: { reason: "not a verification we asked for" } };
   if (!(await ourRequest(db, r.originatorConversationId, r.conversationId))) return { status: "rejected", verdict: { reason: "unsolicited_status_result" } };
   const stkEventId = r.originatorConversationId.slice(VERIFY_PREFIX.length);
@@ -66,12 +70,14 @@ async function concludeVerification(db: DbOrTx, event: PspEventRow): Promise<Con
 /**
  * A processed status result wakes the attempt of the STK push it verified, confirmed or not (a rejection stops
  * the credit, mpesa-credit-check.ts); a confirmed success also carries the receipt to keep on the attempt.
+ * A processed status result about a reversal gives its refund the verified outcome (refund.updated).
  */
-export const mpesaStatusResult: PspEventHandler<PspEffectOf<"payment_attempt.updated">> = {
+export const mpesaStatusResult: PspEventHandler<PspEffectOf<"payment_attempt.updated"> | RefundEffect> = {
   psp: "mpesa",
   eventTypes: ["status.result"],
   conclude: (db, event) => concludeVerification(db, event),
   async effects(db, event) {
+    if (event.objectId?.startsWith(REVERSAL_STATUS_PREFIX)) return reversalEffects(event);
     const v = statusResultVerdict.safeParse(event.verdict);
     if (!v.success) return [];
     const stk = await findPspEvent(db, v.data.stkEventId);

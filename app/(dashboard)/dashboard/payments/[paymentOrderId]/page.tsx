@@ -3,7 +3,7 @@ import { notFound } from "next/navigation";
 import { paymentDetailParam, readPaymentDetail } from "@/components/payments/detail-page";
 import { PaymentDetailView } from "@/components/payments/payment-detail";
 import { forPage } from "@/server/trpc/page-guard";
-import { serverCaller } from "@/server/trpc/rsc";
+import { getMerchantMe, serverCaller } from "@/server/trpc/rsc";
 
 export const metadata: Metadata = { title: "Payment" };
 
@@ -13,5 +13,6 @@ export default async function PaymentDetailPage({ params }: { params: Promise<{ 
   const paymentOrderId = paymentDetailParam((await params).paymentOrderId);
   const detail = await forPage(() => readPaymentDetail(async () => (await serverCaller()).payments.detail({ paymentOrderId })));
   if (!detail) notFound();
-  return <PaymentDetailView detail={detail} scope="merchant" backHref="/dashboard/payments" />;
+  const me = await forPage(getMerchantMe);
+  return <PaymentDetailView detail={detail} scope="merchant" backHref="/dashboard/payments" canRefund={me.role === "merchant_admin"} />;
 }

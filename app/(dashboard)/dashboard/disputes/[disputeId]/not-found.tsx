@@ -1,0 +1,5 @@
+import { DisputeNotFound } from "@/components/disputes/dispute-not-found";
+
+export default function DisputeDetailNotFound() {
+  return <DisputeNotFound />;
+}
