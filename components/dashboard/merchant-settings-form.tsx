@@ -220,27 +220,24 @@ function BrandingCard({ settings, canEdit }: { settings: SettingsValues; canEdit
 /** Refunds: whether a refund gives the seller back the platform fee's share, and whether it may leave them owing. */
 function RefundPoliciesCard({ settings, canEdit }: { settings: SettingsValues; canEdit: boolean }) {
   const { update } = useSave();
-  const [refundFeePolicy, setRefundFeePolicy] = useState(settings.refundFeePolicy);
   const [negativeBalancePolicy, setNegativeBalancePolicy] = useState(settings.negativeBalancePolicy);
   const fe = (f: string) => update.error?.data?.zodError?.fieldErrors[f]?.[0];
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    update.mutate({ refundFeePolicy, negativeBalancePolicy });
+    update.mutate({ negativeBalancePolicy });
   };
   return (
     <Card title="Refunds" description="How a refund is booked against the seller it refunds.">
       <form className="flex max-w-lg flex-col gap-4" onSubmit={submit} data-testid="refund-policies-form">
-        <Field
-          label="Platform fee on refunds"
-          htmlFor="settings-refund-fee-policy"
-          error={fe("refundFeePolicy")}
-          hint="Keep: the seller bears the whole refund and your fee stays. Return: your fee's share of the refunded amount goes back to the seller."
-        >
-          <Select id="settings-refund-fee-policy" name="refundFeePolicy" value={refundFeePolicy} onChange={(e) => setRefundFeePolicy(e.target.value as SettingsValues["refundFeePolicy"])} disabled={!canEdit} {...invalid(fe("refundFeePolicy"))} aria-describedby={fe("refundFeePolicy") ? "settings-refund-fee-policy-error" : "settings-refund-fee-policy-hint"}>
-            <option value="keep">Keep the fee</option>
-            <option value="return">Return the fee pro rata</option>
-          </Select>
-        </Field>
+        <div className="text-sm" data-testid="refund-fee-policy">
+          <p className="font-medium text-slate-900">Platform fee on refunds</p>
+          <p className="text-slate-600">
+            {settings.refundFeePolicy === "return"
+              ? "Returned pro rata: the fee's share of a refunded amount goes back to the seller."
+              : "Kept: the seller bears the whole refund and the platform fee stays."}{" "}
+            The platform operator sets this, like the fee itself.
+          </p>
+        </div>
         <Field
           label="Refunds above the seller's balance"
           htmlFor="settings-negative-balance-policy"

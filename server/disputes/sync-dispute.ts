@@ -119,11 +119,15 @@ async function applyInTx(tx: Tx, p: PspDispute, reason: string): Promise<Dispute
   if (!checkout) return null;
   const cur = checkout.currency as CurrencyCode;
   if (p.amount.currency !== cur) throw new AppError("psp_amount_mismatch", `Dispute ${p.pspDisputeId} is in ${p.amount.currency}, its checkout ${checkout.id} in ${cur}: not applied`);
-  const orders = await tx
-    .select({ id: paymentOrders.id, sellerId: paymentOrders.sellerId, amount: paymentOrders.amount, position: paymentOrders.position, paymentOrderId: paymentOrders.paymentOrderId })
+  const rows = await tx
+    .select({ id: paymentOrders.id, sellerId: paymentOrders.sellerId, amount: paymentOrders.amount, amountRefunded: paymentOrders.amountRefunded, position: paymentOrders.position, paymentOrderId: paymentOrders.paymentOrderId })
     .from(paymentOrders)
     .where(eq(paymentOrders.checkoutId, checkout.id))
     .orderBy(asc(paymentOrders.position), asc(paymentOrders.id));
+  // The dispute is over what the buyer still has not got back: each order weighs what is left of it after refunds
+  // (a fully refunded seller carries none of it), or its amount if everything was refunded.
+  const unrefunded = rows.map((o) => ({ ...o, amount: o.amount - o.amountRefunded }));
+  const orders = unrefunded.some((o) => o.amount > 0n) ? unrefunded.filter((o) => o.amount > 0n) : rows;
 
   const isInquiry = p.status.startsWith("warning_");
   const first = await createDispute(
@@ -215,7 +219,7 @@ async function applyInTx(tx: Tx, p: PspDispute, reason: string): Promise<Dispute
   if (totals.reinstated && dispute.withdrawalTransactionId && !dispute.reinstatementTransactionId) {
     const { amount, fee } = totals.reinstated;
     const posted =
-      amount === dispute.amount && fee === dispute.fee
+      amount === dispute.allocation.reduce((sum, a) => sum + BigInt(a.amount), 0n) && fee === dispute.fee
         ? await reverseTransaction(tx, { transactionId: dispute.withdrawalTransactionId, source: "dispute.reinstatement", sourceId: dispute.id, description: `Dispute ${p.pspDisputeId} on ${checkout.id}: funds reinstated` })
         : await postTransaction(tx, {
             source: "dispute.reinstatement",

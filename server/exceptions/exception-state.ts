@@ -148,7 +148,8 @@ const AUTO_RESOLUTIONS: AutoResolution[] = [
   autoResolution("refund", {
     note: sql`'the refund is now ' || r.status::text || '.'`,
     from: sql`refunds r`,
-    where: sql`x.subject_type = 'refund' and x.subject_id = r.id and r.status in ('succeeded', 'failed', 'canceled')`,
+    // Not amount_mismatch: a PSP that says "succeeded" for a refund we had given back (apply-outcome.ts) is for ops to settle.
+    where: sql`x.subject_type = 'refund' and x.reason <> 'amount_mismatch' and x.subject_id = r.id and r.status in ('succeeded', 'failed', 'canceled')`,
   }),
   autoResolution("outbox_event", {
     note: sql`'the outbox event was sent.'`,

@@ -10,6 +10,7 @@ import { ENCRYPTED_COLUMNS } from "./encrypted-columns";
 const ROOT = path.resolve(__dirname, "../..");
 const WRITERS: Record<string, string> = {
   "server/payments/create-checkout.ts": "checkouts.buyer_info_encrypted",
+  "server/disputes/respond.ts": "disputes.evidence_encrypted",
   "server/payments/attempts.ts": "payment_attempts.phone_encrypted",
   "server/webhooks/store-psp-event.ts": "psp_events.raw_body",
   "server/webhooks/redact-stored-psp-events.ts": "psp_events.raw_body",

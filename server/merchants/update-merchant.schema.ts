@@ -56,8 +56,6 @@ export const ZUpdateMerchantInputSchema = z
       blankToNull,
       z.string().trim().toLowerCase().max(SUPPORT_EMAIL_MAX, `The support email must be at most ${SUPPORT_EMAIL_MAX} characters`).pipe(z.email("Enter a valid support email")).nullable(),
     ),
-    /** A refund gives the seller back the platform fee's share ("return") or not ("keep", the default). */
-    refundFeePolicy: z.enum(REFUND_FEE_POLICIES, "Choose keep or return"),
     /** A refund larger than the seller's balance leaves them owing ("allow", the default) or is refused ("refuse"). */
     negativeBalancePolicy: z.enum(NEGATIVE_BALANCE_POLICIES, "Choose allow or refuse"),
   })

@@ -11,7 +11,7 @@ import type { TUpdateMerchantInputSchema } from "./update-merchant.schema";
 // row (merchant.settings_updated, with exactly the fields that changed, from and to) commit in one transaction. Sending the values a merchant already
 // has changes nothing and writes no audit row.
 
-export const SETTINGS_FIELDS = ["name", "timeZone", "displayName", "logoUrl", "accentColor", "supportEmail", "refundFeePolicy", "negativeBalancePolicy"] as const;
+export const SETTINGS_FIELDS = ["name", "timeZone", "displayName", "logoUrl", "accentColor", "supportEmail", "negativeBalancePolicy"] as const;
 export type SettingsField = (typeof SETTINGS_FIELDS)[number];
 export type MerchantSettings = { id: string } & { name: string; timeZone: string; displayName: string | null; logoUrl: string | null; accentColor: string | null; supportEmail: string | null; refundFeePolicy: "keep" | "return"; negativeBalancePolicy: "allow" | "refuse" };
 

@@ -10,6 +10,7 @@ import { paymentOrders, refunds } from "@/db/schema";
 import { AppError } from "@/server/errors";
 import { reverseTransaction } from "@/server/ledger";
 import type { CurrencyCode } from "@/server/money";
+import { recordException } from "@/server/exceptions/record-exception";
 import { log } from "@/server/observability/log";
 import { lockSellerFunds } from "@/server/wallet/seller-funds";
 import { recordObjectEvent } from "@/server/webhooks-out/record-event";
@@ -28,8 +29,24 @@ export async function applyRefundOutcome(tx: Tx, refundId: string, outcome: Refu
 
   // The PSP's refund id, learnt from any answer (also one that does not move the state).
   const learnId = outcome.pspRefundId && !refund.pspRefundId ? { pspRefundId: outcome.pspRefundId } : {};
-  if (refund.status === outcome.status || !REFUND_TRANSITIONS[refund.status].includes(outcome.status)) {
+  // Only Stripe refunds fail after succeeding (the bank refused them later); an M-Pesa reversal that completed is final.
+  const lateFailure = refund.status === "succeeded" && isUnsuccessful(outcome.status);
+  if (refund.status === outcome.status || !REFUND_TRANSITIONS[refund.status].includes(outcome.status) || (lateFailure && refund.psp !== "stripe")) {
     if (refund.status !== outcome.status) log.info({ refundId, from: refund.status, to: outcome.status, reason }, "stale refund outcome ignored");
+    if (isUnsuccessful(refund.status) && outcome.status === "succeeded") {
+      // The PSP says the buyer got money we gave back to the seller: never silently. Ops settle it (recover it from
+      // the seller, or correct the ledger); nothing moves here.
+      log.warn({ refundId, from: refund.status, reason }, "PSP reports a refund succeeded that was failed or canceled here");
+      await recordException(tx, {
+        kind: "refund",
+        subjectType: "refund",
+        subjectId: refundId,
+        reason: "amount_mismatch",
+        message: `The PSP reports refund ${refundId} succeeded, but it is ${refund.status} here and its money went back to the seller.`,
+        merchantId: refund.merchantId,
+        retryEvent: null,
+      });
+    }
     if (learnId.pspRefundId) {
       const [updated] = await tx.update(refunds).set({ pspRefundId: learnId.pspRefundId }).where(eq(refunds.id, refundId)).returning();
       return { changed: false, refund: updated! };

@@ -2,12 +2,12 @@
 // racing on one order are serialized and can never together refund more than was captured (the CHECK on
 // payment_orders.amount_refunded is the database's own guarantee on top). The money leaves the seller at creation:
 // a refund that later fails or is canceled gives it back with a reversing posting (apply-outcome.ts).
-// Lock order: order row -> refund row -> lockSellerFunds -> ledger (docs/refunds.md "Locks").
+// Lock order: checkout row (shared) -> order row -> refund row -> lockSellerFunds -> ledger (docs/refunds.md "Locks").
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { newId } from "@/db/ids";
 import { PG_DEADLOCK_DETECTED, PG_SERIALIZATION_FAILURE, pgErrorCode } from "@/db/pg-errors";
-import { disputes, merchants, paymentAttempts, paymentOrders, refunds } from "@/db/schema";
+import { checkouts, disputes, merchants, paymentAttempts, paymentOrders, refunds } from "@/db/schema";
 import { recordAudit } from "@/server/audit/record-audit";
 import { AppError } from "@/server/errors";
 import { finishIdempotentRequest } from "@/server/idempotency/idempotency";
@@ -55,7 +55,11 @@ function validateInput(input: CreateRefundInput): void {
 export function feeToReturn(input: { fee: bigint; orderAmount: bigint; refundedBefore: bigint; feeReturnedBefore: bigint; amount: bigint }): bigint {
   const { fee, orderAmount, refundedBefore, feeReturnedBefore, amount } = input;
   if (fee <= 0n) return 0n;
-  const back = refundedBefore + amount === orderAmount ? fee - feeReturnedBefore : (fee * amount) / orderAmount;
+  const left = fee - feeReturnedBefore;
+  // Never more than what is left of the fee: after a refund failed, the pro rata floors of the refunds that replace
+  // it can add up to more than the floors they replace (sum of floors <= floor of the sum, not the other way round).
+  const proRata = (fee * amount) / orderAmount;
+  const back = refundedBefore + amount === orderAmount ? left : proRata < left ? proRata : left;
   const clamped = back < 0n ? 0n : back;
   return clamped > amount ? amount : clamped;
 }
@@ -63,7 +67,7 @@ export function feeToReturn(input: { fee: bigint; orderAmount: bigint; refundedB
 /** The platform_fees credit of the order's own payment posting (what the seller was charged for it). */
 async function orderPlatformFee(tx: Tx, orderId: string): Promise<bigint> {
   const posting = await loadTransactionBySource(tx, "payment_order", orderId);
-  if (!posting) throw new AppError("payment_not_refundable", `Payment order ${orderId} has no payment posting in the ledger`);
+  if (!posting) throw new AppError("payment_not_refundable", "This payment order's payment is not in the ledger yet, so it cannot be refunded.");
   const fee = posting.entries.find((e) => e.accountKey === "platform_fees");
   return fee ? -fee.amount : 0n;
 }
@@ -80,12 +84,13 @@ export async function createRefund(db: Db, input: CreateRefundInput): Promise<Re
 }
 
 async function createOnce(tx: Tx, input: CreateRefundInput): Promise<Refund> {
-  // 1. The order, locked: every refund of it waits here for the one before it to commit.
-  const [order] = await tx
-    .select()
-    .from(paymentOrders)
-    .where(and(eq(paymentOrders.merchantId, input.merchantId), eq(paymentOrders.paymentOrderId, input.paymentOrderId)))
-    .for("update");
+  // 1. The checkout (shared: refunds of its other orders go on; a dispute being applied, which locks it exclusively,
+  // is waited for, so a refund never commits beside a dispute it did not see), then the order, locked: every refund
+  // of it waits here for the one before it to commit.
+  const byId = and(eq(paymentOrders.merchantId, input.merchantId), eq(paymentOrders.paymentOrderId, input.paymentOrderId));
+  const [found] = await tx.select({ checkoutId: paymentOrders.checkoutId }).from(paymentOrders).where(byId);
+  if (found) await tx.select({ id: checkouts.id }).from(checkouts).where(eq(checkouts.id, found.checkoutId)).for("share");
+  const [order] = found ? await tx.select().from(paymentOrders).where(byId).for("update") : [];
   if (!order) throw new AppError("not_found", "Payment order not found", { details: { fields: [{ path: "payment_order_id", message: "No such payment order." }] } });
   addLogContext({ paymentOrderId: order.id, checkoutId: order.checkoutId });
   if (order.status !== "SUCCESS") throw new AppError("payment_not_refundable", `Payment order ${order.paymentOrderId} is ${order.status}: only a succeeded payment can be refunded.`);

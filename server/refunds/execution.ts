@@ -6,7 +6,7 @@
 //  - Daraja has none: a reversal is sent at most once. Once any reversal call for this refund left (answered, or
 //    unanswered: it may have reached Daraja), it is never sent again; its outcome comes by the (verified) result
 //    callback, or by Transaction Status on the execution's timeouts (requestReversalStatus, mpesa-reversal.ts).
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, gte, inArray, or } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { paymentAttempts, pspAttempts, refunds } from "@/db/schema";
 import { AppError } from "@/server/errors";
@@ -56,12 +56,23 @@ async function apply(db: Db, refundId: string, outcome: RefundOutcome, reason: s
   return stepResult(refund);
 }
 
-/** Has a reversal for this refund ever left for Daraja (answered or not)? Only Daraja's refusals (4xx/5xx answers) did not. */
+/**
+ * Has a reversal for this refund ever left for Daraja (answered or not)? Only Daraja's 4xx refusals did not. A 5xx
+ * answer is retryable (the step is retried) but says nothing of whether the reversal was processed behind it, so
+ * it counts as sent: resending would reverse twice if it was.
+ */
 async function reversalMayHaveLeft(db: Db, idempotencyKey: string): Promise<boolean> {
   const [row] = await db
     .select({ id: pspAttempts.id })
     .from(pspAttempts)
-    .where(and(eq(pspAttempts.psp, "mpesa"), eq(pspAttempts.operation, "reversal"), eq(pspAttempts.idempotencyKey, idempotencyKey), inArray(pspAttempts.outcome, ["ok", "timeout", "network_error"])))
+    .where(
+      and(
+        eq(pspAttempts.psp, "mpesa"),
+        eq(pspAttempts.operation, "reversal"),
+        eq(pspAttempts.idempotencyKey, idempotencyKey),
+        or(inArray(pspAttempts.outcome, ["ok", "timeout", "network_error"]), and(eq(pspAttempts.outcome, "psp_error"), gte(pspAttempts.responseStatus, 500))),
+      ),
+    )
     .limit(1);
   return Boolean(row);
 }

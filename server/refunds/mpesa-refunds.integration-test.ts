@@ -228,6 +228,19 @@ describe("M-Pesa refunds end to end", () => {
     expect(await orderRefunded(order.id)).toBe(5_000n);
   });
 
+  it("a reversal answered 5xx may have reached Daraja: the retried send step does not send a second one", async () => {
+    const { order } = await paidOrder("100.00");
+    const reversalsBefore = requestsTo(REVERSAL_PATH);
+    sandbox.addFault({ fault: "status=500", method: "POST", pathPrefix: REVERSAL_PATH, count: 1 });
+    const refund = await createRefund(t.db, { merchantId, paymentOrderId: order.paymentOrderId, origin: "api" });
+    // The execution got past its send step (retried after the 5xx) and asks Transaction Status (or, before the fix,
+    // a second reversal went out and its result callback was verified by one).
+    await waitFor(async () => (await t.db.select().from(pspAttempts).where(and(eq(pspAttempts.operation, "transaction_status"), like(pspAttempts.idempotencyKey, `revstatus:${refund.id}:%`))))[0], CEILING_MS, 50, async () => t.db.select().from(pspAttempts).where(like(pspAttempts.idempotencyKey, `%${refund.id}%`)));
+    expect(await t.db.select({ outcome: pspAttempts.outcome, status: pspAttempts.responseStatus }).from(pspAttempts).where(and(eq(pspAttempts.operation, "reversal"), eq(pspAttempts.idempotencyKey, refund.idempotencyKey)))).toEqual([{ outcome: "psp_error", status: 500 }]);
+    expect(requestsTo(REVERSAL_PATH) - reversalsBefore).toBe(1);
+    expect((await refundRow(refund.id)).status).toBe("pending");
+  }, 60_000);
+
   it("forged result callbacks change nothing: unknown, unsolicited, unconfirmed; the unknown outcome ends with ops", async () => {
     const { order } = await paidOrder("200.00");
     sandbox.addFault({ fault: "mpesa_reversal=no_result_not_done", method: "POST", pathPrefix: REVERSAL_PATH, count: 1 });

@@ -11,6 +11,7 @@ import { AppError } from "@/server/errors";
 import { accountFor } from "@/server/ledger/accounts";
 import { postTransaction } from "@/server/ledger/post-transaction";
 import { isCurrencyCode, money, type Money } from "@/server/money";
+import { lockSellerFunds } from "./seller-funds";
 
 export type HoldStatus = (typeof walletHolds.$inferSelect)["status"];
 export type WalletHold = typeof walletHolds.$inferSelect;
@@ -29,6 +30,8 @@ export async function placeHold(tx: DbOrTx, input: { sellerId: string; amount: M
   const existing = await findHoldByReference(tx, input.reference);
   if (existing) return assertSameHold(existing, input);
   const { sellerId, amount } = input;
+  // Lowers available: serialized with refunds and disputes taking money back from this seller (seller-funds.ts).
+  await lockSellerFunds(tx, [sellerId], amount.currency);
   const posted = await postTransaction(tx, {
     source: HOLD_SOURCE.place,
     sourceId: input.reference,

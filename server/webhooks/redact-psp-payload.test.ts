@@ -123,6 +123,49 @@ describe("redactPspPayload: Stripe", () => {
   });
 });
 
+describe("redactPspPayload: Stripe dispute evidence", () => {
+  it("replaces every evidence value (free text about the buyer), keeps nulls, file ids and what sync reads", () => {
+    const event = {
+      id: "evt_dp",
+      type: "charge.dispute.updated",
+      data: {
+        object: {
+          id: "dp_1",
+          object: "dispute",
+          amount: 5000,
+          currency: "usd",
+          charge: "ch_1",
+          payment_intent: "pi_1",
+          reason: "fraudulent",
+          status: "under_review",
+          evidence: {
+            customer_name: "Amina Otieno",
+            customer_email_address: "amina@example.com",
+            customer_purchase_ip: "203.0.113.7",
+            billing_address: "12 Moi Avenue, Nairobi",
+            uncategorized_text: "Shipped to Amina Otieno, Westlands, 14 Riverside Drive; signed for on delivery",
+            product_description: "Order 881 for Amina, delivered to her office at Riverside Drive",
+            service_date: null,
+            uncategorized_file: "file_1PqRsT",
+            enhanced_evidence: { visa_compelling_evidence_3: { disputed_transaction: { customer_account_id: "acct-amina-1", customer_device_fingerprint: "fp-9a8b" } } },
+          },
+          evidence_details: { due_by: 1700000000, has_evidence: true, past_due: false, submission_count: 1 },
+        },
+      },
+    };
+    const r = redactPspPayload(event) as typeof event;
+    const text = JSON.stringify(r);
+    for (const secret of ["Amina", "amina", "203.0.113.7", "Moi Avenue", "Riverside", "Westlands", "acct-amina-1", "fp-9a8b"]) expect(text).not.toContain(secret);
+    const ev = r.data.object.evidence;
+    expect(ev.uncategorized_text).toBe("[redacted]");
+    expect(ev.customer_purchase_ip).toBe("[redacted]");
+    expect(ev.service_date).toBeNull();
+    expect(ev.uncategorized_file).toBe("file_1PqRsT");
+    expect(r.data.object).toMatchObject({ id: "dp_1", amount: 5000, currency: "usd", charge: "ch_1", payment_intent: "pi_1", reason: "fraudulent", status: "under_review" });
+    expect(r.data.object.evidence_details).toEqual(event.data.object.evidence_details);
+  });
+});
+
 describe("redactPspPayload: what it never rewrites", () => {
   it("leaves ids and amounts verbatim even when their digits look like a phone", () => {
     const looksLikePhone = { CheckoutRequestID: `ws_CO_${PHONE}`, ConversationID: `0${NATIONAL}`, amount: Number(PHONE), TransAmount: PHONE, note: `0${NATIONAL}` };

@@ -6,7 +6,8 @@
 //   Daraja: CallbackMetadata Item PhoneNumber; C2B MSISDN, FirstName, MiddleName, LastName; result parameters
 //   "<phone or shortcode> - <name>" (DebitPartyName, CreditPartyName, ReceiverPartyPublicName, …).
 //   Stripe: name, email, phone and address under billing_details, shipping, customer_details, owner;
-//   receipt_email and any other *email or *phone key; any *address (postal, ip_address).
+//   receipt_email and any other *email or *phone key; any *address (postal, ip_address); a dispute's evidence
+//   and enhanced_evidence, whole (free text about the buyer: every value but file ids).
 // A phone or email inside any other string is masked too: Daraja descriptions are free text.
 import { maskPhone } from "@/server/psp/daraja/transform";
 
@@ -84,6 +85,24 @@ function maskForKey(key: string, value: unknown, inPerson: boolean): { masked: u
   return undefined;
 }
 
+/** Stripe file ids (evidence's uncategorized_file, receipt, …): not personal data, kept for support. */
+const FILE_ID = /^file_[A-Za-z0-9]{1,64}$/;
+
+/**
+ * A Stripe dispute's `evidence` (and `enhanced_evidence`): the merchant's free text about the buyer (names,
+ * addresses, IPs, emails, order history) in any field. Stored encrypted by the disputes domain; here every value
+ * is replaced (nulls and file ids kept, so the shape still shows which fields were filled).
+ */
+function redactEvidence(value: unknown, depth: number): unknown {
+  if (value === null || value === undefined || typeof value === "boolean") return value;
+  if (typeof value === "string") return FILE_ID.test(value) ? value : REDACTED;
+  if (typeof value !== "object") return REDACTED;
+  if (depth >= REDACT_DEPTH_MAX) return REDACTED;
+  if (Array.isArray(value)) return value.map((v) => redactEvidence(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactEvidence(v, depth + 1)]));
+}
+const EVIDENCE_KEYS = new Set(["evidence", "enhancedevidence"]);
+
 function redactValue(value: unknown, depth: number, inPerson: boolean): unknown {
   if (typeof value === "string") return maskText(value);
   if (typeof value === "number") return Number.isInteger(value) && maskText(String(value)) !== String(value) ? maskPhoneValue(value) : value;
@@ -96,6 +115,10 @@ function redactValue(value: unknown, depth: number, inPerson: boolean): unknown 
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
     const key = k === "Value" && pairName ? pairName : k;
+    if (EVIDENCE_KEYS.has(normalizeKey(k)) && v !== null && typeof v === "object") {
+      out[k] = redactEvidence(v, depth + 1);
+      continue;
+    }
     const rule = maskForKey(key, v, inPerson);
     if (rule) out[k] = rule.masked;
     else if ((typeof v === "string" || typeof v === "number") && isVerbatimKey(key)) out[k] = v;
