@@ -127,7 +127,9 @@ function defineFunctions(client: Inngest): InngestFunction.Any[] {
 
 beforeAll(async () => {
   tdb = await createTestDatabase();
-  app = await startTestApp({ db: tdb.db, clientId: APP, functions: defineFunctions });
+  // 999 sequential steps run (and checkpoint) within one call: on a loaded 2-core machine that call can take longer
+  // than the harness's 10 s call timeout, which would fail the run for the wrong reason (TransportTimeoutError).
+  app = await startTestApp({ db: tdb.db, clientId: APP, functions: defineFunctions, callTimeoutMs: 180_000 });
 });
 afterAll(async () => {
   await app?.stop();
