@@ -127,6 +127,7 @@ it("the database gauges follow the rows as they are added", async () => {
 
 it("counts failed PSP calls and their latency at the connectors' choke point", async () => {
   const { createStripeConnector } = await import("@/server/psp");
+  const { CONNECTION_REFUSED_RETRY_DELAYS_MS } = await import("@/server/psp/attempts");
   const port = await closedPort();
   const stripe = createStripeConnector(t.db, { apiBase: `http://127.0.0.1:${port}`, timeoutMs: 500 });
   const before = sample(await metricsText(), "paybridge_psp_call_errors_total", { psp: "stripe", operation: "get_payment_status", outcome: "network_error" }) ?? 0;
@@ -134,8 +135,10 @@ it("counts failed PSP calls and their latency at the connectors' choke point", a
   const text = await metricsText();
   const operation = text.match(/paybridge_psp_call_errors_total\{psp="stripe",operation="([^"]+)",outcome="network_error"\}/)?.[1];
   expect(operation).toBeDefined();
-  expect(sample(text, "paybridge_psp_call_errors_total", { psp: "stripe", operation: operation!, outcome: "network_error" })).toBe((operation === "get_payment_status" ? before : 0) + 1);
-  expect(sample(text, "paybridge_psp_call_duration_seconds_count", { psp: "stripe", operation: operation!, outcome: "network_error" })).toBe(1);
+  // A refused connection is tried again in the call (server/psp/attempts.ts): every try is counted.
+  const tries = CONNECTION_REFUSED_RETRY_DELAYS_MS.length + 1;
+  expect(sample(text, "paybridge_psp_call_errors_total", { psp: "stripe", operation: operation!, outcome: "network_error" })).toBe((operation === "get_payment_status" ? before : 0) + tries);
+  expect(sample(text, "paybridge_psp_call_duration_seconds_count", { psp: "stripe", operation: operation!, outcome: "network_error" })).toBe(tries);
 });
 
 it("a slow part (a table locked by another transaction) is reported in paybridge_scrape_errors; the rest answers in time", async () => {

@@ -75,18 +75,39 @@ export interface CallFacts {
 }
 
 /**
- * Runs one PSP call and records it, success or failure. If recording fails the error propagates:
- * the durable caller retries with the same idempotency key and the PSP replays its answer.
+ * Waits before each in-call retry of a refused connection: about 4 s in all, enough for a PSP endpoint (or the
+ * sandbox) that is restarting. Longer outages are the durable step's retries (its backoff starts near 30 s).
  */
-export async function recordedCall<T>(record: AttemptRecorder, meta: CallMeta, call: () => Promise<T>, onOk: (r: T) => CallFacts, onError: (e: unknown) => CallFacts): Promise<T> {
-  const started = performance.now();
-  try {
-    const result = await call();
-    await observedRecord(record, meta, onOk(result), performance.now() - started);
-    return result;
-  } catch (err) {
-    await observedRecord(record, meta, onError(err), performance.now() - started);
-    throw err;
+export const CONNECTION_REFUSED_RETRY_DELAYS_MS = [250, 500, 1_000, 2_000] as const;
+
+/** A refused TCP connection (ECONNREFUSED anywhere in the error's cause chain): the request never left us. */
+export function isConnectionRefused(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== "object" || depth > 4) return false;
+  const e = err as { code?: unknown; errno?: unknown; detail?: unknown; cause?: unknown; raw?: unknown; errors?: unknown };
+  if (e.code === "ECONNREFUSED") return true;
+  if (Array.isArray(e.errors) && e.errors.some((x) => isConnectionRefused(x, depth + 1))) return true;
+  return [e.detail, e.cause, e.raw].some((x) => x !== err && isConnectionRefused(x, depth + 1));
+}
+
+/**
+ * Runs one PSP call and records it, success or failure (every try its own row). If recording fails the error
+ * propagates: the durable caller retries with the same idempotency key and the PSP replays its answer. A refused
+ * connection is tried again here a few times first: nothing reached the PSP, so even a call without an idempotency
+ * key (a Daraja reversal) cannot happen twice by it.
+ */
+export async function recordedCall<T>(record: AttemptRecorder, meta: CallMeta, call: () => Promise<T>, onOk: (r: T) => CallFacts, onError: (e: unknown) => CallFacts, retryDelaysMs: readonly number[] = CONNECTION_REFUSED_RETRY_DELAYS_MS): Promise<T> {
+  for (let i = 0; ; i++) {
+    const started = performance.now();
+    try {
+      const result = await call();
+      await observedRecord(record, meta, onOk(result), performance.now() - started);
+      return result;
+    } catch (err) {
+      await observedRecord(record, meta, onError(err), performance.now() - started);
+      const wait = retryDelaysMs[i];
+      if (wait === undefined || !isConnectionRefused(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 }
 
