@@ -1,5 +1,6 @@
-import { NonRetriableError } from "inngest";
+import { NonRetriableError, RetryAfterError } from "inngest";
 import { AppError, CONFLICT_CODES, type ErrorCode } from "@/server/errors";
+import { PspError } from "@/server/psp/errors";
 
 // What the job runner retries. Domain code (server/) throws AppErrors with specific codes and never the
 // Inngest SDK's errors; this adapter decides which of them a retry cannot change. Those fail the run at once
@@ -27,4 +28,18 @@ export function isRetriable(err: unknown): boolean {
 export function toStepError(err: unknown): unknown {
   if (err instanceof AppError && NON_RETRIABLE_CODES.has(err.code)) return new NonRetriableError(`[${err.code}] ${err.message}`, { cause: err });
   return err;
+}
+
+/**
+ * Runs a PSP-facing step body: a PSP rate limit comes back as Retry-After; a deterministic refusal (an amount
+ * mismatch, an STK push whose answer is unknown: NON_RETRIABLE_CODES) fails the run at once and records an
+ * exception for ops; any other error is retried with the engine's backoff.
+ */
+export async function pspStep<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof PspError && err.kind === "rate_limited" && err.retryAfterMs) throw new RetryAfterError(err.message, err.retryAfterMs);
+    throw toStepError(err);
+  }
 }

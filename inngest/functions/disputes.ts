@@ -3,7 +3,7 @@ import type { Db } from "@/db/client";
 import { sendDueReminders } from "@/server/disputes/reminders";
 import { syncDispute } from "@/server/disputes/sync-dispute";
 import type { ConnectorFor } from "@/server/psp";
-import { toStepError } from "../errors";
+import { pspStep } from "../errors";
 import { disputePspUpdated } from "../refund-events";
 import { recordFailure } from "./exceptions";
 
@@ -37,14 +37,12 @@ export function createDisputeFunctions(client: Inngest, deps: DisputeFunctionDep
     },
     async ({ event, step }) => {
       const { psp, pspDisputeId } = event.data;
-      return step.run("sync", async () => {
-        try {
+      return step.run("sync", () =>
+        pspStep(async () => {
           const d = await syncDispute(deps.getDb(), deps.connectorFor, { psp, pspDisputeId });
           return d ? { disputeId: d.id, status: d.status, version: d.version } : { disputeId: null, status: "unknown_payment" };
-        } catch (err) {
-          throw toStepError(err);
-        }
-      });
+        }),
+      );
     },
   );
   const reminders = client.createFunction(

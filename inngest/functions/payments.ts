@@ -1,9 +1,8 @@
-import { NonRetriableError, RetryAfterError, type Inngest } from "inngest";
+import { NonRetriableError, type Inngest } from "inngest";
 import type { Db } from "@/db/client";
 import { cancelAndSettle, loadAttemptPlan, pushAndSettle, settleAttempt, type ConnectorFor } from "@/server/payments/execution";
-import { PspError } from "@/server/psp/errors";
 import { processPspEventAndWake } from "@/server/webhooks/process-psp-event";
-import { toStepError } from "../errors";
+import { pspStep } from "../errors";
 import { recordFailure } from "./exceptions";
 import { pspEventReceived } from "../events";
 import { paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated } from "../payment-events";
@@ -24,28 +23,6 @@ export interface PaymentFunctionDeps {
   connectorFor: ConnectorFor;
   /** Waits between status checks; default STATUS_WAITS (tests pass milliseconds). */
   statusWaits?: readonly string[];
-}
-
-/** PSP rate limits come back as Retry-After; other transient errors use the engine's backoff. */
-async function pspStep<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof PspError && err.kind === "rate_limited" && err.retryAfterMs) throw new RetryAfterError(err.message, err.retryAfterMs);
-    throw err;
-  }
-}
-
-/**
- * A deterministic refusal (an amount mismatch, an STK push whose answer is unknown; NON_RETRIABLE_CODES in
- * inngest/errors.ts): retrying cannot change it, so the run fails at once and records an exception for ops.
- */
-async function deterministic<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toStepError(err);
-  }
 }
 
 export function createPaymentFunctions(client: Inngest, deps: PaymentFunctionDeps) {
@@ -73,11 +50,11 @@ export function createPaymentFunctions(client: Inngest, deps: PaymentFunctionDep
       // Each step below reads the PSP and applies a final answer itself (server/payments/execution.ts):
       // no outcome is ever taken from an earlier step's memoized result.
       if (plan.method === "mpesa" && !plan.pspReference) {
-        const pushed = await step.run("send-stk-push", () => deterministic(() => pspStep(() => pushAndSettle(db, deps.connectorFor, attemptId))));
+        const pushed = await step.run("send-stk-push", () => pspStep(() => pushAndSettle(db, deps.connectorFor, attemptId)));
         if (pushed.outcome) return { attemptId, outcome: pushed.outcome };
       }
       for (let i = 0; i < STATUS_CHECKS_MAX; i++) {
-        const settled = await step.run(`settle-${i}`, () => deterministic(() => pspStep(() => settleAttempt(db, deps.connectorFor, attemptId))));
+        const settled = await step.run(`settle-${i}`, () => pspStep(() => settleAttempt(db, deps.connectorFor, attemptId)));
         // "pending": the buyer confirmed again after this answer; wait and ask the PSP again.
         if (settled.outcome && settled.outcome !== "pending") return { attemptId, outcome: settled.outcome, status: settled.status };
         const timeout = statusWaits[Math.min(i, statusWaits.length - 1)]!;
@@ -92,7 +69,7 @@ export function createPaymentFunctions(client: Inngest, deps: PaymentFunctionDep
     async ({ event, step }) => {
       const db = deps.getDb();
       // If the buyer managed to pay it after all, the same step applies that PSP answer (flagged as a double charge for ops).
-      const settled = await step.run("cancel-at-psp", () => deterministic(() => pspStep(() => cancelAndSettle(db, deps.connectorFor, event.data.attemptId))));
+      const settled = await step.run("cancel-at-psp", () => pspStep(() => cancelAndSettle(db, deps.connectorFor, event.data.attemptId)));
       return { attemptId: event.data.attemptId, status: settled?.status ?? "nothing-to-cancel" };
     },
   );

@@ -1,9 +1,8 @@
-import { NonRetriableError, RetryAfterError, type Inngest } from "inngest";
+import { NonRetriableError, type Inngest } from "inngest";
 import type { Db } from "@/db/client";
 import type { ConnectorFor } from "@/server/psp";
-import { PspError } from "@/server/psp/errors";
 import { checkRefund, sendRefund, syncRefund } from "@/server/refunds/execution";
-import { toStepError } from "../errors";
+import { pspStep } from "../errors";
 import { refundExecute, refundPspUpdated } from "../refund-events";
 import { recordFailure } from "./exceptions";
 
@@ -24,16 +23,6 @@ export interface RefundFunctionDeps {
   connectorFor: ConnectorFor;
   /** Waits between status checks; default REFUND_STATUS_WAITS (tests pass milliseconds). */
   statusWaits?: readonly string[];
-}
-
-/** PSP rate limits come back as Retry-After; a deterministic refusal fails the run at once (inngest/errors.ts). */
-async function pspStep<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof PspError && err.kind === "rate_limited" && err.retryAfterMs) throw new RetryAfterError(err.message, err.retryAfterMs);
-    throw toStepError(err);
-  }
 }
 
 export function createRefundFunctions(client: Inngest, deps: RefundFunctionDeps) {

@@ -121,10 +121,6 @@ const stuckWebhookDeliveries: ExceptionDetector = {
 };
 
 /**
- * Every detector the janitor runs, in order. The refunds and payouts issues add theirs here (refunds and payouts
- * stuck past their deadline: kind 'refund' / 'payout', with their auto-resolution in exception-state.ts).
- */
-/**
  * A refund's execution checks it 10 times over ≈ 59 minutes (inngest/functions/refunds.ts) before it records its own
  * outcome_unknown exception: a refund still pending / requires_action after 2 h is stuck (its run was lost).
  */
@@ -147,6 +143,10 @@ const stuckRefunds: ExceptionDetector = {
     ${ON_CONFLICT}`,
 };
 
+/**
+ * Every detector the janitor runs, in order. The payouts issue adds its own here (payouts stuck past their
+ * deadline: kind 'payout', with its auto-resolution in exception-state.ts), as refunds did.
+ */
 export const EXCEPTION_DETECTORS: readonly ExceptionDetector[] = [stuckPaymentAttempts, stuckPspEvents, unsentOutboxEvents, stuckWebhookDeliveries, stuckRefunds];
 
 /** Runs one detector; returns how many exceptions it recorded (0 when everything it found was already open). */
