@@ -238,6 +238,19 @@ describe("POST /api/v1/refunds", () => {
     }
     await errorOf(await post({ payment_order_id: orderIds[0] }, { idem: null }), 400, "validation_failed");
     await errorOf(await post("{nope"), 400, "validation_failed");
+    // Hostile values: a clear 400, never a 5xx, and no refund.
+    const hostile: unknown[] = [
+      { payment_order_id: "nul\u0000id" },
+      { payment_order_id: orderIds[0], amount: "9".repeat(40) },
+      { payment_order_id: orderIds[0], amount: ["1.00"] },
+      { payment_order_id: orderIds[0], metadata: { note: "a\u0000b" } },
+    ];
+    for (const body of hostile) {
+      const res = await post(body, { idem: `hostile-${Math.random()}` });
+      const text = await res.text();
+      expect(res.status, `${JSON.stringify(body)} -> ${text}`).toBe(400);
+      expect(["validation_failed", "request_rejected"], text).toContain((JSON.parse(text) as { error: { code: string } }).error.code);
+    }
     expect(await refundCount()).toBe(before);
   }, 60_000);
 
