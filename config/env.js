@@ -137,6 +137,14 @@ export const envSchema = z.object({
    *  reports its queue, the dispatcher waits for its sync. Unset: the local engine only when INNGEST_BASE_URL is unset.
    *  Production refuses true without INNGEST_BASE_URL or with an Inngest Cloud URL (server/startup/guard.ts). */
   INNGEST_LOCAL_ENGINE: bool.optional(),
+  // --- Payouts and settlement (server/payouts, docs/payouts.md). ---
+  /** Fallback when the PSP does not say when a charge's funds are available: seconds after the payment (Stripe: 7 days). */
+  STRIPE_SETTLEMENT_FALLBACK_S: z.coerce.number().int().min(0).max(60 * 86400).default(7 * 86400),
+  /** M-Pesa funds are in the paybill at once: seconds after the payment before they are available (default 0). */
+  MPESA_SETTLEMENT_DELAY_S: z.coerce.number().int().min(0).max(60 * 86400).default(0),
+  /** Tests only (refused in production): comma-separated failpoints (server/observability/failpoints.ts) at which the
+   *  process kills itself with SIGKILL, e.g. `payout.after_psp_call`. */
+  PAYBRIDGE_FAILPOINTS: z.string().min(1).optional(),
   /** Port of the local Inngest-protocol engine started by `npm run dev`. */
   INNGEST_ENGINE_PORT: z.coerce.number().int().min(1).max(65535).default(8288),
   /** Development and tests only: the local engine's URL as the app reaches it (scripts/dev.ts sets INNGEST_BASE_URL

@@ -3,6 +3,7 @@ import * as catalog from "@/server/events/catalog";
 import type { CatalogEvent, CatalogEventName } from "@/server/events/catalog";
 import { merchantEventCreated, merchantWebhookDeliver } from "./merchant-webhook-events";
 import { paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated } from "./payment-events";
+import { payoutExecute, payoutPspUpdated, payoutsScheduleRequested } from "./payout-events";
 import { disputePspUpdated, refundExecute, refundPspUpdated } from "./refund-events";
 
 // The catalog's events (server/events/catalog.ts, the one source of names and payload schemas) as the SDK's
@@ -15,7 +16,7 @@ export const pspEventReceived = eventType(catalog.pspEventReceived.name, { schem
 export const keysReencryptRequested = eventType(catalog.keysReencryptRequested.name, { schema: catalog.keysReencryptRequested.schema });
 export const exceptionsSweepRequested = eventType(catalog.exceptionsSweepRequested.name, { schema: catalog.exceptionsSweepRequested.schema });
 
-export { disputePspUpdated, merchantEventCreated, merchantWebhookDeliver, paymentAttemptCancel, paymentAttemptExecute, pspPaymentUpdated, refundExecute, refundPspUpdated };
+export { disputePspUpdated, merchantEventCreated, merchantWebhookDeliver, paymentAttemptCancel, paymentAttemptExecute, payoutExecute, payoutPspUpdated, payoutsScheduleRequested, pspPaymentUpdated, refundExecute, refundPspUpdated };
 
 /** Every catalog event, as an SDK event type with the catalog's own name and schema (checked: none missing, none extra). */
 export const eventCatalog = {
@@ -26,6 +27,9 @@ export const eventCatalog = {
   [refundExecute.name]: refundExecute,
   [refundPspUpdated.name]: refundPspUpdated,
   [disputePspUpdated.name]: disputePspUpdated,
+  [payoutExecute.name]: payoutExecute,
+  [payoutPspUpdated.name]: payoutPspUpdated,
+  [payoutsScheduleRequested.name]: payoutsScheduleRequested,
   [platformPing.name]: platformPing,
   [merchantEventCreated.name]: merchantEventCreated,
   [merchantWebhookDeliver.name]: merchantWebhookDeliver,

@@ -101,8 +101,9 @@ const STATUS_WRITERS: Record<string, string> = {
   opsExceptions: "server/exceptions/exception-state.ts",
   refunds: "server/refunds/state-machine.ts",
   disputes: "server/disputes/state-machine.ts",
+  payouts: "server/payouts/state-machine.ts",
 };
-const SQL_TABLES: Record<string, string> = { checkouts: "checkouts", payment_attempts: "paymentAttempts", payment_orders: "paymentOrders", double_charges: "doubleCharges", psp_events: "pspEvents", webhook_deliveries: "webhookDeliveries", wallet_holds: "walletHolds", ops_exceptions: "opsExceptions", refunds: "refunds", disputes: "disputes" };
+const SQL_TABLES: Record<string, string> = { checkouts: "checkouts", payment_attempts: "paymentAttempts", payment_orders: "paymentOrders", double_charges: "doubleCharges", psp_events: "pspEvents", webhook_deliveries: "webhookDeliveries", wallet_holds: "walletHolds", ops_exceptions: "opsExceptions", refunds: "refunds", disputes: "disputes", payouts: "payouts" };
 
 const nameOf = (n: ts.PropertyName | ts.Expression): string | undefined => (ts.isIdentifier(n) || ts.isStringLiteralLike(n) || ts.isPrivateIdentifier(n) ? n.text : undefined);
 

@@ -12,3 +12,4 @@ export * from "./webhooks";
 export * from "./heartbeats";
 export * from "./exceptions";
 export * from "./refunds";
+export * from "./payouts";

@@ -1,8 +1,11 @@
 import { relations, sql } from "drizzle-orm";
-import { check, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { newId } from "../ids";
 import { users } from "./auth";
 import { createdAt, updatedAt } from "./columns";
+
+export const PAYOUT_INTERVALS = ["daily", "weekly", "monthly", "manual"] as const;
+export type PayoutInterval = (typeof PAYOUT_INTERVALS)[number];
 
 export const merchantRole = pgEnum("merchant_role", ["merchant_admin", "merchant_viewer"]);
 
@@ -25,6 +28,11 @@ export const merchants = pgTable(
      * never refused: a chargeback is the PSP's decision.
      */
     negativeBalancePolicy: text("negative_balance_policy", { enum: ["allow", "refuse"] }).notNull().default("allow"),
+    /**
+     * Maker-checker: a manual payout of at least this amount (minor units of the payout's currency) waits for a
+     * second admin's approval. Null: no approval needed.
+     */
+    payoutApprovalThreshold: bigint("payout_approval_threshold", { mode: "bigint" }),
     /** IANA time zone every time in the dashboard is shown in (Settings). */
     timeZone: text("time_zone").notNull().default("UTC"),
     /** Branding on the hosted checkout: the name buyers see (falls back to `name`), logo, accent colour. */
@@ -41,6 +49,7 @@ export const merchants = pgTable(
   (t) => [
     check("merchants_fee_bps_range", sql`${t.platformFeeBps} between 0 and 10000`),
     check("merchants_refund_fee_policy_known", sql`${t.refundFeePolicy} in ('keep', 'return')`),
+    check("merchants_payout_threshold_positive", sql`${t.payoutApprovalThreshold} is null or ${t.payoutApprovalThreshold} > 0`),
     check("merchants_negative_balance_policy_known", sql`${t.negativeBalancePolicy} in ('allow', 'refuse')`),
     check("merchants_country_format", sql`${t.country} ~ '^[A-Z]{2}$'`),
     check("merchants_currency_format", sql`${t.defaultCurrency} ~ '^[A-Z]{3}$'`),
@@ -113,12 +122,29 @@ export const sellers = pgTable(
     reference: text("reference").notNull(),
     name: text("name").notNull(),
     defaultCurrency: text("default_currency").notNull(),
+    /** Payout schedule (server/payouts/schedule.ts): daily, weekly on a weekday, monthly on a day, or manual only. */
+    payoutInterval: text("payout_interval", { enum: PAYOUT_INTERVALS }).notNull().default("daily"),
+    /** weekly: 1 = Monday .. 7 = Sunday (ISO). */
+    payoutWeeklyAnchor: smallint("payout_weekly_anchor").notNull().default(1),
+    /** monthly: 1..31 (a shorter month pays on its last day). */
+    payoutMonthlyAnchor: smallint("payout_monthly_anchor").notNull().default(1),
+    /** Funds are paid out only once they have been available this many days (0..30). */
+    payoutDelayDays: smallint("payout_delay_days").notNull().default(0),
+    /** No scheduled payout below this amount (minor units); the balance carries over. */
+    payoutMinimumAmount: bigint("payout_minimum_amount", { mode: "bigint" }).notNull().default(sql`0`),
+    /** now + 24 h when the payout destination changes (a fraud guard): no payout is created before it. */
+    payoutsHeldUntil: timestamp("payouts_held_until", { withTimezone: true, mode: "date" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex("sellers_merchant_reference_uq").on(t.merchantId, t.reference),
     check("sellers_currency_format", sql`${t.defaultCurrency} ~ '^[A-Z]{3}$'`),
+    check("sellers_payout_interval_known", sql`${t.payoutInterval} in ('daily', 'weekly', 'monthly', 'manual')`),
+    check("sellers_payout_weekly_anchor_range", sql`${t.payoutWeeklyAnchor} between 1 and 7`),
+    check("sellers_payout_monthly_anchor_range", sql`${t.payoutMonthlyAnchor} between 1 and 31`),
+    check("sellers_payout_delay_range", sql`${t.payoutDelayDays} between 0 and 30`),
+    check("sellers_payout_minimum_nonneg", sql`${t.payoutMinimumAmount} >= 0`),
   ],
 );
 

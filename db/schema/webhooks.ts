@@ -21,6 +21,10 @@ export const merchantEventType = pgEnum("merchant_event_type", [
   "dispute.funds_withdrawn",
   "dispute.funds_reinstated",
   "dispute.evidence_due_soon",
+  "payout.created",
+  "payout.paid",
+  "payout.failed",
+  "payout.canceled",
 ]);
 
 export const webhookEndpoints = pgTable(

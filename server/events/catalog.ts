@@ -43,6 +43,17 @@ export const refundPspUpdated = defineEvent("refund/psp.updated", z.object({ ref
 /** A PSP told us a dispute was created or changed: fetch it and apply it (inngest/functions/disputes.ts). */
 export const disputePspUpdated = defineEvent("dispute/psp.updated", z.object({ psp: z.enum(["stripe", "mpesa"]), pspDisputeId: z.string().min(1) }));
 
+// Payouts.
+
+/** Send a created payout to its PSP and follow it to paid or failed (inngest/functions/payouts.ts). */
+export const payoutExecute = defineEvent("payout/execute", z.object({ payoutId: z.string().min(1) }));
+
+/** A PSP told us a payout changed (webhook, B2C Result): fetch / apply it, and wake an execution waiting for it. */
+export const payoutPspUpdated = defineEvent("payout/psp.updated", z.object({ payoutId: z.string().min(1) }));
+
+/** Create the payouts that are due now (a cron also runs it; server/payouts/build.ts). */
+export const payoutsScheduleRequested = defineEvent("payouts/schedule.requested", z.object({ requestedBy: z.string().min(1).nullable() }));
+
 // Platform.
 
 /** A liveness probe through the whole async path (inngest/functions/ping.ts). */
@@ -74,6 +85,9 @@ export const EVENT_CATALOG = {
   [refundExecute.name]: refundExecute,
   [refundPspUpdated.name]: refundPspUpdated,
   [disputePspUpdated.name]: disputePspUpdated,
+  [payoutExecute.name]: payoutExecute,
+  [payoutPspUpdated.name]: payoutPspUpdated,
+  [payoutsScheduleRequested.name]: payoutsScheduleRequested,
   [platformPing.name]: platformPing,
   [merchantEventCreated.name]: merchantEventCreated,
   [merchantWebhookDeliver.name]: merchantWebhookDeliver,

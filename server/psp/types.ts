@@ -167,6 +167,71 @@ export interface PayoutResult {
   failure?: PspFailure;
 }
 
+// Payouts (server/payouts/execution.ts). Stripe pays a seller in two calls: a Connect transfer from the platform's
+// balance to the seller's connected account (transfer_group = the payout's pspKey), then a payout on that account
+// (Stripe-Account header; metadata payout_key = pspKey). Daraja pays by one B2C BusinessPayment whose
+// OriginatorConversationID is the pspKey; its outcome comes only by the Result callback or Transaction Status.
+
+export type PspPayoutStatus = "pending" | "in_transit" | "paid" | "failed" | "canceled";
+
+/** A payout object at the PSP (Stripe po_… on a connected account). */
+export interface PspPayoutRecord {
+  id: string;
+  status: PspPayoutStatus;
+  amount: Money;
+  /** Stripe failure_code (account_closed, no_account, insufficient_funds, …) and failure_message, when failed. */
+  failureCode?: string;
+  failureMessage?: string;
+  arrivalDate?: Date;
+  /** metadata.payout_key: our payout's pspKey. */
+  payoutKey?: string;
+  balanceTransaction?: string;
+  created: Date;
+}
+
+/** A Connect transfer (tr_…). */
+export interface PspTransferRecord {
+  id: string;
+  amount: Money;
+  /** amount_reversed, minor units. */
+  amountReversed: bigint;
+  destination: string;
+  transferGroup?: string;
+  created: Date;
+}
+
+/** Stripe Connect operations the payout executor uses (the Stripe connector's `connect`). */
+export interface StripeConnectOps {
+  /** The connected account, to check a destination before saving it. not_found -> PspError (not retryable). */
+  getAccount(input: { accountId: string }): Promise<{ id: string; payoutsEnabled: boolean }>;
+  createTransfer(input: { amount: Money; destination: string; transferGroup: string; idempotencyKey: string; metadata: Record<string, string> }): Promise<PspTransferRecord>;
+  /** GET /v1/transfers?transfer_group=…: every transfer ever made for this payout (the look-up before any re-send). */
+  findTransfers(input: { transferGroup: string }): Promise<PspTransferRecord[]>;
+  /** Reverses what is left of a transfer (money back to the platform), idempotently. */
+  reverseTransfer(input: { transferId: string; idempotencyKey: string; metadata: Record<string, string> }): Promise<{ id: string; amount: Money }>;
+  /** A payout on the connected account (Stripe-Account header). */
+  createPayout(input: { account: string; amount: Money; idempotencyKey: string; metadata: Record<string, string>; method: "standard" | "instant"; description?: string }): Promise<PspPayoutRecord>;
+  /** The connected account's payouts created since `createdAfter` whose metadata.payout_key is `payoutKey`. */
+  findPayouts(input: { account: string; payoutKey: string; createdAfter: Date }): Promise<PspPayoutRecord[]>;
+  getPayout(input: { account: string; payoutId: string }): Promise<PspPayoutRecord>;
+}
+
+/** Daraja B2C operations (the Daraja connector's `b2c`). */
+export interface MpesaB2cOps {
+  /** BusinessPayment: the synchronous answer only means accepted (ConversationID); the outcome comes by callback. */
+  sendPayment(input: { amount: Money; phone: string; originatorConversationId: string; reference: string; sandboxFault?: string }): Promise<{ conversationId: string }>;
+  /** Transaction Status of a B2C payment by its OriginatorConversationID; the answer comes by callback (b2c_status). */
+  requestStatus(input: { originatorConversationId: string; idempotencyKey: string }): Promise<void>;
+  /** Account Balance query; the answer comes by callback (b2c_balance). */
+  requestBalance?(input: { idempotencyKey: string }): Promise<void>;
+}
+
+/** When a charge's funds are available at the PSP (settlement). null: the PSP does not say (use the fallback). */
+export interface FundsAvailability {
+  available: boolean;
+  availableOn: Date;
+}
+
 export type SettlementRowType = "charge" | "refund" | "refund_failure" | "transfer" | "transfer_reversal" | "payout" | "payout_failure" | "dispute" | "other";
 
 export interface SettlementRow {
@@ -213,6 +278,12 @@ export interface PspConnector {
   closeDispute?(input: { pspDisputeId: string; idempotencyKey: string }): Promise<PspDispute>;
   uploadDisputeFile?(input: { fileName: string; contentType: string; data: Uint8Array; idempotencyKey: string }): Promise<{ fileId: string }>;
   createPayout(input: PayoutInput): Promise<PayoutResult>;
+  /** Stripe Connect transfers and payouts (payouts issue). */
+  readonly connect?: StripeConnectOps;
+  /** Daraja B2C (payouts issue). */
+  readonly b2c?: MpesaB2cOps;
+  /** Stripe: whether the payment's charge funds are available (its balance transaction's status / available_on). */
+  getFundsAvailability?(input: { pspReference: string }): Promise<FundsAvailability | null>;
   getPaymentStatus(input: { pspReference: string }): Promise<PaymentResult>;
   /** Card PSPs: the declined charges of a payment, newest first (at most `limit`). */
   listCardDeclines?(input: { pspReference: string; limit: number }): Promise<CardDecline[]>;

@@ -59,6 +59,7 @@ export function startupProblems({ production, embeddedDatabase, env }: StartupIn
   if (!env.INNGEST_SIGNING_KEY) problems.push("INNGEST_SIGNING_KEY: required in production (Inngest Cloud / self-hosted signing key, `signkey-prod-<hex>`): every call to /api/inngest is verified with it");
   else if (!SIGNING_KEY_FORMAT.test(env.INNGEST_SIGNING_KEY)) problems.push("INNGEST_SIGNING_KEY: not an Inngest signing key (`signkey-<env>-<at least 64 hex>`)");
   if (env.INNGEST_SIGNING_KEY_FALLBACK && !SIGNING_KEY_FORMAT.test(env.INNGEST_SIGNING_KEY_FALLBACK)) problems.push("INNGEST_SIGNING_KEY_FALLBACK: not an Inngest signing key");
+  if (env.PAYBRIDGE_FAILPOINTS) problems.push("PAYBRIDGE_FAILPOINTS: must be unset in production (crash-test failpoints kill the process)");
   if (!env.AUTH_SECRET) problems.push("AUTH_SECRET: required in production (at least 32 characters; `openssl rand -base64 32`)");
   if (embeddedDatabase) return problems;
   for (const { version } of fieldKeyRingConfig(env).keys.filter((k) => Buffer.from(k.key, "base64").equals(DEV_FIELD_KEY))) {

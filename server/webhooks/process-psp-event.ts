@@ -91,5 +91,6 @@ export async function processPspEventAndWake(db: Db, storedEventId: string, conn
     for (const effect of effects) any = (await r.apply(tx, effect, { storedEventId })).woke || any;
     return any;
   });
-  return { status: row.status, effects, pspReference: effects[0]!.pspReference, woke };
+  const first = effects[0]!;
+  return { status: row.status, effects, pspReference: "pspReference" in first ? first.pspReference : (first.pspPayoutId ?? first.payoutKey), woke };
 }

@@ -18,7 +18,6 @@ export type Conclusion =
  * What a processed PSP event means for our own objects: one variant per kind of PSP object. A domain applies
  * its variant through its entity's state machine; the outcome of a payment itself is always fetched from the
  * PSP by the payment's execution (the event is a hint that wakes it).
- * Next variants (payouts issue): payout.updated, transfer.updated.
  */
 export type PspEffect =
   | {
@@ -48,6 +47,23 @@ export type PspEffect =
       pspDisputeId: string;
       /** The disputed PaymentIntent. */
       pspReference: string;
+    }
+  | {
+      /**
+       * A payout changed at the PSP. Stripe (payout.*, transfer.* events): a hint naming the payout (po_… with the
+       * connected account) or the transfer group (our pspKey); the payout is fetched. M-Pesa: a verified B2C Result
+       * (or Transaction Status answer) with its outcome.
+       */
+      type: "payout.updated";
+      psp: PspName;
+      /** Our payout's pspKey when the PSP object names it (transfer_group, metadata.payout_key, OriginatorConversationID). */
+      payoutKey?: string;
+      /** Stripe po_… / Daraja ConversationID. */
+      pspPayoutId?: string;
+      /** Stripe: the connected account the event came from. */
+      account?: string;
+      /** M-Pesa only: the verified outcome. `unknown_transaction`: Transaction Status says Daraja has no such payment. */
+      outcome?: { status: "paid" | "failed" | "unknown_transaction"; code: string; message: string; receipt?: string; amount?: string; completedAt?: string };
     };
 
 export type PspEffectType = PspEffect["type"];
