@@ -5,6 +5,7 @@ import path from "node:path";
 import postgres from "postgres";
 import { hashInvitationToken } from "../server/team/invitation-token";
 import { answerShop, axeViolations, createDemoCheckout, DEMO_ADMIN, DEMO_OPS, DEMO_VIEWER, e2eDatabaseUrl, payByCard, signedInState, type StorageState } from "./helpers";
+import { createAwaitingPayout, createPayoutSeller } from "./payout-fixtures";
 
 // Every page of the app, as the role that uses it, on a desktop and on a 390 px phone: axe-core finds no WCAG 2.1
 // A/AA violation, the phone has no sideways scrolling of the document, and a full-page screenshot of each lands
@@ -38,6 +39,9 @@ interface Data {
   inviteToken: string;
   /** A chargeback on a checkout paid with the disputed test card (4000000000000259). */
   disputeId: string;
+  /** A seller of the demo merchant with a destination, and its payout waiting for a second admin. */
+  payoutSellerId: string;
+  payoutId: string;
 }
 
 const APP_DIR = path.resolve("app");
@@ -67,6 +71,16 @@ const DYNAMIC: Record<string, (d: Data) => Visit[]> = {
     { name: "dashboard-dispute-detail-viewer", path: `/dashboard/disputes/${d.disputeId}`, role: "viewer" },
     { name: "dashboard-dispute-unknown", path: "/dashboard/disputes/dsp_00000000000000000000000000", role: "admin", missing: true },
   ],
+  "/dashboard/payouts/[]": (d) => [
+    { name: "dashboard-payout-detail", path: `/dashboard/payouts/${d.payoutId}`, role: "admin" },
+    { name: "dashboard-payout-detail-viewer", path: `/dashboard/payouts/${d.payoutId}`, role: "viewer" },
+    { name: "dashboard-payout-unknown", path: "/dashboard/payouts/pyo_00000000000000000000000000", role: "admin", missing: true },
+  ],
+  "/dashboard/sellers/[]": (d) => [
+    { name: "dashboard-seller-detail", path: `/dashboard/sellers/${d.payoutSellerId}`, role: "admin" },
+    { name: "dashboard-seller-detail-viewer", path: `/dashboard/sellers/${d.payoutSellerId}`, role: "viewer" },
+    { name: "dashboard-seller-unknown", path: "/dashboard/sellers/sel_00000000000000000000000000", role: "admin", missing: true },
+  ],
   "/ops/payments/[]": (d) => [{ name: "ops-payment-detail", path: `/ops/payments/${d.paidCheckoutId}`, role: "ops" }],
   "/ops/merchants/[]": (d) => [{ name: "ops-merchant-detail", path: `/ops/merchants/${d.merchantId}`, role: "ops" }],
   "/invite/[]": (d) => [
@@ -80,6 +94,8 @@ const EXTRA: Record<string, Visit[]> = {
   "/dashboard/settings": [{ name: "dashboard-settings-viewer", path: "/dashboard/settings", role: "viewer" }],
   "/dashboard/settings/team": [{ name: "dashboard-settings-team-viewer", path: "/dashboard/settings/team", role: "viewer" }],
   "/dashboard/developers": [{ name: "dashboard-developers-viewer", path: "/dashboard/developers", role: "viewer" }],
+  "/dashboard/payouts": [{ name: "dashboard-payouts-viewer", path: "/dashboard/payouts", role: "viewer" }],
+  "/dashboard/sellers": [{ name: "dashboard-sellers-viewer", path: "/dashboard/sellers", role: "viewer" }],
 };
 
 /** Pages that are not a page.tsx of their own: the not-found screens. */
@@ -127,7 +143,7 @@ test("every page.tsx is covered by the page walk", () => {
   const routes = appRoutes();
   expect(routes).toContain("/dashboard");
   expect(routes).toContain("/pay/[]");
-  const placeholder: Data = { openCheckoutId: "x", paidCheckoutId: "x", paidOrderId: "x", merchantId: "x", inviteToken: "x", disputeId: "x" };
+  const placeholder: Data = { openCheckoutId: "x", paidCheckoutId: "x", paidOrderId: "x", merchantId: "x", inviteToken: "x", disputeId: "x", payoutSellerId: "x", payoutId: "x" };
   const { uncovered } = visitsFor(routes, placeholder);
   expect(uncovered, "dynamic pages without an entry in DYNAMIC (e2e/pages.spec.ts): say how to fill their ids").toEqual([]);
 });
@@ -140,11 +156,14 @@ async function createData(browser: Browser, request: import("@playwright/test").
   ], "pages_open");
   const paid = await createDemoCheckout(request, [{ seller: "coffee", amount: "420.00" }], "pages_paid");
   const disputed = await createDemoCheckout(request, [{ seller: "books", amount: "800.00" }, { seller: "crafts", amount: "200.00" }], "pages_disputed");
+  const payoutSeller = await createPayoutSeller("pages_payout");
+  const payoutPaid = await createDemoCheckout(request, [{ seller: payoutSeller.reference, amount: "700.00" }], "pages_payout");
   const buyer = await browser.newContext();
   try {
     await answerShop(buyer);
     await payByCard(await buyer.newPage(), paid.url);
     await payByCard(await buyer.newPage(), disputed.url, "4000000000000259");
+    await payByCard(await buyer.newPage(), payoutPaid.url);
   } finally {
     await buyer.close();
   }
@@ -169,7 +188,8 @@ async function createData(browser: Browser, request: import("@playwright/test").
   } finally {
     await sql.end();
   }
-  return { openCheckoutId: open.checkoutId, paidCheckoutId: paid.checkoutId, paidOrderId: paid.orderIds[0]!, merchantId: "mer_demo", inviteToken, disputeId };
+  const payoutId = await createAwaitingPayout(payoutSeller, payoutPaid.checkoutId);
+  return { openCheckoutId: open.checkoutId, paidCheckoutId: paid.checkoutId, paidOrderId: paid.orderIds[0]!, merchantId: "mer_demo", inviteToken, disputeId, payoutSellerId: payoutSeller.id, payoutId };
 }
 
 /** Waits until the page has its data: the load event, a quiet network, no "Loading…" and no busy region. */

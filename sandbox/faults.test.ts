@@ -16,6 +16,8 @@ describe("fault syntax", () => {
     expect(parseFaults("mpesa_reversal=no_result").request).toEqual([{ kind: "mpesa_reversal", mode: "no_result" }]);
     expect(() => parseFault("mpesa_reversal=sometimes")).toThrow();
     expect(() => parseFault("mpesa_reversal=fail;code=999")).toThrow();
+    for (const mode of ["no_result", "no_result_not_done", "queue_timeout", "insufficient"] as const) expect(parseFaults(`mpesa_b2c=${mode}`).request).toEqual([{ kind: "mpesa_b2c", mode }]);
+    expect(() => parseFault("mpesa_b2c=lost")).toThrow();
   });
   it("refuses unknown faults and statuses", () => {
     expect(() => parseFault("explode")).toThrow(/unknown sandbox fault/);

@@ -20,7 +20,13 @@ export type RequestFault =
    * Daraja reversal: `fail` posts a failed result (ResultCode `code`, default R000002); `no_result` reverses but
    * never posts the result; `no_result_not_done` accepts, never reverses and never posts (docs/sandbox.md).
    */
-  | { kind: "mpesa_reversal"; mode: "fail" | "no_result" | "no_result_not_done"; code?: string };
+  | { kind: "mpesa_reversal"; mode: "fail" | "no_result" | "no_result_not_done"; code?: string }
+  /**
+   * Daraja B2C: `no_result` pays but never posts the Result; `no_result_not_done` accepts, never pays, never posts;
+   * `queue_timeout` accepts, never pays, posts to QueueTimeOutURL; `insufficient` fails with ResultCode 1 as if the
+   * utility account could not cover it (docs/sandbox.md).
+   */
+  | { kind: "mpesa_b2c"; mode: "no_result" | "no_result_not_done" | "queue_timeout" | "insufficient" };
 
 export type WebhookFault =
   | { kind: "webhook_duplicate" }
@@ -78,6 +84,10 @@ export function parseFault(text: string): Fault {
       if (value !== "fail" && value !== "no_result" && value !== "no_result_not_done") throw new Error(`unsupported mpesa_reversal fault ${value}`);
       if (opt.code !== undefined && !MPESA_REVERSAL_FAULT_CODES.includes(opt.code)) throw new Error(`unsupported mpesa_reversal code ${opt.code}`);
       return { kind: "mpesa_reversal", mode: value, ...(opt.code ? { code: opt.code } : {}) };
+    }
+    case "mpesa_b2c": {
+      if (value !== "no_result" && value !== "no_result_not_done" && value !== "queue_timeout" && value !== "insufficient") throw new Error(`unsupported mpesa_b2c fault ${value}`);
+      return { kind: "mpesa_b2c", mode: value };
     }
     case "webhook_duplicate":
       return { kind: "webhook_duplicate" };

@@ -5,13 +5,14 @@
 import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { cardFieldRoutes } from "./card-field";
-import { createDarajaApi, type StkRecord } from "./daraja/api";
+import { type B2cBalances, type B2cRecord, createDarajaApi, type StkRecord } from "./daraja/api";
 import { FaultRules, type FaultRule, seededRandom } from "./faults";
 import { createHttpServer, type Route, type SandboxResponse } from "./http";
 import { IDENTITY_PATH, SANDBOX_IDENTITY, sandboxKeysFingerprint } from "./identity";
 import { Persistence, type PersistenceMode } from "./persistence";
 import { Discrepancies, type DiscrepancyInput, type ManifestEntry, mpesaStatementCsv, stripeSettlementCsv } from "./settlement";
 import { createStripeApi } from "./stripe/api";
+import { accountOf } from "./stripe/balance";
 import { completeThreeDs } from "./stripe/payment-intents";
 import { StripeStore, type StripeObject } from "./stripe/store";
 import { type DeliveryRecord, type PendingDelivery, WebhookDispatcher } from "./webhooks";
@@ -99,7 +100,19 @@ export interface Sandbox {
   mpesaStatementCsv: () => string;
   expireDarajaTokens: () => void;
   stkTransactions: () => StkRecord[];
+  /** Every Daraja B2C request received (one per payment Daraja accepted; repeats counted in `duplicates`), oldest first. */
+  b2cRequests: () => B2cRecord[];
+  /** The B2C shortcode's accounts (cents). */
+  b2cBalances: () => B2cBalances;
+  /** Sets the B2C accounts (cents), e.g. `{ utility: 0 }` so every B2C fails with ResultCode 1. */
+  setB2cBalances: (b: Partial<B2cBalances>) => B2cBalances;
+  /** Every stored Stripe object of a kind, newest first, the platform's and connected accounts' alike (`_account`). */
   stripeObjects: (object: string) => StripeObject[];
+  /**
+   * A connected account's own objects of a kind (payout, balance_transaction, event), newest first; `null`: the
+   * platform's. Transfers and reversals are the platform's (filter stripeObjects("transfer") by destination).
+   */
+  stripeAccountObjects: (account: string | null, object: string) => StripeObject[];
   /** Webhooks and callbacks not yet acknowledged (first try, retry or webhook_delay pending). */
   pendingDeliveries: () => PendingDelivery[];
   /** Where the state is kept. */
@@ -125,11 +138,27 @@ function adminRoutes(s: Omit<Sandbox, "url" | "port" | "stop">, identity: () => 
     { method: "POST", pattern: /^\/_sandbox\/webhooks\/flush$/, handle: () => (s.flushDelayedWebhooks(), ok({ flushed: true })) },
     { method: "GET", pattern: /^\/_sandbox\/webhooks\/deliveries$/, handle: () => ok({ data: s.deliveries }) },
     { method: "GET", pattern: /^\/_sandbox\/requests$/, handle: () => ok({ data: s.requests }) },
+    // A connected account's (or, without ?account=, the platform's) stored objects of a kind, internal fields included.
+    { method: "GET", pattern: /^\/_sandbox\/stripe\/objects\/([a-z_]+)$/, handle: (req, [object = ""]) => ok({ data: s.stripeAccountObjects(typeof req.query.account === "string" ? req.query.account : null, object) }) },
     { method: "POST", pattern: /^\/_sandbox\/discrepancies$/, handle: (req) => ok(s.injectDiscrepancy(req.body as unknown as DiscrepancyInput)) },
     { method: "GET", pattern: /^\/_sandbox\/settlement\/manifest$/, handle: () => ok({ data: s.settlementManifest() }) },
     { method: "GET", pattern: /^\/_sandbox\/settlement\/stripe\.csv$/, handle: () => csv(s.stripeSettlementCsv()) },
     { method: "GET", pattern: /^\/_sandbox\/settlement\/mpesa\.csv$/, handle: () => csv(s.mpesaStatementCsv()) },
     { method: "POST", pattern: /^\/_sandbox\/daraja\/expire-tokens$/, handle: () => (s.expireDarajaTokens(), ok({ expired: true })) },
+    { method: "GET", pattern: /^\/_sandbox\/daraja\/b2c$/, handle: (req) => {
+        const originator = req.query.originator_conversation_id;
+        const occasion = req.query.occasion;
+        return ok({ data: s.b2cRequests().filter((r) => (originator === undefined || r.originatorConversationId === String(originator)) && (occasion === undefined || r.occasion === String(occasion))) });
+      },
+    },
+    { method: "GET", pattern: /^\/_sandbox\/daraja\/b2c\/balance$/, handle: () => ok(s.b2cBalances()) },
+    { method: "POST", pattern: /^\/_sandbox\/daraja\/b2c\/balance$/, handle: (req) => {
+        const pick = (k: string) => (req.body[k] === undefined ? {} : Number.isSafeInteger(Number(req.body[k])) ? { [k]: Number(req.body[k]) } : undefined);
+        const parts = ["working", "utility", "chargesPaid"].map(pick);
+        if (parts.some((x) => x === undefined)) return { status: 400, body: { error: "working, utility, chargesPaid: integer cents" } };
+        return ok(s.setB2cBalances(Object.assign({}, ...parts) as Partial<B2cBalances>));
+      },
+    },
   ];
 }
 
@@ -190,11 +219,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     completeThreeDs: (id, outcome) => void completeThreeDs(stripe.ctx, undefined, id, outcome),
     injectDiscrepancy: (d) => discrepancies.inject(d),
     settlementManifest: () => [...discrepancies.manifest],
-    stripeSettlementCsv: () => stripeSettlementCsv(store, discrepancies.apply(store.all("balance_transaction"))),
+    stripeSettlementCsv: () => stripeSettlementCsv(store, discrepancies.apply(store.all("balance_transaction").filter((t) => accountOf(t) === null))),
     mpesaStatementCsv: () => mpesaStatementCsv(daraja.stk.values()),
     expireDarajaTokens: () => daraja.expireTokens(),
     stkTransactions: () => [...daraja.stk.values()],
+    b2cRequests: () => [...daraja.b2c.values()].sort((a, b) => a.requestedAt - b.requestedAt),
+    b2cBalances: () => daraja.b2cBalances(),
+    setB2cBalances: (b) => daraja.setB2cBalances(b),
     stripeObjects: (object) => store.all(object),
+    stripeAccountObjects: (account, object) => store.all(object).filter((o) => accountOf(o) === account),
     pendingDeliveries: () => dispatcher.pendingDeliveries(),
     persistence: persistence.mode,
   };

@@ -55,6 +55,11 @@ export const FAILURE_SUBJECTS = {
   "execute-refund": bySubject("refund", "refund", "refundId"),
   "sync-refund": bySubject("refund", "refund", "refundId"),
   "sync-dispute": bySubject("psp_event", "psp_dispute", "pspDisputeId"),
+  "execute-payout": bySubject("payout", "payout", "payoutId"),
+  "sync-payout": bySubject("payout", "payout", "payoutId"),
+  "payouts-janitor": () => ({ kind: "payout", subjectType: "function", subjectId: "payouts-janitor", retryEvent: null }),
+  "create-due-payouts": () => ({ kind: "payout", subjectType: "function", subjectId: "create-due-payouts", retryEvent: { name: "payouts/schedule.requested", data: { requestedBy: null } } }),
+  "settle-orders": () => ({ kind: "job", subjectType: "function", subjectId: "settle-orders", retryEvent: null }),
   "dispute-reminders": () => ({ kind: "job", subjectType: "function", subjectId: "dispute-reminders", retryEvent: null }),
   // A cron run has no event to re-emit; the next hourly run is the retry.
   housekeeping: () => ({ kind: "job", subjectType: "function", subjectId: "housekeeping", retryEvent: null }),

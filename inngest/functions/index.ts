@@ -6,9 +6,12 @@ import { createExceptionFunctions } from "./exceptions";
 import { createHousekeeping } from "./housekeeping";
 import { createMerchantWebhookFunctions } from "./merchant-webhooks";
 import { createPaymentFunctions } from "./payments";
+import { createPayoutScheduleFunctions } from "./payout-schedule";
+import { createPayoutFunctions } from "./payouts";
 import { ping } from "./ping";
 import { createReencryptFields } from "./reencrypt-fields";
 import { createRefundFunctions } from "./refunds";
+import { createSettlementFunctions } from "./settlement";
 
 // Every function the app serves at /api/inngest. One file per function (or per small family); add yours here.
 export const functions = [
@@ -20,4 +23,7 @@ export const functions = [
   ...createExceptionFunctions(inngest, { getDb }),
   ...createRefundFunctions(inngest, { getDb, connectorFor: getConnector }),
   ...createDisputeFunctions(inngest, { getDb, connectorFor: getConnector }),
+  ...createPayoutScheduleFunctions(inngest, { getDb }),
+  ...createSettlementFunctions(inngest, { getDb, connectorFor: getConnector }),
+  ...createPayoutFunctions(inngest, { getDb, connectorFor: getConnector }),
 ];

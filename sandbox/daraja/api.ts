@@ -61,6 +61,58 @@ export interface ReversalRecord {
   completedAt?: string;
 }
 
+/**
+ * One B2C payment request as Daraja got it (kept per ConversationID: a request repeated with the same
+ * OriginatorConversationID is answered from the first and counted in `duplicates`, never paid twice). Listed by
+ * `b2cRequests()` / `GET /_sandbox/daraja/b2c`: the crash test counts these, not our own rows.
+ */
+export interface B2cRecord {
+  originatorConversationId: string;
+  conversationId: string;
+  commandId: string;
+  partyA: string;
+  partyB: string;
+  /** Whole shillings, as sent. */
+  amount: number;
+  occasion: string;
+  remarks: string;
+  /** pending: accepted, not yet processed; not_processed: accepted and lost (a fault), Daraja has no transaction. */
+  status: "pending" | "completed" | "failed" | "not_processed";
+  resultCode?: number;
+  resultDesc?: string;
+  /** The M-Pesa transaction id (the receipt on success). */
+  transactionId?: string;
+  receipt?: string;
+  /** TransactionCompletedDateTime as posted ("DD.MM.YYYY HH:mm:ss", Nairobi time). */
+  completedAt?: string;
+  /** Whether a Result (or QueueTimeout) callback was posted. */
+  resultPosted: boolean;
+  /** Sandbox-clock ms when accepted. */
+  requestedAt: number;
+  /** Repeats of this request (same OriginatorConversationID) answered from the first. */
+  duplicates: number;
+}
+
+/** The B2C shortcode's accounts, in cents (the Account Balance query and B2C Results report them). */
+export interface B2cBalances {
+  working: number;
+  utility: number;
+  chargesPaid: number;
+}
+
+/** The utility account a fresh sandbox starts with: 10,000,000 KES, so payouts never run dry unless a test wants it. */
+export const B2C_START_UTILITY_CENTS = 10_000_000 * 100;
+
+/** B2C result codes by `PartyB` suffix (docs/sandbox.md); any other phone is paid. */
+export const B2C_PHONE_OUTCOMES: { suffix: string; code: number; desc: string }[] = [
+  { suffix: "2001", code: 2001, desc: "The initiator information is invalid." },
+  { suffix: "2040", code: 2040, desc: "Credit Party customer type (Unregistered or Registered Customer) can't be supported by the service." },
+  { suffix: "0001", code: 1, desc: "The balance is insufficient for the transaction." },
+  { suffix: "0008", code: 8, desc: "The receiver's account would exceed its maximum balance." },
+  { suffix: "0017", code: 17, desc: "Internal failure: the payment was not made." },
+];
+export const B2C_INSUFFICIENT = { code: 1, desc: "The balance is insufficient for the transaction." };
+
 /** Daraja's reversal result codes the sandbox answers with (a success is ResultCode 0). */
 export const REVERSAL_FAILURES: Record<string, { code: number | string; desc: string }> = {
   R000001: { code: "R000001", desc: "The transaction has already been reversed." },
@@ -94,10 +146,28 @@ function parseEatTimestamp(ts: string): number | undefined {
   return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) - EAT_OFFSET_MS;
 }
 
+/** "DD.MM.YYYY HH:mm:ss" -> "YYYYMMDDHHmmss" (both Nairobi time). */
+function eatFromB2c(text: string): string {
+  const m = /^(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2}):(\d{2})$/.exec(text);
+  return m ? `${m[3]}${m[2]}${m[1]}${m[4]}${m[5]}${m[6]}` : "";
+}
+
 const rand = (n: number) => randomBytes(n).toString("hex").toUpperCase();
 const receipt = () => `S${rand(5).slice(0, 9)}`;
 
-export function createDarajaApi(opts: DarajaOptions): { routes: Route[]; stk: Map<string, StkRecord>; reversals: Map<string, ReversalRecord>; expireTokens: () => void } {
+export interface DarajaApi {
+  routes: Route[];
+  stk: Map<string, StkRecord>;
+  reversals: Map<string, ReversalRecord>;
+  /** Every B2C request, by ConversationID. */
+  b2c: Map<string, B2cRecord>;
+  b2cBalances: () => B2cBalances;
+  /** Sets the B2C accounts (cents); omitted ones are kept. */
+  setB2cBalances: (b: Partial<B2cBalances>) => B2cBalances;
+  expireTokens: () => void;
+}
+
+export function createDarajaApi(opts: DarajaOptions): DarajaApi {
   const p = opts.persistence ?? new Persistence({});
   const tokens = p.map<number>("daraja_token");
   const stk = p.map<StkRecord>("daraja_stk");
@@ -105,6 +175,12 @@ export function createDarajaApi(opts: DarajaOptions): { routes: Route[]; stk: Ma
   for (const rec of stk.values()) if (rec.receipt) byReceipt.set(rec.receipt, rec);
   const conversations = p.map<SandboxResponse>("daraja_conversation");
   const reversals = p.map<ReversalRecord>("daraja_reversal");
+  const b2cRequests = p.map<B2cRecord>("daraja_b2c");
+  /** The newest B2C request per OriginatorConversationID (what dedupe and Transaction Status read). */
+  const b2cByOriginator = new Map<string, B2cRecord>();
+  for (const rec of b2cRequests.values()) b2cByOriginator.set(rec.originatorConversationId, rec);
+  const meta = p.map<B2cBalances>("daraja_b2c_balances");
+  const balances = (): B2cBalances => meta.peek("b2c") ?? { working: 0, utility: B2C_START_UTILITY_CENTS, chargesPaid: 0 };
   const nowMs = () => Date.now() + opts.clockOffsetS() * 1000;
   const ok = (body: unknown): SandboxResponse => ({ status: 200, body });
 
@@ -197,14 +273,130 @@ export function createDarajaApi(opts: DarajaOptions): { routes: Route[]; stk: Ma
   const params = (kv: Record<string, unknown>) => ({ ResultParameters: { ResultParameter: Object.entries(kv).map(([Key, Value]) => ({ Key, Value })) } });
   const completed = () => new Date(nowMs() + EAT_OFFSET_MS).toISOString().replace("T", " ").slice(0, 19);
 
+  const kesText = (cents: number) => (cents / 100).toFixed(2);
+  /** "DD.MM.YYYY HH:mm:ss" in Nairobi time, as B2C Results carry TransactionCompletedDateTime. */
+  const b2cCompleted = () => {
+    const iso = new Date(nowMs() + EAT_OFFSET_MS).toISOString();
+    return `${iso.slice(8, 10)}.${iso.slice(5, 7)}.${iso.slice(0, 4)} ${iso.slice(11, 19)}`;
+  };
+
+  /**
+   * B2C (v3 paymentrequest). Accepted at once; processed after `resultDelayMs`: the outcome by `PartyB` suffix
+   * (B2C_PHONE_OUTCOMES), else ResultCode 1 when the utility account cannot cover it, else paid (the utility
+   * account goes down). Deduplicated by OriginatorConversationID while Daraja has the transaction (pending, paid or
+   * failed); a request Daraja lost before processing it (`not_processed`) is processed anew when sent again.
+   */
   function b2c(req: SandboxRequest): SandboxResponse {
     const required = ["InitiatorName", "SecurityCredential", "CommandID", "Amount", "PartyA", "PartyB", "ResultURL", "QueueTimeOutURL"];
     if (String(req.body.PartyA) !== opts.b2cShortcode) throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid PartyA");
+    const commandId = String(req.body.CommandID ?? "");
+    if (commandId && !["BusinessPayment", "SalaryPayment", "PromotionPayment"].includes(commandId)) throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid CommandID");
+    const amount = Number(req.body.Amount);
+    if (req.body.Amount !== undefined && req.body.Amount !== "" && !(Number.isInteger(amount) && amount >= 10 && amount <= 250_000)) throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid Amount");
+    const partyB = String(req.body.PartyB ?? "");
+    if (partyB && !/^2547\d{8}$|^2541\d{8}$/.test(partyB)) throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid PartyB");
+    const fault = req.faults.request.find((f): f is Extract<RequestFault, { kind: "mpesa_b2c" }> => f.kind === "mpesa_b2c");
+    const originator = req.body.OriginatorConversationID === undefined ? undefined : String(req.body.OriginatorConversationID);
+    const prior = originator === undefined ? undefined : b2cByOriginator.get(originator);
+    if (prior && prior.status !== "not_processed") {
+      prior.duplicates += 1;
+      b2cRequests.set(prior.conversationId, prior);
+    } else if (prior) conversations.delete(prior.originatorConversationId); // lost before processing: Daraja has nothing to dedupe on
+    let rec: B2cRecord | undefined;
+    return asyncCommand(
+      req,
+      required,
+      () => (rec ? processB2c(rec, String(req.body.QueueTimeOutURL), fault, req) : null),
+      (orig, conversationId) => {
+        rec = { originatorConversationId: orig, conversationId, commandId, partyA: String(req.body.PartyA), partyB, amount, occasion: String(req.body.Occasion ?? ""), remarks: String(req.body.Remarks ?? ""), status: "pending", resultPosted: false, requestedAt: nowMs(), duplicates: 0 };
+        b2cRequests.set(conversationId, rec);
+        b2cByOriginator.set(orig, rec);
+      },
+    );
+  }
+
+  /** Processes an accepted B2C when it is due; returns the Result to post (null: none, or posted elsewhere). */
+  function processB2c(rec: B2cRecord, queueTimeoutUrl: string, fault: Extract<RequestFault, { kind: "mpesa_b2c" }> | undefined, req: SandboxRequest): Record<string, unknown> | null {
+    if (fault?.mode === "no_result_not_done" || fault?.mode === "queue_timeout") {
+      rec.status = "not_processed";
+      if (fault.mode === "queue_timeout") {
+        rec.resultPosted = true;
+        const body = { Result: { ResultType: 1, ResultCode: 1037, ResultDesc: "The request timed out in the queue and was not processed.", OriginatorConversationID: rec.originatorConversationId, ConversationID: rec.conversationId, TransactionID: "" } };
+        opts.dispatcher.darajaCallback(queueTimeoutUrl, rec.conversationId, "B2CQueueTimeout", body, req.faults.webhook);
+      }
+      b2cRequests.set(rec.conversationId, rec);
+      return null;
+    }
+    const b = balances();
+    const cents = rec.amount * 100;
+    const phoneFailure = B2C_PHONE_OUTCOMES.find((o) => rec.partyB.endsWith(o.suffix));
+    const failure = phoneFailure ?? (fault?.mode === "insufficient" || b.utility < cents ? B2C_INSUFFICIENT : undefined);
+    const transactionId = receipt();
+    rec.transactionId = transactionId;
+    rec.completedAt = b2cCompleted();
+    rec.resultPosted = fault?.mode !== "no_result";
+    let result: Record<string, unknown>;
+    if (failure) {
+      Object.assign(rec, { status: "failed", resultCode: failure.code, resultDesc: failure.desc });
+      result = { ResultCode: failure.code, ResultDesc: failure.desc, TransactionID: transactionId };
+    } else {
+      const after = { ...b, utility: b.utility - cents };
+      meta.set("b2c", after);
+      Object.assign(rec, { status: "completed", resultCode: 0, resultDesc: SUCCESS.desc, receipt: transactionId });
+      result = {
+        ResultCode: 0,
+        ResultDesc: SUCCESS.desc,
+        TransactionID: transactionId,
+        ...params({
+          TransactionAmount: rec.amount,
+          TransactionReceipt: transactionId,
+          B2CRecipientIsRegisteredCustomer: "Y",
+          B2CChargesPaidAccountAvailableFunds: Number(kesText(after.chargesPaid)),
+          ReceiverPartyPublicName: `${rec.partyB} - Sandbox Customer`,
+          TransactionCompletedDateTime: rec.completedAt,
+          B2CUtilityAccountAvailableFunds: Number(kesText(after.utility)),
+          B2CWorkingAccountAvailableFunds: Number(kesText(after.working)),
+        }),
+      };
+    }
+    b2cRequests.set(rec.conversationId, rec);
+    return fault?.mode === "no_result" ? null : result;
+  }
+
+  /** What Transaction Status says about a B2C by its OriginatorConversationID, or undefined when it is no B2C of ours. */
+  function b2cStatus(originator: string): Record<string, unknown> | undefined {
+    const rec = b2cByOriginator.get(originator);
+    if (!rec) return undefined;
+    if (rec.status === "not_processed") return { ResultCode: UNKNOWN_TRANSACTION_CODE, ResultDesc: "The transaction does not exist.", TransactionID: "" };
+    const status = rec.status === "completed" ? "Completed" : rec.status === "failed" ? "Failed" : "Pending";
+    return {
+      ResultCode: 0,
+      ResultDesc: "The service request has been accepted successfully.",
+      TransactionID: rec.transactionId ?? "",
+      ...params({
+        ReceiptNo: rec.receipt ?? "",
+        Amount: rec.amount,
+        TransactionStatus: status,
+        ReasonType: "Business Payment to Customer via API",
+        DebitPartyName: `${rec.partyA} - PayBridge Sandbox`,
+        CreditPartyName: `${rec.partyB} - Sandbox Customer`,
+        OriginatorConversationID: rec.originatorConversationId,
+        ConversationID: rec.conversationId,
+        FinalisedTime: rec.completedAt ? Number(eatFromB2c(rec.completedAt)) : "",
+      }),
+    };
+  }
+
+  /** Account Balance of the B2C shortcode; the Result carries `AccountBalance` as Daraja formats it. */
+  function accountBalance(req: SandboxRequest): SandboxResponse {
+    const required = ["Initiator", "SecurityCredential", "CommandID", "PartyA", "IdentifierType", "ResultURL", "QueueTimeOutURL"];
+    if (req.body.CommandID !== undefined && req.body.CommandID !== "AccountBalance") throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid CommandID");
+    if (req.body.PartyA !== undefined && String(req.body.PartyA) !== opts.b2cShortcode && String(req.body.PartyA) !== opts.shortcode) throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid PartyA");
     return asyncCommand(req, required, () => {
-      const outcome = outcomeForPhone(String(req.body.PartyB));
-      if (outcome.code !== 0) return { ResultCode: outcome.code, ResultDesc: outcome.desc, TransactionID: rand(5).slice(0, 10) };
-      const id = receipt();
-      return { ResultCode: 0, ResultDesc: SUCCESS.desc, TransactionID: id, ...params({ TransactionAmount: Number(req.body.Amount), TransactionReceipt: id, B2CRecipientIsRegisteredCustomer: "Y", ReceiverPartyPublicName: `${String(req.body.PartyB)} - Sandbox Customer`, TransactionCompletedDateTime: completed() }) };
+      const b = balances();
+      const line = (name: string, cents: number) => `${name}|KES|${kesText(cents)}|${kesText(cents)}|0.00|0.00`;
+      const text = [line("Working Account", b.working), line("Float Account", 0), line("Utility Account", b.utility), line("Charges Paid Account", b.chargesPaid), line("Organization Settlement Account", 0)].join("&");
+      return { ResultCode: 0, ResultDesc: SUCCESS.desc, TransactionID: receipt(), ...params({ AccountBalance: text, BOCompletedTime: Number(eatTimestamp(nowMs())) }) };
     });
   }
 
@@ -217,7 +409,7 @@ export function createDarajaApi(opts: DarajaOptions): { routes: Route[]; stk: Ma
     const byConversation = req.body.OriginalConversationID !== undefined && req.body.OriginalConversationID !== "";
     const required = ["Initiator", "SecurityCredential", ...(byConversation ? [] : ["TransactionID"]), "PartyA", "ResultURL", "QueueTimeOutURL"];
     return asyncCommand(req, required, () => {
-      if (byConversation && (req.body.TransactionID === undefined || req.body.TransactionID === "")) return reversalStatus(String(req.body.OriginalConversationID));
+      if (byConversation && (req.body.TransactionID === undefined || req.body.TransactionID === "")) return b2cStatus(String(req.body.OriginalConversationID)) ?? reversalStatus(String(req.body.OriginalConversationID));
       const rec = byReceipt.get(String(req.body.TransactionID));
       if (!rec) return { ResultCode: UNKNOWN_TRANSACTION_CODE, ResultDesc: "The transaction receipt number does not exist.", TransactionID: String(req.body.TransactionID) };
       return { ResultCode: 0, ResultDesc: "The service request has been accepted successfully.", TransactionID: rec.receipt, ...params({ ReceiptNo: rec.receipt, Amount: rec.amount, TransactionStatus: rec.reversed ? "Reversed" : "Completed", CreditPartyName: `${rec.shortcode} - PayBridge Sandbox`, DebitPartyName: `${rec.phone} - Sandbox Customer`, FinalisedTime: rec.transactionDate, ReasonType: "Pay Bill Online" }) };
@@ -304,6 +496,19 @@ export function createDarajaApi(opts: DarajaOptions): { routes: Route[]; stk: Ma
     { method: "POST", pattern: /^\/mpesa\/b2c\/v3\/paymentrequest$/, handle: b2c },
     { method: "POST", pattern: /^\/mpesa\/transactionstatus\/v1\/query$/, handle: transactionStatus },
     { method: "POST", pattern: /^\/mpesa\/reversal\/v1\/request$/, handle: reversal },
+    { method: "POST", pattern: /^\/mpesa\/accountbalance\/v1\/query$/, handle: accountBalance },
   ];
-  return { routes, stk, reversals, expireTokens: () => tokens.clear() };
+  return {
+    routes,
+    stk,
+    reversals,
+    b2c: b2cRequests,
+    b2cBalances: balances,
+    setB2cBalances: (next) => {
+      const b = { ...balances(), ...next };
+      meta.set("b2c", b);
+      return b;
+    },
+    expireTokens: () => tokens.clear(),
+  };
 }

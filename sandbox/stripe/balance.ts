@@ -1,4 +1,5 @@
-// Balance transactions: every money movement in the sandbox's Stripe account, plus what /v1/balance sums.
+// Balance transactions: every money movement in the sandbox's Stripe account and in each connected account
+// (`_account`: the acct_… it belongs to; absent = the platform), plus what /v1/balance sums per account.
 import { type StripeCtx } from "./context";
 import { stripeId, type StripeObject } from "./store";
 
@@ -6,20 +7,28 @@ export interface BalanceTxnInput {
   amount: number;
   currency: string;
   fee?: number;
-  type: "charge" | "refund" | "refund_failure" | "transfer" | "transfer_cancel" | "payout" | "payout_failure" | "adjustment" | "application_fee";
+  type: "charge" | "refund" | "refund_failure" | "transfer" | "transfer_cancel" | "transfer_refund" | "payment" | "payment_refund" | "payout" | "payout_failure" | "payout_cancel" | "adjustment" | "application_fee";
   reportingCategory: string;
   source: string;
   description?: string;
+  /** The connected account (acct_…) whose balance this moves; absent: the platform's. */
+  account?: string | null;
+  /** When the funds are available (default: now + availableDelayS). Debits pass now: they draw on available funds. */
+  availableOn?: number;
 }
+
+/** Whose balance a transaction (or payout, event) belongs to: a connected account's id, or null for the platform. */
+export const accountOf = (o: Record<string, unknown>): string | null => (typeof o._account === "string" ? o._account : null);
 
 export function addBalanceTransaction(ctx: StripeCtx, input: BalanceTxnInput): StripeObject {
   const now = ctx.store.nowS();
   const fee = input.fee ?? 0;
+  const availableOn = input.availableOn ?? now + ctx.availableDelayS;
   return ctx.store.put({
     id: stripeId("txn"),
     object: "balance_transaction",
     amount: input.amount,
-    available_on: now + ctx.availableDelayS,
+    available_on: availableOn,
     balance_type: "payments",
     created: now,
     currency: input.currency,
@@ -30,8 +39,9 @@ export function addBalanceTransaction(ctx: StripeCtx, input: BalanceTxnInput): S
     net: input.amount - fee,
     reporting_category: input.reportingCategory,
     source: input.source,
-    status: ctx.availableDelayS > 0 ? "pending" : "available",
+    status: availableOn > now ? "pending" : "available",
     type: input.type,
+    ...(input.account ? { _account: input.account } : {}),
   });
 }
 
@@ -41,10 +51,12 @@ export function refreshStatus(ctx: StripeCtx, txn: StripeObject): StripeObject {
   return txn;
 }
 
-export function balanceOf(ctx: StripeCtx): Record<string, unknown> {
+/** The platform's balance, or with `account` a connected account's. */
+export function balanceOf(ctx: StripeCtx, account: string | null = null): Record<string, unknown> {
   const available = new Map<string, number>();
   const pending = new Map<string, number>();
   for (const t of ctx.store.all("balance_transaction")) {
+    if (accountOf(t) !== account) continue;
     const target = refreshStatus(ctx, t).status === "available" ? available : pending;
     const cur = t.currency as string;
     target.set(cur, (target.get(cur) ?? 0) + (t.net as number));
@@ -55,7 +67,7 @@ export function balanceOf(ctx: StripeCtx): Record<string, unknown> {
   return { object: "balance", available: list(available), pending: list(pending), livemode: false };
 }
 
-export function availableAmount(ctx: StripeCtx, currency: string): number {
-  const bal = balanceOf(ctx).available as { amount: number; currency: string }[];
+export function availableAmount(ctx: StripeCtx, currency: string, account: string | null = null): number {
+  const bal = balanceOf(ctx, account).available as { amount: number; currency: string }[];
   return bal.find((b) => b.currency === currency)?.amount ?? 0;
 }

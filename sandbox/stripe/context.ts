@@ -17,6 +17,15 @@ export interface StripeCtx {
   disputeDelayMs: number;
 }
 
+/**
+ * The connected account a request acts on (`Stripe-Account: acct_…`), or null for the platform. The API layer has
+ * checked that it exists and that the endpoint honours the header (sandbox/stripe/api.ts).
+ */
+export function connectedAccountOf(req: SandboxRequest): string | null {
+  const h = req.headers["stripe-account"];
+  return typeof h === "string" && h ? h : null;
+}
+
 export function intParam(body: Record<string, unknown>, name: string, opts: { required?: boolean; min?: number } = {}): number | undefined {
   const v = body[name];
   if (v === undefined || v === "") {

@@ -6,6 +6,7 @@ import { StripeApiError, stripeNotFound, type SandboxRequest } from "../http";
 import { addBalanceTransaction } from "./balance";
 import { behaviorForNumber, type CardBehavior, cardFingerprint, cardForToken, INVALID_NUMBER_CARDS, luhnValid } from "./cards";
 import { scheduleDispute } from "./disputes";
+import { recordTransfer } from "./money-movement";
 import { boolParam, cardFee, currencyParam, intParam, metadataParam, strParam, type StripeCtx } from "./context";
 import { stripeId, type StripeObject } from "./store";
 
@@ -227,10 +228,9 @@ function settleCharge(ctx: StripeCtx, req: SandboxRequest | undefined, pi: Strip
   const destination = (pi.transfer_data as { destination?: string } | null)?.destination;
   if (destination) {
     const fee = (pi.application_fee_amount as number | null) ?? 0;
-    const tr = ctx.store.put({ id: stripeId("tr"), object: "transfer", amount: amount - fee, amount_reversed: 0, created: ctx.store.nowS(), currency: pi.currency, destination, metadata: {}, reversed: false, reversals: { object: "list", data: [], has_more: false }, source_transaction: ch.id, transfer_group: pi.transfer_group, balance_transaction: null });
-    tr.balance_transaction = addBalanceTransaction(ctx, { amount: -(amount - fee), currency: pi.currency as string, type: "transfer", reportingCategory: "transfer", source: tr.id }).id;
+    // The destination's share: a transfer whose payment on the connected account is available with the charge.
+    const tr = recordTransfer(ctx, req, { amount: amount - fee, currency: pi.currency as string, destination, sourceTransaction: ch.id, transferGroup: pi.transfer_group as string | null });
     ch.transfer = tr.id;
-    ctx.emit(req, "transfer.created", tr);
   }
   ctx.emit(req, "charge.succeeded", ch);
   ctx.emit(req, "payment_intent.succeeded", pi);

@@ -27,6 +27,8 @@ export interface StoredResponse {
   status: number;
   body: unknown;
   headers: Record<string, string>;
+  /** When it was stored, on the sandbox clock (s): keys expire 24 h later (IDEMPOTENCY_KEY_TTL_S). */
+  at?: number;
 }
 
 /** The Set API over a persisted map. */

@@ -13,7 +13,7 @@ import { upsertException } from "./exception-state";
 export const EXCEPTION_MESSAGE_MAX_LENGTH = 2000;
 
 /** What subject_id names. */
-export type ExceptionSubjectType = "payment_attempt" | "payment_cancel" | "psp_event" | "webhook_delivery" | "merchant_event" | "outbox_event" | "function" | "refund" | "psp_dispute";
+export type ExceptionSubjectType = "payment_attempt" | "payment_cancel" | "psp_event" | "webhook_delivery" | "merchant_event" | "outbox_event" | "function" | "refund" | "psp_dispute" | "payout";
 
 export interface RecordExceptionInput {
   kind: OpsExceptionKind;
@@ -50,6 +50,9 @@ export async function merchantIdOf(db: DbOrTx, subjectType: ExceptionSubjectType
       break;
     case "refund":
       q = sql`select merchant_id from refunds where id = ${subjectId}`;
+      break;
+    case "payout":
+      q = sql`select merchant_id from payouts where id = ${subjectId}`;
       break;
     case "psp_dispute":
       q = sql`select merchant_id from disputes where psp_dispute_id = ${subjectId} limit 1`;

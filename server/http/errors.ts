@@ -4,7 +4,7 @@ import { AppError, type ErrorCode } from "@/server/errors";
 import { formatMoney, isCurrencyCode, money } from "@/server/money";
 
 // The public API's error body, Stripe-like:
-// { "error": { "type", "code", "message", "request_id", "fields"?: [{ "path", "message" }], "refundable_amount"? } }
+// { "error": { "type", "code", "message", "request_id", "fields"?: [{ "path", "message" }], "refundable_amount"?, "available_amount"? } }
 
 export type RestErrorType = "authentication_error" | "permission_error" | "rate_limit_error" | "idempotency_error" | "api_error" | "invalid_request_error";
 
@@ -110,9 +110,22 @@ function refundableAmount(err: AppError): string | undefined {
   return formatMoney(money(BigInt(refundable), currency));
 }
 
+/**
+ * `payout_amount_unavailable` names what may be paid out now (`details.available`: minor units with
+ * `details.currency`, or already a decimal string; set by server/payouts/build.ts).
+ */
+function availableAmount(err: AppError): string | undefined {
+  if (err.code !== "payout_amount_unavailable") return undefined;
+  const { available, currency } = err.details ?? {};
+  if ((typeof available === "string" || typeof available === "bigint") && /^[0-9]+$/.test(String(available)) && isCurrencyCode(currency)) return formatMoney(money(BigInt(available), currency));
+  if (typeof available === "string" && /^[0-9]{1,20}\.[0-9]{1,3}$/.test(available)) return available;
+  return undefined;
+}
+
 export function errorBody(err: AppError, requestId: string) {
   const fields = err.details?.fields as FieldError[] | undefined;
   const refundable = refundableAmount(err);
+  const available = availableAmount(err);
   return {
     error: {
       type: TYPE_BY_CODE[err.code],
@@ -121,6 +134,7 @@ export function errorBody(err: AppError, requestId: string) {
       request_id: requestId,
       ...(fields ? { fields: dedupeFieldErrors(fields) } : {}),
       ...(refundable !== undefined ? { refundable_amount: refundable } : {}),
+      ...(available !== undefined ? { available_amount: available } : {}),
     },
   };
 }

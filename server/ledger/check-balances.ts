@@ -30,6 +30,13 @@ export interface InvariantReport {
    * `refund.reversal` posting (or one while still counting).
    */
   refundPostingGaps: Array<{ refundId: string; status: string; problem: string }>;
+  /** Payouts whose composition (payout_items) does not sum to their amount. */
+  payoutItemMismatches: Array<{ payoutId: string; amount: bigint; fromItems: bigint }>;
+  /**
+   * Payouts whose hold (and postings) do not match their status: open -> placed; paid -> captured with its
+   * `payout.paid` posting; canceled -> released; failed -> released, or captured with its `payout.returned` posting.
+   */
+  payoutHoldGaps: Array<{ payoutId: string; status: string; problem: string }>;
 }
 
 type Row = Record<string, unknown>;
@@ -84,6 +91,27 @@ export async function checkLedgerInvariants(db: Db): Promise<InvariantReport> {
         where p.id is null
            or (r.status in ('failed', 'canceled') and v.id is null)
            or (r.status not in ('failed', 'canceled') and v.id is not null)`)) as unknown as Row[];
+      const payoutItems = (await tx.execute(sql`
+        select p.id, p.amount::bigint as amount, coalesce(i.total, 0)::bigint as from_items
+        from payouts p left join (select payout_id, sum(amount)::bigint as total from payout_items group by payout_id) i on i.payout_id = p.id
+        where p.amount <> coalesce(i.total, 0)`)) as unknown as Row[];
+      const payoutHolds = (await tx.execute(sql`
+        select * from (
+          select p.id, p.status::text as status,
+            case when h.id is null then 'no hold'
+                 when h.amount <> p.amount or h.seller_id <> p.seller_id or h.currency <> p.currency then 'hold of another amount or seller'
+                 when p.status in ('pending_approval', 'pending', 'unknown', 'in_transit') and h.status <> 'placed' then 'open payout whose hold is ' || h.status::text
+                 when p.status = 'paid' and (h.status <> 'captured' or pt.id is null) then 'paid without its captured hold and payout.paid posting'
+                 when p.status = 'canceled' and h.status <> 'released' then 'canceled without its hold released'
+                 when p.status = 'failed' and not (h.status = 'released' or (h.status = 'captured' and rt.id is not null)) then 'failed without its hold released or its return posted'
+                 when p.status not in ('paid', 'failed') and pt.id is not null then 'payout.paid posted while ' || p.status::text
+                 when p.status <> 'failed' and rt.id is not null then 'payout.returned posted while ' || p.status::text
+            end as problem
+          from payouts p
+          left join wallet_holds h on h.id = p.hold_id
+          left join ledger_transactions pt on pt.source = 'payout.paid' and pt.source_id = p.id
+          left join ledger_transactions rt on rt.source = 'payout.returned' and rt.source_id = p.id
+        ) x where problem is not null`)) as unknown as Row[];
       const report: InvariantReport = {
         ok: false,
         accountsChecked: n,
@@ -93,9 +121,14 @@ export async function checkLedgerInvariants(db: Db): Promise<InvariantReport> {
         holdMismatches: holds.map((r) => ({ sellerId: String(r.seller_id), currency: String(r.currency), onHoldAccount: BigInt(r.on_hold as bigint), placedHolds: BigInt(r.held as bigint) })),
         refundTotalMismatches: refundTotals.map((r) => ({ paymentOrderId: String(r.id), amountRefunded: BigInt(r.amount_refunded as bigint), fromRefunds: BigInt(r.from_refunds as bigint) })),
         refundPostingGaps: refundGaps.map((r) => ({ refundId: String(r.id), status: String(r.status), problem: String(r.problem) })),
+        payoutItemMismatches: payoutItems.map((r) => ({ payoutId: String(r.id), amount: BigInt(r.amount as bigint), fromItems: BigInt(r.from_items as bigint) })),
+        payoutHoldGaps: payoutHolds.map((r) => ({ payoutId: String(r.id), status: String(r.status), problem: String(r.problem) })),
       };
       report.ok =
-        !report.drifts.length && !report.unbalancedTransactions.length && !report.negativeAccounts.length && !report.holdMismatches.length && !report.refundTotalMismatches.length && !report.refundPostingGaps.length;
+        !report.drifts.length && !report.unbalancedTransactions.length && !report.negativeAccounts.length && !report.holdMismatches.length && !report.refundTotalMismatches.length &&
+        !report.refundPostingGaps.length &&
+        !report.payoutItemMismatches.length &&
+        !report.payoutHoldGaps.length;
       return report;
     },
     { isolationLevel: "repeatable read", accessMode: "read only" },
@@ -103,7 +136,7 @@ export async function checkLedgerInvariants(db: Db): Promise<InvariantReport> {
 }
 
 export function formatInvariantReport(r: InvariantReport): string {
-  if (r.ok) return `ledger invariants OK: ${r.accountsChecked} accounts, balance == sum(entries) everywhere, every transaction balances, holds match, refunds match their orders and postings`;
+  if (r.ok) return `ledger invariants OK: ${r.accountsChecked} accounts, balance == sum(entries) everywhere, every transaction balances, holds match, refunds match their orders and postings, payouts match their items, holds and postings`;
   const lines = ["ledger invariants VIOLATED:"];
   for (const d of r.drifts) lines.push(`  drift ${d.key} ${d.currency}: materialized ${d.materialized}, entries ${d.fromEntries} (diff ${d.materialized - d.fromEntries})`);
   for (const t of r.unbalancedTransactions) lines.push(`  unbalanced transaction ${t}`);
@@ -111,5 +144,7 @@ export function formatInvariantReport(r: InvariantReport): string {
   for (const h of r.holdMismatches) lines.push(`  hold mismatch seller ${h.sellerId} ${h.currency}: on-hold account ${h.onHoldAccount}, placed holds ${h.placedHolds}`);
   for (const m of r.refundTotalMismatches) lines.push(`  refund total mismatch order ${m.paymentOrderId}: amount_refunded ${m.amountRefunded}, refunds ${m.fromRefunds}`);
   for (const g of r.refundPostingGaps) lines.push(`  refund ${g.refundId} (${g.status}): ${g.problem}`);
+  for (const m of r.payoutItemMismatches) lines.push(`  payout ${m.payoutId}: amount ${m.amount}, items sum ${m.fromItems}`);
+  for (const g of r.payoutHoldGaps) lines.push(`  payout ${g.payoutId} (${g.status}): ${g.problem}`);
   return lines.join("\n");
 }

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { disputeStatus, REFUND_REASONS, refundStatus } from "@/db/schema";
+import { disputeStatus, PAYOUT_ITEM_KINDS, payoutStatus, REFUND_REASONS, refundStatus } from "@/db/schema";
 import { ZListDisputesQuery } from "@/server/disputes/routes";
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from "@/server/http/api-list";
+import { ZCreatePayoutInput, ZListPayoutsQuery } from "@/server/payouts/routes";
 import { ZCreateRefundInput, ZListRefundsQuery } from "@/server/refunds/routes";
 import { ZCreateCheckoutInput } from "./create-checkout.schema";
 
@@ -15,6 +16,7 @@ const ZError = z.object({
     request_id: z.string(),
     fields: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
     refundable_amount: z.string().optional().describe("`amount_exceeds_refundable` only: what is left to refund on the payment order, a decimal string in its currency."),
+    available_amount: z.string().optional().describe("`payout_amount_unavailable` only: what may be paid out now, a decimal string in the payout's currency."),
   }),
 });
 const ZPaymentOrder = z.object({
@@ -82,6 +84,48 @@ export const ZDispute = z.object({
   created_at: z.string(),
   updated_at: z.string(),
 });
+/** The documented shapes of a payout and its composition (the tests hold the handlers' answers to them, strictly). */
+export const ZPayoutItem = z.object({
+  object: z.literal("payout_item"),
+  kind: z
+    .enum(PAYOUT_ITEM_KINDS)
+    .describe(
+      "carried_over: the previous payout's carried-forward balance; payment: an order's amount; fee: its platform fee (negative); refund, dispute (a dispute debit), dispute_reversal (funds reinstated), payout_returned (a failed payout's money back), adjustment; carried_forward: what stays for the next payout (negative when the seller keeps a balance, positive when a debt is carried).",
+    ),
+  amount: z.string().describe('Signed decimal string ("-12.50"); the items of a payout sum exactly to its amount.'),
+  currency: z.string(),
+  description: z.string(),
+  payment_order_id: z.string().nullable().describe("Your payment_order_id (payment and fee items)."),
+  source_type: z.string().nullable().describe("What the item is about: payment_order, refund, dispute, payout …"),
+  source_id: z.string().nullable().describe("Its id: rfd_…, dsp_…, pyo_…"),
+  occurred_at: z.string(),
+});
+export const ZPayout = z.object({
+  object: z.literal("payout"),
+  id: z.string().describe("pyo_…"),
+  seller_account: z.string().describe("The seller paid (your seller reference)."),
+  amount: z.string(),
+  currency: z.string(),
+  status: z
+    .enum(payoutStatus.enumValues)
+    .describe("pending_approval (waiting for a second admin), pending, unknown (the PSP's answer is not known yet: settled by asking the PSP), in_transit, paid, failed, canceled. A paid payout can still turn failed when the bank returns it."),
+  method: z.enum(["standard", "instant"]),
+  origin: z.enum(["scheduled", "manual", "api"]),
+  destination: z.union([
+    z.object({ type: z.literal("stripe_account"), account: z.string().describe("acct_…") }),
+    z.object({ type: z.literal("mpesa_phone"), phone_last3: z.string().describe("The phone's last 3 digits (never the full number).") }),
+  ]),
+  failure_code: z.string().nullable().describe("The PSP's failure code when failed (Stripe: account_closed, no_account, insufficient_funds …; Daraja: its ResultCode)."),
+  failure_message: z.string().nullable(),
+  arrival_date: z.string().nullable(),
+  paid_at: z.string().nullable(),
+  approved_at: z.string().nullable().describe("When a second admin approved it (maker-checker); null when no approval was needed or it still waits."),
+  description: z.string().nullable(),
+  metadata: z.record(z.string(), z.string()),
+  created_at: z.string(),
+  updated_at: z.string(),
+  items: z.array(ZPayoutItem).optional().describe("GET /api/v1/payouts/{id} only: the composition, summing exactly to `amount`."),
+});
 const listOf = (item: z.ZodType) => z.object({ object: z.literal("list"), data: z.array(item), has_more: z.boolean(), url: z.string() });
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
@@ -121,6 +165,10 @@ export function buildOpenApiDocument(serverUrl: string) {
         RefundList: schema(listOf(ZRefund)),
         Dispute: schema(ZDispute),
         DisputeList: schema(listOf(ZDispute)),
+        CreatePayoutRequest: schema(ZCreatePayoutInput),
+        Payout: schema(ZPayout),
+        PayoutItem: schema(ZPayoutItem),
+        PayoutList: schema(listOf(ZPayout.omit({ items: true }))),
       },
     },
     paths: {
@@ -219,6 +267,54 @@ export function buildOpenApiDocument(serverUrl: string) {
             "404": errorResponse("No such refund for this merchant"),
             "409": errorResponse("`refund_not_cancelable`: the refund is no longer pending (or is an M-Pesa reversal). `idempotency_key_in_use`: the key is held by a concurrent request."),
             "422": errorResponse("Idempotency-Key reused with a different request"),
+            "429": errorResponse("Rate limited; see Retry-After"),
+          },
+        },
+      },
+      "/api/v1/payouts": {
+        post: {
+          operationId: "createPayout",
+          summary: "Pay out (part of) a seller's balance now",
+          description:
+            "A manual payout of the seller's available balance in one currency (after netting what the seller owes, less funds still within the seller's delay days). At or above the merchant's approval threshold it waits for a second admin in the dashboard (`pending_approval`); otherwise it is sent at once: `pending`, then `in_transit`, then `paid` or `failed` (merchant webhooks payout.created, payout.paid, payout.failed, payout.canceled). A failed payout gives the money back to the seller's available balance. The seller's payouts are held for 24 h after its payout destination changes.",
+          parameters: [idempotencyKeyHeader],
+          requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/CreatePayoutRequest" } } } },
+          responses: {
+            "200": json("The payout (created, or replayed)", "Payout"),
+            "400": errorResponse(
+              "`validation_failed`: the request is invalid (unknown keys, more decimals than the currency has), `fields` lists each problem; not stored, so fix it and retry with the same Idempotency-Key. `payout_amount_unavailable`: more than may be paid out now; `available_amount` names what may. `payout_amount_invalid`: below the rail's minimum or not payable on it (M-Pesa: whole shillings, 10 to 250,000 KES). These are stored: the same key replays them.",
+            ),
+            "401": errorResponse("Missing or invalid API key"),
+            "404": errorResponse("No seller with this seller_account in this account"),
+            "409": errorResponse("`payout_destination_missing`: the seller has no payout destination. `payouts_held`: its destination changed less than 24 h ago. `idempotency_key_in_use`: the key is held by a concurrent request."),
+            "415": errorResponse("The body is not sent as application/json (`unsupported_media_type`)"),
+            "422": errorResponse("Idempotency-Key reused with a different request"),
+            "429": errorResponse("Rate limited; see Retry-After"),
+          },
+        },
+        get: {
+          operationId: "listPayouts",
+          summary: "The merchant's payouts, newest first",
+          parameters: queryParameters(ZListPayoutsQuery),
+          responses: {
+            "200": json(`A page of payouts without their items (at most \`limit\`, default ${LIST_LIMIT_DEFAULT}, at most ${LIST_LIMIT_MAX}); \`has_more\`: pass the last \`id\` as \`starting_after\` for the next page`, "PayoutList"),
+            "400": errorResponse("`validation_failed`: a parameter is invalid, unknown or repeated, or `starting_after` names no payout of this merchant; `fields` names it"),
+            "401": errorResponse("Missing or invalid API key"),
+            "429": errorResponse("Rate limited; see Retry-After"),
+          },
+        },
+      },
+      "/api/v1/payouts/{id}": {
+        get: {
+          operationId: "getPayout",
+          summary: "One payout with its composition",
+          description: "`items`: every payment order, fee, refund, dispute debit, returned payout, adjustment and carried-over balance the payout is made of; they sum exactly to `amount`.",
+          parameters: [pathId("pyo_…")],
+          responses: {
+            "200": json("The payout with its items", "Payout"),
+            "400": errorResponse("`validation_failed`: the path's id is not a payout id (pyo_…)"),
+            "401": errorResponse("Missing or invalid API key"),
+            "404": errorResponse("No such payout for this merchant"),
             "429": errorResponse("Rate limited; see Retry-After"),
           },
         },

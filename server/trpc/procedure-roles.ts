@@ -11,6 +11,17 @@ export type ProcedureRole = "public" | "authed" | "merchant_viewer" | "merchant_
 
 export const PROCEDURE_ROLES: Record<string, ProcedureRole> = {
   "auth.whoami": "authed",
+  "payouts.list": "merchant_viewer",
+  "payouts.get": "merchant_viewer",
+  "payouts.request": "merchant_admin",
+  "payouts.approve": "merchant_admin",
+  "payouts.cancel": "merchant_admin",
+  "payouts.sellers": "merchant_viewer",
+  "payouts.seller": "merchant_viewer",
+  "payouts.updateSchedule": "merchant_admin",
+  "payouts.setDestination": "merchant_admin",
+  "payouts.approvalThreshold": "merchant_viewer",
+  "payouts.setApprovalThreshold": "merchant_admin",
   "disputes.list": "merchant_viewer",
   "disputes.get": "merchant_viewer",
   "disputes.notices": "merchant_viewer",

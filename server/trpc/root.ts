@@ -8,6 +8,7 @@ import { opsRouter } from "@/server/ops/router";
 import { engineRunsRouter } from "@/server/ops/runs-router";
 import { checkoutRouter } from "@/server/payments/checkout-router";
 import { paymentsRouter } from "@/server/payments/router";
+import { payoutsRouter } from "@/server/payouts/router";
 import { refundsRouter } from "@/server/refunds/router";
 import { riskRouter } from "@/server/risk/router";
 import { teamRouter } from "@/server/team/router";
@@ -29,6 +30,7 @@ export const appRouter = createTRPCRouter({
   webhooks: webhooksRouter,
   disputes: disputesRouter,
   refunds: refundsRouter,
+  payouts: payoutsRouter,
 });
 
 export type AppRouter = typeof appRouter;

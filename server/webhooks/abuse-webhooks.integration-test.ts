@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, pointRoutesAt, type TestDatabase } from "@/test/db";
 
 const WEBHOOK_SECRET = "whsec_sandbox_paybridge_dev_secret";
-const MPESA_KINDS = ["stk", "b2c_result", "b2c_timeout", "status_result", "status_timeout", "reversal_result", "reversal_timeout"] as const;
+const MPESA_KINDS = ["stk", "b2c_result", "b2c_timeout", "status_result", "status_timeout", "reversal_result", "reversal_timeout", "b2c_status", "b2c_balance"] as const;
 type Kind = (typeof MPESA_KINDS)[number];
 
 let t: TestDatabase;

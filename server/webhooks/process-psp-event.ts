@@ -9,15 +9,18 @@
 import type { Db, DbOrTx } from "@/db/client";
 import { wakeDispute } from "@/server/disputes/psp-effects";
 import { wakePaymentAttempt } from "@/server/payments/psp-effects";
+import { wakePayout } from "@/server/payouts/psp-effects";
 import { createDarajaConnector, darajaConnectorOf, type ConnectorFor } from "@/server/psp";
 import { wakeRefund } from "@/server/refunds/psp-effects";
 import { concludePspEvent, loadPspEvent } from "./psp-event-store";
 import type { Conclusion, EffectApplier, HandlerDeps, PspEffect, PspEffectOf, PspEventHandler, PspEventRow } from "./psp-event-types";
+import { mpesaB2cResult } from "./psp-events/mpesa-b2c-result";
 import { mpesaReversalResult } from "./psp-events/mpesa-reversal-result";
 import { mpesaStatusResult } from "./psp-events/mpesa-status-result";
 import { mpesaStkCallback } from "./psp-events/mpesa-stk-callback";
 import { stripeDisputeEvents } from "./psp-events/stripe-dispute";
 import { stripePaymentIntentEvents } from "./psp-events/stripe-payment-intent";
+import { stripePayoutEvents } from "./psp-events/stripe-payout";
 import { stripeRecordedEvents } from "./psp-events/stripe-recorded";
 import { stripeRefundEvents } from "./psp-events/stripe-refund";
 
@@ -44,17 +47,19 @@ const ROUTES: readonly Route[] = [
   route(stripePaymentIntentEvents, wakePaymentAttempt),
   route(stripeRefundEvents, wakeRefund),
   route(stripeDisputeEvents, wakeDispute),
+  route(stripePayoutEvents, wakePayout),
   route(stripeRecordedEvents, noEffects),
   route(mpesaStkCallback, wakePaymentAttempt),
   route(mpesaStatusResult, wakeAttemptOrRefund),
   route(mpesaReversalResult, wakeRefund),
+  route(mpesaB2cResult, wakePayout),
 ];
 
 function routeFor(event: PspEventRow): Route | undefined {
   return ROUTES.find((r) => r.handler.psp === event.psp && r.handler.eventTypes.includes(event.eventType));
 }
 
-/** Events without a handler are kept, not acted on (B2C results feed payouts later; reversal timeouts are left to the refund's own checks). */
+/** Events without a handler are kept, not acted on (reversal and status timeouts are left to the refund's / payment's own checks). */
 function unhandled(event: PspEventRow): Conclusion {
   if (event.psp === "stripe") return { status: "ignored", verdict: { reason: "event type not handled" } };
   return { status: "ignored", verdict: { reason: `no processor for ${event.eventType} yet` } };

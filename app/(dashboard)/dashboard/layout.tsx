@@ -13,6 +13,8 @@ const NAV = [
   { href: "/dashboard/payments", label: "Payments" },
   { href: "/dashboard/refunds", label: "Refunds" },
   { href: "/dashboard/disputes", label: "Disputes" },
+  { href: "/dashboard/payouts", label: "Payouts" },
+  { href: "/dashboard/sellers", label: "Sellers" },
   { href: "/dashboard/risk", label: "Risk" },
   { href: "/dashboard/developers", label: "Developers" },
   { href: "/dashboard/settings", label: "Settings" },

@@ -4,11 +4,13 @@
 import { parse } from "csv-parse/sync";
 import type { Money } from "@/server/money";
 import { PspError } from "../errors";
-import type { ConfirmPaymentInput, CreatePaymentInput, PaymentResult, PayoutInput, PayoutResult, PspConnector, RefundInput, RefundResult, SettlementPage, SettlementRow } from "../types";
+import type { ConfirmPaymentInput, CreatePaymentInput, MpesaB2cOps, PaymentResult, PayoutInput, PayoutResult, PspConnector, RefundInput, RefundResult, SettlementPage, SettlementRow } from "../types";
 import { type DarajaClient, DarajaHttpError, toPspError } from "./client";
 import { fromDarajaAmount, maskPhone, type MpesaCallbackKind, normalizePhone, STK_PENDING_ERROR, stkStatusOf, toDarajaAmount } from "./transform";
 
 export const ACCOUNT_REFERENCE_MAX = 12;
+/** Daraja's Occasion / Remarks take up to 100 characters: a payout id (pyo_…) fits whole. */
+export const B2C_OCCASION_MAX = 100;
 export const TRANSACTION_DESC_MAX = 13;
 
 export interface DarajaConnectorDeps {
@@ -107,12 +109,63 @@ export class DarajaConnector implements PspConnector {
 
   /** B2C to a phone. OriginatorConversationID is our idempotency key: Daraja dedupes on it. */
   async createPayout(input: PayoutInput): Promise<PayoutResult> {
+    const { conversationId } = await this.sendB2cPayment({ amount: input.amount, phone: input.destination, originatorConversationId: input.idempotencyKey, reference: input.reference, sandboxFault: input.sandboxFault });
+    return { pspPayoutId: conversationId, status: "pending", amount: input.amount };
+  }
+
+  /**
+   * Daraja B2C for seller payouts (server/payouts/execution.ts). Every call leaves a psp_attempts row whose
+   * idempotency key is the OriginatorConversationID: `b2c.payment_request` (the payment; its ConversationID is the
+   * row's psp_object_id), `b2c.transaction_status` (summary.original_conversation_id names the payment asked about),
+   * `b2c.account_balance`. The outcomes arrive by callback (server/webhooks/psp-events/mpesa-b2c-result.ts).
+   */
+  readonly b2c: MpesaB2cOps = {
+    sendPayment: (input) => this.sendB2cPayment(input),
+    requestStatus: async (input) => void (await this.requestB2cStatus(input)),
+    requestBalance: async (input) => void (await this.requestAccountBalance(input)),
+  };
+
+  /**
+   * BusinessPayment of `amount` to `phone`. The synchronous answer (ResponseCode 0) only means accepted: the
+   * outcome is the Result at the b2c_result URL (or Transaction Status). Occasion carries `reference` (the payout id).
+   */
+  async sendB2cPayment(input: { amount: Money; phone: string; originatorConversationId: string; reference: string; sandboxFault?: string }): Promise<{ conversationId: string }> {
     const c = this.deps.client;
-    const phone = normalizePhone(input.destination);
-    const body = { ...c.initiator(), OriginatorConversationID: input.idempotencyKey, CommandID: "BusinessPayment", Amount: toDarajaAmount(input.amount), PartyA: c.config.b2cShortcode, PartyB: phone, Remarks: "Payout", QueueTimeOutURL: this.deps.callbackUrl("b2c_timeout"), ResultURL: this.deps.callbackUrl("b2c_result"), Occasion: input.reference.slice(0, 20) };
+    const phone = normalizePhone(input.phone);
+    const body = { ...c.initiator(), OriginatorConversationID: input.originatorConversationId, CommandID: "BusinessPayment", Amount: toDarajaAmount(input.amount), PartyA: c.config.b2cShortcode, PartyB: phone, Remarks: "Payout", QueueTimeOutURL: this.deps.callbackUrl("b2c_timeout"), ResultURL: this.deps.callbackUrl("b2c_result"), Occasion: input.reference.slice(0, B2C_OCCASION_MAX) };
+    const summary = { amount_minor: input.amount.amount.toString(), amount_sent_kes: body.Amount, currency: input.amount.currency, phone: maskPhone(phone), reference: input.reference };
     try {
-      const r = await c.post("/mpesa/b2c/v3/paymentrequest", body, { operation: "b2c.payment_request", idempotencyKey: input.idempotencyKey, summary: { amount_minor: input.amount.amount.toString(), phone: maskPhone(phone), reference: input.reference }, objectId: (x) => x.ConversationID as string, sandboxFault: input.sandboxFault });
-      return { pspPayoutId: String(r.ConversationID), status: "pending", amount: input.amount };
+      const r = await c.post("/mpesa/b2c/v3/paymentrequest", body, { operation: "b2c.payment_request", idempotencyKey: input.originatorConversationId, summary, objectId: (x) => x.ConversationID as string, sandboxFault: input.sandboxFault });
+      if (String(r.ResponseCode ?? "0") !== "0" || typeof r.ConversationID !== "string") throw new PspError("mpesa", "invalid_request", `B2C not accepted: ${String(r.ResponseDescription ?? r.ResponseCode)}`);
+      return { conversationId: r.ConversationID };
+    } catch (err) {
+      throw toPspError(err);
+    }
+  }
+
+  /**
+   * Transaction Status of the B2C sent with `originatorConversationId` (as `OriginalConversationID`); the answer
+   * (Completed with ReceiptNo / Amount / FinalisedTime, Failed, Pending, or ResultCode 404 "does not exist") arrives
+   * at the b2c_status URL. `idempotencyKey` is the query's own OriginatorConversationID (b2cStatusOriginatorId).
+   */
+  async requestB2cStatus(input: { originatorConversationId: string; idempotencyKey: string; sandboxFault?: string }): Promise<{ conversationId: string }> {
+    const c = this.deps.client;
+    const body = { Initiator: c.config.initiatorName, SecurityCredential: c.config.securityCredential, CommandID: "TransactionStatusQuery", TransactionID: "", OriginalConversationID: input.originatorConversationId, PartyA: c.config.b2cShortcode, IdentifierType: "4", ResultURL: this.deps.callbackUrl("b2c_status"), QueueTimeOutURL: this.deps.callbackUrl("b2c_timeout"), Remarks: "Payout status", Occasion: "payout", OriginatorConversationID: input.idempotencyKey };
+    try {
+      const r = await c.post("/mpesa/transactionstatus/v1/query", body, { operation: "b2c.transaction_status", idempotencyKey: input.idempotencyKey, summary: { original_conversation_id: input.originatorConversationId }, objectId: (x) => x.ConversationID as string, sandboxFault: input.sandboxFault });
+      return { conversationId: String(r.ConversationID) };
+    } catch (err) {
+      throw toPspError(err);
+    }
+  }
+
+  /** Account Balance of the B2C shortcode; the Result (AccountBalance "Working Account|KES|…&Utility Account|KES|…") arrives at the b2c_balance URL. */
+  async requestAccountBalance(input: { idempotencyKey: string }): Promise<{ conversationId: string }> {
+    const c = this.deps.client;
+    const body = { Initiator: c.config.initiatorName, SecurityCredential: c.config.securityCredential, CommandID: "AccountBalance", PartyA: c.config.b2cShortcode, IdentifierType: "4", Remarks: "Balance", QueueTimeOutURL: this.deps.callbackUrl("b2c_timeout"), ResultURL: this.deps.callbackUrl("b2c_balance"), OriginatorConversationID: input.idempotencyKey };
+    try {
+      const r = await c.post("/mpesa/accountbalance/v1/query", body, { operation: "b2c.account_balance", idempotencyKey: input.idempotencyKey, summary: { party_a: c.config.b2cShortcode }, objectId: (x) => x.ConversationID as string });
+      return { conversationId: String(r.ConversationID) };
     } catch (err) {
       throw toPspError(err);
     }

@@ -4,7 +4,7 @@ import { money } from "@/server/money";
 import { mpesaCallbackKind, mpesaCallbackToken, mpesaCallbackUrl } from "./callback-tokens";
 import { parseMpesaStatement } from "./connector";
 import { PspError } from "../errors";
-import { eatTimestamp, fromDarajaAmount, maskPhone, MPESA_MAX_TRANSACTION_KES, normalizePhone, parseMpesaWebhook, parseResult, parseReversalStatusOriginatorId, parseStkCallback, partyPhone, pushedAmount, reversalStatusOriginatorId, stkPassword, stkStatusOf, toDarajaAmount } from "./transform";
+import { b2cStatusOriginatorId, eatTimestamp, fromDarajaAmount, maskPhone, MPESA_MAX_TRANSACTION_KES, normalizePhone, parseAccountBalance, parseDarajaDateTime, parseMpesaWebhook, parseResult, parseReversalStatusOriginatorId, parseStkCallback, partyPhone, pushedAmount, reversalStatusOriginatorId, stkPassword, stkStatusOf, toDarajaAmount } from "./transform";
 
 const SUCCESS_CALLBACK = {
   Body: {
@@ -154,5 +154,30 @@ describe("statement CSV", () => {
   it("parses EAT completion times and shillings", () => {
     const csv = "Receipt No.,Completion Time,Details,Transaction Status,Paid In,Withdrawn,Other Party Info,Linked Transaction ID\nNLJ7RT61SV,2026-11-30 01:30:05,Pay Bill Online,Completed,150.00,,x,ws_CO_1\n";
     expect(parseMpesaStatement(csv)).toEqual([{ pspTransactionId: "NLJ7RT61SV", type: "charge", gross: money(15000n, "KES"), fee: money(0n, "KES"), net: money(15000n, "KES"), sourceId: "ws_CO_1", createdAt: new Date("2026-11-29T22:30:05Z") }]);
+  });
+});
+
+describe("B2C", () => {
+  it("reads TransactionCompletedDateTime (DD.MM.YYYY) and FinalisedTime (YYYYMMDDHHmmss) as Nairobi time; refuses non-dates", () => {
+    expect(parseDarajaDateTime("19.12.2019 11:45:50")).toEqual(new Date("2019-12-19T08:45:50Z"));
+    expect(parseDarajaDateTime(20191219114550)).toEqual(new Date("2019-12-19T08:45:50Z"));
+    expect(parseDarajaDateTime("01.01.2020 01:00:00")).toEqual(new Date("2019-12-31T22:00:00Z"));
+    for (const bad of ["31.02.2020 10:00:00", "2019-12-19 11:45:50", "", undefined, "20191319114550", "19.12.2019 25:00:00"]) expect(parseDarajaDateTime(bad)).toBeUndefined();
+  });
+  it("parses an Account Balance result into accounts in minor units (negative charges too)", () => {
+    const text = "Working Account|KES|700000.00|700000.00|0.00|0.00&Float Account|KES|0.00|0.00|0.00|0.00&Utility Account|KES|228037.50|228037.50|0.00|0.00&Charges Paid Account|KES|-1540.00|-1540.00|0.00|0.00&Bad|USD|1.00";
+    expect(parseAccountBalance(text)).toEqual([
+      { account: "Working Account", currency: "KES", available: money(70000000n, "KES") },
+      { account: "Float Account", currency: "KES", available: money(0n, "KES") },
+      { account: "Utility Account", currency: "KES", available: money(22803750n, "KES") },
+      { account: "Charges Paid Account", currency: "KES", available: money(-154000n, "KES") },
+    ]);
+    expect(parseAccountBalance(undefined)).toEqual([]);
+  });
+  it("B2C callbacks of each kind are stored with their own event type, keyed by OriginatorConversationID", () => {
+    const body = JSON.stringify({ Result: { ResultType: 0, ResultCode: 0, ResultDesc: "ok", OriginatorConversationID: b2cStatusOriginatorId("payout_pyo_1", "t1"), ConversationID: "AG_1", TransactionID: "S1" } });
+    expect(parseMpesaWebhook("b2c_status", body)).toMatchObject({ type: "b2c.status", objectId: "b2cstatus:payout_pyo_1:t1" });
+    expect(parseMpesaWebhook("b2c_balance", body)).toMatchObject({ type: "b2c.balance" });
+    expect(parseMpesaWebhook("b2c_timeout", body)).toMatchObject({ type: "b2c.timeout" });
   });
 });

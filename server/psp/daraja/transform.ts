@@ -134,7 +134,12 @@ export function parseResult(body: unknown): DarajaResult | undefined {
   return { originatorConversationId: String(r.OriginatorConversationID ?? ""), conversationId: r.ConversationID, resultCode: Number(r.ResultCode), code: String(r.ResultCode), resultDesc: String(r.ResultDesc ?? ""), transactionId: String(r.TransactionID ?? ""), params };
 }
 
-export const MPESA_CALLBACK_KINDS = ["stk", "b2c_result", "b2c_timeout", "status_result", "status_timeout", "reversal_result", "reversal_timeout"] as const;
+/**
+ * One secret callback URL per kind. B2C (payouts): `b2c_result` (the BusinessPayment Result), `b2c_timeout` (its
+ * QueueTimeOutURL, also for B2C status and balance queries), `b2c_status` (Transaction Status about a B2C, kept apart
+ * from `status_result` so the STK/reversal verifier never sees it), `b2c_balance` (Account Balance Result).
+ */
+export const MPESA_CALLBACK_KINDS = ["stk", "b2c_result", "b2c_timeout", "status_result", "status_timeout", "reversal_result", "reversal_timeout", "b2c_status", "b2c_balance"] as const;
 export type MpesaCallbackKind = (typeof MPESA_CALLBACK_KINDS)[number];
 
 const bodyDigest = (raw: string) => createHash("sha256").update(raw).digest("hex").slice(0, 16);
@@ -192,4 +197,51 @@ export function reversalStatusOriginatorId(refundId: string, tag: string): strin
 export function parseReversalStatusOriginatorId(id: string): { refundId: string; tag: string } | undefined {
   const m = /^revstatus:([^:]+):([^:]+)$/.exec(id);
   return m ? { refundId: m[1]!, tag: m[2]! } : undefined;
+}
+
+/**
+ * OriginatorConversationID of a Transaction Status query about the B2C payment sent with `payoutKey` (our payout's
+ * pspKey, the B2C's OriginatorConversationID): `b2cstatus:<payoutKey>:<tag>`, each query its own (Daraja dedupes on
+ * it). The B2C handler does not rely on the shape: it reads which B2C a query was about from our psp_attempts record.
+ */
+export const B2C_STATUS_PREFIX = "b2cstatus:";
+
+export function b2cStatusOriginatorId(payoutKey: string, tag: string): string {
+  return `${B2C_STATUS_PREFIX}${payoutKey}:${tag}`;
+}
+
+/**
+ * A B2C Result's TransactionCompletedDateTime ("19.12.2019 11:45:50") or a Transaction Status FinalisedTime
+ * (20191219114550), both Nairobi time -> the instant; undefined when it is neither.
+ */
+export function parseDarajaDateTime(value: unknown): Date | undefined {
+  const text = String(value ?? "").trim();
+  const m = /^(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2}):(\d{2})$/.exec(text) ?? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(text);
+  if (!m) return undefined;
+  const [y, mo, d] = text.includes(".") ? [m[3]!, m[2]!, m[1]!] : [m[1]!, m[2]!, m[3]!];
+  const local = new Date(Date.UTC(+y, +mo - 1, +d, +m[4]!, +m[5]!, +m[6]!));
+  // Date.UTC rolls 31.02 over into March: such a date is not one.
+  if (local.getUTCFullYear() !== +y || local.getUTCMonth() !== +mo - 1 || local.getUTCDate() !== +d || +m[4]! > 23) return undefined;
+  return new Date(local.getTime() - EAT_OFFSET_MS);
+}
+
+/** One account of an Account Balance Result ("Working Account|KES|700000.00|700000.00|0.00|0.00&…"). */
+export interface DarajaAccountBalance {
+  account: string;
+  currency: string;
+  /** Available, minor units. */
+  available: Money;
+}
+
+export function parseAccountBalance(value: unknown): DarajaAccountBalance[] {
+  const out: DarajaAccountBalance[] = [];
+  for (const part of String(value ?? "").split("&")) {
+    const [account, currency, available] = part.split("|");
+    const amount = /^-?\d+(\.\d{1,2})?$/.test(available ?? "") ? available! : undefined;
+    if (!account || currency !== "KES" || amount === undefined) continue;
+    const neg = amount.startsWith("-");
+    const m = fromDarajaAmount(neg ? amount.slice(1) : amount);
+    if (m) out.push({ account, currency, available: neg ? money(-m.amount, "KES") : m });
+  }
+  return out;
 }

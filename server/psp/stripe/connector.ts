@@ -1,21 +1,27 @@
 // Stripe connector: PaymentIntents (Payment Element client_secret, server confirm), capture, cancel,
-// refunds (create, retrieve, cancel), disputes (retrieve, evidence, close) and evidence files, Connect transfers +
-// payouts, balance transactions. Every call carries the caller's
+// refunds (create, retrieve, cancel), disputes (retrieve, evidence, close) and evidence files, Connect (accounts,
+// transfers and their reversals, payouts on connected accounts), funds availability, balance transactions. Every call carries the caller's
 // deterministic idempotency key (writes), a timeout, and is recorded in psp_attempts.
 import type Stripe from "stripe";
+import { AppError } from "@/server/errors";
 import type { Money } from "@/server/money";
 import { type AttemptRecorder, type CallFacts, recordedCall } from "../attempts";
 import { PspError } from "../errors";
-import type { CardDecline, ConfirmPaymentInput, CreatePaymentInput, DisputeEvidenceInput, PaymentResult, PayoutInput, PayoutResult, PspConnector, PspDispute, RefundInput, RefundResult, SettlementPage } from "../types";
+import type { CardDecline, ConfirmPaymentInput, CreatePaymentInput, DisputeEvidenceInput, FundsAvailability, PaymentResult, PayoutInput, PayoutResult, PspConnector, PspDispute, RefundInput, RefundResult, SettlementPage, StripeConnectOps } from "../types";
 import { disputeToPsp, evidenceSummary, evidenceToStripe, refundToResult } from "./refunds-disputes";
-import { balanceTransactionToRow, chargeToCardDecline, payoutToResult, paymentIntentToResult, stripeErrorToPspError, toStripeAmount, toStripeCurrency, transferToPayout } from "./transform";
+import { balanceTransactionToRow, chargeToCardDecline, fromStripeAmount, fundsAvailabilityOf, payoutToRecord, payoutToResult, paymentIntentToResult, stripeErrorToPspError, toStripeAmount, toStripeCurrency, transferToPayout, transferToRecord } from "./transform";
 
 export const SETTLEMENT_PAGE_SIZE = 100;
 /** Stripe's largest list page. */
 export const STRIPE_LIST_LIMIT_MAX = 100;
 const SANDBOX_FAULT_HEADER = "Sandbox-Fault";
 
-type Opts = { idempotencyKey?: string; sandboxFault?: string };
+type Opts = { idempotencyKey?: string; sandboxFault?: string; /** A connected account (acct_…): the Stripe-Account header. */ stripeAccount?: string };
+
+/** Pages of 100 read at most when looking a payout up on a connected account (10,000 payouts since createdAfter). */
+export const FIND_PAYOUTS_PAGES_MAX = 100;
+/** Pages of 100 read at most when listing a transfer group's transfers (one payout makes one transfer). */
+export const FIND_TRANSFERS_PAGES_MAX = 10;
 
 export class StripeConnector implements PspConnector {
   readonly psp = "stripe" as const;
@@ -29,7 +35,7 @@ export class StripeConnector implements PspConnector {
 
   private requestOptions(o: Opts): Stripe.RequestOptions {
     const headers = this.allowSandboxFaults && o.sandboxFault ? { [SANDBOX_FAULT_HEADER]: o.sandboxFault } : undefined;
-    return { ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}), ...(headers ? { headers } : {}) };
+    return { ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}), ...(o.stripeAccount ? { stripeAccount: o.stripeAccount } : {}), ...(headers ? { headers } : {}) };
   }
 
   private call<T>(operation: string, request: Record<string, unknown>, o: Opts, fn: (opts: Stripe.RequestOptions) => Promise<T>, objectId: (r: T) => string | undefined): Promise<T> {
@@ -146,6 +152,77 @@ export class StripeConnector implements PspConnector {
     const params: Stripe.FileCreateParams = { purpose: "dispute_evidence", file: { data: input.data, name: input.fileName, type: input.contentType } };
     const summary = { purpose: "dispute_evidence", content_type: input.contentType, size: input.data.byteLength };
     return this.mapped("file.create", summary, input, (opts) => this.stripe.files.create(params, opts), (f) => f.id, (f) => ({ fileId: f.id }));
+  }
+
+  /**
+   * Stripe Connect (server/payouts/execution.ts): a transfer from the platform's balance to the seller's connected
+   * account (transfer_group = our pspKey), then a payout on that account (Stripe-Account header). The look-ups read
+   * every page (bounded) and match our key themselves, so a filter the PSP ignored cannot hide or invent a payout.
+   */
+  readonly connect: StripeConnectOps = {
+    getAccount: (input) =>
+      this.mapped("account.retrieve", { account: input.accountId }, {}, (opts) => this.stripe.accounts.retrieve(input.accountId, {}, opts), (a) => a.id, (a) => ({ id: a.id, payoutsEnabled: a.payouts_enabled === true })),
+
+    createTransfer: (input) => {
+      const params: Stripe.TransferCreateParams = { amount: toStripeAmount(input.amount), currency: toStripeCurrency(input.amount), destination: input.destination, transfer_group: input.transferGroup, metadata: input.metadata };
+      const summary = { amount: params.amount, currency: params.currency, destination: input.destination, transfer_group: input.transferGroup, metadata: input.metadata };
+      return this.mapped("transfer.create", summary, input, (opts) => this.stripe.transfers.create(params, opts), (t) => t.id, transferToRecord);
+    },
+
+    findTransfers: async (input) => {
+      const found: Stripe.Transfer[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < FIND_TRANSFERS_PAGES_MAX; page++) {
+        const params: Stripe.TransferListParams = { transfer_group: input.transferGroup, limit: STRIPE_LIST_LIMIT_MAX, ...(after ? { starting_after: after } : {}) };
+        const list = await this.mapped("transfer.list", { transfer_group: input.transferGroup, starting_after: after }, {}, (opts) => this.stripe.transfers.list(params, opts), () => undefined, (l) => l);
+        found.push(...list.data.filter((t) => t.transfer_group === input.transferGroup));
+        if (!list.has_more || list.data.length === 0) return found.map(transferToRecord);
+        after = list.data.at(-1)!.id;
+      }
+      throw new AppError("internal", `stripe: more than ${FIND_TRANSFERS_PAGES_MAX} pages of transfers listed for transfer_group ${input.transferGroup}`);
+    },
+
+    reverseTransfer: (input) => {
+      // No amount: Stripe reverses what is left of the transfer.
+      const params: Stripe.TransferCreateReversalParams = { metadata: input.metadata };
+      return this.mapped("transfer.reversal.create", { transfer: input.transferId, metadata: input.metadata }, input, (opts) => this.stripe.transfers.createReversal(input.transferId, params, opts), (r) => r.id, (r) => ({ id: r.id, amount: fromStripeAmount(r.amount, r.currency) }));
+    },
+
+    createPayout: (input) => {
+      const params: Stripe.PayoutCreateParams = { amount: toStripeAmount(input.amount), currency: toStripeCurrency(input.amount), metadata: input.metadata, method: input.method, ...(input.description ? { description: input.description } : {}) };
+      const summary = { account: input.account, amount: params.amount, currency: params.currency, method: input.method, metadata: input.metadata };
+      return this.mapped("payout.create", summary, { idempotencyKey: input.idempotencyKey, stripeAccount: input.account }, (opts) => this.stripe.payouts.create(params, opts), (p) => p.id, payoutToRecord);
+    },
+
+    findPayouts: async (input) => {
+      const found: Stripe.Payout[] = [];
+      const gte = Math.floor(input.createdAfter.getTime() / 1000);
+      let after: string | undefined;
+      for (let page = 0; page < FIND_PAYOUTS_PAGES_MAX; page++) {
+        const params: Stripe.PayoutListParams = { created: { gte }, limit: STRIPE_LIST_LIMIT_MAX, ...(after ? { starting_after: after } : {}) };
+        const list = await this.mapped("payout.list", { account: input.account, created_gte: gte, starting_after: after, payout_key: input.payoutKey }, { stripeAccount: input.account }, (opts) => this.stripe.payouts.list(params, opts), () => undefined, (l) => l);
+        found.push(...list.data.filter((p) => p.metadata?.payout_key === input.payoutKey));
+        if (!list.has_more || list.data.length === 0) return found.map(payoutToRecord);
+        after = list.data.at(-1)!.id;
+      }
+      // Never answer "none" from a partial read: the caller would pay again.
+      throw new AppError("internal", `stripe: more than ${FIND_PAYOUTS_PAGES_MAX} pages of payouts on ${input.account} since ${input.createdAfter.toISOString()}`);
+    },
+
+    getPayout: (input) =>
+      this.mapped("payout.retrieve", { account: input.account, payout: input.payoutId }, { stripeAccount: input.account }, (opts) => this.stripe.payouts.retrieve(input.payoutId, {}, opts), (p) => p.id, payoutToRecord),
+  };
+
+  /** Settlement: the PaymentIntent's latest charge's balance transaction says whether (and when) its funds are available. */
+  getFundsAvailability(input: { pspReference: string }): Promise<FundsAvailability | null> {
+    return this.mapped(
+      "payment_intent.retrieve",
+      { payment_intent: input.pspReference, expand: "latest_charge.balance_transaction" },
+      {},
+      (opts) => this.stripe.paymentIntents.retrieve(input.pspReference, { expand: ["latest_charge.balance_transaction"] }, opts),
+      (pi) => pi.id,
+      fundsAvailabilityOf,
+    );
   }
 
   /** To a connected account (acct_…): a Connect transfer. "platform": a payout to the platform's bank. */

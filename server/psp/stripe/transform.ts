@@ -3,7 +3,7 @@
 import type Stripe from "stripe";
 import { money, type Money } from "@/server/money";
 import { PspError } from "../errors";
-import type { CardDecline, ParsedWebhook, PaymentResult, PaymentStatus, PayoutResult, PspFailure, SettlementRow, SettlementRowType } from "../types";
+import type { CardDecline, FundsAvailability, ParsedWebhook, PaymentResult, PaymentStatus, PayoutResult, PspFailure, PspPayoutRecord, PspPayoutStatus, PspTransferRecord, SettlementRow, SettlementRowType } from "../types";
 
 /** Stripe amounts are JS numbers of minor units; refuse anything a number cannot carry exactly. */
 export function toStripeAmount(m: Money): number {
@@ -94,6 +94,48 @@ export function transferToPayout(tr: Stripe.Transfer): PayoutResult {
 export function payoutToResult(po: Stripe.Payout): PayoutResult {
   const status = po.status === "paid" ? "paid" : po.status === "failed" || po.status === "canceled" ? "failed" : "pending";
   return { pspPayoutId: po.id, status, amount: fromStripeAmount(po.amount, po.currency), failure: po.failure_code ? { code: po.failure_code, message: po.failure_message ?? po.failure_code } : undefined };
+}
+
+const idOf = (v: string | { id: string } | null | undefined): string | undefined => (typeof v === "string" ? v : (v?.id ?? undefined));
+
+const PAYOUT_STATUSES: readonly PspPayoutStatus[] = ["pending", "in_transit", "paid", "failed", "canceled"];
+
+/** A payout on a connected account. An unknown status reads as pending (not final: it is asked again). */
+export function payoutToRecord(po: Stripe.Payout): PspPayoutRecord {
+  const status = (PAYOUT_STATUSES as readonly string[]).includes(po.status) ? (po.status as PspPayoutStatus) : "pending";
+  return {
+    id: po.id,
+    status,
+    amount: fromStripeAmount(po.amount, po.currency),
+    failureCode: po.failure_code ?? undefined,
+    failureMessage: po.failure_message ?? undefined,
+    arrivalDate: typeof po.arrival_date === "number" ? new Date(po.arrival_date * 1000) : undefined,
+    payoutKey: po.metadata?.payout_key || undefined,
+    balanceTransaction: idOf(po.balance_transaction),
+    created: new Date(po.created * 1000),
+  };
+}
+
+export function transferToRecord(tr: Stripe.Transfer): PspTransferRecord {
+  return {
+    id: tr.id,
+    amount: fromStripeAmount(tr.amount, tr.currency),
+    amountReversed: BigInt(tr.amount_reversed ?? 0),
+    destination: idOf(tr.destination) ?? "",
+    transferGroup: tr.transfer_group ?? undefined,
+    created: new Date(tr.created * 1000),
+  };
+}
+
+/**
+ * A PaymentIntent retrieved with `expand: ["latest_charge.balance_transaction"]`: its charge's funds are available
+ * when the balance transaction is (Stripe's clock). null when there is no charge or balance transaction yet.
+ */
+export function fundsAvailabilityOf(pi: Stripe.PaymentIntent): FundsAvailability | null {
+  const charge = pi.latest_charge;
+  const bt = charge && typeof charge === "object" ? charge.balance_transaction : null;
+  if (!bt || typeof bt !== "object" || typeof bt.available_on !== "number") return null;
+  return { available: bt.status === "available", availableOn: new Date(bt.available_on * 1000) };
 }
 
 const ROW_TYPES: Record<string, SettlementRowType> = {

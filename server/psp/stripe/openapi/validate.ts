@@ -1,9 +1,11 @@
-// Checks a Stripe wire object (as the sandbox answers it) against Stripe's own OpenAPI schema: a trimmed copy of
-// spec3.yaml (API version 2023-08-16) in refund-dispute-schemas.json. No dependency: the subset of OpenAPI 3.0
+// Checks a Stripe wire object (as the sandbox answers it) against Stripe's own OpenAPI schema: trimmed copies of
+// spec3.yaml (API version 2023-08-16) in refund-dispute-schemas.json and connect-payout-schemas.json (accounts,
+// transfers, transfer reversals, payouts, balance, balance transactions; its balance_transaction supersedes the other's). No dependency: the subset of OpenAPI 3.0
 // Stripe's spec uses — required keys present, no keys outside the schema, primitive types, `nullable`, enums,
 // maxLength, `anyOf` (expandable fields: an id string or the object), arrays, maps (`additionalProperties`) and
 // `$ref`, recursively. An expandable field whose object was trimmed away (`x-trimmed`) must come as its id.
 // Test-side code: conformance tests use it; the app never validates PSP answers this way.
+import connect from "./connect-payout-schemas.json";
 import spec from "./refund-dispute-schemas.json";
 
 export interface SchemaNode {
@@ -21,9 +23,9 @@ export interface SchemaNode {
 }
 
 type Schemas = Record<string, SchemaNode>;
-const SCHEMAS = spec.schemas as unknown as Schemas;
+const SCHEMAS = { ...spec.schemas, ...connect.schemas } as unknown as Schemas;
 
-export type StripeSchemaName = keyof typeof spec.schemas;
+export type StripeSchemaName = keyof typeof spec.schemas | keyof typeof connect.schemas;
 
 /** Every way `value` departs from Stripe's schema `name`, as "path: problem" lines; [] when it conforms. */
 export function stripeSchemaProblems(name: StripeSchemaName, value: unknown, schemas: Schemas = SCHEMAS): string[] {

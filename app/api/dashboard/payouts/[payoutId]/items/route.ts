@@ -1,0 +1,26 @@
+import { AppError } from "@/server/errors";
+import { sessionMerchantRoute } from "@/server/http/session-route";
+import { admitPayoutExport, exportPayoutItems } from "@/server/payouts/export-items";
+
+// GET /api/dashboard/payouts/{payoutId}/items: the payout's composition as a CSV download. Session-authenticated
+// like the dashboard (a viewer may export), scoped to the caller's merchant: another merchant's payout is 404.
+const PAYOUT_ID = /^pyo_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export const GET = sessionMerchantRoute("merchant_viewer", async (req, { db, merchant, requestId }) => {
+  const payoutId = decodeURIComponent(new URL(req.url).pathname.split("/").at(-2) ?? "");
+  if (!PAYOUT_ID.test(payoutId)) throw new AppError("not_found", "Payout not found");
+  await admitPayoutExport(db, merchant.id);
+  const { filename, text } = await exportPayoutItems(db, merchant.id, payoutId);
+  return new Response(text, {
+    headers: {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="${filename}"`,
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      "request-id": requestId,
+    },
+  });
+});
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
