@@ -102,7 +102,7 @@ export async function createSecondAdmin(): Promise<string> {
 
 /** Sets the demo merchant's maker-checker threshold straight in the database (minor units; null = none). */
 export async function setApprovalThresholdMinor(minor: bigint | null): Promise<void> {
-  await withSql((sql) => sql`update merchants set payout_approval_threshold = ${minor === null ? null : minor.toString()} where id = 'mer_demo'`);
+  await withSql((sql) => sql`update merchants set payout_approval_threshold = ${minor === null ? null : minor.toString()}, payout_approval_threshold_next = null, payout_approval_threshold_next_at = null where id = 'mer_demo'`);
 }
 
 /**

@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { apiKeys, memberships, merchants, sellers, users } from "../db/schema";
+import { apiKeys, memberships, merchants, payoutDestinations, sellers, users } from "../db/schema";
 import { hashPassword } from "../server/auth/password";
-import { sha256Hex } from "../server/crypto/field";
+import { encryptField, sha256Hex } from "../server/crypto/field";
 
 // The demo tenant that `npm run dev` and the e2e server seed. Fixed ids make seeding idempotent: starting
 // twice changes nothing, and an older dev database gains whatever was added here since.
@@ -13,6 +13,9 @@ export const DEMO = {
     { id: "sel_demo_crafts", reference: "crafts", name: "Mombasa Crafts", defaultCurrency: "KES" },
     { id: "sel_demo_coffee", reference: "coffee", name: "Kisumu Coffee", defaultCurrency: "KES" },
   ],
+  /** Every demo seller is paid to the sandbox's M-Pesa test phone, on request (Sellers -> Request payout); a merchant
+   *  sets a daily/weekly/monthly schedule on the seller's page. Seeded destinations skip the 24 h change hold. */
+  payoutPhone: "254708374149",
   password: "demo-password",
   users: [
     { id: "usr_demo_admin", email: "admin@demo.test", name: "Demo Admin", role: "merchant_admin" },
@@ -30,7 +33,12 @@ export async function seedDemo(db: Db): Promise<{ created: boolean }> {
     await tx.insert(merchants).values(DEMO.merchant).onConflictDoNothing();
     await tx
       .insert(sellers)
-      .values(DEMO.sellers.map((s) => ({ ...s, merchantId: DEMO.merchant.id })))
+      .values(DEMO.sellers.map((s) => ({ ...s, merchantId: DEMO.merchant.id, payoutInterval: "manual" as const })))
+      .onConflictDoNothing();
+    // No conflict target: the seller's one active destination (a partial unique index) keeps an existing one.
+    await tx
+      .insert(payoutDestinations)
+      .values(DEMO.sellers.map((s) => ({ id: `pyd_demo_${s.reference}`, merchantId: DEMO.merchant.id, sellerId: s.id, psp: "mpesa" as const, phoneEncrypted: encryptField(DEMO.payoutPhone), phoneLast3: DEMO.payoutPhone.slice(-3) })))
       .onConflictDoNothing();
     await tx
       .insert(apiKeys)

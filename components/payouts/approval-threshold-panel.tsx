@@ -6,6 +6,7 @@ import { useTRPC } from "@/components/trpc/react";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { Field, Input } from "@/components/ui/field";
+import { Time } from "@/components/ui/time";
 import { amountText } from "./amount";
 import { fieldErrorsOf, formError } from "./errors";
 
@@ -13,7 +14,14 @@ import { fieldErrorsOf, formError } from "./errors";
 // admin waits for another admin's approval. Empty = no approval needed. Saved with payouts.setApprovalThreshold
 // (audited merchant.settings_updated). Viewers read it.
 
-export function ApprovalThresholdPanel({ initial, canEdit }: { initial: { amount: string | null; currency: string }; canEdit: boolean }) {
+interface ThresholdView {
+  amount: string | null;
+  currency: string;
+  /** A raise or a removal waits 24 h before it takes effect (one admin cannot switch approvals off alone). */
+  pending: { amount: string | null; effectiveAt: string } | null;
+}
+
+export function ApprovalThresholdPanel({ initial, canEdit }: { initial: ThresholdView; canEdit: boolean }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const ids = useId();
@@ -25,7 +33,7 @@ export function ApprovalThresholdPanel({ initial, canEdit }: { initial: { amount
     trpc.payouts.setApprovalThreshold.mutationOptions({
       onSuccess: (next) => {
         qc.setQueryData(options.queryKey, next);
-        setText(next.amount ?? "");
+        setText((next.pending ? next.pending.amount : next.amount) ?? "");
       },
     }),
   );
@@ -45,6 +53,12 @@ export function ApprovalThresholdPanel({ initial, canEdit }: { initial: { amount
         <p className="text-sm text-slate-800" data-testid="approval-threshold" data-amount={current.amount ?? ""}>
           {summary}
         </p>
+        {current.pending ? (
+          <p className="text-sm text-amber-900" data-testid="approval-threshold-pending">
+            {current.pending.amount ? `Raised to ${amountText(current.pending.amount, current.currency)}` : "Removed"} from <Time value={current.pending.effectiveAt} className="font-semibold" />: a
+            raise or a removal takes effect 24 hours after it is saved, so no admin can switch approvals off for a payout of their own.
+          </p>
+        ) : null}
         {canEdit ? (
           <form onSubmit={onSubmit} className="flex flex-wrap items-end gap-3" aria-label="Approval threshold" noValidate>
             <Field label={`Threshold (${current.currency})`} htmlFor={inputId} error={fieldError} className="w-full sm:w-64">
@@ -54,7 +68,7 @@ export function ApprovalThresholdPanel({ initial, canEdit }: { initial: { amount
               {save.isPending ? "Saving…" : "Save threshold"}
             </Button>
             <p id={`${inputId}-hint`} className="w-full text-xs text-slate-600">
-              Leave empty for no approval.
+              Leave empty for no approval. Lowering it applies at once; raising or removing it, after 24 hours.
             </p>
             {save.error && !fieldError ? (
               <p role="alert" className="w-full text-sm text-red-700">

@@ -33,6 +33,12 @@ export const merchants = pgTable(
      * second admin's approval. Null: no approval needed.
      */
     payoutApprovalThreshold: bigint("payout_approval_threshold", { mode: "bigint" }),
+    /**
+     * A loosening of the threshold (raised, or cleared: null) waits 24 h, so one admin cannot switch maker-checker off,
+     * pay, and switch it back: the new value takes effect at payout_approval_threshold_next_at (server/payouts/threshold.ts).
+     */
+    payoutApprovalThresholdNext: bigint("payout_approval_threshold_next", { mode: "bigint" }),
+    payoutApprovalThresholdNextAt: timestamp("payout_approval_threshold_next_at", { withTimezone: true, mode: "date" }),
     /** IANA time zone every time in the dashboard is shown in (Settings). */
     timeZone: text("time_zone").notNull().default("UTC"),
     /** Branding on the hosted checkout: the name buyers see (falls back to `name`), logo, accent colour. */

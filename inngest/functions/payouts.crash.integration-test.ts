@@ -62,11 +62,14 @@ interface Child {
 }
 
 function startChild(point: Failpoint | undefined): Promise<Child> {
-  const args = ["--import", "tsx", CHILD_SCRIPT, "--database-url", t.url, "--sandbox-url", sandbox.url, "--port", String(childPort), "--webhook-secret", WEBHOOK_SECRET, "--lease-ms", String(CHILD_LEASE_MS)];
+  const args = ["--import", "tsx", CHILD_SCRIPT, "--database-url", t.url, "--sandbox-url", sandbox.url, "--port", String(childPort), "--webhook-secret", WEBHOOK_SECRET, "--lease-ms", String(CHILD_LEASE_MS), "--status-waits", "500ms,1s,2s,4s"];
   // The child is configured through its environment like any process of the app; only the failpoint differs.
   // eslint-disable-next-line no-restricted-properties
   const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
   delete env.PAYBRIDGE_FAILPOINTS;
+  // The child's PSP call timeout (test/payout-crash-child.ts): a B2C claimed but never recorded counts as "may have
+  // left" for this long after its claim (server/payouts/execution.ts), so the status waits above outlast it.
+  env.PSP_TIMEOUT_MS = "10000";
   if (point) env.PAYBRIDGE_FAILPOINTS = point;
   const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const child: Child = { proc, stderr: [], exited: new Promise((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal }))) };

@@ -6,7 +6,7 @@
 //   - each start records what it launched in .data/dev-processes-<port>.json (pid + start time + cmdline).
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isSameProcess, processInfo } from "./proc";
 
@@ -94,9 +94,12 @@ export function devRecordFile(dataDir: string, port: number): string {
   return path.join(dataDir, `dev-processes-${port}.json`);
 }
 
+/** Written whole or not at all (a temp file renamed over it): a reader never sees half a record. */
 export async function writeDevRecord(file: string, record: DevRecord): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, JSON.stringify(record, null, 2));
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(record, null, 2));
+  await rename(tmp, file);
 }
 
 export function readDevRecord(file: string): DevRecord | undefined {

@@ -14,6 +14,7 @@ const WRITERS: Record<string, string> = {
   "server/payments/attempts.ts": "payment_attempts.phone_encrypted",
   "server/payouts/destinations.ts": "payout_destinations.phone_encrypted",
   "server/payouts/test-helpers.ts": "payout_destinations.phone_encrypted",
+  "scripts/seed-demo.ts": "payout_destinations.phone_encrypted",
   "server/webhooks/store-psp-event.ts": "psp_events.raw_body",
   "server/webhooks/redact-stored-psp-events.ts": "psp_events.raw_body",
   "server/webhooks-out/endpoints.ts": "webhook_endpoints.secret_encrypted",

@@ -2,7 +2,8 @@
 // the final states have no way out, every state is reachable from the initial one, and assertMove refuses
 // exactly the moves the table does not list (with invalid_transition).
 import { describe, expect, it } from "vitest";
-import { checkoutStatus, paymentAttemptStatus, paymentOrderStatus } from "@/db/schema";
+import { checkoutStatus, paymentAttemptStatus, paymentOrderStatus, payoutStatus } from "@/db/schema";
+import { PAYOUT_TRANSITIONS } from "@/server/payouts/state-machine";
 import { AppError } from "@/server/errors";
 import { assertMove, canMove, reachable, type TransitionTable } from "@/server/state-machine";
 import { ATTEMPT_TRANSITIONS } from "./attempt-state";
@@ -21,6 +22,7 @@ const MACHINES: Machine[] = [
   { name: "Payment order", table: PAYMENT_ORDER_TRANSITIONS, states: paymentOrderStatus.enumValues, initial: "NOT_STARTED", finals: ["SUCCESS"] },
   { name: "Checkout", table: CHECKOUT_TRANSITIONS, states: checkoutStatus.enumValues, initial: "open", finals: ["completed", "blocked"] },
   { name: "Payment attempt", table: ATTEMPT_TRANSITIONS, states: paymentAttemptStatus.enumValues, initial: "created", finals: ["succeeded"] },
+  { name: "Payout", table: PAYOUT_TRANSITIONS, states: payoutStatus.enumValues, initial: "pending_approval", finals: ["failed", "canceled"] },
 ];
 
 describe.each(MACHINES)("$name state machine", (m) => {
@@ -59,6 +61,11 @@ describe.each(MACHINES)("$name state machine", (m) => {
 });
 
 describe("the money rules in the tables", () => {
+  it("a payout whose PSP call may have left never goes back to be sent except through unknown (the PSP said it has none)", () => {
+    for (const [from, targets] of Object.entries(PAYOUT_TRANSITIONS)) if (from !== "unknown" && from !== "pending_approval") expect(targets).not.toContain("pending");
+    expect(PAYOUT_TRANSITIONS.failed).toEqual([]);
+    expect(PAYOUT_TRANSITIONS.canceled).toEqual([]);
+  });
   it("a success is final for orders and attempts; a checkout is paid once", () => {
     expect(PAYMENT_ORDER_TRANSITIONS.SUCCESS).toEqual([]);
     expect(ATTEMPT_TRANSITIONS.succeeded).toEqual([]);

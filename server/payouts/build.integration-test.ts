@@ -256,11 +256,31 @@ describe("manual payouts: maker-checker, refusals", () => {
     ]);
     expect((await t.db.select().from(payoutTransitions).where(eq(payoutTransitions.payoutId, p.id))).map((x) => x.toStatus).sort()).toEqual(["pending", "pending_approval"]);
 
-    // Below the threshold: pending at once.
-    const small = await requestManualPayout(t.db, { merchantId: s.merchant.id, sellerId: s.seller.id, currency: "KES", amount: 10_000n, origin: "api", idempotencyKey: key() });
-    expect(small.status).toBe("pending");
+    // Below the threshold, but the seller's manual payouts of the last 24 h count together: no splitting around it.
+    const split = await requestManualPayout(t.db, { merchantId: s.merchant.id, sellerId: s.seller.id, currency: "KES", amount: 10_000n, origin: "api", idempotencyKey: key() });
+    expect(split.status).toBe("pending_approval");
     await compositionsExact(s.seller.id);
+    // A first payout below the threshold: pending at once.
+    const fresh = await setupPayoutSeller(t.db, { psp: "stripe", available: 15_000n });
+    await t.db.update(merchants).set({ payoutApprovalThreshold: 20_000n }).where(eq(merchants.id, fresh.merchant.id));
+    const small = await requestManualPayout(t.db, { merchantId: fresh.merchant.id, sellerId: fresh.seller.id, currency: "KES", amount: 10_000n, origin: "api", idempotencyKey: key() });
+    expect(small.status).toBe("pending");
     await ledgerOk();
+  }, 60_000);
+
+  it("the threshold is in the merchant's currency: a payout in another currency waits for approval whatever its minor units", async () => {
+    // Threshold KES 200.00 (20,000 minor); a USD payout of 100.00 (10,000 minor) is about 100 times that.
+    const s = await setupPayoutSeller(t.db, { psp: "stripe" });
+    const [order] = await payOrders(t.db, s, [100_000n], { psp: "stripe", currency: "USD" });
+    await settleOrders(t.db, [order!]);
+    await t.db.update(merchants).set({ payoutApprovalThreshold: 20_000n }).where(eq(merchants.id, s.merchant.id));
+    const maker = await createUser(t.db, { merchantId: s.merchant.id, role: "merchant_admin" });
+    const usd = await requestManualPayout(t.db, { merchantId: s.merchant.id, sellerId: s.seller.id, currency: "USD", amount: 10_000n, origin: "manual", requestedByUserId: maker.id, idempotencyKey: key() });
+    expect(usd.status).toBe("pending_approval");
+    expect(await t.db.select().from(outboxEvents).where(like(outboxEvents.id, `%${usd.id}%`)).then((r) => r.filter((e) => e.name === "payout/execute"))).toHaveLength(0);
+    // Without a threshold: no approval, in any currency.
+    await t.db.update(merchants).set({ payoutApprovalThreshold: null }).where(eq(merchants.id, s.merchant.id));
+    expect((await requestManualPayout(t.db, { merchantId: s.merchant.id, sellerId: s.seller.id, currency: "USD", amount: 10_000n, origin: "manual", requestedByUserId: maker.id, idempotencyKey: key() })).status).toBe("pending");
   }, 60_000);
 
   it("refuses more than is available (details.available), bad amounts, held sellers, missing destinations, another merchant's seller — writing nothing", async () => {

@@ -6,7 +6,7 @@
 // Two runs racing (two cron fires, a cron and a manual request): every creator takes lockSellerFunds for the
 // seller first and, holding it, re-checks the idempotency key and (scheduled) the open payouts, so the second one
 // sees the first's committed payout and its hold; insertPayouts' unique key is the backstop.
-import { and, eq, inArray, or, sql } from "drizzle-orm";
+import { and, eq, inArray, notInArray, or, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { newId } from "@/db/ids";
 import { merchants, payoutDestinations, payoutItems, payouts, sellers, walletHolds } from "@/db/schema";
@@ -17,6 +17,7 @@ import { accountFor, postTransactions } from "@/server/ledger";
 import { isCurrencyCode, money, type CurrencyCode } from "@/server/money";
 import { enqueueEvent } from "@/server/outbox";
 import { HOLD_SOURCE } from "@/server/wallet/holds";
+import { thresholdState } from "./threshold";
 import { lockSellerFunds, netSellerDebt } from "@/server/wallet/seller-funds";
 import { recordObjectEvent } from "@/server/webhooks-out/record-event";
 import { applyPayoutOutcome } from "./apply-outcome";
@@ -287,12 +288,12 @@ export async function requestManualPayout(db: Db, input: ManualPayoutInput): Pro
   const currency = input.currency;
   if (input.amount !== undefined && input.amount <= 0n) throw new AppError("payout_amount_invalid", "The payout amount must be positive.");
   const [row] = await db
-    .select({ seller: sellers, threshold: merchants.payoutApprovalThreshold })
+    .select({ seller: sellers })
     .from(sellers)
     .innerJoin(merchants, eq(merchants.id, sellers.merchantId))
     .where(and(eq(sellers.id, input.sellerId), eq(sellers.merchantId, input.merchantId)));
   if (!row) throw new AppError("not_found", "Seller not found");
-  const { seller, threshold } = row;
+  const { seller } = row;
   const now = new Date();
   if (seller.payoutsHeldUntil && seller.payoutsHeldUntil > now) {
     throw new AppError("payouts_held", undefined, { details: { held_until: seller.payoutsHeldUntil.toISOString() } });
@@ -322,7 +323,18 @@ export async function requestManualPayout(db: Db, input: ManualPayoutInput): Pro
       if (amount <= 0n || amount > payable) {
         throw new AppError("payout_amount_unavailable", undefined, { details: { available: payable.toString(), currency } });
       }
-      const status = threshold !== null && amount >= threshold ? "pending_approval" : "pending";
+      // Maker-checker, with the threshold as it is now (read under the seller lock, not before it). The threshold is
+      // in the merchant's default currency: a payout in another currency cannot be compared to it (a USD amount in
+      // cents is not a KES amount in cents), so with a threshold set it always waits for a second admin.
+      const [m] = await tx
+        .select({ payoutApprovalThreshold: merchants.payoutApprovalThreshold, payoutApprovalThresholdNext: merchants.payoutApprovalThresholdNext, payoutApprovalThresholdNextAt: merchants.payoutApprovalThresholdNextAt, currency: merchants.defaultCurrency })
+        .from(merchants)
+        .where(eq(merchants.id, input.merchantId));
+      const threshold = m ? thresholdState(m).current : null;
+      // Splitting a payout into several just under the threshold does not escape it: the manual payouts of this seller
+      // in this currency over the last 24 h (not failed or canceled) count together.
+      const recent = threshold === null ? 0n : await recentManualTotal(tx, seller.id, currency);
+      const status = threshold !== null && (currency !== m!.currency || amount + recent >= threshold) ? "pending_approval" : "pending";
       const candidate: Candidate = {
         merchantId: input.merchantId,
         sellerId: seller.id,
@@ -396,6 +408,23 @@ export async function cancelPayout(db: Db, input: { merchantId: string; payoutId
     await recordAudit(tx, { actor: input.userId, action: "payout.canceled", merchantId: input.merchantId, target: { type: "payout", id: p.id }, data: { from: p.status, amount: p.amount.toString(), currency: p.currency, ...(reason ? { reason } : {}) } });
     return payout;
   });
+}
+
+/** What this seller was paid (or is being paid) by manual and API payouts in `currency` over the last 24 hours. */
+async function recentManualTotal(tx: Tx, sellerId: string, currency: string): Promise<bigint> {
+  const [row] = await tx
+    .select({ total: sql<string>`coalesce(sum(${payouts.amount}), 0)::text` })
+    .from(payouts)
+    .where(
+      and(
+        eq(payouts.sellerId, sellerId),
+        eq(payouts.currency, currency),
+        inArray(payouts.origin, ["manual", "api"]),
+        notInArray(payouts.status, ["failed", "canceled"]),
+        sql`${payouts.createdAt} > now() - interval '24 hours'`,
+      ),
+    );
+  return BigInt(row?.total ?? "0");
 }
 
 /** The payout row, locked, if it is this merchant's (another merchant's id: not_found). */

@@ -25,6 +25,7 @@ import { createUser } from "@/test/fixtures";
 import { applyPayoutOutcome } from "./apply-outcome";
 import { requestManualPayout } from "./build";
 import { checkPayout, connectedPayoutKey, reconcileOpenPayouts, sendPayout, transferKey } from "./execution";
+import { wakePayout } from "./psp-effects";
 import { transitionPayout, type Payout, type PayoutStatus } from "./state-machine";
 import { setupPayoutSeller, type PayoutSeller } from "./test-helpers";
 
@@ -301,6 +302,25 @@ describe("M-Pesa payouts: one B2C, never resent unless Daraja says it has none",
     const moves = await t.db.select().from(payoutTransitions).where(eq(payoutTransitions.payoutId, p.id));
     expect(moves.map((m) => m.toStatus)).toEqual(expect.arrayContaining(["unknown", "pending"]));
     await ledgerClean();
+  }, TEST_TIMEOUT_MS);
+
+  it("a late 'no such payment' answering a query sent before the B2C left does not clear it (no second B2C)", async () => {
+    const s = await setupPayoutSeller(t.db, { psp: "mpesa", available: 12_000n });
+    const p = await unexecutedPayout(s, 12_000n);
+    const askedBefore = new Date(Date.now() - 60_000).toISOString();
+    sandbox.addFault({ fault: "mpesa_b2c=no_result_not_done", pathPrefix: "/mpesa/b2c", count: 1 });
+    expect((await sendPayout(t.db, connectorFor, p.id)).status).toBe("in_transit");
+    const notFound = (askedAt: string, id: string) =>
+      t.db.transaction((tx) =>
+        wakePayout(tx, { type: "payout.updated", psp: "mpesa", payoutKey: p.pspKey, outcome: { status: "unknown_transaction", code: "404", message: "does not exist", askedAt } }, { storedEventId: `stale-${p.id}-${id}` }),
+      );
+    // An answer to a query asked a minute before the B2C (a janitor's, an earlier check's) arrives late: nothing moves.
+    await notFound(askedBefore, "a");
+    expect((await payoutRow(p.id)).status).toBe("in_transit");
+    // An answer to a query asked after it: Daraja lost it, the payout may be sent again.
+    await notFound(new Date(Date.now() + 1_000).toISOString(), "b");
+    expect((await payoutRow(p.id)).status).toBe("pending");
+    expect(b2cOf(p)).toHaveLength(1);
   }, TEST_TIMEOUT_MS);
 
   it("a B2C whose answer timed out is never sent again: unknown, Transaction Status, paid with one request", async () => {

@@ -11,12 +11,13 @@
 //    such payment (the payout then went unknown -> pending after that call).
 // Failpoints (crash tests): before each create, after the PSP answered and before we recorded, after the commit.
 import { and, asc, desc, eq, gte, inArray, lt, or, sql, type SQL } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import type { Db, DbOrTx } from "@/db/client";
 import { payouts, payoutTransitions, pspAttempts } from "@/db/schema";
 import { AppError } from "@/server/errors";
 import { recordException } from "@/server/exceptions/record-exception";
 import { money } from "@/server/money";
 import { failpoint } from "@/server/observability/failpoints";
+import { env } from "@/server/env.js";
 import { addLogContext, log } from "@/server/observability/log";
 import { enqueueEvent } from "@/server/outbox";
 import { payoutExecute } from "@/server/events/catalog";
@@ -226,7 +227,7 @@ const B2C_SENDING = "b2c_sending";
  * reset, 5xx) or the claim written before a call (the call is recorded only after it returns, so a process killed
  * mid-call leaves only the claim).
  */
-async function lastB2cThatMayHaveLeft(db: Db, p: Payout): Promise<Date | undefined> {
+export async function lastB2cThatMayHaveLeft(db: DbOrTx, p: Pick<Payout, "id" | "pspKey">): Promise<Date | undefined> {
   const [claim] = await db
     .select({ at: payoutTransitions.at })
     .from(payoutTransitions)
@@ -235,11 +236,16 @@ async function lastB2cThatMayHaveLeft(db: Db, p: Payout): Promise<Date | undefin
     .limit(1);
   const call = await lastB2cCall(db, p);
   if (!claim) return call;
-  if (!call) return claim.at;
-  return call > claim.at ? call : claim.at;
+  // A claim with no call recorded after it: the process died mid-call, and that request may still reach Daraja
+  // until the call's timeout (plus the in-call reconnect tries) has passed.
+  if (!call || call < claim.at) return new Date(claim.at.getTime() + B2C_IN_FLIGHT_MAX_MS);
+  return call;
 }
 
-async function lastB2cCall(db: Db, p: Payout): Promise<Date | undefined> {
+/** How long a B2C request may still be on its way after it was sent: the PSP call timeout and the reconnect tries. */
+const B2C_IN_FLIGHT_MAX_MS = env.PSP_TIMEOUT_MS + 5_000;
+
+async function lastB2cCall(db: DbOrTx, p: Pick<Payout, "pspKey">): Promise<Date | undefined> {
   const [row] = await db
     .select({ at: pspAttempts.createdAt })
     .from(pspAttempts)
@@ -303,8 +309,9 @@ async function sendMpesa(db: Db, connectorFor: ConnectorFor, p: Payout): Promise
   if (dest.psp !== "mpesa") throw new AppError("internal", `Payout ${p.id} is an M-Pesa payout to a ${dest.psp} destination`);
   // Claim first, durably: from here on a crash may leave a B2C at Daraja that we never heard back about, and then
   // only Transaction Status ("no such payment") lets it be sent again (mpesaMaySend).
-  const claimed = await apply(db, p.id, { status: "unknown" }, B2C_SENDING);
-  if (claimed.status !== "unknown") return stepResult(claimed);
+  // A compare-and-set: only the caller that moved it pending -> unknown sends.
+  const { payout: claimed, changed } = await db.transaction((tx) => applyPayoutOutcome(tx, p.id, { status: "unknown" }, B2C_SENDING));
+  if (!changed || claimed.status !== "unknown") return stepResult(claimed);
   failpoint("payout.before_psp_call");
   let accepted: { conversationId: string };
   try {

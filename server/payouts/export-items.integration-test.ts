@@ -78,6 +78,7 @@ describe("CSV of a payout's composition", () => {
     expect((await getCsv(payout.id, { cookie: stranger })).status).toBe(404);
     expect((await getCsv(payout.id, {})).status).toBe(401);
     expect((await getCsv("pyo_bad", { cookie })).status).toBe(404);
+    expect((await getCsv("pyo_%E0%A4%A", { cookie })).status).toBe(404);
     expect((await getCsv(payout.id, { cookie, "sec-fetch-site": "cross-site" })).status).toBe(403);
   });
 });

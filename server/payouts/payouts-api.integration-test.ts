@@ -222,15 +222,25 @@ describe("sellers, schedules, threshold", () => {
     const s = await setupPayoutSeller(t.db, { psp: "mpesa" });
     const a = (await createUser(t.db, { merchantId: s.merchant.id, role: "merchant_admin" })).id;
     const v = (await createUser(t.db, { merchantId: s.merchant.id, role: "merchant_viewer" })).id;
-    expect(await caller(v).payouts.approvalThreshold()).toEqual({ amount: null, currency: "KES" });
-    expect(await caller(a).payouts.setApprovalThreshold({ amount: "5000.00" })).toEqual({ amount: "5000.00", currency: "KES" });
+    expect(await caller(v).payouts.approvalThreshold()).toEqual({ amount: null, currency: "KES", pending: null });
+    expect(await caller(a).payouts.setApprovalThreshold({ amount: "5000.00" })).toEqual({ amount: "5000.00", currency: "KES", pending: null });
     const [m] = await t.db.select().from(merchants).where(eq(merchants.id, s.merchant.id));
     expect(m!.payoutApprovalThreshold).toBe(500_000n);
     expect(await trpcErrorCode(caller(v).payouts.setApprovalThreshold({ amount: null }))).toBe("FORBIDDEN");
     expect(await trpcErrorCode(caller(a).payouts.setApprovalThreshold({ amount: "0" }))).toBe("BAD_REQUEST");
     expect(await trpcErrorCode(caller(a).payouts.setApprovalThreshold({ amount: "1.001" }))).toBe("BAD_REQUEST");
-    expect(await caller(a).payouts.setApprovalThreshold({ amount: null })).toEqual({ amount: null, currency: "KES" });
-    expect(await auditCount(s.merchant.id, "merchant.settings_updated")).toBe(2);
+    // Tightening applies at once; loosening (raise, clear) waits 24 h: one admin cannot switch approvals off alone.
+    expect(await caller(a).payouts.setApprovalThreshold({ amount: "4000.00" })).toEqual({ amount: "4000.00", currency: "KES", pending: null });
+    const raised = await caller(a).payouts.setApprovalThreshold({ amount: "9000.00" });
+    expect([raised.amount, raised.pending?.amount]).toEqual(["4000.00", "9000.00"]);
+    const cleared = await caller(a).payouts.setApprovalThreshold({ amount: null });
+    expect([cleared.amount, cleared.pending?.amount]).toEqual(["4000.00", null]);
+    const effectiveAt = new Date(cleared.pending!.effectiveAt).getTime();
+    expect(effectiveAt - Date.now()).toBeGreaterThan(23 * 3600_000);
+    // Meanwhile a payout at or above the threshold in effect still waits for a second admin.
+    await t.db.update(merchants).set({ payoutApprovalThresholdNextAt: new Date(Date.now() - 1000) }).where(eq(merchants.id, s.merchant.id));
+    expect(await caller(v).payouts.approvalThreshold()).toEqual({ amount: null, currency: "KES", pending: null });
+    expect(await auditCount(s.merchant.id, "merchant.settings_updated")).toBe(4);
   });
 });
 
@@ -366,5 +376,21 @@ describe("maker-checker through tRPC (requestManualPayout / approvePayout / canc
     expect((await caller(a2).payouts.get({ payoutId: p.id })).approvedBy).toBe("Test User");
     expect(await trpcErrorCode(caller(a1).payouts.request({ sellerId: other.seller.id, currency: "KES", requestKey: crypto.randomUUID() }))).toBe("NOT_FOUND");
     expect(await trpcErrorCode(caller(a1).payouts.request({ sellerId: s.seller.id, currency: "KES", amount: "1.005", requestKey: crypto.randomUUID() }))).toBe("BAD_REQUEST");
+  });
+
+  it("through the API: the admin who created the key is the maker and cannot approve it; a second admin can", async () => {
+    const s = await setupPayoutSeller(t.db, { psp: "mpesa", available: 200_000n });
+    const a1 = (await createUser(t.db, { merchantId: s.merchant.id, role: "merchant_admin" })).id;
+    const a2 = (await createUser(t.db, { merchantId: s.merchant.id, role: "merchant_admin" })).id;
+    await caller(a1).payouts.setApprovalThreshold({ amount: "1000.00" });
+    const key = (await createApiKey(t.db, { merchantId: s.merchant.id, kind: "secret", name: "a1's key", actorUserId: a1 })).key;
+    const res = await postPayout(apiReq("/api/v1/payouts", { method: "POST", key, body: { seller_account: s.seller.reference, currency: "KES", amount: "1500.00" }, idem: "big-1" }), { params: Promise.resolve({}) });
+    const body = (await res.json()) as { id: string; status: string };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.status).toBe("pending_approval");
+    expect((await caller(a1).payouts.get({ payoutId: body.id })).canApprove).toBe(false);
+    expect(await trpcErrorCode(caller(a1).payouts.approve({ payoutId: body.id }))).toBe("CONFLICT");
+    expect((await t.db.select().from(payouts).where(eq(payouts.id, body.id)))[0]!.status).toBe("pending_approval");
+    expect((await caller(a2).payouts.approve({ payoutId: body.id })).status).not.toBe("pending_approval");
   });
 });

@@ -7,11 +7,12 @@
 import { and, eq } from "drizzle-orm";
 import type { Tx } from "@/db/client";
 import { payouts } from "@/db/schema";
-import { payoutPspUpdated } from "@/server/events/catalog";
+import { payoutExecute, payoutPspUpdated } from "@/server/events/catalog";
 import { log } from "@/server/observability/log";
 import { enqueueEvent } from "@/server/outbox";
 import type { EffectApplier, PspEffectOf } from "@/server/webhooks/psp-event-types";
 import { applyPayoutOutcome } from "./apply-outcome";
+import { lastB2cThatMayHaveLeft } from "./execution";
 import type { Payout } from "./state-machine";
 import type { PayoutOutcome } from "./types";
 
@@ -57,9 +58,22 @@ export const wakePayout: EffectApplier<PspEffectOf<"payout.updated">> = async (t
     if (o.status === "unknown_transaction") {
       // Transaction Status: Daraja has no such payment. Only a payout whose outcome we did not know may be sent again.
       // Accepted (in transit) but Daraja lost it before processing: the same, through unknown.
-      if (payout.status === "in_transit") await applyPayoutOutcome(tx, payout.id, { status: "unknown" }, "mpesa_b2c_not_found");
-      if (payout.status === "unknown" || payout.status === "in_transit") await applyPayoutOutcome(tx, payout.id, { status: "pending" }, "mpesa_b2c_not_found");
-      else log.info({ payoutId: payout.id, status: payout.status }, "Daraja has no record of the B2C, but the payout is not unknown: nothing moves");
+      // Only an answer to a query sent after the last B2C that may have left counts: a late answer to an older query
+      // (asked before a re-send, or while the B2C was still on its way) would clear a B2C Daraja has, and pay twice.
+      const left = await lastB2cThatMayHaveLeft(tx, payout);
+      const askedAt = validDate(o.askedAt);
+      if (left && (!askedAt || askedAt <= left)) {
+        log.warn({ payoutId: payout.id, status: payout.status, askedAt: o.askedAt, lastB2c: left.toISOString() }, "Daraja's 'no such payment' answers a query older than the last B2C: nothing moves");
+        // Nor is the execution woken: it would ask again at once and spend its checks before the B2C's window passed;
+        // its next check comes after its wait.
+        return { woke: false };
+      } else if (payout.status === "unknown" || payout.status === "in_transit") {
+        if (payout.status === "in_transit") await applyPayoutOutcome(tx, payout.id, { status: "unknown" }, "mpesa_b2c_not_found");
+        const { payout: cleared, changed } = await applyPayoutOutcome(tx, payout.id, { status: "pending" }, "mpesa_b2c_not_found");
+        // Sending is execute-payout's alone (one run per payout at a time): start one, since the run that asked may
+        // have used up its checks on earlier answers (sync-payout never sends).
+        if (changed) await enqueueEvent(tx, { event: payoutExecute, id: `payout-execute:${cleared.id}:cleared:${cleared.version}`, data: { payoutId: cleared.id } });
+      } else log.info({ payoutId: payout.id, status: payout.status }, "Daraja has no record of the B2C, but the payout is not unknown: nothing moves");
     } else {
       const outcome: PayoutOutcome =
         o.status === "paid"

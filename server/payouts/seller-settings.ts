@@ -7,6 +7,7 @@ import type { Db, DbOrTx } from "@/db/client";
 import { merchants, payoutDestinations, sellers } from "@/db/schema";
 import { recordAudit } from "@/server/audit/record-audit";
 import { AppError } from "@/server/errors";
+import { thresholdChange, thresholdState } from "./threshold";
 import { formatMoney, isCurrencyCode, money, MoneyError, parseMoney } from "@/server/money";
 import { presentDestination } from "./present";
 import type { PayoutDestinationView, PayoutInterval } from "./types";
@@ -221,30 +222,51 @@ export async function updatePayoutSchedule(db: Db, input: { merchantId: string; 
   return getPayoutSeller(db, input.merchantId, input.sellerId);
 }
 
-/** The maker-checker threshold in the merchant's default currency (major units), or null (no approval needed). */
-export async function getApprovalThreshold(db: DbOrTx, merchantId: string): Promise<{ amount: string | null; currency: string }> {
-  const [m] = await db.select({ threshold: merchants.payoutApprovalThreshold, currency: merchants.defaultCurrency }).from(merchants).where(eq(merchants.id, merchantId));
-  if (!m) throw new AppError("not_found", "Merchant not found");
-  return { amount: m.threshold === null ? null : fmt(m.threshold, m.currency), currency: m.currency };
+export interface ApprovalThresholdView {
+  /** In effect now (major units of `currency`), or null (no approval needed). */
+  amount: string | null;
+  currency: string;
+  /** A loosening (raised or cleared) that takes effect only 24 h after it was asked for (server/payouts/threshold.ts). */
+  pending: { amount: string | null; effectiveAt: string } | null;
 }
 
-/** Sets (or clears, with null) the threshold; audited merchant.settings_updated with the change, in one transaction. */
-export async function setApprovalThreshold(db: Db, input: { merchantId: string; userId: string | null; amount: string | null }): Promise<{ amount: string | null; currency: string }> {
+const THRESHOLD_COLUMNS = { threshold: merchants.payoutApprovalThreshold, next: merchants.payoutApprovalThresholdNext, nextAt: merchants.payoutApprovalThresholdNextAt, currency: merchants.defaultCurrency };
+type ThresholdRow = { threshold: bigint | null; next: bigint | null; nextAt: Date | null; currency: string };
+const columnsOf = (m: ThresholdRow) => ({ payoutApprovalThreshold: m.threshold, payoutApprovalThresholdNext: m.next, payoutApprovalThresholdNextAt: m.nextAt });
+
+/** The maker-checker threshold in the merchant's default currency (major units), or null (no approval needed). */
+export async function getApprovalThreshold(db: DbOrTx, merchantId: string): Promise<ApprovalThresholdView> {
+  const [m] = await db.select(THRESHOLD_COLUMNS).from(merchants).where(eq(merchants.id, merchantId));
+  if (!m) throw new AppError("not_found", "Merchant not found");
+  const state = thresholdState(columnsOf(m));
+  const show = (v: bigint | null) => (v === null ? null : fmt(v, m.currency));
+  return { amount: show(state.current), currency: m.currency, pending: state.pending ? { amount: show(state.pending.amount), effectiveAt: state.pending.effectiveAt.toISOString() } : null };
+}
+
+/**
+ * Sets (or clears, with null) the threshold; audited merchant.settings_updated with the change, in one transaction.
+ * Tightening takes effect at once; loosening (higher, or cleared) 24 h later, so one admin alone cannot switch
+ * maker-checker off for a payout of their own.
+ */
+export async function setApprovalThreshold(db: Db, input: { merchantId: string; userId: string | null; amount: string | null }): Promise<ApprovalThresholdView> {
   await db.transaction(async (tx) => {
-    const [m] = await tx.select({ threshold: merchants.payoutApprovalThreshold, currency: merchants.defaultCurrency }).from(merchants).where(eq(merchants.id, input.merchantId)).for("update");
+    const [m] = await tx.select(THRESHOLD_COLUMNS).from(merchants).where(eq(merchants.id, input.merchantId)).for("update");
     if (!m) throw new AppError("not_found", "Merchant not found");
     const next = input.amount === null ? null : parseMajorAmount(input.amount, m.currency, "amount");
     if (next !== null && next <= 0n) throw new AppError("validation_failed", "Invalid input: amount: must be above zero", { details: { fields: [{ path: "amount", message: "must be above zero" }] } });
-    if (next === m.threshold) return;
-    await tx.update(merchants).set({ payoutApprovalThreshold: next, updatedAt: new Date() }).where(eq(merchants.id, input.merchantId));
+    const now = new Date();
+    const before = thresholdState(columnsOf(m), now);
+    if (next === before.current && before.pending === null) return;
+    const change = thresholdChange(columnsOf(m), next, now);
+    await tx.update(merchants).set({ ...change, updatedAt: now }).where(eq(merchants.id, input.merchantId));
     await recordAudit(tx, {
       actor: input.userId,
       merchantId: input.merchantId,
       action: "merchant.settings_updated",
       target: { type: "merchant", id: input.merchantId },
-      before: { payoutApprovalThreshold: m.threshold?.toString() ?? null },
+      before: { payoutApprovalThreshold: before.current?.toString() ?? null },
       after: { payoutApprovalThreshold: next?.toString() ?? null },
-      data: { fields: ["payoutApprovalThreshold"], currency: m.currency },
+      data: { fields: ["payoutApprovalThreshold"], currency: m.currency, ...(change.payoutApprovalThresholdNextAt ? { effectiveAt: change.payoutApprovalThresholdNextAt.toISOString() } : {}) },
     });
   });
   return getApprovalThreshold(db, input.merchantId);

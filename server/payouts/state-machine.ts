@@ -1,7 +1,7 @@
 // The one place a payout changes state (server/state-machine pattern):
 //   pending_approval -> pending (a second admin approved) | canceled (rejected / the requester withdrew it)
 //   pending          -> in_transit | unknown | failed | canceled
-//   unknown          -> pending (the PSP has no record of it: safe to send) | in_transit | paid | failed
+//   unknown          -> pending (the PSP has no record of it: safe to send) | in_transit | paid | failed | canceled
 //   in_transit       -> paid | failed | canceled (Stripe cancels a pending payout) | unknown
 //   paid             -> failed   (a bank returned it after it was paid, as Stripe reports days later)
 //   failed, canceled: final.
@@ -20,7 +20,7 @@ export type NewPayout = Omit<typeof payouts.$inferInsert, "status" | "version" |
 export const PAYOUT_TRANSITIONS: TransitionTable<PayoutStatus> = {
   pending_approval: ["pending", "canceled"],
   pending: ["in_transit", "unknown", "failed", "canceled"],
-  unknown: ["pending", "in_transit", "paid", "failed"],
+  unknown: ["pending", "in_transit", "paid", "failed", "canceled"],
   in_transit: ["paid", "failed", "canceled", "unknown"],
   paid: ["failed"],
   failed: [],

@@ -63,7 +63,7 @@ export type PspEffect =
       /** Stripe: the connected account the event came from. */
       account?: string;
       /** M-Pesa only: the verified outcome. `unknown_transaction`: Transaction Status says Daraja has no such payment. */
-      outcome?: { status: "paid" | "failed" | "unknown_transaction"; code: string; message: string; receipt?: string; amount?: string; completedAt?: string };
+      outcome?: { status: "paid" | "failed" | "unknown_transaction"; code: string; message: string; receipt?: string; amount?: string; completedAt?: string; askedAt?: string };
     };
 
 export type PspEffectType = PspEffect["type"];

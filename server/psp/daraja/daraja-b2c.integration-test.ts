@@ -215,7 +215,7 @@ describe("B2C callbacks through our route, concluded by the B2C handler", () => 
     const s2 = b2cStatusOriginatorId(lost, "t1");
     await mpesa.b2c.requestStatus({ originatorConversationId: lost, idempotencyKey: s2 });
     const e2 = await processEvent((await stored("b2c.status", s2)).id);
-    expect(b2cEffects(e2)).toEqual([expect.objectContaining({ payoutKey: lost, outcome: expect.objectContaining({ status: "unknown_transaction", code: "404" }) })]);
+    expect(b2cEffects(e2)).toEqual([expect.objectContaining({ payoutKey: lost, outcome: expect.objectContaining({ status: "unknown_transaction", code: "404", askedAt: expect.any(String) }) })]);
   });
 
   it("a QueueTimeout is a hint without an outcome", async () => {

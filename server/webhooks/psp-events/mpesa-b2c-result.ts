@@ -39,6 +39,8 @@ const ZOutcome = z.object({
   receipt: z.string().optional(),
   amount: z.string().optional(),
   completedAt: z.string().optional(),
+  /** unknown_transaction: when the Transaction Status query was sent (ISO). Its "no such payment" says nothing about a B2C that may have left after it. */
+  askedAt: z.string().optional(),
 });
 
 /** The verdict of a processed B2C event that wakes a payout: with a verified outcome, or a bare hint (timeouts). */
@@ -65,9 +67,9 @@ type AwaitingB2c = z.infer<typeof awaitingB2cVerdict>;
 type Operation = "b2c.payment_request" | "b2c.transaction_status" | "b2c.account_balance";
 
 /** Our successful `operation` call sent with this OriginatorConversationID (answered with this ConversationID). */
-async function ourRequest(db: DbOrTx, operation: Operation, originatorConversationId: string, conversationId?: string): Promise<{ pspObjectId: string | null; request: Record<string, unknown> } | undefined> {
+async function ourRequest(db: DbOrTx, operation: Operation, originatorConversationId: string, conversationId?: string): Promise<{ pspObjectId: string | null; request: Record<string, unknown>; createdAt: Date; latencyMs: number } | undefined> {
   const [row] = await db
-    .select({ pspObjectId: pspAttempts.pspObjectId, request: pspAttempts.request })
+    .select({ pspObjectId: pspAttempts.pspObjectId, request: pspAttempts.request, createdAt: pspAttempts.createdAt, latencyMs: pspAttempts.latencyMs })
     .from(pspAttempts)
     .where(and(eq(pspAttempts.psp, "mpesa"), eq(pspAttempts.operation, operation), eq(pspAttempts.outcome, "ok"), eq(pspAttempts.idempotencyKey, originatorConversationId), ...(conversationId === undefined ? [] : [eq(pspAttempts.pspObjectId, conversationId)])))
     .limit(1);
@@ -169,7 +171,9 @@ async function concludeB2cStatus(db: DbOrTx, event: PspEventRow): Promise<Conclu
     if (asking && !agrees) await concludePspEvent(db, asking.row.id, { status: "rejected", verdict: { reason: "b2c_not_confirmed", payoutKey, daraja: r.code, transactionStatus: String(r.params.TransactionStatus ?? "") } });
     return { status: "processed", verdict: { ...base, daraja: r.code === "0" ? String(r.params.TransactionStatus ?? "") || "unknown" : r.code } };
   }
-  const verdict: B2cPayoutVerdict = { kind: "b2c_outcome", ...base, outcome };
+  // The attempt row is written when the query returned: it was sent latency_ms before.
+  const askedAt = new Date(query.createdAt.getTime() - query.latencyMs).toISOString();
+  const verdict: B2cPayoutVerdict = { kind: "b2c_outcome", ...base, outcome: outcome.status === "unknown_transaction" ? { ...outcome, askedAt } : outcome };
   if (asking) {
     await concludePspEvent(db, asking.row.id, agrees ? { status: "processed", verdict: { ...verdict, confirmedBy: "transaction_status" } } : { status: "rejected", verdict: { reason: "result_code_mismatch", payoutKey, callback: asking.hint.resultCode, transactionStatus: String(r.params.TransactionStatus ?? r.code) } });
   }

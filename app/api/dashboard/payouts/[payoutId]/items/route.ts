@@ -7,7 +7,8 @@ import { admitPayoutExport, exportPayoutItems } from "@/server/payouts/export-it
 const PAYOUT_ID = /^pyo_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export const GET = sessionMerchantRoute("merchant_viewer", async (req, { db, merchant, requestId }) => {
-  const payoutId = decodeURIComponent(new URL(req.url).pathname.split("/").at(-2) ?? "");
+  // Not decoded: a payout id is plain [0-9A-Z_] (a percent sign is no id), and a malformed escape ("%E0") must be a 404, not a URIError.
+  const payoutId = new URL(req.url).pathname.split("/").at(-2) ?? "";
   if (!PAYOUT_ID.test(payoutId)) throw new AppError("not_found", "Payout not found");
   await admitPayoutExport(db, merchant.id);
   const { filename, text } = await exportPayoutItems(db, merchant.id, payoutId);
