@@ -2,7 +2,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { mkdirSync } from "node:fs";
 import { toMinor } from "../components/payouts/amount";
 import { answerShop, axeViolations, createDemoCheckout, DEMO_ADMIN, payByCard, signIn, signedInState } from "./helpers";
-import { createConnectedAccount, createPayoutSeller, createSecondAdmin, liftPayoutHold, settleCheckout } from "./payout-fixtures";
+import { createConnectedAccount, createPayoutSeller, createSecondAdmin, liftPayoutHold, setApprovalThresholdMinor, settleCheckout } from "./payout-fixtures";
 
 // Issue 13 acceptance in a browser. A buyer pays a new seller's order; its funds settle (the settlement job's
 // function). An admin gives the seller a Stripe connected account (the 24 h hold shows, then is lifted as if a day
@@ -115,10 +115,16 @@ test("a merchant sees a payout and its composition; a payout above the threshold
   expect(payableMinor).toBeLessThanOrEqual(150_000n);
   expect(toMinor((await balance.getAttribute("data-available"))!, "KES")).toBe(payableMinor);
 
-  // The maker-checker threshold, on the payouts page.
+  // The maker-checker threshold, on the payouts page. Starting with none (other specs set one), so setting it is a
+  // tightening: at once. A raise waits 24 h (one admin cannot switch approvals off alone).
+  await setApprovalThresholdMinor(null);
   await page.goto("/dashboard/payouts");
   await page.getByLabel("Threshold (KES)").fill(THRESHOLD);
   await page.getByRole("button", { name: "Save threshold" }).click();
+  await expect(page.getByTestId("approval-threshold")).toHaveAttribute("data-amount", THRESHOLD);
+  await page.getByLabel("Threshold (KES)").fill("2000.00");
+  await page.getByRole("button", { name: "Save threshold" }).click();
+  await expect(page.getByTestId("approval-threshold-pending")).toContainText("Raised to KES 2,000.00");
   await expect(page.getByTestId("approval-threshold")).toHaveAttribute("data-amount", THRESHOLD);
 
   // A payout below the threshold: sent at once, paid.
