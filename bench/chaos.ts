@@ -24,7 +24,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -280,6 +280,39 @@ async function portArg(name: string): Promise<number> {
 }
 
 
+/**
+ * What a stuck checkout looks like from every side, written next to the logs (the cluster is deleted at the end):
+ * its rows, its attempts and transitions, the PSP events about its PaymentIntents, the outbox events and the engine
+ * runs, steps and jobs that name its attempts.
+ */
+async function dumpStuck(p: Platform, checkoutIds: string[], file: string): Promise<void> {
+  const out: Record<string, unknown> = {};
+  const ids = sql.join(checkoutIds.map((id) => sql`${id}`), sql`, `);
+  const attempts = sql`select id from payment_attempts where checkout_id in (${ids})`;
+  const queries: Record<string, SQL> = {
+    checkouts: sql`select * from checkouts where id in (${ids})`,
+    checkoutTransitions: sql`select * from checkout_transitions where checkout_id in (${ids}) order by created_at`,
+    orders: sql`select id, checkout_id, status from payment_orders where checkout_id in (${ids})`,
+    orderTransitions: sql`select t.* from payment_order_transitions t join payment_orders o on o.id = t.payment_order_id where o.checkout_id in (${ids}) order by t.created_at`,
+    attempts: sql`select id, checkout_id, attempt_no, method, status, psp_reference, idempotency_key, created_at, last_submitted_at from payment_attempts where checkout_id in (${ids})`,
+    attemptTransitions: sql`select * from payment_attempt_transitions where attempt_id in (${attempts}) order by created_at`,
+    pspEvents: sql`select id, event_id, event_type, object_id, status, verdict, received_at, processed_at from psp_events where object_id in (select psp_reference from payment_attempts where checkout_id in (${ids}))`,
+    outbox: sql`select * from outbox_events where data::text like any (select '%' || id || '%' from payment_attempts where checkout_id in (${ids})) or data::text like any (select '%' || id || '%' from psp_events where object_id in (select psp_reference from payment_attempts where checkout_id in (${ids})))`,
+    engineRuns: sql`select id, function_id, event_id, status, error, created_at, ended_at from engine_runs where event::text like any (select '%' || id || '%' from payment_attempts where checkout_id in (${ids}))`,
+    engineSteps: sql`select s.run_id, s.step_id, s.name, s.status, s.attempts from engine_steps s where s.run_id in (select id from engine_runs where event::text like any (select '%' || id || '%' from payment_attempts where checkout_id in (${ids})))`,
+    engineJobs: sql`select * from engine_jobs where run_id in (select id from engine_runs where event::text like any (select '%' || id || '%' from payment_attempts where checkout_id in (${ids})))`,
+    engineAttempts: sql`select * from engine_attempts where run_id in (select id from engine_runs where event::text like any (select '%' || id || '%' from payment_attempts where checkout_id in (${ids})))`,
+  };
+  for (const [name, q] of Object.entries(queries)) {
+    try {
+      out[name] = await p.query(q);
+    } catch (e) {
+      out[name] = { error: describe(e) };
+    }
+  }
+  await writeFile(file, JSON.stringify(out, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2));
+}
+
 async function main(): Promise<number> {
   const short = process.argv.includes("--short");
   const kills = positiveInt("--kills", short ? SHORT.kills : KILLS_DEFAULT);
@@ -433,7 +466,9 @@ async function main(): Promise<number> {
         }
         if (performance.now() - restartAt > recoveryCeilingMs) {
           for (const r of left) reported.add(r.checkout_id);
-          log(`kill ${k + 1}: not final ${recoveryCeilingMs / 1000} s after the restart: ${left.map((r) => r.id).join(", ")}`);
+          const dump = path.join(logs, `stuck-kill-${k + 1}.json`);
+          await dumpStuck(p, [...new Set(left.map((r) => r.checkout_id))], dump);
+          log(`kill ${k + 1}: not final ${recoveryCeilingMs / 1000} s after the restart: ${left.map((r) => r.id).join(", ")} (their rows: ${dump})`);
           break;
         }
         await sleep(POLL_MS);

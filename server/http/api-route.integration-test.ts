@@ -5,6 +5,13 @@ import * as catchAll from "@/app/api/v1/[[...path]]/route";
 import * as openapiRoute from "@/app/api/v1/openapi.json/route";
 import * as paymentRoute from "@/app/api/v1/payments/[payment_order_id]/route";
 import * as paymentsRoute from "@/app/api/v1/payments/route";
+import * as disputeRoute from "@/app/api/v1/disputes/[id]/route";
+import * as disputesRoute from "@/app/api/v1/disputes/route";
+import * as payoutRoute from "@/app/api/v1/payouts/[id]/route";
+import * as payoutsRoute from "@/app/api/v1/payouts/route";
+import * as refundCancelRoute from "@/app/api/v1/refunds/[id]/cancel/route";
+import * as refundRoute from "@/app/api/v1/refunds/[id]/route";
+import * as refundsRoute from "@/app/api/v1/refunds/route";
 import { checkouts, idempotencyKeys, sellers } from "@/db/schema";
 import { createApiKey } from "@/server/api-keys/keys";
 import {
@@ -96,6 +103,13 @@ describe("wrong methods and unknown routes", () => {
     { path: "/api/v1/payments", mod: paymentsRoute as unknown as Mod, allowed: ["POST", "OPTIONS"] },
     { path: "/api/v1/payments/po_1", mod: paymentRoute as unknown as Mod, allowed: ["GET", "HEAD", "OPTIONS"] },
     { path: "/api/v1/openapi.json", mod: openapiRoute as unknown as Mod, allowed: ["GET", "HEAD", "OPTIONS"] },
+    { path: "/api/v1/refunds", mod: refundsRoute as unknown as Mod, allowed: ["GET", "POST", "HEAD", "OPTIONS"] },
+    { path: "/api/v1/refunds/re_1", mod: refundRoute as unknown as Mod, allowed: ["GET", "HEAD", "OPTIONS"] },
+    { path: "/api/v1/refunds/re_1/cancel", mod: refundCancelRoute as unknown as Mod, allowed: ["POST", "OPTIONS"] },
+    { path: "/api/v1/disputes", mod: disputesRoute as unknown as Mod, allowed: ["GET", "HEAD", "OPTIONS"] },
+    { path: "/api/v1/disputes/dp_1", mod: disputeRoute as unknown as Mod, allowed: ["GET", "HEAD", "OPTIONS"] },
+    { path: "/api/v1/payouts", mod: payoutsRoute as unknown as Mod, allowed: ["GET", "POST", "HEAD", "OPTIONS"] },
+    { path: "/api/v1/payouts/pyo_1", mod: payoutRoute as unknown as Mod, allowed: ["GET", "HEAD", "OPTIONS"] },
   ];
 
   it("every route exports every method; a wrong one is a JSON 405 with Allow, OPTIONS a 204 with Allow", async () => {
@@ -104,7 +118,7 @@ describe("wrong methods and unknown routes", () => {
         const handler = mod[method];
         expect(typeof handler, `${method} ${path}`).toBe("function");
         if (allowed.includes(method) && method !== "OPTIONS") continue;
-        const res = await handler!(new Request(`http://localhost${path}`, { method }), { params: Promise.resolve({ payment_order_id: "po_1" }) });
+        const res = await handler!(new Request(`http://localhost${path}`, { method }), { params: Promise.resolve({ payment_order_id: "po_1", id: "x_1" }) });
         expect(res.headers.get("allow"), `${method} ${path}`).toBe(allowed.join(", "));
         expect(res.headers.get("request-id")).toMatch(/^req_/);
         if (method === "OPTIONS") {
