@@ -2,7 +2,8 @@
  * `npm run chaos` — card load through the public API while the platform's processes are SIGKILLed in turn and
  * restarted as a supervisor would, then the money invariants and each kill's recovery time. Bench-style and
  * bounded: it starts its own platform as an operator would (docs/operations.md) and stops all of it at the end.
- *   - a throwaway embedded Postgres in a temp dir (fsync off), migrated (db/migrate.ts) and seeded with the demo
+ *   - a throwaway embedded Postgres in a temp dir (fsync off, commits synchronous: an acknowledged commit survives
+ *     the postmaster's kill, as in production), migrated (db/migrate.ts) and seeded with the demo
  *     tenant (scripts/seed-demo.ts);
  *   - the parts as separate processes through their production start commands (scripts/start/*.ts): app
  *     (`next start`: needs `npm run build` first), engine, dispatcher, sandbox; on free ports, with the API rate
@@ -141,7 +142,7 @@ class Platform {
     const deadline = performance.now() + PART_READY_TIMEOUT_MS;
     for (;;) {
       try {
-        this.pg = await startEmbeddedPostgres({ dir: this.pgDir, port, fast: true, log: (l) => pgLog.write(`${l}\n`) });
+        this.pg = await startEmbeddedPostgres({ dir: this.pgDir, port, fast: true, commitsSurviveKill: true, log: (l) => pgLog.write(`${l}\n`) });
         if (port !== undefined && this.pg.port !== port) throw new Error(`Postgres came back on port ${this.pg.port}, not ${port}`);
         return;
       } catch (e) {

@@ -3,10 +3,9 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { parseAsString, parseAsStringLiteral, useQueryStates } from "nuqs";
-import { useState } from "react";
 import { useTRPC } from "@/components/trpc/react";
 import { Button } from "@/components/ui/button";
-import { DataTable, type ColumnDef } from "@/components/ui/data-table";
+import { DataTable, useCursorTrail, type ColumnDef } from "@/components/ui/data-table";
 import { Field, Select } from "@/components/ui/field";
 import { formatDecimalMoney } from "@/components/ui/format";
 import { Time } from "@/components/ui/time";
@@ -68,14 +67,13 @@ export function DisputesTable() {
   const trpc = useTRPC();
   const now = useNow();
   const [state, setState] = useQueryStates(PARAMS, { history: "push" });
-  // The cursors of the pages before this one (this visit): Previous walks back; from a reloaded URL it goes to page 1.
-  const [previous, setPrevious] = useState<(string | null)[]>([]);
   const input = { status: state.status ?? undefined, sort: state.sort, cursor: state.cursor ?? undefined, limit: DISPUTE_LIST_PAGE_DEFAULT };
   const list = useQuery({ ...trpc.disputes.list.queryOptions(input), placeholderData: keepPreviousData, retry: false, refetchInterval: 30_000 });
+  const pages = useCursorTrail(state.cursor ?? null, (cursor) => void setState({ cursor }), list.data?.hasMore ? list.data.nextCursor : null);
   const filtered = Boolean(state.status);
 
   const setFilter = (patch: Partial<{ status: (typeof DISPUTE_STATUS_VALUES)[number] | null; sort: (typeof SORTS)[number] }>) => {
-    setPrevious([]);
+    pages.reset();
     void setState({ ...patch, cursor: null });
   };
 
@@ -119,19 +117,7 @@ export function DisputesTable() {
             ? { title: "No disputes match this filter", description: "Choose another status or clear the filter.", action: <Button size="sm" onClick={() => setFilter({ status: null })}>Clear filters</Button> }
             : { title: "No disputes", description: "When a buyer disputes a card payment, it appears here with its deadline for evidence." }
         }
-        pagination={{
-          hasPrevious: Boolean(state.cursor),
-          hasNext: Boolean(list.data?.hasMore && list.data.nextCursor),
-          onPrevious: () => {
-            const prev = previous.at(-1) ?? null;
-            setPrevious(previous.slice(0, -1));
-            void setState({ cursor: prev });
-          },
-          onNext: () => {
-            setPrevious([...previous, state.cursor ?? null]);
-            void setState({ cursor: list.data?.nextCursor ?? null });
-          },
-        }}
+        pagination={pages.pagination}
       />
     </div>
   );

@@ -3,10 +3,9 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { parseAsString, parseAsStringLiteral, useQueryStates } from "nuqs";
-import { useState } from "react";
 import { useTRPC } from "@/components/trpc/react";
 import { Button } from "@/components/ui/button";
-import { DataTable, type ColumnDef } from "@/components/ui/data-table";
+import { DataTable, useCursorTrail, type ColumnDef } from "@/components/ui/data-table";
 import { Field, Select } from "@/components/ui/field";
 import { Time } from "@/components/ui/time";
 import { PAYOUT_LIST_PAGE_DEFAULT, PAYOUT_STATUS_VALUES } from "@/server/payouts/router.schema";
@@ -74,8 +73,6 @@ function columns(showSeller: boolean): ColumnDef<PayoutRowData, unknown>[] {
 export function PayoutsTable({ sellerId, sellers }: { /** A seller's page: only this seller's payouts. */ sellerId?: string; /** The seller filter's options (the payouts page). */ sellers?: { id: string; name: string }[] }) {
   const trpc = useTRPC();
   const [state, setState] = useQueryStates(PARAMS, { history: "push" });
-  // The cursors of the pages before this one (this visit): Previous walks back; from a reloaded URL it goes to page 1.
-  const [previous, setPrevious] = useState<(string | null)[]>([]);
   const seller = sellerId ?? (state.seller && sellers?.some((s) => s.id === state.seller) ? state.seller : undefined);
   const input = { sellerId: seller, status: state.status ?? undefined, cursor: state.cursor ?? undefined, limit: PAYOUT_LIST_PAGE_DEFAULT };
   const list = useQuery({
@@ -84,9 +81,10 @@ export function PayoutsTable({ sellerId, sellers }: { /** A seller's page: only 
     retry: false,
     refetchInterval: (q) => (q.state.data?.items.some((p) => PAYOUT_OPEN.has(p.status)) ? 5_000 : 30_000),
   });
+  const pages = useCursorTrail(state.cursor ?? null, (cursor) => void setState({ cursor }), list.data?.nextCursor);
   const filtered = Boolean(state.status || (!sellerId && state.seller));
   const setFilter = (patch: Partial<{ status: Status | null; seller: string | null }>) => {
-    setPrevious([]);
+    pages.reset();
     void setState({ ...patch, cursor: null });
   };
   const clear = () => setFilter({ status: null, seller: null });
@@ -138,19 +136,7 @@ export function PayoutsTable({ sellerId, sellers }: { /** A seller's page: only 
             ? { title: "No payouts match these filters", description: "Change or clear the filters to see more payouts.", action: <Button size="sm" onClick={clear}>Clear filters</Button> }
             : { title: "No payouts yet", description: "Payouts appear here when a seller's schedule makes one, or when an admin requests one from the seller's page." }
         }
-        pagination={{
-          hasPrevious: Boolean(state.cursor),
-          hasNext: Boolean(list.data?.nextCursor),
-          onPrevious: () => {
-            const prev = previous.at(-1) ?? null;
-            setPrevious(previous.slice(0, -1));
-            void setState({ cursor: prev });
-          },
-          onNext: () => {
-            setPrevious([...previous, state.cursor ?? null]);
-            void setState({ cursor: list.data?.nextCursor ?? null });
-          },
-        }}
+        pagination={pages.pagination}
       />
     </div>
   );

@@ -3,7 +3,7 @@
 import { flexRender, getCoreRowModel, useReactTable, type ColumnDef, type OnChangeFn, type RowData, type SortingState } from "@tanstack/react-table";
 import { ArrowDown, ArrowUp, ArrowUpDown } from "lucide-react";
 import { useRouter } from "next/navigation";
-import type { MouseEvent, ReactNode } from "react";
+import { useState, type MouseEvent, type ReactNode } from "react";
 import { Button } from "./button";
 import { cn } from "./cn";
 import { EmptyState } from "./empty-state";
@@ -29,6 +29,27 @@ export interface DataTablePagination {
   onNext: () => void;
   /** e.g. "Page 2" or "Showing 25"; shown between the buttons. */
   label?: ReactNode;
+}
+
+/**
+ * Paging by a forward-only cursor kept in the URL: the cursors of the pages before this one (this visit) let
+ * Previous walk back; from a reloaded URL Previous goes to page 1. `reset` forgets them (a filter changed).
+ */
+export function useCursorTrail(cursor: string | null, setCursor: (cursor: string | null) => void, nextCursor: string | null | undefined) {
+  const [previous, setPrevious] = useState<(string | null)[]>([]);
+  const pagination: DataTablePagination = {
+    hasPrevious: Boolean(cursor),
+    hasNext: Boolean(nextCursor),
+    onPrevious: () => {
+      setPrevious(previous.slice(0, -1));
+      setCursor(previous.at(-1) ?? null);
+    },
+    onNext: () => {
+      setPrevious([...previous, cursor]);
+      setCursor(nextCursor ?? null);
+    },
+  };
+  return { pagination, reset: () => setPrevious([]) };
 }
 
 /**

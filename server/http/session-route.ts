@@ -39,3 +39,16 @@ export function sessionMerchantRoute(minRole: MerchantRole, handler: (req: Reque
     }
   };
 }
+
+/** A CSV file download: never cached, never sniffed as something else, with the request id to quote to support. */
+export function csvDownload(body: BodyInit, filename: string, requestId: string): Response {
+  return new Response(body, {
+    headers: {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="${filename}"`,
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      "request-id": requestId,
+    },
+  });
+}

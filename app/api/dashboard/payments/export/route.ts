@@ -1,4 +1,4 @@
-import { sessionMerchantRoute } from "@/server/http/session-route";
+import { csvDownload, sessionMerchantRoute } from "@/server/http/session-route";
 import { validationError } from "@/server/http/errors";
 import { admitExport, exportPaymentOrders } from "@/server/payments/export-payment-orders";
 import { PAYMENT_FILTER_KEYS, ZPaymentFilters } from "@/server/payments/list-payment-orders.schema";
@@ -12,15 +12,7 @@ export const GET = sessionMerchantRoute("merchant_viewer", async (req, { db, mer
   if (!parsed.success) throw validationError(parsed.error);
   await admitExport(db, merchant.id);
   const { filename, body } = await exportPaymentOrders(db, merchant.id, parsed.data);
-  return new Response(body, {
-    headers: {
-      "content-type": "text/csv; charset=utf-8",
-      "content-disposition": `attachment; filename="${filename}"`,
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-      "request-id": requestId,
-    },
-  });
+  return csvDownload(body, filename, requestId);
 });
 
 export const dynamic = "force-dynamic";

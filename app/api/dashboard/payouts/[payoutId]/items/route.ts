@@ -1,5 +1,5 @@
 import { AppError } from "@/server/errors";
-import { sessionMerchantRoute } from "@/server/http/session-route";
+import { csvDownload, sessionMerchantRoute } from "@/server/http/session-route";
 import { admitPayoutExport, exportPayoutItems } from "@/server/payouts/export-items";
 
 // GET /api/dashboard/payouts/{payoutId}/items: the payout's composition as a CSV download. Session-authenticated
@@ -12,15 +12,7 @@ export const GET = sessionMerchantRoute("merchant_viewer", async (req, { db, mer
   if (!PAYOUT_ID.test(payoutId)) throw new AppError("not_found", "Payout not found");
   await admitPayoutExport(db, merchant.id);
   const { filename, text } = await exportPayoutItems(db, merchant.id, payoutId);
-  return new Response(text, {
-    headers: {
-      "content-type": "text/csv; charset=utf-8",
-      "content-disposition": `attachment; filename="${filename}"`,
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-      "request-id": requestId,
-    },
-  });
+  return csvDownload(text, filename, requestId);
 });
 
 export const dynamic = "force-dynamic";
