@@ -2,8 +2,9 @@
 // phone (stored encrypted: server/crypto/field.ts, re-encrypted on key rotation through server/keys/
 // encrypted-columns.ts; only its last 3 digits are shown). Setting one disables the old one, sets
 // sellers.payouts_held_until = now + 24 h (a fraud guard: no payout is created before it) and writes an audit row
-// (payout_destination.set), in one transaction. Setting the destination the seller already has changes nothing.
-import { and, eq, isNull } from "drizzle-orm";
+// (payout_destination.set), in one transaction. Setting the destination the seller already has changes nothing;
+// a connected account another merchant already uses is refused.
+import { and, eq, isNull, ne } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db/client";
 import { payoutDestinations, sellers } from "@/db/schema";
 import { recordAudit } from "@/server/audit/record-audit";
@@ -67,6 +68,16 @@ export async function setPayoutDestination(
       .where(and(eq(sellers.merchantId, input.merchantId), eq(sellers.id, input.sellerId)))
       .for("update");
     if (!seller) throw new AppError("not_found", "Seller not found");
+    if (account !== null) {
+      // Every connected account is the platform's at Stripe: one another merchant has named for its sellers is
+      // that merchant's, and paying this merchant's sellers into it would send their money to a stranger.
+      const [taken] = await tx
+        .select({ id: payoutDestinations.id })
+        .from(payoutDestinations)
+        .where(and(eq(payoutDestinations.stripeAccountId, account), ne(payoutDestinations.merchantId, input.merchantId)))
+        .limit(1);
+      if (taken) throw invalid("destination.stripeAccountId", "this connected account belongs to another merchant on the platform");
+    }
     const [current] = await tx
       .select()
       .from(payoutDestinations)

@@ -162,6 +162,13 @@ describe("destinations", () => {
     expect(await trpcErrorCode(caller(a).payouts.setDestination({ sellerId: s.seller.id, destination: { psp: "stripe", stripeAccountId: "acct_doesnotexist123" } }))).toBe("BAD_REQUEST");
     expect(await n()).toBe(destinations);
     expect(await auditCount(s.merchant.id, "payout_destination.set")).toBe(audits);
+
+    // Another merchant cannot name this merchant's seller's account for its own sellers: a 400 that writes nothing.
+    const stranger = await setupPayoutSeller(t.db, { psp: "mpesa" });
+    const strangerAdmin = (await createUser(t.db, { merchantId: stranger.merchant.id, role: "merchant_admin" })).id;
+    const refusal = caller(strangerAdmin).payouts.setDestination({ sellerId: stranger.seller.id, destination: { psp: "stripe", stripeAccountId: acct } });
+    await expect(refusal).rejects.toThrow(/belongs to another merchant/);
+    expect((await t.db.select({ n: count() }).from(payoutDestinations).where(eq(payoutDestinations.stripeAccountId, acct)))[0]!.n).toBe(1);
   });
 
   it("refuses bad phones, other merchants' sellers and viewers, writing nothing", async () => {
