@@ -27,7 +27,7 @@ import type { MpesaB2cOps, PspPayoutRecord, PspTransferRecord, StripeConnectOps 
 import { applyPayoutOutcome } from "./apply-outcome";
 import { loadPayoutDestination } from "./destinations";
 import type { Payout, PayoutStatus } from "./state-machine";
-import type { PayoutOutcome } from "./types";
+import type { PayoutDestination, PayoutOutcome } from "./types";
 
 /** JSON-safe step result. `done`: paid, failed or canceled (paid may still fail later: sync-payout follows it). */
 export interface PayoutStepResult {
@@ -51,6 +51,30 @@ const pspMetadata = (p: Payout) => ({ payout_id: p.id, payout_key: p.pspKey });
 
 function stepResult(p: Payout): PayoutStepResult {
   return { payoutId: p.id, status: p.status, done: DONE.includes(p.status) };
+}
+
+/** We asked the PSP about this payout (the janitor's staleness clock). */
+async function markChecked(db: DbOrTx, payoutId: string, at = new Date()): Promise<void> {
+  await db.update(payouts).set({ lastCheckedAt: at }).where(eq(payouts.id, payoutId));
+}
+
+/**
+ * Not (fully) at the PSP: back to pending (if unknown) and a fresh payout/execute, in one transaction; the execution
+ * sends what is missing, looking up first.
+ */
+async function reexecute(db: Db, p: Payout, reason: string, at: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    const { payout } = p.status === "unknown" ? await applyPayoutOutcome(tx, p.id, { status: "pending" }, reason) : { payout: p };
+    await markChecked(tx, p.id, at);
+    await enqueueEvent(tx, { event: payoutExecute, id: `payout-execute:${p.id}:janitor:${payout.version}:${at.getTime()}`, data: { payoutId: p.id } });
+  });
+}
+
+/** The payout's destination, which must be on the rail the payout is sent by. */
+async function destinationOf<P extends PayoutDestination["psp"]>(db: Db, p: Payout, psp: P): Promise<Extract<PayoutDestination, { psp: P }>> {
+  const dest = await loadPayoutDestination(db, p.destinationId);
+  if (dest.psp !== psp) throw new AppError("internal", `Payout ${p.id} is a ${psp} payout to a ${dest.psp} destination`);
+  return dest as Extract<PayoutDestination, { psp: P }>;
 }
 
 async function loadPayout(db: Db, payoutId: string): Promise<Payout> {
@@ -160,8 +184,7 @@ async function applyStripePayout(db: Db, connect: StripeConnectOps, p: Payout, p
 }
 
 async function sendStripe(db: Db, connectorFor: ConnectorFor, p: Payout): Promise<PayoutStepResult> {
-  const dest = await loadPayoutDestination(db, p.destinationId);
-  if (dest.psp !== "stripe") throw new AppError("internal", `Payout ${p.id} is a Stripe payout to a ${dest.psp} destination`);
+  const dest = await destinationOf(db, p, "stripe");
   const connect = connectOf(connectorFor, db);
   const amount = money(p.amount, p.currency);
 
@@ -276,7 +299,7 @@ async function lastCleared(db: Db, payoutId: string): Promise<Date | undefined> 
 /** Asks Daraja's Transaction Status about the B2C (its answer comes by callback: wakePayout applies it). */
 async function requestB2cStatus(db: Db, connectorFor: ConnectorFor, p: Payout, tag: string): Promise<void> {
   await b2cOf(connectorFor, db).requestStatus({ originatorConversationId: p.pspKey, idempotencyKey: `${p.pspKey}:status:${tag}` });
-  await db.update(payouts).set({ lastCheckedAt: new Date() }).where(eq(payouts.id, p.id));
+  await markChecked(db, p.id);
 }
 
 /**
@@ -305,8 +328,7 @@ async function sendMpesa(db: Db, connectorFor: ConnectorFor, p: Payout): Promise
     log.warn({ payoutId: p.id }, "B2C may have left already: not sent again; asking Transaction Status");
     return stepResult(await askAboutB2c(db, connectorFor, p, `s${Date.now().toString(36)}`));
   }
-  const dest = await loadPayoutDestination(db, p.destinationId);
-  if (dest.psp !== "mpesa") throw new AppError("internal", `Payout ${p.id} is an M-Pesa payout to a ${dest.psp} destination`);
+  const dest = await destinationOf(db, p, "mpesa");
   // Claim first, durably: from here on a crash may leave a B2C at Daraja that we never heard back about, and then
   // only Transaction Status ("no such payment") lets it be sent again (mpesaMaySend).
   // A compare-and-set: only the caller that moved it pending -> unknown sends.
@@ -359,7 +381,7 @@ async function syncStripe(db: Db, connectorFor: ConnectorFor, p: Payout, reason:
   const po = await connect.getPayout({ account: dest.stripeAccountId, payoutId: p.pspPayoutId });
   if (po.id !== p.pspPayoutId) throw new AppError("psp_reference_mismatch", `Stripe answered payout ${po.id} for ${p.pspPayoutId}`);
   const after = await applyStripePayout(db, connect, p, po, reason);
-  await db.update(payouts).set({ lastCheckedAt: new Date() }).where(eq(payouts.id, p.id));
+  await markChecked(db, p.id);
   return after;
 }
 
@@ -383,23 +405,18 @@ async function reconcileStripe(db: Db, connectorFor: ConnectorFor, p: Payout): P
     await syncStripe(db, connectorFor, p, "janitor_checked");
     return "applied";
   }
-  const dest = await loadPayoutDestination(db, p.destinationId);
-  if (dest.psp !== "stripe") throw new AppError("internal", `Payout ${p.id} is a Stripe payout to a ${dest.psp} destination`);
+  const dest = await destinationOf(db, p, "stripe");
   const connect = connectOf(connectorFor, db);
   const transfer = await findTransfer(db, connect, p);
   const po = transfer ? await findConnectedPayout(db, connect, p, dest.stripeAccountId) : undefined;
   if (transfer) await db.update(payouts).set({ pspTransferId: transfer.id }).where(and(eq(payouts.id, p.id), sql`${payouts.pspTransferId} is null`));
   if (po) {
     await applyStripePayout(db, connect, { ...p, pspTransferId: p.pspTransferId ?? transfer?.id ?? null }, po, "janitor_found");
-    await db.update(payouts).set({ lastCheckedAt: new Date() }).where(eq(payouts.id, p.id));
+    await markChecked(db, p.id);
     return "applied";
   }
-  // Not (fully) at Stripe: the execution sends what is missing (a transfer without its payout included).
-  await db.transaction(async (tx) => {
-    const { payout } = p.status === "unknown" ? await applyPayoutOutcome(tx, p.id, { status: "pending" }, "janitor_not_at_psp") : { payout: p };
-    await tx.update(payouts).set({ lastCheckedAt: new Date() }).where(eq(payouts.id, p.id));
-    await enqueueEvent(tx, { event: payoutExecute, id: `payout-execute:${p.id}:janitor:${payout.version}:${Date.now()}`, data: { payoutId: p.id } });
-  });
+  // Not (fully) at Stripe: a transfer without its payout included.
+  await reexecute(db, p, "janitor_not_at_psp", new Date());
   return "resent";
 }
 
@@ -437,11 +454,7 @@ export async function reconcileOpenPayouts(db: Db, connectorFor: ConnectorFor, o
         await askAboutB2c(db, connectorFor, p, `j${now.getTime().toString(36)}`);
       } else {
         // Never left (or Daraja said it has none): its execution sends it.
-        await db.transaction(async (tx) => {
-          const { payout } = p.status === "unknown" ? await applyPayoutOutcome(tx, p.id, { status: "pending" }, "janitor_never_sent") : { payout: p };
-          await tx.update(payouts).set({ lastCheckedAt: now }).where(eq(payouts.id, p.id));
-          await enqueueEvent(tx, { event: payoutExecute, id: `payout-execute:${p.id}:janitor:${payout.version}:${now.getTime()}`, data: { payoutId: p.id } });
-        });
+        await reexecute(db, p, "janitor_never_sent", now);
         resent++;
       }
       checked++;

@@ -19,11 +19,12 @@
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@/db/client";
-import { payouts, pspAttempts, pspEvents } from "@/db/schema";
+import { payouts, pspEvents } from "@/db/schema";
 import type { DarajaConnector } from "@/server/psp/daraja/connector";
 import { b2cStatusOriginatorId, type DarajaResult, fromDarajaAmount, parseAccountBalance, parseDarajaDateTime, parseResult } from "@/server/psp/daraja/transform";
 import { concludePspEvent, findPspEvent } from "../psp-event-store";
 import type { Conclusion, PspEffectOf, PspEventHandler, PspEventRow } from "../psp-event-types";
+import { ourMpesaRequest } from "./mpesa-requests";
 
 export type PayoutEffect = PspEffectOf<"payout.updated">;
 type PayoutOutcome = NonNullable<PayoutEffect["outcome"]>;
@@ -64,18 +65,6 @@ const awaitingB2cVerdict = z.object({
 });
 type AwaitingB2c = z.infer<typeof awaitingB2cVerdict>;
 
-type Operation = "b2c.payment_request" | "b2c.transaction_status" | "b2c.account_balance";
-
-/** Our successful `operation` call sent with this OriginatorConversationID (answered with this ConversationID). */
-async function ourRequest(db: DbOrTx, operation: Operation, originatorConversationId: string, conversationId?: string): Promise<{ pspObjectId: string | null; request: Record<string, unknown>; createdAt: Date; latencyMs: number } | undefined> {
-  const [row] = await db
-    .select({ pspObjectId: pspAttempts.pspObjectId, request: pspAttempts.request, createdAt: pspAttempts.createdAt, latencyMs: pspAttempts.latencyMs })
-    .from(pspAttempts)
-    .where(and(eq(pspAttempts.psp, "mpesa"), eq(pspAttempts.operation, operation), eq(pspAttempts.outcome, "ok"), eq(pspAttempts.idempotencyKey, originatorConversationId), ...(conversationId === undefined ? [] : [eq(pspAttempts.pspObjectId, conversationId)])))
-    .limit(1);
-  return row;
-}
-
 async function payoutStatus(db: DbOrTx, payoutKey: string): Promise<string | undefined> {
   const [row] = await db.select({ status: payouts.status }).from(payouts).where(and(eq(payouts.psp, "mpesa"), eq(payouts.pspKey, payoutKey))).limit(1);
   return row?.status;
@@ -89,7 +78,7 @@ async function concludeB2cResult(db: DbOrTx, event: PspEventRow, daraja: DarajaC
   const r = parseResult(event.payload);
   if (!r) return { status: "rejected", verdict: { reason: "malformed_callback" } };
   const payoutKey = r.originatorConversationId;
-  if (!payoutKey || !(await ourRequest(db, "b2c.payment_request", payoutKey, r.conversationId))) return { status: "rejected", verdict: { reason: "unsolicited_b2c_result", originatorConversationId: payoutKey } };
+  if (!payoutKey || !(await ourMpesaRequest(db, "b2c.payment_request", payoutKey, r.conversationId))) return { status: "rejected", verdict: { reason: "unsolicited_b2c_result", originatorConversationId: payoutKey } };
   const status = await payoutStatus(db, payoutKey);
   if (status && FINAL_PAYOUT_STATUSES.includes(status)) return { status: "ignored", verdict: { reason: "payout already final", payoutKey, payoutStatus: status } };
   const p = r.params;
@@ -159,10 +148,10 @@ async function statusOutcome(db: DbOrTx, r: DarajaResult, payoutKey: string, hin
 async function concludeB2cStatus(db: DbOrTx, event: PspEventRow): Promise<Conclusion> {
   const r = parseResult(event.payload);
   if (!r) return { status: "rejected", verdict: { reason: "malformed_callback" } };
-  const query = r.originatorConversationId ? await ourRequest(db, "b2c.transaction_status", r.originatorConversationId, r.conversationId) : undefined;
+  const query = r.originatorConversationId ? await ourMpesaRequest(db, "b2c.transaction_status", r.originatorConversationId, r.conversationId) : undefined;
   const payoutKey = query?.request.original_conversation_id;
   if (!query || typeof payoutKey !== "string" || !payoutKey) return { status: "rejected", verdict: { reason: "unsolicited_status_result" } };
-  const sent = await ourRequest(db, "b2c.payment_request", payoutKey);
+  const sent = await ourMpesaRequest(db, "b2c.payment_request", payoutKey);
   const pspPayoutId = sent?.pspObjectId ?? undefined;
   const asking = await askingCallback(db, r.originatorConversationId, payoutKey);
   const { outcome, agrees } = await statusOutcome(db, r, payoutKey, asking?.hint);
@@ -184,18 +173,18 @@ async function concludeB2cStatus(db: DbOrTx, event: PspEventRow): Promise<Conclu
 async function concludeB2cTimeout(db: DbOrTx, event: PspEventRow): Promise<Conclusion> {
   const r = parseResult(event.payload);
   if (!r || !r.originatorConversationId) return { status: "rejected", verdict: { reason: "malformed_callback" } };
-  const sent = await ourRequest(db, "b2c.payment_request", r.originatorConversationId, r.conversationId);
+  const sent = await ourMpesaRequest(db, "b2c.payment_request", r.originatorConversationId, r.conversationId);
   if (sent) return { status: "processed", verdict: { kind: "b2c_hint", payoutKey: r.originatorConversationId, ...(sent.pspObjectId ? { pspPayoutId: sent.pspObjectId } : {}) } satisfies B2cPayoutVerdict };
-  const query = await ourRequest(db, "b2c.transaction_status", r.originatorConversationId, r.conversationId);
+  const query = await ourMpesaRequest(db, "b2c.transaction_status", r.originatorConversationId, r.conversationId);
   const payoutKey = query?.request.original_conversation_id;
   if (typeof payoutKey === "string" && payoutKey) return { status: "processed", verdict: { kind: "b2c_hint", payoutKey } satisfies B2cPayoutVerdict };
-  if (await ourRequest(db, "b2c.account_balance", r.originatorConversationId, r.conversationId)) return { status: "ignored", verdict: { reason: "account balance query timed out" } };
+  if (await ourMpesaRequest(db, "b2c.account_balance", r.originatorConversationId, r.conversationId)) return { status: "ignored", verdict: { reason: "account balance query timed out" } };
   return { status: "rejected", verdict: { reason: "unsolicited_timeout" } };
 }
 
 async function concludeB2cBalance(db: DbOrTx, event: PspEventRow): Promise<Conclusion> {
   const r = parseResult(event.payload);
-  if (!r || !r.originatorConversationId || !(await ourRequest(db, "b2c.account_balance", r.originatorConversationId, r.conversationId))) return { status: "rejected", verdict: { reason: "unsolicited_balance_result" } };
+  if (!r || !r.originatorConversationId || !(await ourMpesaRequest(db, "b2c.account_balance", r.originatorConversationId, r.conversationId))) return { status: "rejected", verdict: { reason: "unsolicited_balance_result" } };
   if (r.code !== "0") return { status: "processed", verdict: { kind: "b2c_balance", resultCode: r.code, resultDesc: r.resultDesc.slice(0, 200) } };
   const accounts = parseAccountBalance(r.params.AccountBalance).map((a) => ({ account: a.account, currency: a.currency, available: a.available.amount.toString() }));
   return { status: "processed", verdict: { kind: "b2c_balance", accounts, ...(isoOf(r.params.BOCompletedTime) ? { completedAt: isoOf(r.params.BOCompletedTime) } : {}) } };

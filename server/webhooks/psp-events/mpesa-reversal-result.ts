@@ -10,11 +10,12 @@
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@/db/client";
-import { pspAttempts, refunds } from "@/db/schema";
+import { refunds } from "@/db/schema";
 import type { DarajaConnector } from "@/server/psp/daraja/connector";
 import { type DarajaResult, fromDarajaAmount, parseResult, parseReversalStatusOriginatorId, reversalStatusOriginatorId } from "@/server/psp/daraja/transform";
 import { concludePspEvent, findPspEvent } from "../psp-event-store";
 import type { Conclusion, PspEffectOf, PspEventHandler, PspEventRow } from "../psp-event-types";
+import { ourMpesaRequest } from "./mpesa-requests";
 
 export type RefundEffect = PspEffectOf<"refund.updated">;
 type Refund = typeof refunds.$inferSelect;
@@ -44,22 +45,12 @@ async function findMpesaRefund(db: DbOrTx, where: { id: string } | { idempotency
   return row;
 }
 
-/** Our successful request of `operation` sent with this OriginatorConversationID, answered with this ConversationID. */
-async function ourRequest(db: DbOrTx, operation: "reversal" | "transaction_status", originatorConversationId: string, conversationId?: string): Promise<{ pspObjectId: string | null } | undefined> {
-  const [row] = await db
-    .select({ pspObjectId: pspAttempts.pspObjectId })
-    .from(pspAttempts)
-    .where(and(eq(pspAttempts.psp, "mpesa"), eq(pspAttempts.operation, operation), eq(pspAttempts.outcome, "ok"), eq(pspAttempts.idempotencyKey, originatorConversationId), ...(conversationId === undefined ? [] : [eq(pspAttempts.pspObjectId, conversationId)])))
-    .limit(1);
-  return row;
-}
-
 async function verifyReversalCallback(db: DbOrTx, event: PspEventRow, daraja: DarajaConnector): Promise<Conclusion> {
   const r = parseResult(event.payload);
   if (!r) return { status: "rejected", verdict: { reason: "malformed_callback" } };
   const refund = await findMpesaRefund(db, { idempotencyKey: r.originatorConversationId });
   if (!refund) return { status: "rejected", verdict: { reason: "unknown_reversal", originatorConversationId: r.originatorConversationId } };
-  if (!(await ourRequest(db, "reversal", refund.idempotencyKey, r.conversationId))) return { status: "rejected", verdict: { reason: "unsolicited_reversal_result", refundId: refund.id } };
+  if (!(await ourMpesaRequest(db, "reversal", refund.idempotencyKey, r.conversationId))) return { status: "rejected", verdict: { reason: "unsolicited_reversal_result", refundId: refund.id } };
   if (!OPEN_REFUND_STATUSES.includes(refund.status)) return { status: "ignored", verdict: { reason: "refund already final", refundId: refund.id, refundStatus: refund.status } };
   const { conversationId } = await daraja.requestReversalStatus({ originatorConversationId: refund.idempotencyKey, statusOriginatorId: reversalStatusOriginatorId(refund.id, `cb${event.id}`), receipt: refund.pspPaymentReference });
   return { status: "received", verdict: { stage: "awaiting_reversal_status", refundId: refund.id, resultCode: r.code, resultDesc: r.resultDesc.slice(0, 200), statusConversationId: conversationId } };
@@ -88,7 +79,7 @@ const UNKNOWN_TRANSACTION_CODE = "404";
 export async function concludeReversalStatus(db: DbOrTx, event: PspEventRow, r: DarajaResult): Promise<Conclusion> {
   const ref = parseReversalStatusOriginatorId(r.originatorConversationId);
   if (!ref) return { status: "ignored", verdict: { reason: "not a reversal status we asked for" } };
-  if (!(await ourRequest(db, "transaction_status", r.originatorConversationId, r.conversationId))) return { status: "rejected", verdict: { reason: "unsolicited_status_result" } };
+  if (!(await ourMpesaRequest(db, "transaction_status", r.originatorConversationId, r.conversationId))) return { status: "rejected", verdict: { reason: "unsolicited_status_result" } };
   const refund = await findMpesaRefund(db, { id: ref.refundId });
   if (!refund) return { status: "rejected", verdict: { reason: "unknown_refund", refundId: ref.refundId } };
   const base = { kind: "reversal_status" as const, refundId: refund.id, pspRefundId: refund.idempotencyKey, pspReference: refund.pspPaymentReference };
@@ -108,7 +99,7 @@ export async function concludeReversalStatus(db: DbOrTx, event: PspEventRow, r: 
     return { status: "rejected", verdict: { reason: "reversal_not_confirmed", refundId: refund.id, checks } };
   }
   const transactionStatus = String(r.params.TransactionStatus ?? "");
-  const reversal = await ourRequest(db, "reversal", refund.idempotencyKey);
+  const reversal = await ourMpesaRequest(db, "reversal", refund.idempotencyKey);
   const conversationId = reversal?.pspObjectId ?? undefined;
   if (transactionStatus !== "Completed" && transactionStatus !== "Failed") {
     // Still pending at Daraja: the callback stays a hint; a later check (or a repeated callback) concludes it.

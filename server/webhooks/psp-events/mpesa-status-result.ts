@@ -6,24 +6,14 @@
 // (server/payments/mpesa-credit-check.ts).
 // A status result about a reversal (originator `revstatus:…`, a refund's M-Pesa reversal) is concluded by
 // mpesa-reversal-result.ts instead, and its effect is refund.updated.
-import { and, eq } from "drizzle-orm";
 import type { DbOrTx, Tx } from "@/db/client";
-import { pspAttempts } from "@/db/schema";
 import { type DarajaResult, fromDarajaAmount, parseResult, REVERSAL_STATUS_PREFIX } from "@/server/psp/daraja/transform";
 import { concludePspEvent, findPspEvent } from "../psp-event-store";
 import type { Conclusion, PspEffectOf, PspEventHandler, PspEventRow } from "../psp-event-types";
+import { ourMpesaRequest } from "./mpesa-requests";
 import { debitPartyOf, lockReceipt, pushedPhone, receiptHeldElsewhere, samePhone } from "./mpesa-receipt-binding";
 import { concludeReversalStatus, type RefundEffect, reversalEffects } from "./mpesa-reversal-result";
 import { type AwaitingReceiptVerdict, awaitingReceiptVerdict, findStkExpectation, statusResultVerdict, stkOutcomeVerdict, VERIFY_PREFIX } from "./mpesa-verification";
-
-async function ourRequest(db: DbOrTx, originatorConversationId: string, conversationId: string): Promise<boolean> {
-  const rows = await db
-    .select({ id: pspAttempts.id })
-    .from(pspAttempts)
-    .where(and(eq(pspAttempts.psp, "mpesa"), eq(pspAttempts.operation, "transaction_status"), eq(pspAttempts.outcome, "ok"), eq(pspAttempts.idempotencyKey, originatorConversationId), eq(pspAttempts.pspObjectId, conversationId)))
-    .limit(1);
-  return rows.length === 1;
-}
 
 async function confirmationChecks(tx: Tx, event: PspEventRow, r: DarajaResult, checkoutRequestId: string, pending: AwaitingReceiptVerdict): Promise<Record<string, boolean>> {
   const p = r.params;
@@ -43,7 +33,7 @@ async function concludeVerification(db: DbOrTx, event: PspEventRow): Promise<Con
   const r = parseResult(event.payload);
   if (r?.originatorConversationId.startsWith(REVERSAL_STATUS_PREFIX)) return concludeReversalStatus(db, event, r);
   if (!r || !r.originatorConversationId.startsWith(VERIFY_PREFIX)) return { status: "ignored", verdict: { reason: "not a verification we asked for" } };
-  if (!(await ourRequest(db, r.originatorConversationId, r.conversationId))) return { status: "rejected", verdict: { reason: "unsolicited_status_result" } };
+  if (!(await ourMpesaRequest(db, "transaction_status", r.originatorConversationId, r.conversationId))) return { status: "rejected", verdict: { reason: "unsolicited_status_result" } };
   const stkEventId = r.originatorConversationId.slice(VERIFY_PREFIX.length);
   return db.transaction(async (tx: Tx) => {
     const stk = await findPspEvent(tx, stkEventId);
