@@ -100,32 +100,26 @@ function issuesCode(error: ZodError): ErrorCode {
 }
 
 /**
- * `amount_exceeds_refundable` names what is left to refund on the order, as a decimal string in its currency
- * (`details.refundable`: minor units, `details.currency`, set by server/refunds/create-refund.ts).
+ * Errors that name an amount: `amount_exceeds_refundable` what is left to refund on the order (set by
+ * server/refunds/create-refund.ts), `payout_amount_unavailable` what may be paid out now (server/payouts/build.ts).
+ * `details[minorKey]` is minor units with `details.currency`; the body carries it as a decimal string.
  */
-function refundableAmount(err: AppError): string | undefined {
-  if (err.code !== "amount_exceeds_refundable") return undefined;
-  const { refundable, currency } = err.details ?? {};
-  if ((typeof refundable !== "string" && typeof refundable !== "bigint") || !/^[0-9]+$/.test(String(refundable)) || !isCurrencyCode(currency)) return undefined;
-  return formatMoney(money(BigInt(refundable), currency));
-}
+const AMOUNT_DETAILS = {
+  amount_exceeds_refundable: { minorKey: "refundable", bodyKey: "refundable_amount" },
+  payout_amount_unavailable: { minorKey: "available", bodyKey: "available_amount" },
+} as const satisfies Partial<Record<ErrorCode, { minorKey: string; bodyKey: string }>>;
 
-/**
- * `payout_amount_unavailable` names what may be paid out now (`details.available`: minor units with
- * `details.currency`, or already a decimal string; set by server/payouts/build.ts).
- */
-function availableAmount(err: AppError): string | undefined {
-  if (err.code !== "payout_amount_unavailable") return undefined;
-  const { available, currency } = err.details ?? {};
-  if ((typeof available === "string" || typeof available === "bigint") && /^[0-9]+$/.test(String(available)) && isCurrencyCode(currency)) return formatMoney(money(BigInt(available), currency));
-  if (typeof available === "string" && /^[0-9]{1,20}\.[0-9]{1,3}$/.test(available)) return available;
-  return undefined;
+function namedAmount(err: AppError): Record<string, string> {
+  const spec = (AMOUNT_DETAILS as Partial<Record<ErrorCode, { minorKey: string; bodyKey: string }>>)[err.code];
+  if (!spec) return {};
+  const minor = err.details?.[spec.minorKey];
+  const currency = err.details?.currency;
+  if ((typeof minor !== "string" && typeof minor !== "bigint") || !/^[0-9]+$/.test(String(minor)) || !isCurrencyCode(currency)) return {};
+  return { [spec.bodyKey]: formatMoney(money(BigInt(minor), currency)) };
 }
 
 export function errorBody(err: AppError, requestId: string) {
   const fields = err.details?.fields as FieldError[] | undefined;
-  const refundable = refundableAmount(err);
-  const available = availableAmount(err);
   return {
     error: {
       type: TYPE_BY_CODE[err.code],
@@ -133,8 +127,7 @@ export function errorBody(err: AppError, requestId: string) {
       message: err.userMessage,
       request_id: requestId,
       ...(fields ? { fields: dedupeFieldErrors(fields) } : {}),
-      ...(refundable !== undefined ? { refundable_amount: refundable } : {}),
-      ...(available !== undefined ? { available_amount: available } : {}),
+      ...namedAmount(err),
     },
   };
 }

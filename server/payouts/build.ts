@@ -13,10 +13,11 @@ import { merchants, payoutDestinations, payoutItems, payouts, sellers, walletHol
 import { recordAudit } from "@/server/audit/record-audit";
 import { AppError } from "@/server/errors";
 import { payoutExecute } from "@/server/events/catalog";
-import { accountFor, postTransactions } from "@/server/ledger";
+import { postTransactions } from "@/server/ledger";
 import { isCurrencyCode, money, type CurrencyCode } from "@/server/money";
 import { enqueueEvent } from "@/server/outbox";
-import { HOLD_SOURCE } from "@/server/wallet/holds";
+import { MPESA_MAX_TRANSACTION_MINOR } from "@/server/psp/daraja/transform";
+import { holdPlacePosting } from "@/server/wallet/holds";
 import { thresholdState } from "./threshold";
 import { lockSellerFunds, netSellerDebt } from "@/server/wallet/seller-funds";
 import { recordObjectEvent } from "@/server/webhooks-out/record-event";
@@ -33,9 +34,9 @@ export interface DuePayoutsResult {
   skipped: number;
 }
 
-/** Daraja B2C limits (KES minor units): whole shillings, 10 .. 250,000 KES per payout. */
+/** Daraja B2C limits (KES minor units): whole shillings, 10 .. 250,000 KES per payout (Daraja's per-transaction cap). */
 export const MPESA_B2C_MIN = 1_000n;
-export const MPESA_B2C_MAX = 25_000_000n;
+export const MPESA_B2C_MAX = MPESA_MAX_TRANSACTION_MINOR;
 export const DEFAULT_BATCH_SIZE = 200;
 
 type Destination = typeof payoutDestinations.$inferSelect;
@@ -203,7 +204,7 @@ async function netDebts(tx: Tx, pairs: readonly Candidate[], ids: Map<string, st
 }
 
 /**
- * Holds (batched postings, one set per merchant ledger, exactly placeHold's lines and source), payouts, items,
+ * Holds (batched holdPlacePosting postings, one set per merchant ledger, as placeHold posts them), payouts, items,
  * payout.created events and execute events. The caller holds lockSellerFunds for every planned seller.
  */
 async function createPlanned(tx: Tx, planned: readonly Planned[], reason: string): Promise<Payout[]> {
@@ -214,19 +215,7 @@ async function createPlanned(tx: Tx, planned: readonly Planned[], reason: string
   for (const group of byMerchant.values()) {
     const posted = await postTransactions(
       tx,
-      group.map((p) => {
-        const amount = money(p.amount, p.candidate.currency);
-        return {
-          source: HOLD_SOURCE.place,
-          sourceId: p.payoutId,
-          description: `Hold for ${p.payoutId}`,
-          lines: [
-            { account: accountFor.sellerAvailable(p.candidate.sellerId, p.candidate.currency), side: "debit" as const, amount },
-            { account: accountFor.sellerOnHold(p.candidate.sellerId, p.candidate.currency), side: "credit" as const, amount },
-          ],
-          metadata: { reference: p.payoutId },
-        };
-      }),
+      group.map((p) => holdPlacePosting({ sellerId: p.candidate.sellerId, amount: money(p.amount, p.candidate.currency), reference: p.payoutId })),
     );
     const holds = await tx
       .insert(walletHolds)
@@ -287,13 +276,11 @@ export async function requestManualPayout(db: Db, input: ManualPayoutInput): Pro
   if (!isCurrencyCode(input.currency)) throw new AppError("validation_failed", `Unsupported currency ${JSON.stringify(input.currency)}`);
   const currency = input.currency;
   if (input.amount !== undefined && input.amount <= 0n) throw new AppError("payout_amount_invalid", "The payout amount must be positive.");
-  const [row] = await db
-    .select({ seller: sellers })
+  const [seller] = await db
+    .select()
     .from(sellers)
-    .innerJoin(merchants, eq(merchants.id, sellers.merchantId))
     .where(and(eq(sellers.id, input.sellerId), eq(sellers.merchantId, input.merchantId)));
-  if (!row) throw new AppError("not_found", "Seller not found");
-  const { seller } = row;
+  if (!seller) throw new AppError("not_found", "Seller not found");
   const now = new Date();
   if (seller.payoutsHeldUntil && seller.payoutsHeldUntil > now) {
     throw new AppError("payouts_held", undefined, { details: { held_until: seller.payoutsHeldUntil.toISOString() } });

@@ -16,6 +16,7 @@ import type { DbOrTx } from "@/db/client";
 import type { payoutItems } from "@/db/schema";
 import { AppError } from "@/server/errors";
 import { log } from "@/server/observability/log";
+import { HOLD_SOURCE } from "@/server/wallet/holds";
 import type { PayoutItemKind } from "./types";
 
 export interface SnapshotTransaction {
@@ -103,7 +104,7 @@ export async function readSellerSnapshots(tx: DbOrTx, requests: readonly Snapsho
       from deltas d
       join ledger_transactions t on t.id = d.transaction_id
       left join payment_orders po on t.source = 'payment_order' and po.id = t.source_id
-      where not (t.source = 'wallet_hold.place' and exists (select 1 from payouts py where py.id = t.source_id))
+      where not (t.source = ${HOLD_SOURCE.place} and exists (select 1 from payouts py where py.id = t.source_id))
       group by d.seller_id, d.currency
     )
     select p.seller_id, p.currency,

@@ -31,7 +31,7 @@ export const ZCreatePayoutInput = z
     amount: zAmountString
       .optional()
       .describe(
-        'Decimal string in the currency\'s units, e.g. "125.00". Omitted: everything payable now. Above what is payable: 400 `payout_amount_unavailable`, whose `details.available` names what is.',
+        'Decimal string in the currency\'s units, e.g. "125.00". Omitted: everything payable now. Above what is payable: 400 `payout_amount_unavailable`, whose `available_amount` names what is.',
       ),
     description: zStorableString().min(1).max(PAYOUT_DESCRIPTION_MAX_CHARS).optional().describe(`Up to ${PAYOUT_DESCRIPTION_MAX_CHARS} characters, kept on the payout.`),
     metadata: ZCreateCheckoutInput.shape.metadata.describe("Up to 20 keys (1–40 characters) of strings up to 500 characters, kept on the payout."),

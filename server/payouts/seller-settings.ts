@@ -9,12 +9,9 @@ import { recordAudit } from "@/server/audit/record-audit";
 import { AppError } from "@/server/errors";
 import { thresholdChange, thresholdState } from "./threshold";
 import { formatMoney, isCurrencyCode, money, MoneyError, parseMoney } from "@/server/money";
+import { payableNow } from "./build";
 import { presentDestination } from "./present";
 import type { PayoutDestinationView, PayoutInterval } from "./types";
-
-/** Daraja B2C limits (docs/payouts.md "Money"): whole shillings, 10..250,000 KES per payout. */
-const MPESA_MIN_MINOR = 1_000n;
-const MPESA_MAX_MINOR = 25_000_000n;
 
 export interface PayoutSellerBalance {
   currency: string;
@@ -50,18 +47,12 @@ export interface PayoutSeller {
 
 const fmt = (minor: bigint, currency: string) => (isCurrencyCode(currency) ? formatMoney(money(minor, currency)) : minor.toString());
 
-/** What a payout could take now (mirrors the builder's rule; the builder decides, under its locks). */
+/** What a payout could take now: the debt netted, then the builder's own rule (the builder decides, under its locks). */
 export function payableNowMinor(input: { available: bigint; owed: bigint; heldBack: bigint; currency: string; psp: "stripe" | "mpesa" | null }): bigint {
   let a = input.available;
   if (input.owed > 0n) a -= input.owed < a ? input.owed : a;
   else if (input.owed < 0n) a += -input.owed;
-  a -= input.heldBack < a ? input.heldBack : a;
-  if (input.psp === "mpesa" && input.currency === "KES") {
-    a -= a % 100n;
-    if (a > MPESA_MAX_MINOR) a = MPESA_MAX_MINOR;
-    if (a < MPESA_MIN_MINOR) a = 0n;
-  }
-  return a > 0n ? a : 0n;
+  return payableNow({ available: a, heldBack: input.heldBack }, input.psp === "mpesa" && input.currency === "KES" ? "mpesa" : "stripe");
 }
 
 type SellerRow = typeof sellers.$inferSelect & { destination: { psp: "stripe" | "mpesa"; stripeAccountId: string | null; phoneLast3: string | null } | null };

@@ -12,13 +12,13 @@ import { inArray, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { orderSettlements } from "@/db/schema";
 import { env } from "@/server/env.js";
-import { accountFor, type PostTransactionInput } from "@/server/ledger";
+import type { PostTransactionInput } from "@/server/ledger";
 import { postTransactions } from "@/server/ledger/post-transaction";
 import { money, type CurrencyCode } from "@/server/money";
 import { log } from "@/server/observability/log";
 import type { ConnectorFor } from "@/server/psp";
 import type { FundsAvailability, PspName } from "@/server/psp/types";
-import { lockSellerFunds } from "@/server/wallet/seller-funds";
+import { lockSellerFunds, SETTLEMENT_SOURCE, settlementPosting, settlementSourceId } from "@/server/wallet/seller-funds";
 
 /** Candidates read per query (keyset pages by order id). */
 export const SETTLEMENT_PAGE_SIZE = 500;
@@ -164,22 +164,6 @@ function chunks(due: Due[]): Due[][] {
 
 const releaseReference = (orderId: string) => `order:${orderId}`;
 
-/** The posting releaseToAvailable makes (same source and sourceId: a release made by hand is recognised). */
-function releasePosting(d: Due, amount: bigint): PostTransactionInput {
-  const m = money(amount, d.currency);
-  const reference = releaseReference(d.id);
-  return {
-    source: "seller_settlement",
-    sourceId: `${reference}:${d.sellerId}`,
-    description: `Settled funds of ${d.sellerId} (${reference})`,
-    lines: [
-      { account: accountFor.sellerPending(d.sellerId, d.currency), side: "debit", amount: m },
-      { account: accountFor.sellerAvailable(d.sellerId, d.currency), side: "credit", amount: m },
-    ],
-    metadata: { sellerId: d.sellerId, reference },
-  };
-}
-
 /** Settles one chunk: under the sellers' funds lock, re-checks what is already settled, caps by pending, posts, records. */
 async function settleChunk(db: Db, chunk: Due[]): Promise<number> {
   const currency = chunk[0]!.currency;
@@ -210,7 +194,7 @@ async function settleChunk(db: Db, chunk: Due[]): Promise<number> {
       const amount = min(pos(d.credit), pos(left));
       pending.set(d.sellerId, left - amount);
       rows.push({ ...base, amount, ledgerTransactionId: null });
-      if (amount > 0n) postings.push({ row: rows.length - 1, input: releasePosting(d, amount) });
+      if (amount > 0n) postings.push({ row: rows.length - 1, input: settlementPosting({ sellerId: d.sellerId, amount: money(amount, d.currency), reference: releaseReference(d.id) }) });
     }
     if (postings.length > 0) {
       const posted = await postTransactions(tx, postings.map((p) => p.input));
@@ -234,13 +218,13 @@ async function pendingBalances(tx: Tx, sellerIds: string[], currency: CurrencyCo
 
 /** Releases already posted for these orders (releaseToAvailable's source id), with the amount they moved. */
 async function priorReleases(tx: Tx, due: Due[]): Promise<Map<string, { id: string; amount: bigint }>> {
-  const bySource = new Map(due.map((d) => [`${releaseReference(d.id)}:${d.sellerId}`, d.id]));
+  const bySource = new Map(due.map((d) => [settlementSourceId(releaseReference(d.id), d.sellerId), d.id]));
   const rows = (await tx.execute(sql`
     select lt.id, lt.source_id, (select coalesce(-sum(e.amount), 0)::bigint from ledger_entries e
       join ledger_accounts la on la.id = e.account_id
       where e.transaction_id = lt.id and la.kind = 'seller_payable_available') as amount
     from ledger_transactions lt
-    where lt.source = 'seller_settlement' and lt.source_id in (${sql.join([...bySource.keys()].map((k) => sql`${k}`), sql`, `)})`)) as unknown as Array<{ id: string; source_id: string; amount: unknown }>;
+    where lt.source = ${SETTLEMENT_SOURCE} and lt.source_id in (${sql.join([...bySource.keys()].map((k) => sql`${k}`), sql`, `)})`)) as unknown as Array<{ id: string; source_id: string; amount: unknown }>;
   return new Map(rows.map((r) => [bySource.get(r.source_id)!, { id: r.id, amount: BigInt(String(r.amount)) }]));
 }
 

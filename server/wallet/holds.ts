@@ -10,6 +10,7 @@ import { walletHolds } from "@/db/schema";
 import { AppError } from "@/server/errors";
 import { accountFor } from "@/server/ledger/accounts";
 import { postTransaction } from "@/server/ledger/post-transaction";
+import type { PostTransactionInput } from "@/server/ledger";
 import { isCurrencyCode, money, type Money } from "@/server/money";
 import { lockSellerFunds } from "./seller-funds";
 
@@ -24,6 +25,21 @@ export const HOLD_TRANSITIONS: Readonly<Record<HoldStatus, readonly HoldStatus[]
 
 export const HOLD_SOURCE = { place: "wallet_hold.place", release: "wallet_hold.release", capture: "wallet_hold.capture" } as const;
 
+/** The posting that places a hold: available -> on hold, under the hold's reference (placeHold; batched by payouts). */
+export function holdPlacePosting(input: { sellerId: string; amount: Money; reference: string }): PostTransactionInput {
+  const { sellerId, amount, reference } = input;
+  return {
+    source: HOLD_SOURCE.place,
+    sourceId: reference,
+    description: `Hold for ${reference}`,
+    lines: [
+      { account: accountFor.sellerAvailable(sellerId, amount.currency), side: "debit", amount },
+      { account: accountFor.sellerOnHold(sellerId, amount.currency), side: "credit", amount },
+    ],
+    metadata: { reference },
+  };
+}
+
 /** Reserves `amount` of the seller's available balance. Idempotent on `reference` (e.g. the payout id). */
 export async function placeHold(tx: DbOrTx, input: { sellerId: string; amount: Money; reference: string }): Promise<WalletHold> {
   if (input.amount.amount <= 0n) throw new AppError("validation_failed", "hold amount must be positive");
@@ -32,16 +48,7 @@ export async function placeHold(tx: DbOrTx, input: { sellerId: string; amount: M
   const { sellerId, amount } = input;
   // Lowers available: serialized with refunds and disputes taking money back from this seller (seller-funds.ts).
   await lockSellerFunds(tx, [sellerId], amount.currency);
-  const posted = await postTransaction(tx, {
-    source: HOLD_SOURCE.place,
-    sourceId: input.reference,
-    description: `Hold for ${input.reference}`,
-    lines: [
-      { account: accountFor.sellerAvailable(sellerId, amount.currency), side: "debit", amount },
-      { account: accountFor.sellerOnHold(sellerId, amount.currency), side: "credit", amount },
-    ],
-    metadata: { reference: input.reference },
-  });
+  const posted = await postTransaction(tx, holdPlacePosting(input));
   // A concurrent placeHold with the same reference waited on the posting's lock and replayed it; the
   // unique reference makes its insert a no-op, and both return the one hold.
   const [created] = await tx

@@ -10,7 +10,7 @@
 import { sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { AppError } from "@/server/errors";
-import { accountFor, type PostingLine } from "@/server/ledger";
+import { accountFor, type PostingLine, type PostTransactionInput } from "@/server/ledger";
 import { postTransaction, type PostedTransaction } from "@/server/ledger/post-transaction";
 import { money, type CurrencyCode, type Money } from "@/server/money";
 import { getWallet } from "./get-balance";
@@ -88,24 +88,33 @@ export async function netSellerDebt(tx: DbOrTx, input: { sellerId: string; curre
   return postTransaction(tx, { source: "seller_debt.net", sourceId: `${input.reference}:${sellerId}:${cur}`, description: `Netting of ${sellerId}'s balance owed (${input.reference})`, lines, metadata: { sellerId, reference: input.reference } });
 }
 
+export const SETTLEMENT_SOURCE = "seller_settlement";
+/** The ledger source id of a release: one per (reference, seller), so the same release is never posted twice. */
+export const settlementSourceId = (reference: string, sellerId: string) => `${reference}:${sellerId}`;
+
+/** The posting that moves `amount` of the seller's pending balance to available (releaseToAvailable; batched by settlement). */
+export function settlementPosting(input: { sellerId: string; amount: Money; reference: string }): PostTransactionInput {
+  const { sellerId, amount, reference } = input;
+  return {
+    source: SETTLEMENT_SOURCE,
+    sourceId: settlementSourceId(reference, sellerId),
+    description: `Settled funds of ${sellerId} (${reference})`,
+    lines: [
+      { account: accountFor.sellerPending(sellerId, amount.currency), side: "debit", amount },
+      { account: accountFor.sellerAvailable(sellerId, amount.currency), side: "credit", amount },
+    ],
+    metadata: { sellerId, reference },
+  };
+}
+
 /**
  * Moves `amount` of the seller's pending balance to available (the PSP settled it). Idempotent per `reference`.
  * The settlement and payout issues drive it; tests use it to make funds available.
  */
 export async function releaseToAvailable(tx: DbOrTx, input: { sellerId: string; amount: Money; reference: string }): Promise<PostedTransaction> {
-  const { sellerId, amount } = input;
-  if (amount.amount <= 0n) throw new AppError("validation_failed", "amount must be positive");
-  await lockSellerFunds(tx, [sellerId], amount.currency);
-  return postTransaction(tx, {
-    source: "seller_settlement",
-    sourceId: `${input.reference}:${sellerId}`,
-    description: `Settled funds of ${sellerId} (${input.reference})`,
-    lines: [
-      { account: accountFor.sellerPending(sellerId, amount.currency), side: "debit", amount },
-      { account: accountFor.sellerAvailable(sellerId, amount.currency), side: "credit", amount },
-    ],
-    metadata: { sellerId, reference: input.reference },
-  });
+  if (input.amount.amount <= 0n) throw new AppError("validation_failed", "amount must be positive");
+  await lockSellerFunds(tx, [input.sellerId], input.amount.currency);
+  return postTransaction(tx, settlementPosting(input));
 }
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
