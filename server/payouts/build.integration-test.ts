@@ -16,7 +16,7 @@ import { createTestDatabase, type TestDatabase } from "@/test/db";
 import { createUser } from "@/test/fixtures";
 import { approvePayout, cancelPayout, createDuePayouts, requestManualPayout } from "./build";
 import { transitionPayout } from "./state-machine";
-import { payOrders, settleOrders, setupPayoutSeller, type PayoutSeller } from "./test-helpers";
+import { grossForNet, payOrders, settleOrders, setupPayoutSeller, type PayoutSeller } from "./test-helpers";
 
 let t: TestDatabase;
 let sandbox: Sandbox;
@@ -211,6 +211,12 @@ describe("createDuePayouts", () => {
     // The hold over, the held seller is paid.
     expect((await createDuePayouts(t.db, { sellerIds: ids, now: new Date("2026-12-05T00:00:01Z") })).created.map((x) => x.sellerId)).toEqual([held.seller.id]);
     expect((await getWallet(t.db, low.seller.id, "KES")).available.amount).toBe(999n);
+
+    // The minimum (1,000 in the seller's default currency, KES) is not applied to a balance in another currency.
+    const [usd] = await payOrders(t.db, low, [grossForNet(500n, low.merchant.platformFeeBps)], { psp: "stripe", currency: "USD" });
+    await settleOrders(t.db, [usd!]);
+    const after = await createDuePayouts(t.db, { sellerIds: [low.seller.id], now: new Date("2026-12-06T12:00:00Z") });
+    expect(after.created.map((x) => [x.currency, x.amount])).toEqual([["USD", 500n]]);
   }, 60_000);
 
   it("M-Pesa: whole shillings only; the cents are carried forward", async () => {

@@ -88,7 +88,7 @@ export async function createDuePayouts(db: Db, opts: { now?: Date; batchSize?: n
   // and no open payout in that currency. Due-ness (time zones) is decided below, on the rows it returns.
   const rows = (await db.execute(sql`
     select s.id as seller_id, s.merchant_id, s.reference, s.payout_interval, s.payout_weekly_anchor, s.payout_monthly_anchor,
-      s.payout_delay_days, s.payout_minimum_amount::text as minimum_amount, m.time_zone, a.currency,
+      s.payout_delay_days, s.payout_minimum_amount::text as minimum_amount, s.default_currency, m.time_zone, a.currency,
       d.id as destination_id, d.psp, d.stripe_account_id, d.phone_last3
     from ledger_accounts a
     join sellers s on s.id = a.seller_id
@@ -110,6 +110,7 @@ export async function createDuePayouts(db: Db, opts: { now?: Date; batchSize?: n
     payout_monthly_anchor: number;
     payout_delay_days: number;
     minimum_amount: string;
+    default_currency: string;
     time_zone: string;
     currency: string;
     destination_id: string;
@@ -133,7 +134,8 @@ export async function createDuePayouts(db: Db, opts: { now?: Date; batchSize?: n
       currency: r.currency,
       destination: { id: r.destination_id, psp: r.psp, stripeAccountId: r.stripe_account_id, phoneLast3: r.phone_last3 },
       delayDays: Number(r.payout_delay_days),
-      minimumAmount: BigInt(r.minimum_amount),
+      // The minimum is in the seller's default currency: a balance in another one has none (its cents are not those cents).
+      minimumAmount: r.currency === r.default_currency ? BigInt(r.minimum_amount) : 0n,
       idempotencyKey: `schedule:${r.seller_id}:${r.currency}:${period}`,
     });
   }
