@@ -64,6 +64,8 @@ describe("a bad amount on an amount-limit rule", () => {
       expect(error!.data.appCode).toBe("validation_failed");
       // The form shows fieldErrors: exactly one message for the params, the amount's.
       expect(error!.data.zodError!.fieldErrors.params).toEqual([message]);
+      // And under the nested field's own path, for a form that shows it on that field.
+      expect(error!.data.zodError!.fieldErrors["params.max_amount"]).toEqual([message]);
       expect(occurrences(error!.message, message)).toBe(1);
       expect(error!.message).toBe(`Invalid input: params.max_amount: ${message}`);
       expect(error!.message).not.toMatch(/"-\d/);

@@ -53,6 +53,20 @@ const APP_CODE_BY_TRPC_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
   TOO_MANY_REQUESTS: "rate_limited",
 };
 
+/**
+ * zod's flattening (errors keyed by the first path segment), plus each nested field's own errors under its full path
+ * (`destination.phone`, `evidence.product_description`), so a form with nested input can show them on the field.
+ */
+function flatZodError(error: ZodError): FlatZodError {
+  const flat = z.flattenError(error) as FlatZodError;
+  for (const issue of error.issues) {
+    if (issue.path.length < 2) continue;
+    const key = fieldPath(issue.path);
+    (flat.fieldErrors[key] ??= []).push(issue.message);
+  }
+  return flat;
+}
+
 /** `a.b[0]`, the way the REST API names fields. */
 const issuePath = (path: readonly PropertyKey[]): string => fieldPath(path) || "(input)";
 
@@ -86,7 +100,7 @@ const t = initTRPC.context<TRPCContext>().create({
         ...shape.data,
         stack: undefined,
         appCode: (cause instanceof AppError ? cause.code : internal ? "internal" : (APP_CODE_BY_TRPC_CODE[error.code] ?? "validation_failed")) as ErrorCode,
-        zodError: cause instanceof ZodError ? (z.flattenError(cause) as FlatZodError) : null,
+        zodError: cause instanceof ZodError ? flatZodError(cause) : null,
       },
     };
   },
