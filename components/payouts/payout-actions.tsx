@@ -8,9 +8,10 @@ import { Dialog } from "@/components/ui/dialog";
 import { Field, Textarea } from "@/components/ui/field";
 import { PAYOUT_CANCEL_REASON_MAX } from "@/server/payouts/router.schema";
 
-// The maker-checker buttons of a payout waiting for approval (and Cancel for one not yet sent), each behind a
-// confirm dialog. The server decides again: a requester approving their own payout gets payout_self_approval, a
-// payout already sent payout_not_cancelable; the dialog shows that message.
+// The maker-checker buttons of a payout waiting for approval, Approve and Reject (payouts.cancel: only a payout
+// waiting for approval can be canceled), each behind a confirm dialog. The server decides again: a requester
+// approving their own payout gets payout_self_approval, a payout no longer waiting payout_not_cancelable; the
+// dialog shows that message.
 
 export function ApprovePayoutButton({ payoutId, amountLabel, sellerName, onDone }: { payoutId: string; amountLabel: string; sellerName: string; onDone: () => void }) {
   const trpc = useTRPC();
@@ -52,13 +53,13 @@ export function ApprovePayoutButton({ payoutId, amountLabel, sellerName, onDone 
   );
 }
 
-export function CancelPayoutButton({ payoutId, awaitingApproval, onDone }: { payoutId: string; awaitingApproval: boolean; onDone: () => void }) {
+/** Reject: cancels a payout waiting for approval (its hold is released). */
+export function CancelPayoutButton({ payoutId, onDone }: { payoutId: string; onDone: () => void }) {
   const trpc = useTRPC();
   const ids = useId();
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState("");
   const cancel = useMutation(trpc.payouts.cancel.mutationOptions({ onSuccess: () => (setOpen(false), onDone()) }));
-  const verb = awaitingApproval ? "Reject" : "Cancel";
   const reasonId = `${ids}-reason`;
   return (
     <Dialog
@@ -71,10 +72,10 @@ export function CancelPayoutButton({ payoutId, awaitingApproval, onDone }: { pay
       }}
       trigger={
         <Button variant="secondary" size="sm" data-testid="cancel-payout">
-          {verb} payout
+          Reject payout
         </Button>
       }
-      title={`${verb} this payout?`}
+      title="Reject this payout?"
       description="Nothing is sent to the PSP. The held amount goes back to the seller's available balance and is paid in a later payout."
     >
       <form
@@ -97,7 +98,7 @@ export function CancelPayoutButton({ payoutId, awaitingApproval, onDone }: { pay
             Keep it
           </Button>
           <Button type="submit" variant="danger" disabled={cancel.isPending} data-testid="cancel-confirm">
-            {cancel.isPending ? `${verb === "Reject" ? "Rejecting" : "Canceling"}…` : `${verb} the payout`}
+            {cancel.isPending ? "Rejecting…" : "Reject the payout"}
           </Button>
         </div>
       </form>

@@ -5,18 +5,24 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { useTRPC } from "@/components/trpc/react";
 import { Card } from "@/components/ui/card";
+import { formatDecimalMoney } from "@/components/ui/format";
 import { Time } from "@/components/ui/time";
-import { amountText, toMinor } from "./amount";
+import { parseMoney } from "@/server/money/money";
 import { PayoutComposition } from "./composition";
 import { destinationText } from "./destination";
 import { sellerHref } from "./links";
 import { ApprovePayoutButton, CancelPayoutButton } from "./payout-actions";
-import { PAYOUT_OPEN, PAYOUT_ORIGIN_LABELS, PAYOUT_STATUS_HELP, PAYOUT_STATUS_LABELS, PayoutStatusBadge, payoutFailureText } from "./payout-status-badge";
+import { PAYOUT_ORIGIN_LABELS, PAYOUT_STATUS_HELP, PAYOUT_STATUS_LABELS, PayoutStatusBadge, payoutFailureText } from "./payout-status-badge";
 import type { PayoutDetailData } from "./types";
 
 // One payout (payouts.get): amount, status and what it means, where it goes, the maker-checker state (waiting for a
 // second admin, with Approve / Reject for an admin who may), the PSP's failure reason, the composition that sums
-// to the amount (with its CSV), and the status history. Polled while the payout is still open.
+// to the amount (with its CSV), and the status history. Polled while the payout is still open: every 2 s while
+// PayBridge or the PSP is about to move it (pending, unknown), every 10 s while the bank pays it (in_transit), every
+// 30 s while it waits for a person (pending_approval; Approve and Reject refetch at once).
+
+/** How often an open payout is refetched, by status (ms); a status not here is final and not polled. */
+const POLL_MS: Record<string, number> = { pending: 2_000, unknown: 2_000, in_transit: 10_000, pending_approval: 30_000 };
 
 function Item({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
   return (
@@ -34,19 +40,19 @@ export function PayoutDetailView({ initial, isAdmin }: { initial: PayoutDetailDa
   const query = useQuery({
     ...trpc.payouts.get.queryOptions({ payoutId: initial.payout.id }),
     initialData: initial,
-    refetchInterval: (q) => (q.state.data && PAYOUT_OPEN.has(q.state.data.payout.status) ? 2_000 : false),
+    refetchInterval: (q) => (q.state.data ? (POLL_MS[q.state.data.payout.status] ?? false) : false),
   });
   const d = query.data;
   const p = d.payout;
-  const amount = amountText(p.amount, p.currency);
+  const amount = formatDecimalMoney(p.amount, p.currency);
   const failure = payoutFailureText(p.failure_code, p.failure_message);
   const refetch = () => void query.refetch();
+  // Only a payout waiting for approval can be rejected (by any admin): a pending one may already be at the PSP
+  // (server/payouts/build.ts, cancelPayout).
   const awaiting = p.status === "pending_approval";
-  // Only a payout waiting for approval can be rejected: a pending one may already be at the PSP (server/payouts/build.ts).
-  const cancelable = isAdmin && p.status === "pending_approval";
 
   return (
-    <div className="flex flex-col gap-6" data-testid="payout-detail" data-status={p.status} data-amount-minor={toMinor(p.amount, p.currency).toString()}>
+    <div className="flex flex-col gap-6" data-testid="payout-detail" data-status={p.status} data-amount-minor={parseMoney(p.amount, p.currency).amount.toString()}>
       <div>
         <Link href="/dashboard/payouts" className="text-sm text-slate-700 underline underline-offset-2 hover:text-brand-700">
           ← All payouts
@@ -104,29 +110,25 @@ export function PayoutDetailView({ initial, isAdmin }: { initial: PayoutDetailDa
         </div>
       </Card>
 
-      {awaiting || cancelable ? (
-        <Card title={awaiting ? "Approval" : "Not sent yet"} data-testid="payout-approval" data-can-approve={d.canApprove ? "true" : "false"}>
+      {awaiting ? (
+        <Card title="Approval" data-testid="payout-approval" data-can-approve={d.canApprove ? "true" : "false"}>
           <div className="flex flex-col gap-3">
-            {awaiting ? (
-              <div className="rounded-md border border-blue-200 bg-blue-50 px-3 py-2 text-sm text-blue-900" data-testid="approval-waiting">
-                <p className="font-medium">Waiting for a second admin</p>
-                <p>
-                  This payout is at or above your approval threshold, so {d.requestedBy ? <strong className="font-semibold">{d.requestedBy}</strong> : "the admin who requested it"} cannot send it alone: another admin of
-                  this merchant must approve it. Until then nothing is sent, and the amount stays held from the seller&rsquo;s available balance.
-                </p>
-              </div>
-            ) : (
-              <p className="text-sm text-slate-700">The PSP has not been asked to pay it yet: an admin can still cancel it.</p>
-            )}
-            {awaiting && !d.canApprove ? (
+            <div className="rounded-md border border-blue-200 bg-blue-50 px-3 py-2 text-sm text-blue-900" data-testid="approval-waiting">
+              <p className="font-medium">Waiting for a second admin</p>
+              <p>
+                This payout needs a second admin under your approval threshold (its amount, together with this seller&rsquo;s other manual payouts of the last 24 hours, reaches it, or it is in another currency), so {d.requestedBy ? <strong className="font-semibold">{d.requestedBy}</strong> : "the admin who requested it"} cannot send it alone: another admin of
+                this merchant must approve it. Until then nothing is sent, and the amount stays held from the seller&rsquo;s available balance.
+              </p>
+            </div>
+            {!d.canApprove ? (
               <p className="text-sm text-slate-700" data-testid="approval-not-you">
                 {isAdmin ? "You requested this payout, so you cannot approve it: ask another admin." : "Only an admin other than the one who requested it can approve it."}
               </p>
             ) : null}
             {isAdmin ? (
               <div className="flex flex-wrap gap-2">
-                {awaiting && d.canApprove ? <ApprovePayoutButton payoutId={p.id} amountLabel={amount} sellerName={d.seller.name} onDone={refetch} /> : null}
-                {cancelable ? <CancelPayoutButton payoutId={p.id} awaitingApproval={awaiting} onDone={refetch} /> : null}
+                {d.canApprove ? <ApprovePayoutButton payoutId={p.id} amountLabel={amount} sellerName={d.seller.name} onDone={refetch} /> : null}
+                <CancelPayoutButton payoutId={p.id} onDone={refetch} />
               </div>
             ) : null}
           </div>

@@ -3,20 +3,24 @@
 import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useId, useState, type FormEvent } from "react";
+import { fieldErrorsOf } from "@/components/trpc/field-errors";
 import { useTRPC } from "@/components/trpc/react";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, Input } from "@/components/ui/field";
-import { readMoney } from "@/server/money/money";
+import { formatDecimalMoney, formatMoney } from "@/components/ui/format";
+import { parseMoney, readMoney } from "@/server/money/money";
 import { PAYOUT_DESCRIPTION_MAX } from "@/server/payouts/router.schema";
-import { amountText, toMinor } from "./amount";
-import { fieldErrorsOf, formError } from "./errors";
+import { formError } from "./errors";
 import { payoutHref } from "./links";
 
 // "Request payout" on a seller's page (admins): the amount prefilled with what may be paid out now (in major units,
 // read exactly), a description, then a confirm step that says whether it is sent at once or waits for a second
 // admin (the merchant's approval threshold). One request key per opening: a double click makes one payout.
-// payouts.request checks everything again under the seller's lock.
+// payouts.request checks everything again under the seller's lock, and decides (server/payouts/build.ts,
+// requestManualPayout): with a threshold set, a payout waits when its currency is not the threshold's, or when its
+// amount plus the seller's manual payouts in that currency of the last 24 h reaches the threshold. The client does
+// not know those recent payouts, so it can only say "waits" for certain; otherwise it says "unless".
 
 export interface RequestPayoutProps {
   sellerId: string;
@@ -25,7 +29,7 @@ export interface RequestPayoutProps {
   /** Decimal string in major units: what a payout could take now. */
   payableNow: string;
   destinationLabel: string;
-  /** The approval threshold (major units) when it is in this currency, else null. */
+  /** The merchant's approval threshold (major units of the merchant's default currency, which may not be this one), or null when none is set. */
   threshold: { amount: string; currency: string } | null;
 }
 
@@ -33,7 +37,7 @@ function readAmount(text: string, currency: string, payable: bigint): { minor: b
   const m = readMoney(text.trim(), currency);
   if (m instanceof Error) return { error: `Enter an amount in ${currency}, such as 125.00.` };
   if (m.amount <= 0n) return { error: "Enter an amount above zero." };
-  if (m.amount > payable) return { error: `At most ${amountText(payable, currency)} can be paid out now.` };
+  if (m.amount > payable) return { error: `At most ${formatMoney(payable, currency)} can be paid out now.` };
   return { minor: m.amount, decimal: text.trim() };
 }
 
@@ -41,7 +45,7 @@ export function RequestPayoutButton({ sellerId, sellerName, currency, payableNow
   const trpc = useTRPC();
   const router = useRouter();
   const ids = useId();
-  const payable = toMinor(payableNow, currency);
+  const payable = parseMoney(payableNow, currency).amount;
   const [open, setOpen] = useState(false);
   const [step, setStep] = useState<"form" | "confirm">("form");
   const [text, setText] = useState(payableNow);
@@ -50,7 +54,11 @@ export function RequestPayoutButton({ sellerId, sellerName, currency, payableNow
   const [requestKey, setRequestKey] = useState("");
   const request = useMutation(trpc.payouts.request.mutationOptions({ onSuccess: (p) => router.push(payoutHref(p.id)) }));
   const parsed = readAmount(text, currency, payable);
-  const needsApproval = threshold !== null && threshold.currency === currency && "minor" in parsed && parsed.minor >= toMinor(threshold.amount, currency);
+  // Certain to wait for a second admin (another currency than the threshold's, or this amount alone reaches it); the
+  // seller's other manual payouts of the last 24 h may make it wait too (the server's rule, above).
+  const otherCurrency = threshold !== null && threshold.currency !== currency;
+  const needsApproval = threshold !== null && "minor" in parsed && (otherCurrency || parsed.minor >= parseMoney(threshold.amount, currency).amount);
+  const thresholdLabel = threshold ? formatDecimalMoney(threshold.amount, threshold.currency) : null;
 
   const onOpenChange = (next: boolean) => {
     setOpen(next);
@@ -76,7 +84,7 @@ export function RequestPayoutButton({ sellerId, sellerName, currency, payableNow
   const amountId = `${ids}-amount`;
   const descriptionId = `${ids}-description`;
   const serverFields = fieldErrorsOf(request.error);
-  const amountLabel = "minor" in parsed ? amountText(parsed.minor, currency) : "—";
+  const amountLabel = "minor" in parsed ? formatMoney(parsed.minor, currency) : "—";
   return (
     <Dialog
       open={open}
@@ -90,7 +98,7 @@ export function RequestPayoutButton({ sellerId, sellerName, currency, payableNow
       description={
         step === "form" ? (
           <>
-            Up to <strong className="font-semibold text-slate-800">{amountText(payableNow, currency)}</strong> can be paid out now, to {destinationLabel}.
+            Up to <strong className="font-semibold text-slate-800">{formatDecimalMoney(payableNow, currency)}</strong> can be paid out now, to {destinationLabel}.
           </>
         ) : undefined
       }
@@ -101,7 +109,13 @@ export function RequestPayoutButton({ sellerId, sellerName, currency, payableNow
             label={`Amount (${currency})`}
             htmlFor={amountId}
             error={fieldError ?? serverFields.amount?.[0] ?? null}
-            hint={threshold && threshold.currency === currency ? `From ${amountText(threshold.amount, currency)} a second admin must approve the payout.` : "Sent as soon as you confirm."}
+            hint={
+              threshold === null
+                ? "Sent as soon as you confirm."
+                : otherCurrency
+                  ? `Your approval threshold is in ${threshold.currency}, so a payout in ${currency} always waits for a second admin to approve it.`
+                  : `Sent as soon as you confirm, unless it and this seller's other manual payouts of the last 24 hours together reach ${thresholdLabel}: then a second admin must approve it.`
+            }
           >
             <Input
               id={amountId}
@@ -135,10 +149,15 @@ export function RequestPayoutButton({ sellerId, sellerName, currency, payableNow
           </p>
           {needsApproval ? (
             <p className="rounded-md border border-blue-200 bg-blue-50 px-3 py-2 text-sm text-blue-900" data-testid="request-needs-approval">
-              This is at or above your approval threshold ({amountText(threshold!.amount, currency)}): it waits for another admin to approve it before anything is sent.
+              {otherCurrency ? `Your approval threshold (${thresholdLabel}) is in another currency than this payout` : `This is at or above your approval threshold (${thresholdLabel})`}: it waits for
+              another admin to approve it before anything is sent.
             </p>
-          ) : (
+          ) : threshold === null ? (
             <p className="text-sm text-slate-700">It is sent to the PSP as soon as you confirm.</p>
+          ) : (
+            <p className="text-sm text-slate-700">
+              It is sent to the PSP as soon as you confirm, unless it and this seller&rsquo;s other manual payouts of the last 24 hours together reach your approval threshold ({thresholdLabel}): then it waits for a second admin to approve it.
+            </p>
           )}
           {request.error ? (
             <p role="alert" className="text-sm text-red-700" data-testid="request-payout-error">
