@@ -290,6 +290,8 @@ async function dumpStuck(p: Platform, checkoutIds: string[], file: string): Prom
   const out: Record<string, unknown> = {};
   const ids = sql.join(checkoutIds.map((id) => sql`${id}`), sql`, `);
   const attempts = sql`select id from payment_attempts where checkout_id in (${ids})`;
+  const refs = sql`select psp_reference from payment_attempts where checkout_id in (${ids})`;
+  const runs = sql`select id from engine_runs where event::text like any (select '%' || id || '%' from payment_attempts where checkout_id in (${ids}))`;
   const queries: Record<string, SQL> = {
     checkouts: sql`select * from checkouts where id in (${ids})`,
     checkoutTransitions: sql`select * from checkout_transitions where checkout_id in (${ids}) order by created_at`,
@@ -297,12 +299,12 @@ async function dumpStuck(p: Platform, checkoutIds: string[], file: string): Prom
     orderTransitions: sql`select t.* from payment_order_transitions t join payment_orders o on o.id = t.payment_order_id where o.checkout_id in (${ids}) order by t.created_at`,
     attempts: sql`select id, checkout_id, attempt_no, method, status, psp_reference, idempotency_key, created_at, last_submitted_at from payment_attempts where checkout_id in (${ids})`,
     attemptTransitions: sql`select * from payment_attempt_transitions where attempt_id in (${attempts}) order by created_at`,
-    pspEvents: sql`select id, event_id, event_type, object_id, status, verdict, received_at, processed_at from psp_events where object_id in (select psp_reference from payment_attempts where checkout_id in (${ids}))`,
-    outbox: sql`select * from outbox_events where data::text like any (select '%' || id || '%' from payment_attempts where checkout_id in (${ids})) or data::text like any (select '%' || id || '%' from psp_events where object_id in (select psp_reference from payment_attempts where checkout_id in (${ids})))`,
-    engineRuns: sql`select id, function_id, event_id, status, error, created_at, ended_at from engine_runs where event::text like any (select '%' || id || '%' from payment_attempts where checkout_id in (${ids}))`,
-    engineSteps: sql`select s.run_id, s.step_id, s.name, s.status, s.attempts from engine_steps s where s.run_id in (select id from engine_runs where event::text like any (select '%' || id || '%' from payment_attempts where checkout_id in (${ids})))`,
-    engineJobs: sql`select * from engine_jobs where run_id in (select id from engine_runs where event::text like any (select '%' || id || '%' from payment_attempts where checkout_id in (${ids})))`,
-    engineAttempts: sql`select * from engine_attempts where run_id in (select id from engine_runs where event::text like any (select '%' || id || '%' from payment_attempts where checkout_id in (${ids})))`,
+    pspEvents: sql`select id, event_id, event_type, object_id, status, verdict, received_at, processed_at from psp_events where object_id in (${refs})`,
+    outbox: sql`select * from outbox_events where data::text like any (select '%' || id || '%' from payment_attempts where checkout_id in (${ids})) or data::text like any (select '%' || id || '%' from psp_events where object_id in (${refs}))`,
+    engineRuns: sql`select id, function_id, event_id, status, error, created_at, ended_at from engine_runs where id in (${runs})`,
+    engineSteps: sql`select s.run_id, s.step_id, s.name, s.status, s.attempts from engine_steps s where s.run_id in (${runs})`,
+    engineJobs: sql`select * from engine_jobs where run_id in (${runs})`,
+    engineAttempts: sql`select * from engine_attempts where run_id in (${runs})`,
   };
   for (const [name, q] of Object.entries(queries)) {
     try {

@@ -6,8 +6,10 @@
  * payments bench is read beside it in the README.
  * Runs on a throwaway embedded Postgres (fast mode) in a temp dir, stopped at the end. The sellers are seeded with
  * set-based SQL (merchants, sellers with a daily schedule, their M-Pesa destinations: one INSERT … SELECT
- * generate_series each); their available funds are real ledger postings (postTransactions, one batch per merchant:
- * the hash chain and balance rows are the ledger's to write), not API calls.
+ * generate_series each); their available funds are one ledger transaction per seller written by hand, set-based
+ * (seedFunds: the rows postTransactions would write, each merchant's hash chain linked with the ledger's own
+ * transactionHash, the chain heads and the balance shards), checked by verifyLedger and the ledger invariants;
+ * not postTransactions (one posting at a time is too slow for 10,000) and not API calls.
  * Flags: --sellers N (default 10000), --merchants M (default 100), --batch B (createDuePayouts' batchSize; its default
  * when omitted), --pgbench-seconds S (default 10; 0 skips it), --pgbench PATH (default: pgbench on PATH, or
  * /usr/lib/postgresql/<v>/bin/pgbench). Not part of `npm test`.
@@ -26,6 +28,7 @@ import { newId } from "../db/ids";
 import { ACCOUNT_SPECS, accountFor, checkLedgerInvariants, createAccount, formatInvariantReport, formatVerifyReport, verifyLedger } from "../server/ledger";
 import { GENESIS_HASH, transactionHash } from "../server/ledger/hash";
 import { createDuePayouts } from "../server/payouts/build";
+import { arg } from "./card-flow";
 
 const SELLERS_DEFAULT = 10_000;
 const MERCHANTS_DEFAULT = 100;
@@ -39,11 +42,6 @@ const SEED_SOURCE = "bench.seed";
 const SEED_DESCRIPTION = "bench: funds available for payout";
 /** Rows per INSERT … unnest while seeding. */
 const SEED_CHUNK = 5_000;
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 function positiveInt(name: string, fallback: number): number {
   const v = arg(name);

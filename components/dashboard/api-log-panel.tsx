@@ -7,7 +7,7 @@ import { useState, type FormEvent, type MouseEvent } from "react";
 import { useTRPC } from "@/components/trpc/react";
 import { Badge, type BadgeTone } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { DataTable, type ColumnDef } from "@/components/ui/data-table";
+import { DataTable, useCursorTrail, type ColumnDef } from "@/components/ui/data-table";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, Input, Select } from "@/components/ui/field";
 import { Time } from "@/components/ui/time";
@@ -46,8 +46,6 @@ const opt = (v: string | null, max: number) => (v && v.trim() ? v.trim().slice(0
 export function ApiLogPanel() {
   const trpc = useTRPC();
   const [q, setQ] = useQueryStates(PARAMS);
-  /** The cursors of the pages before this one (null: the first page), for Previous. */
-  const [prev, setPrev] = useState<(string | null)[]>([]);
   const [draft, setDraft] = useState({ path: q.path ?? "", idem: q.idem ?? "" });
   const list = useQuery({
     ...trpc.apiLog.list.queryOptions({
@@ -60,6 +58,7 @@ export function ApiLogPanel() {
     }),
     placeholderData: keepPreviousData,
   });
+  const pages = useCursorTrail(q.after, (after) => void setQ({ after }), list.data?.nextCursor);
   const filtered = Boolean(q.status || q.method || q.path || q.idem);
   const open = (id: string) => void setQ({ request: id });
 
@@ -83,7 +82,7 @@ export function ApiLogPanel() {
 
   const apply = (e: FormEvent) => {
     e.preventDefault();
-    setPrev([]);
+    pages.reset();
     void setQ({ path: opt(draft.path, PATH_MAX) ?? null, idem: opt(draft.idem, KEY_MAX) ?? null, after: null });
   };
   // A click anywhere on a row opens it (its path button is the keyboard way).
@@ -102,7 +101,7 @@ export function ApiLogPanel() {
             id="api-log-status"
             value={q.status ?? ""}
             onChange={(e) => {
-              setPrev([]);
+              pages.reset();
               void setQ({ status: (e.target.value || null) as (typeof STATUS_CLASSES)[number] | null, after: null });
             }}
           >
@@ -119,7 +118,7 @@ export function ApiLogPanel() {
             id="api-log-method"
             value={q.method ?? ""}
             onChange={(e) => {
-              setPrev([]);
+              pages.reset();
               void setQ({ method: (e.target.value || null) as (typeof METHODS)[number] | null, after: null });
             }}
           >
@@ -142,7 +141,7 @@ export function ApiLogPanel() {
           <Button
             variant="ghost"
             onClick={() => {
-              setPrev([]);
+              pages.reset();
               setDraft({ path: "", idem: "" });
               void setQ({ status: null, method: null, path: null, idem: null, after: null });
             }}
@@ -167,20 +166,7 @@ export function ApiLogPanel() {
               ? { title: "No requests match these filters", description: "Change or clear the filters." }
               : { title: "No API requests yet", description: "Calls made with your API keys in the last 30 days appear here." }
           }
-          pagination={{
-            hasPrevious: Boolean(q.after),
-            hasNext: Boolean(list.data?.nextCursor),
-            onPrevious: () => {
-              const back = prev.at(-1) ?? null;
-              setPrev((p) => p.slice(0, -1));
-              void setQ({ after: back });
-            },
-            onNext: () => {
-              if (!list.data?.nextCursor) return;
-              setPrev((p) => [...p, q.after]);
-              void setQ({ after: list.data.nextCursor });
-            },
-          }}
+          pagination={pages.pagination}
         />
       </div>
       <RequestDialog id={q.request} onClose={() => void setQ({ request: null })} />

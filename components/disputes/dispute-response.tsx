@@ -3,6 +3,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { TRPCClientError } from "@trpc/client";
 import { useState, type FormEvent } from "react";
+import { fieldErrorsOf } from "@/components/trpc/field-errors";
 import { useTRPC } from "@/components/trpc/react";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
@@ -31,8 +32,6 @@ const emptyDraft = (): Draft => Object.fromEntries(FIELDS.map((f) => [f.key, ""]
 
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : "Something went wrong.");
 const isBadInput = (err: unknown) => err instanceof TRPCClientError && (err.data as { code?: string } | undefined)?.code === "BAD_REQUEST";
-const fieldErrorsOf = (err: unknown): Record<string, string[] | undefined> =>
-  (err instanceof TRPCClientError ? ((err.data as { zodError?: { fieldErrors?: Record<string, string[] | undefined> } | null } | undefined)?.zodError?.fieldErrors ?? {}) : {});
 
 async function uploadEvidenceFile(disputeId: string, file: File): Promise<string> {
   const body = new FormData();

@@ -2,13 +2,14 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
+import { fieldErrorsOf } from "@/components/trpc/field-errors";
 import { useTRPC } from "@/components/trpc/react";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { Field, Input } from "@/components/ui/field";
+import { formatDecimalMoney } from "@/components/ui/format";
 import { Time } from "@/components/ui/time";
-import { amountText } from "./amount";
-import { fieldErrorsOf, formError } from "./errors";
+import { formError } from "./errors";
 
 // Maker-checker for manual payouts: from this amount (the merchant's default currency) a payout requested by one
 // admin waits for another admin's approval. Empty = no approval needed. Saved with payouts.setApprovalThreshold
@@ -44,7 +45,7 @@ export function ApprovalThresholdPanel({ initial, canEdit }: { initial: Threshol
   };
   const inputId = `${ids}-threshold`;
   const summary = current.amount
-    ? `Manual payouts of ${amountText(current.amount, current.currency)} or more need a second admin's approval.`
+    ? `Manual payouts of ${formatDecimalMoney(current.amount, current.currency)} or more need a second admin's approval.`
     : "No approval needed: an admin's manual payout is sent at once.";
 
   return (
@@ -55,7 +56,7 @@ export function ApprovalThresholdPanel({ initial, canEdit }: { initial: Threshol
         </p>
         {current.pending ? (
           <p className="text-sm text-amber-900" data-testid="approval-threshold-pending">
-            {current.pending.amount ? `Raised to ${amountText(current.pending.amount, current.currency)}` : "Removed"} from <Time value={current.pending.effectiveAt} className="font-semibold" />: a
+            {current.pending.amount ? `Raised to ${formatDecimalMoney(current.pending.amount, current.currency)}` : "Removed"} from <Time value={current.pending.effectiveAt} className="font-semibold" />: a
             raise or a removal takes effect 24 hours after it is saved, so no admin can switch approvals off for a payout of their own.
           </p>
         ) : null}

@@ -1,11 +1,12 @@
 import Link from "next/link";
+import { disputeHref } from "@/components/disputes/links";
 import { paymentDetailHref } from "@/components/payments/links";
 import { buttonClasses } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
 import { formatMoney } from "@/components/ui/format";
 import { Time } from "@/components/ui/time";
+import { parseMoney } from "@/server/money/money";
 import type { PayoutItemView } from "@/server/payouts/types";
-import { toMinor } from "./amount";
 import { payoutHref, payoutItemsCsvHref } from "./links";
 
 // A payout's composition, frozen when it was created: every ledger movement of the seller's money it pays out
@@ -25,7 +26,7 @@ export const PAYOUT_ITEM_LABELS: Record<string, string> = {
   carried_forward: "Carried forward",
 };
 
-const SOURCE_PAGE: Record<string, (id: string) => string> = { payout: payoutHref, dispute: (id) => `/dashboard/disputes/${encodeURIComponent(id)}` };
+const SOURCE_PAGE: Record<string, (id: string) => string> = { payout: payoutHref, dispute: disputeHref };
 
 function Reference({ item }: { item: PayoutItemView }) {
   if (item.payment_order_id) {
@@ -46,8 +47,8 @@ function Reference({ item }: { item: PayoutItemView }) {
 }
 
 export function PayoutComposition({ payoutId, items, amount, currency }: { payoutId: string; items: PayoutItemView[]; amount: string; currency: string }) {
-  const amountMinor = toMinor(amount, currency);
-  const total = items.reduce((sum, i) => sum + toMinor(i.amount, currency), 0n);
+  const amountMinor = parseMoney(amount, currency).amount;
+  const total = items.reduce((sum, i) => sum + parseMoney(i.amount, currency).amount, 0n);
   const matches = total === amountMinor;
   return (
     <div className="flex flex-col gap-3">
@@ -64,7 +65,7 @@ export function PayoutComposition({ payoutId, items, amount, currency }: { payou
           </thead>
           <tbody>
             {items.map((item, i) => {
-              const minor = toMinor(item.amount, currency);
+              const minor = parseMoney(item.amount, currency).amount;
               return (
                 <tr key={`${item.kind}-${item.source_id ?? ""}-${i}`} className="border-t border-slate-100 align-top" data-testid="payout-item" data-kind={item.kind} data-minor={minor.toString()}>
                   <td className="px-3 py-2">

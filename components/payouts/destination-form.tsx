@@ -2,12 +2,13 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
+import { fieldErrorsOf } from "@/components/trpc/field-errors";
 import { useTRPC } from "@/components/trpc/react";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
 import { Time } from "@/components/ui/time";
 import { destinationText } from "./destination";
-import { fieldErrorsOf, formError } from "./errors";
+import { formError } from "./errors";
 import type { SellerPayoutData } from "./types";
 
 // Where a seller is paid: a Stripe connected account (checked at Stripe) or an M-Pesa phone (stored encrypted;

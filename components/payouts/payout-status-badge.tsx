@@ -1,4 +1,5 @@
 import { Badge, type BadgeTone } from "@/components/ui/badge";
+import { PAYOUT_OPEN_STATUSES } from "@/server/payouts/router.schema";
 
 // A payout's status (Stripe's five plus our two). The raw value stays in data-status for tests.
 
@@ -36,7 +37,7 @@ export const PAYOUT_STATUS_HELP: Record<string, string> = {
 export const PAYOUT_ORIGIN_LABELS: Record<string, string> = { scheduled: "Scheduled", manual: "Manual (dashboard)", api: "API" };
 
 /** Payouts whose money is still reserved and whose state the PSP may still change. */
-export const PAYOUT_OPEN = new Set(["pending_approval", "pending", "unknown", "in_transit"]);
+export const PAYOUT_OPEN: ReadonlySet<string> = new Set(PAYOUT_OPEN_STATUSES);
 
 export function PayoutStatusBadge({ status }: { status: string }) {
   return (

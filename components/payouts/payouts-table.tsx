@@ -7,9 +7,9 @@ import { useTRPC } from "@/components/trpc/react";
 import { Button } from "@/components/ui/button";
 import { DataTable, useCursorTrail, type ColumnDef } from "@/components/ui/data-table";
 import { Field, Select } from "@/components/ui/field";
+import { formatDecimalMoney } from "@/components/ui/format";
 import { Time } from "@/components/ui/time";
 import { PAYOUT_LIST_PAGE_DEFAULT, PAYOUT_STATUS_VALUES } from "@/server/payouts/router.schema";
-import { amountText } from "./amount";
 import { payoutHref, sellerHref } from "./links";
 import { PAYOUT_ORIGIN_LABELS, PAYOUT_OPEN, PAYOUT_STATUS_LABELS, PayoutStatusBadge } from "./payout-status-badge";
 import type { PayoutRowData } from "./types";
@@ -58,7 +58,7 @@ function columns(showSeller: boolean): ColumnDef<PayoutRowData, unknown>[] {
       meta: { align: "right" },
       cell: ({ row }) => (
         <span className="font-medium whitespace-nowrap tabular-nums" data-testid="payout-amount">
-          {amountText(row.original.amount, row.original.currency)}
+          {formatDecimalMoney(row.original.amount, row.original.currency)}
         </span>
       ),
     },

@@ -2,11 +2,12 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
+import { fieldErrorsOf } from "@/components/trpc/field-errors";
 import { useTRPC } from "@/components/trpc/react";
 import { Button } from "@/components/ui/button";
 import { Field, Input, Select } from "@/components/ui/field";
 import { PAYOUT_INTERVAL_VALUES } from "@/server/payouts/router.schema";
-import { fieldErrorsOf, formError } from "./errors";
+import { formError } from "./errors";
 import { INTERVAL_LABELS, WEEKDAYS } from "./schedule";
 import type { SellerPayoutData } from "./types";
 

@@ -1,3 +1,4 @@
+import { formatDecimalMoney } from "@/components/ui/format";
 import type { SellerPayoutData } from "./types";
 
 // A seller's payout schedule in words ("Weekly on Monday, 2 days' delay, minimum KES 500.00").
@@ -11,7 +12,7 @@ const ordinal = (n: number) => {
   return `${n}${s[(v - 20) % 10] ?? s[v] ?? s[0]}`;
 };
 
-export function scheduleText(s: SellerPayoutData["schedule"], currency: string, formatAmount: (v: string, c: string) => string): string {
+export function scheduleText(s: SellerPayoutData["schedule"], currency: string): string {
   const when =
     s.interval === "weekly"
       ? `Weekly on ${WEEKDAYS[s.weeklyAnchor - 1] ?? s.weeklyAnchor}`
@@ -21,6 +22,6 @@ export function scheduleText(s: SellerPayoutData["schedule"], currency: string, 
   if (s.interval === "manual") return "Manual only: no scheduled payouts";
   const parts = [when];
   if (s.delayDays > 0) parts.push(`funds ${s.delayDays} ${s.delayDays === 1 ? "day" : "days"} after settling`);
-  if (!/^0+(\.0+)?$/.test(s.minimumAmount)) parts.push(`minimum ${formatAmount(s.minimumAmount, currency)}`);
+  if (!/^0+(\.0+)?$/.test(s.minimumAmount)) parts.push(`minimum ${formatDecimalMoney(s.minimumAmount, currency)}`);
   return parts.join(", ");
 }

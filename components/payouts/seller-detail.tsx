@@ -4,9 +4,9 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/components/trpc/react";
 import { Card } from "@/components/ui/card";
+import { formatDecimalMoney } from "@/components/ui/format";
 import { Time } from "@/components/ui/time";
 import { useNow } from "@/components/disputes/use-now";
-import { amountText } from "./amount";
 import { destinationText } from "./destination";
 import { DestinationForm } from "./destination-form";
 import { PayoutsTable } from "./payouts-table";
@@ -44,7 +44,7 @@ function Balances({ seller, balance, canRequest, threshold }: { seller: SellerPa
           <div key={t.key} className={t.key === "payableNow" ? "rounded-md border border-brand-600/30 bg-brand-50 p-3" : "rounded-md border border-slate-200 p-3"}>
             <dt className="text-xs font-medium text-slate-600">{t.label}</dt>
             <dd className="mt-1 text-lg font-semibold whitespace-nowrap text-slate-900 tabular-nums" data-testid={`balance-${t.key}`}>
-              {amountText(balance[t.key], balance.currency)}
+              {formatDecimalMoney(balance[t.key], balance.currency)}
             </dd>
             <dd className="mt-0.5 text-xs text-slate-600">{t.help}</dd>
           </div>
@@ -75,7 +75,7 @@ export function SellerDetailView({ initial, isAdmin, threshold }: { initial: Sel
           ← All sellers
         </Link>
       </div>
-      <Card title={s.name} description={`${s.reference} · ${scheduleText(s.schedule, s.defaultCurrency, amountText)}`} actions={<PayoutReadiness seller={s} now={now} />}>
+      <Card title={s.name} description={`${s.reference} · ${scheduleText(s.schedule, s.defaultCurrency)}`} actions={<PayoutReadiness seller={s} now={now} />}>
         <div className="flex flex-col gap-5">
           {!s.destination ? (
             <p className="rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="no-destination-notice">

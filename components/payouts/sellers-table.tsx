@@ -5,9 +5,9 @@ import Link from "next/link";
 import { useTRPC } from "@/components/trpc/react";
 import { Badge } from "@/components/ui/badge";
 import { DataTable, type ColumnDef } from "@/components/ui/data-table";
+import { formatDecimalMoney } from "@/components/ui/format";
 import { Time } from "@/components/ui/time";
 import { useNow } from "@/components/disputes/use-now";
-import { amountText } from "./amount";
 import { destinationText } from "./destination";
 import { sellerHref } from "./links";
 import { scheduleText } from "./schedule";
@@ -36,7 +36,7 @@ export function PayoutReadiness({ seller, now }: { seller: SellerPayoutData; now
 
 const money = (v: string, currency: string, testId: string) => (
   <span className="whitespace-nowrap tabular-nums" data-testid={testId}>
-    {amountText(v, currency)}
+    {formatDecimalMoney(v, currency)}
   </span>
 );
 
@@ -73,7 +73,7 @@ function columns(now: number): ColumnDef<Row, unknown>[] {
         row.original.first ? (
           <span className="flex flex-col text-xs">
             <span>{destinationText(row.original.seller.destination)}</span>
-            <span className="text-slate-600">{scheduleText(row.original.seller.schedule, row.original.seller.defaultCurrency, amountText)}</span>
+            <span className="text-slate-600">{scheduleText(row.original.seller.schedule, row.original.seller.defaultCurrency)}</span>
           </span>
         ) : null,
     },

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { parseAsString, parseAsStringLiteral, useQueryStates } from "nuqs";
 import { useState, type FormEvent } from "react";
 import { paymentDetailHref } from "@/components/payments/links";
+import { fieldErrorsOf } from "@/components/trpc/field-errors";
 import { useTRPC } from "@/components/trpc/react";
 import { Button } from "@/components/ui/button";
 import { DataTable, type ColumnDef } from "@/components/ui/data-table";
@@ -81,7 +82,7 @@ export function RefundsTable() {
   const filtered = Boolean(state.status || state.order);
   const input = { status: state.status ?? undefined, paymentOrderId: state.order ?? undefined, cursor: state.cursor ?? undefined, limit: REFUND_LIST_PAGE_DEFAULT };
   const list = useQuery({ ...trpc.refunds.list.queryOptions(input), placeholderData: keepPreviousData, retry: false });
-  const fieldErrors = (list.error?.data as { zodError?: { fieldErrors?: Record<string, string[] | undefined> } | null } | undefined)?.zodError?.fieldErrors ?? {};
+  const fieldErrors = fieldErrorsOf(list.error);
   const back = state.back ? state.back.split(BACK_SEPARATOR) : [];
 
   const onSubmit = (e: FormEvent) => {

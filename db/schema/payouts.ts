@@ -20,8 +20,6 @@ import { paymentOrders } from "./payments";
  */
 export const payoutStatus = pgEnum("payout_status", ["pending_approval", "pending", "unknown", "in_transit", "paid", "failed", "canceled"]);
 
-export { PAYOUT_INTERVALS, type PayoutInterval } from "./merchants";
-
 /**
  * Where a seller is paid: a Stripe connected account (acct_…) or an M-Pesa phone (B2C). One active destination
  * per seller; a change disables the old row and holds the seller's payouts for 24 h (sellers.payouts_held_until).

@@ -383,7 +383,7 @@ export async function approvePayout(db: Db, input: { merchantId: string; payoutI
   });
 }
 
-/** Rejects a payout waiting for approval, or cancels one not yet sent: canceled, hold released. */
+/** Rejects a payout waiting for approval: canceled, hold released. */
 export async function cancelPayout(db: Db, input: { merchantId: string; payoutId: string; userId: string; reason?: string }): Promise<Payout> {
   return db.transaction(async (tx) => {
     const p = await lockOwnPayout(tx, input.merchantId, input.payoutId);
@@ -393,7 +393,7 @@ export async function cancelPayout(db: Db, input: { merchantId: string; payoutId
       throw new AppError("payout_not_cancelable", `Payout ${p.id} is ${p.status}: only a payout waiting for approval can be canceled (rejected).`);
     }
     const reason = (input.reason ?? "").trim().slice(0, 500);
-    const { payout } = await applyPayoutOutcome(tx, p.id, { status: "canceled", failureCode: "canceled_by_merchant", failureMessage: reason || undefined }, p.status === "pending_approval" ? "rejected" : "canceled_by_merchant");
+    const { payout } = await applyPayoutOutcome(tx, p.id, { status: "canceled", failureCode: "canceled_by_merchant", failureMessage: reason || undefined }, "rejected");
     await recordAudit(tx, { actor: input.userId, action: "payout.canceled", merchantId: input.merchantId, target: { type: "payout", id: p.id }, data: { from: p.status, amount: p.amount.toString(), currency: p.currency, ...(reason ? { reason } : {}) } });
     return payout;
   });

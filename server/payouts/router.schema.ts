@@ -5,6 +5,8 @@ import { z } from "zod";
 // exactly in the currency's exponent (server/money), never through floats.
 
 export const PAYOUT_STATUS_VALUES = ["pending_approval", "pending", "unknown", "in_transit", "paid", "failed", "canceled"] as const;
+/** Statuses whose hold is still placed (the money is reserved, not yet gone or given back); here so pages can read it. */
+export const PAYOUT_OPEN_STATUSES: readonly (typeof PAYOUT_STATUS_VALUES)[number][] = ["pending_approval", "pending", "unknown", "in_transit"];
 export const PAYOUT_INTERVAL_VALUES = ["daily", "weekly", "monthly", "manual"] as const;
 export const PAYOUT_METHOD_VALUES = ["standard", "instant"] as const;
 export const PAYOUT_LIST_PAGE_DEFAULT = 25;

@@ -27,8 +27,7 @@ export const PAYOUT_TRANSITIONS: TransitionTable<PayoutStatus> = {
   canceled: [],
 };
 
-/** Statuses whose hold is still placed (the money is reserved, not yet gone or given back). */
-export const PAYOUT_OPEN_STATUSES: readonly PayoutStatus[] = ["pending_approval", "pending", "unknown", "in_transit"];
+export { PAYOUT_OPEN_STATUSES } from "./router.schema";
 export const PAYOUT_FINAL_STATUSES: readonly PayoutStatus[] = ["failed", "canceled"];
 
 export interface PayoutTransitionInput {
