@@ -127,6 +127,8 @@ export interface ApiKeyPrincipal {
   kind: ApiKeyKind;
   /** The key's mode (its sk_test_/sk_live_ prefix; always the server's, a key of the other mode is refused). */
   mode: "test" | "live";
+  /** The member who created the key (null: created by a script or since removed): the maker of what it asks for. */
+  createdByUserId: string | null;
 }
 
 /** Resolves a presented key; unknown, malformed and revoked keys are all plain "unauthenticated". */
@@ -137,7 +139,7 @@ export async function authenticateApiKey(db: DbOrTx, presented: string | null): 
   const mismatch = apiKeyModeMismatch(presented, env.PSP_MODE);
   if (mismatch) throw new AppError("unauthenticated", `API key mode mismatch: ${mismatch}`, { userMessage: mismatch });
   const [row] = await db
-    .select({ id: apiKeys.id, merchantId: apiKeys.merchantId, kind: apiKeys.kind, revokedAt: apiKeys.revokedAt, lastUsedAt: apiKeys.lastUsedAt })
+    .select({ id: apiKeys.id, merchantId: apiKeys.merchantId, kind: apiKeys.kind, revokedAt: apiKeys.revokedAt, lastUsedAt: apiKeys.lastUsedAt, createdByUserId: apiKeys.createdByUserId })
     .from(apiKeys)
     .where(eq(apiKeys.keyHash, sha256Hex(presented)));
   if (!row || row.revokedAt) throw new AppError("unauthenticated", "Invalid API key", { userMessage: "Invalid API key provided." });
@@ -145,5 +147,5 @@ export async function authenticateApiKey(db: DbOrTx, presented: string | null): 
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
     await db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, row.id));
   }
-  return { keyId: row.id, merchantId: row.merchantId, kind: row.kind, mode: /^(?:sk|pk)_live_/.test(presented) ? "live" : "test" };
+  return { keyId: row.id, merchantId: row.merchantId, kind: row.kind, mode: /^(?:sk|pk)_live_/.test(presented) ? "live" : "test", createdByUserId: row.createdByUserId };
 }

@@ -14,9 +14,12 @@ export const EXPORT_BATCH_ROWS = 1000;
 /** Exports a merchant may start per minute (shared by every app instance): each can read 100,000+ rows. */
 export const EXPORTS_PER_MERCHANT_PER_MIN = 30;
 
-/** Refuses (rate_limited, with the seconds to wait) a merchant that started too many exports this minute. */
-export async function admitExport(db: DbOrTx, merchantId: string): Promise<void> {
-  const r = await consumeWindow(db, { bucket: `payments-export:${merchantId}`, limit: EXPORTS_PER_MERCHANT_PER_MIN, windowMs: 60_000 });
+/**
+ * Refuses (rate_limited, with the seconds to wait) a merchant that started too many exports of this kind this minute
+ * (payments by default; the payout composition CSV has its own bucket and limit: server/payouts/export-items.ts).
+ */
+export async function admitExport(db: DbOrTx, merchantId: string, kind: { bucket: string; perMinute: number } = { bucket: "payments-export", perMinute: EXPORTS_PER_MERCHANT_PER_MIN }): Promise<void> {
+  const r = await consumeWindow(db, { bucket: `${kind.bucket}:${merchantId}`, limit: kind.perMinute, windowMs: 60_000 });
   if (!r.allowed) throw new AppError("rate_limited", `Too many exports this minute. Try again in ${r.resetS} s.`, { details: { retryAfterS: r.resetS } });
 }
 

@@ -6,8 +6,7 @@
 import type { DbOrTx } from "@/db/client";
 import { AppError } from "@/server/errors";
 import { merchantTimeZone } from "@/server/merchants/time-zone";
-import { csvCell, csvLine, localIsoFormatter } from "@/server/payments/export-payment-orders";
-import { consumeWindow } from "@/server/rate-limit/window";
+import { admitExport, csvCell, csvLine, localIsoFormatter } from "@/server/payments/export-payment-orders";
 import { loadMerchantPayout } from "./list-payouts";
 import { loadPayoutItemViews } from "./payout-detail";
 
@@ -24,8 +23,7 @@ function amountCell(v: string): string {
 
 /** Refuses (rate_limited, with the seconds to wait) a merchant that started too many exports this minute. */
 export async function admitPayoutExport(db: DbOrTx, merchantId: string): Promise<void> {
-  const r = await consumeWindow(db, { bucket: `payouts-export:${merchantId}`, limit: PAYOUT_EXPORTS_PER_MERCHANT_PER_MIN, windowMs: 60_000 });
-  if (!r.allowed) throw new AppError("rate_limited", `Too many exports this minute. Try again in ${r.resetS} s.`, { details: { retryAfterS: r.resetS } });
+  await admitExport(db, merchantId, { bucket: "payouts-export", perMinute: PAYOUT_EXPORTS_PER_MERCHANT_PER_MIN });
 }
 
 export async function exportPayoutItems(db: DbOrTx, merchantId: string, payoutId: string): Promise<{ filename: string; text: string }> {

@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
-import { apiKeys, payouts, payoutStatus, sellers } from "@/db/schema";
+import { payouts, payoutStatus, sellers } from "@/db/schema";
 import { AppError } from "@/server/errors";
 import { apiRoute, type ApiContext, type ApiResult, type ApiRouteOptions } from "@/server/http/api-route";
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, listBody, noSuchStartingAfter, parseQuery, ZListLimit, zObjectId } from "@/server/http/api-list";
@@ -76,7 +76,6 @@ async function create(ctx: ApiContext<Record<string, never>, TCreatePayoutInput>
   if (!seller) throw new AppError("not_found", `No seller ${JSON.stringify(input.seller_account)} in this account`);
   // Maker-checker: the member who created the key is the maker of what the key asks for, so they cannot approve
   // it themselves in the dashboard (an admin alone would otherwise pay any amount: key -> request -> approve).
-  const [key] = await ctx.db.select({ createdBy: apiKeys.createdByUserId }).from(apiKeys).where(eq(apiKeys.id, ctx.principal.keyId));
   const payout = await requestManualPayout(ctx.db, {
     merchantId,
     sellerId: seller.id,
@@ -85,7 +84,7 @@ async function create(ctx: ApiContext<Record<string, never>, TCreatePayoutInput>
     description: input.description,
     metadata: input.metadata,
     origin: "api",
-    requestedByUserId: key?.createdBy ?? undefined,
+    requestedByUserId: ctx.principal.createdByUserId ?? undefined,
     // apiRoute took the key (idempotent: true): one payout per Idempotency-Key, even if the stored answer is lost.
     idempotencyKey: `manual:${merchantId}:api:${ctx.idempotency!.key}`,
   });
