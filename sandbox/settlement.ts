@@ -3,6 +3,7 @@
 import type { StkRecord } from "./daraja/api";
 import type { PersistentMap } from "./persistence";
 import { eatTimestamp } from "./daraja/api";
+import { formatMinor } from "./minor-units";
 import { stripeId, type StripeObject, type StripeStore } from "./stripe/store";
 
 export type DiscrepancyInput =
@@ -86,16 +87,6 @@ export class Discrepancies {
     }
     return out;
   }
-}
-
-const ZERO_DECIMAL = new Set(["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"]);
-
-/** Minor units to the report's decimal string, without floats. */
-export function formatMinor(amount: number, currency: string): string {
-  if (ZERO_DECIMAL.has(currency)) return String(amount);
-  const sign = amount < 0 ? "-" : "";
-  const abs = String(Math.abs(amount)).padStart(3, "0");
-  return `${sign}${abs.slice(0, -2)}.${abs.slice(-2)}`;
 }
 
 const csvCell = (v: unknown) => {

@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { RequestFault } from "../faults";
 import { DarajaApiError, type Route, type SandboxRequest, type SandboxResponse } from "../http";
+import { formatMinor } from "../minor-units";
 import { Persistence } from "../persistence";
 import type { WebhookDispatcher } from "../webhooks";
 
@@ -85,6 +86,8 @@ export interface B2cRecord {
   receipt?: string;
   /** TransactionCompletedDateTime as posted ("DD.MM.YYYY HH:mm:ss", Nairobi time). */
   completedAt?: string;
+  /** Sandbox-clock ms when processed: completedAt, and Transaction Status's FinalisedTime (absent on records stored before it). */
+  completedAtMs?: number;
   /** Whether a Result (or QueueTimeout) callback was posted. */
   resultPosted: boolean;
   /** Sandbox-clock ms when accepted. */
@@ -103,15 +106,17 @@ export interface B2cBalances {
 /** The utility account a fresh sandbox starts with: 10,000,000 KES, so payouts never run dry unless a test wants it. */
 export const B2C_START_UTILITY_CENTS = 10_000_000 * 100;
 
+/** B2C ResultCode 1: the utility account cannot cover the payment (also forced by a PartyB ending in 0001). */
+export const B2C_INSUFFICIENT = { code: 1, desc: "The balance is insufficient for the transaction." };
+
 /** B2C result codes by `PartyB` suffix (docs/sandbox.md); any other phone is paid. */
 export const B2C_PHONE_OUTCOMES: { suffix: string; code: number; desc: string }[] = [
   { suffix: "2001", code: 2001, desc: "The initiator information is invalid." },
   { suffix: "2040", code: 2040, desc: "Credit Party customer type (Unregistered or Registered Customer) can't be supported by the service." },
-  { suffix: "0001", code: 1, desc: "The balance is insufficient for the transaction." },
+  { suffix: "0001", ...B2C_INSUFFICIENT },
   { suffix: "0008", code: 8, desc: "The receiver's account would exceed its maximum balance." },
   { suffix: "0017", code: 17, desc: "Internal failure: the payment was not made." },
 ];
-export const B2C_INSUFFICIENT = { code: 1, desc: "The balance is insufficient for the transaction." };
 
 /** Daraja's reversal result codes the sandbox answers with (a success is ResultCode 0). */
 export const REVERSAL_FAILURES: Record<string, { code: number | string; desc: string }> = {
@@ -146,7 +151,13 @@ function parseEatTimestamp(ts: string): number | undefined {
   return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) - EAT_OFFSET_MS;
 }
 
-/** "DD.MM.YYYY HH:mm:ss" -> "YYYYMMDDHHmmss" (both Nairobi time). */
+/** "DD.MM.YYYY HH:mm:ss" in Nairobi time, as B2C Results carry TransactionCompletedDateTime. */
+function b2cDateTime(ms: number): string {
+  const t = eatTimestamp(ms);
+  return `${t.slice(6, 8)}.${t.slice(4, 6)}.${t.slice(0, 4)} ${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12, 14)}`;
+}
+
+/** "DD.MM.YYYY HH:mm:ss" -> "YYYYMMDDHHmmss" (both Nairobi time): only for a B2C record stored before `completedAtMs`. */
 function eatFromB2c(text: string): string {
   const m = /^(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2}):(\d{2})$/.exec(text);
   return m ? `${m[3]}${m[2]}${m[1]}${m[4]}${m[5]}${m[6]}` : "";
@@ -246,20 +257,23 @@ export function createDarajaApi(opts: DarajaOptions): DarajaApi {
 
   /**
    * B2C, transaction status and reversal share the accept-then-post-result shape. `result` runs when the result is
-   * due and returns it, or null to post nothing (a lost result); `accepted` runs once, when a new request is accepted.
+   * due and returns it, or null to post nothing (a lost result). Hooks: `validated` runs for a request that passed
+   * the token and required-field checks, before the dedupe (false: forget the first answer to its
+   * OriginatorConversationID, so this one is processed anew); `accepted` runs once, when a new request is accepted.
    */
-  function asyncCommand(req: SandboxRequest, required: string[], result: (conversationId: string) => Record<string, unknown> | null, accepted?: (originator: string, conversationId: string) => void): SandboxResponse {
+  function asyncCommand(req: SandboxRequest, required: string[], result: (conversationId: string) => Record<string, unknown> | null, hooks: { validated?: (originator: string) => boolean; accepted?: (originator: string, conversationId: string) => void } = {}): SandboxResponse {
     requireToken(req);
     const b = req.body;
     for (const f of required) if (b[f] === undefined || b[f] === "") throw new DarajaApiError(400, "400.002.02", `Bad Request - Invalid ${f}`);
     const originator = String(b.OriginatorConversationID ?? `${rand(4)}-${rand(4)}-1`);
+    if (hooks.validated?.(originator) === false) conversations.delete(originator);
     // Daraja dedupes on OriginatorConversationID: a retry gets the first answer and no second payment.
     const seen = conversations.get(originator);
     if (seen) return seen;
     const conversationId = `AG_${eatTimestamp(nowMs()).slice(0, 8)}_${rand(10).toLowerCase()}`;
     const reply = ok({ ConversationID: conversationId, OriginatorConversationID: originator, ResponseCode: "0", ResponseDescription: "Accept the service request successfully." });
     conversations.set(originator, reply);
-    accepted?.(originator, conversationId);
+    hooks.accepted?.(originator, conversationId);
     const resultUrl = String(b.ResultURL);
     opts.later(opts.resultDelayMs, () => {
       const outcome = result(conversationId);
@@ -273,12 +287,7 @@ export function createDarajaApi(opts: DarajaOptions): DarajaApi {
   const params = (kv: Record<string, unknown>) => ({ ResultParameters: { ResultParameter: Object.entries(kv).map(([Key, Value]) => ({ Key, Value })) } });
   const completed = () => new Date(nowMs() + EAT_OFFSET_MS).toISOString().replace("T", " ").slice(0, 19);
 
-  const kesText = (cents: number) => (cents / 100).toFixed(2);
-  /** "DD.MM.YYYY HH:mm:ss" in Nairobi time, as B2C Results carry TransactionCompletedDateTime. */
-  const b2cCompleted = () => {
-    const iso = new Date(nowMs() + EAT_OFFSET_MS).toISOString();
-    return `${iso.slice(8, 10)}.${iso.slice(5, 7)}.${iso.slice(0, 4)} ${iso.slice(11, 19)}`;
-  };
+  const kesText = (cents: number) => formatMinor(cents, "kes");
 
   /**
    * B2C (v3 paymentrequest). Accepted at once; processed after `resultDelayMs`: the outcome by `PartyB` suffix
@@ -296,23 +305,22 @@ export function createDarajaApi(opts: DarajaOptions): DarajaApi {
     const partyB = String(req.body.PartyB ?? "");
     if (partyB && !/^2547\d{8}$|^2541\d{8}$/.test(partyB)) throw new DarajaApiError(400, "400.002.02", "Bad Request - Invalid PartyB");
     const fault = req.faults.request.find((f): f is Extract<RequestFault, { kind: "mpesa_b2c" }> => f.kind === "mpesa_b2c");
-    const originator = req.body.OriginatorConversationID === undefined ? undefined : String(req.body.OriginatorConversationID);
-    const prior = originator === undefined ? undefined : b2cByOriginator.get(originator);
-    if (prior && prior.status !== "not_processed") {
-      prior.duplicates += 1;
-      b2cRequests.set(prior.conversationId, prior);
-    } else if (prior) conversations.delete(prior.originatorConversationId); // lost before processing: Daraja has nothing to dedupe on
     let rec: B2cRecord | undefined;
-    return asyncCommand(
-      req,
-      required,
-      () => (rec ? processB2c(rec, String(req.body.QueueTimeOutURL), fault, req) : null),
-      (orig, conversationId) => {
+    return asyncCommand(req, required, () => (rec ? processB2c(rec, String(req.body.QueueTimeOutURL), fault, req) : null), {
+      validated: (orig) => {
+        const prior = b2cByOriginator.get(orig);
+        if (!prior) return true;
+        if (prior.status === "not_processed") return false; // lost before processing: Daraja has nothing to dedupe on
+        prior.duplicates += 1;
+        b2cRequests.set(prior.conversationId, prior);
+        return true;
+      },
+      accepted: (orig, conversationId) => {
         rec = { originatorConversationId: orig, conversationId, commandId, partyA: String(req.body.PartyA), partyB, amount, occasion: String(req.body.Occasion ?? ""), remarks: String(req.body.Remarks ?? ""), status: "pending", resultPosted: false, requestedAt: nowMs(), duplicates: 0 };
         b2cRequests.set(conversationId, rec);
         b2cByOriginator.set(orig, rec);
       },
-    );
+    });
   }
 
   /** Processes an accepted B2C when it is due; returns the Result to post (null: none, or posted elsewhere). */
@@ -333,7 +341,8 @@ export function createDarajaApi(opts: DarajaOptions): DarajaApi {
     const failure = phoneFailure ?? (fault?.mode === "insufficient" || b.utility < cents ? B2C_INSUFFICIENT : undefined);
     const transactionId = receipt();
     rec.transactionId = transactionId;
-    rec.completedAt = b2cCompleted();
+    rec.completedAtMs = nowMs();
+    rec.completedAt = b2cDateTime(rec.completedAtMs);
     rec.resultPosted = fault?.mode !== "no_result";
     let result: Record<string, unknown>;
     if (failure) {
@@ -382,7 +391,7 @@ export function createDarajaApi(opts: DarajaOptions): DarajaApi {
         CreditPartyName: `${rec.partyB} - Sandbox Customer`,
         OriginatorConversationID: rec.originatorConversationId,
         ConversationID: rec.conversationId,
-        FinalisedTime: rec.completedAt ? Number(eatFromB2c(rec.completedAt)) : "",
+        FinalisedTime: rec.completedAtMs !== undefined ? Number(eatTimestamp(rec.completedAtMs)) : rec.completedAt ? Number(eatFromB2c(rec.completedAt)) : "",
       }),
     };
   }
@@ -451,10 +460,12 @@ export function createDarajaApi(opts: DarajaOptions): DarajaApi {
         const result = completeReversal(rev, String(req.body.ReceiverParty), fault);
         return fault?.mode === "no_result" ? null : result;
       },
-      (originator, conversationId) => {
-        originatorOf = originator;
-        if (fault?.mode === "no_result_not_done") return; // accepted, then lost: Daraja never processed it
-        reversals.set(originator, { originatorConversationId: originator, conversationId, receipt: String(req.body.TransactionID), amount, status: "pending" });
+      {
+        accepted: (originator, conversationId) => {
+          originatorOf = originator;
+          if (fault?.mode === "no_result_not_done") return; // accepted, then lost: Daraja never processed it
+          reversals.set(originator, { originatorConversationId: originator, conversationId, receipt: String(req.body.TransactionID), amount, status: "pending" });
+        },
       },
     );
   }

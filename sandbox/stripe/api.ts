@@ -14,7 +14,7 @@ import { createdFilter, paginate, publicView, stripeId, type StripeObject, type 
 export const STRIPE_API_VERSION = "2026-10-28.endive";
 
 /** Stripe may prune an idempotency key once it is 24 hours old; the sandbox forgets it then (on its clock). */
-export const IDEMPOTENCY_KEY_TTL_S = 24 * 3600;
+const IDEMPOTENCY_KEY_TTL_S = 24 * 3600;
 
 export interface StripeApiOptions {
   store: StripeStore;
@@ -125,6 +125,7 @@ export function createStripeApi(opts: StripeApiOptions): StripeApi {
     asyncSettleMs: opts.asyncSettleMs,
     disputeDelayMs: opts.disputeDelayMs,
     emit(req, type, obj, previous) {
+      const account = accountOf(obj);
       const event = opts.store.put({
         id: stripeId("evt"),
         object: "event",
@@ -132,15 +133,18 @@ export function createStripeApi(opts: StripeApiOptions): StripeApi {
         created: opts.store.nowS(),
         // A snapshot: later changes to the object must not rewrite history.
         data: { object: structuredClone(publicView(obj)), ...(previous ? { previous_attributes: previous } : {}) },
-        // Connect webhooks: an event about a connected account's object names the account.
-        ...(accountOf(obj) ? { account: accountOf(obj) } : {}),
+        // Connect webhooks: an event about a connected account's object names the account (`account`, public) and
+        // belongs to it (`_account`, what accountOf reads: /v1/events, the sandbox's object listings).
+        ...(account ? { account, _account: account } : {}),
         livemode: false,
         pending_webhooks: opts.webhookTargetCount(),
         request: { id: req?.requestId ?? null, idempotency_key: (req?.headers["idempotency-key"] as string | undefined) ?? null },
         type,
       });
-      if (req) pending.set(req, [...(pending.get(req) ?? []), event]);
-      else opts.dispatcher.stripeEvents([event], []);
+      // As /v1/events shows it: internal fields (`_account`) stay in the sandbox.
+      const delivered = publicView(event) as StripeObject;
+      if (req) pending.set(req, [...(pending.get(req) ?? []), delivered]);
+      else opts.dispatcher.stripeEvents([delivered], []);
     },
   };
 
@@ -148,8 +152,8 @@ export function createStripeApi(opts: StripeApiOptions): StripeApi {
   const one = (obj: StripeObject, req: SandboxRequest) => json(200, expand(ctx, publicView(obj), req));
   const page = (items: StripeObject[], req: SandboxRequest) => json(200, expand(ctx, paginate(items.filter(createdFilter(req.query)), req.query, req.path), req));
   const list = (object: string, req: SandboxRequest, filter: (o: StripeObject) => boolean = () => true) => page(opts.store.all(object).filter(filter), req);
-  /** The requester's own events (the platform's have no `account`; a connected account's name it). */
-  const mine = (req: SandboxRequest) => (e: StripeObject) => (typeof e.account === "string" ? e.account : null) === connectedAccountOf(req);
+  /** The requester's own events (the platform's have no `_account`; a connected account's are its). */
+  const mine = (req: SandboxRequest) => (e: StripeObject) => accountOf(e) === connectedAccountOf(req);
   const getOr404 = (object: string, kind: string) => (req: SandboxRequest, [id = ""]: string[]) => {
     const o = opts.store.get(id, object);
     if (!o) throw stripeNotFound(kind, id);
@@ -163,6 +167,12 @@ export function createStripeApi(opts: StripeApiOptions): StripeApi {
   const publishable = (h: (req: SandboxRequest, p: string[]) => SandboxResponse) => (req: SandboxRequest, p: string[]) => {
     checkConnectedAccount(opts.store, req);
     return h(req, p);
+  };
+  /** The requester's account (null: the platform) after a connected account's automatic payouts that came due were made. */
+  const payoutsDue = (req: SandboxRequest): string | null => {
+    const account = connectedAccountOf(req);
+    if (account) runAutomaticPayouts(ctx, account);
+    return account;
   };
   const balanceTxn = (req: SandboxRequest, [id = ""]: string[]) => {
     const t = opts.store.get(id, "balance_transaction");
@@ -223,23 +233,17 @@ export function createStripeApi(opts: StripeApiOptions): StripeApi {
     r("GET", "/v1/transfers/:id/reversals/:id", secretOnly((req, [id = "", rid = ""]) => one(getTransferReversal(ctx, id, rid), req))),
     r("POST", "/v1/payouts", secretOnly((req) => one(createPayout(ctx, req), req))),
     r("GET", "/v1/payouts", secretOnly((req) => {
-      const account = connectedAccountOf(req);
-      if (account) runAutomaticPayouts(ctx, account);
+      payoutsDue(req);
       return page(listPayouts(ctx, req), req);
     })),
     r("GET", "/v1/payouts/:id", secretOnly((req, [id = ""]) => one(getPayout(ctx, req, id), req))),
     r("POST", "/v1/payouts/:id", secretOnly((req, [id = ""]) => one(updatePayout(ctx, req, id), req))),
     r("POST", "/v1/payouts/:id/cancel", secretOnly((req, [id = ""]) => one(cancelPayout(ctx, req, id), req))),
     r("POST", "/v1/payouts/:id/reverse", secretOnly((req, [id = ""]) => one(reversePayout(ctx, req, id), req))),
-    r("GET", "/v1/balance", secretOnly((req) => {
-      const account = connectedAccountOf(req);
-      if (account) runAutomaticPayouts(ctx, account);
-      return json(200, balanceOf(ctx, account));
-    })),
+    r("GET", "/v1/balance", secretOnly((req) => json(200, balanceOf(ctx, payoutsDue(req))))),
     r("GET", "/v1/balance_transactions", secretOnly((req) => {
       const q = req.query;
-      const account = connectedAccountOf(req);
-      if (account) runAutomaticPayouts(ctx, account);
+      const account = payoutsDue(req);
       if (typeof q.payout === "string") {
         const po = opts.store.get(q.payout, "payout");
         if (!po || accountOf(po) !== account) throw stripeNotFound("payout", q.payout, "payout");
@@ -298,8 +302,8 @@ async function idempotent(opts: StripeApiOptions, req: SandboxRequest, run: () =
   const key = req.headers["idempotency-key"];
   if (req.method !== "POST" || typeof key !== "string" || !key) return run();
   // Keys are per account: the platform's and each connected account's (Stripe-Account) are apart.
-  const account = req.headers["stripe-account"];
-  const scope = `${apiKey(req) ?? ""}:${typeof account === "string" && account ? `${account}:` : ""}${key}`;
+  const account = connectedAccountOf(req);
+  const scope = `${apiKey(req) ?? ""}:${account ? `${account}:` : ""}${key}`;
   const fingerprint = `${req.path}?${req.rawBody}`;
   let stored = opts.store.idempotency.get(scope);
   // Pruned after 24 h of sandbox time: the same key then runs the request again (a new object) — the flaw a payout

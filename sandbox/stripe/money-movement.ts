@@ -5,13 +5,13 @@
 import { StripeApiError, stripeNotFound, type SandboxRequest } from "../http";
 import { accountOf, addBalanceTransaction, availableAmount, refreshStatus } from "./balance";
 import { connectedAccountOf, currencyParam, intParam, metadataParam, strParam, type StripeCtx } from "./context";
-import { stripeId, type StripeObject } from "./store";
+import { createdFilter, stripeId, type StripeObject } from "./store";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Accounts and their bank accounts
 
 /** Stripe's test bank account numbers (routing 110000000) whose payouts fail, with Stripe's failure messages. */
-export const PAYOUT_FAILURES: Record<string, { code: string; message: string }> = {
+const PAYOUT_FAILURES: Record<string, { code: string; message: string }> = {
   "000111111116": { code: "no_account", message: "The bank account details on file are probably incorrect. No bank account could be located with those details." },
   "000111111113": { code: "account_closed", message: "The bank account has been closed." },
   "000222222227": { code: "insufficient_funds", message: "Your Stripe account has insufficient funds to cover the payout." },
@@ -41,10 +41,13 @@ interface PayoutSchedule {
   monthly_anchor?: number;
 }
 
+/** A new account's payout schedule (Stripe's default for Connect accounts the platform pays out: manual). */
+const defaultSchedule = (): PayoutSchedule => ({ interval: "manual", delay_days: 2 });
+
 const badParam = (param: string, message: string) => new StripeApiError(400, "invalid_request_error", "parameter_invalid", message, { param });
 
 /** The bank account a payout to it would reach; `_number` never leaves the sandbox (last4 does). */
-function bankAccount(ctx: StripeCtx, account: string, raw: unknown, defaultCurrency: string, country: string): { view: Record<string, unknown> & { id: string }; number: string } {
+function bankAccount(account: string, raw: unknown, defaultCurrency: string, country: string): { view: Record<string, unknown> & { id: string }; number: string } {
   let number = DEFAULT_ACCOUNT_NUMBER;
   let routing = "110000000";
   let currency = defaultCurrency;
@@ -86,6 +89,33 @@ function bankAccount(ctx: StripeCtx, account: string, raw: unknown, defaultCurre
   return { view, number };
 }
 
+// Accounts stored before payout schedules and bank accounts (persisted sandbox state) have no settings,
+// external_accounts, _bank_numbers or default_currency: they read as createAccount would make them today.
+const countryOf = (acct: StripeObject): string => (typeof acct.country === "string" ? acct.country.toUpperCase() : "US");
+const defaultCurrencyOf = (acct: StripeObject): string => (typeof acct.default_currency === "string" ? acct.default_currency : (COUNTRY_CURRENCY[countryOf(acct)] ?? "usd"));
+
+/** settings.payouts (absent on an old account: Stripe's defaults, manual, added to it). */
+function payoutSettingsOf(acct: StripeObject): { schedule: PayoutSchedule } {
+  const settings = (acct.settings ??= {}) as { payouts?: { schedule: PayoutSchedule } };
+  settings.payouts ??= { debit_negative_balances: true, schedule: defaultSchedule(), statement_descriptor: null } as { schedule: PayoutSchedule };
+  return settings.payouts;
+}
+
+/** The bank account numbers by ba_… id (`_bank_numbers`, absent on an old account). */
+function bankNumbersOf(acct: StripeObject): Record<string, string> {
+  return (acct._bank_numbers ??= {}) as Record<string, string>;
+}
+
+/** external_accounts (absent on an old account: the default test bank, as createAccount gives without external_account). */
+function banksOf(acct: StripeObject): { data: Record<string, unknown>[] } {
+  if (!acct.external_accounts) {
+    const bank = bankAccount(acct.id, undefined, defaultCurrencyOf(acct), countryOf(acct));
+    acct.external_accounts = { object: "list", data: [bank.view], has_more: false, url: `/v1/accounts/${acct.id}/external_accounts` };
+    bankNumbersOf(acct)[bank.view.id] = bank.number;
+  }
+  return acct.external_accounts as { data: Record<string, unknown>[] };
+}
+
 function scheduleParam(body: Record<string, unknown>, current: PayoutSchedule): PayoutSchedule {
   const raw = ((body.settings as Record<string, unknown> | undefined)?.payouts as Record<string, unknown> | undefined)?.schedule as Record<string, unknown> | undefined;
   if (!raw || typeof raw !== "object") return current;
@@ -116,7 +146,7 @@ function scheduleParam(body: Record<string, unknown>, current: PayoutSchedule): 
 }
 
 /** The first UTC midnight after `afterS` on which the schedule pays out (undefined for manual). */
-export function nextScheduledPayoutS(schedule: PayoutSchedule, afterS: number): number | undefined {
+function nextScheduledPayoutS(schedule: PayoutSchedule, afterS: number): number | undefined {
   if (schedule.interval === "manual") return undefined;
   let day = Math.floor(afterS / DAY_S) * DAY_S + DAY_S;
   for (let i = 0; i < 400; i++, day += DAY_S) {
@@ -137,8 +167,8 @@ export function createAccount(ctx: StripeCtx, req: SandboxRequest): StripeObject
   const country = (strParam(req.body, "country") ?? "US").toUpperCase();
   const defaultCurrency = (strParam(req.body, "default_currency") ?? COUNTRY_CURRENCY[country] ?? "usd").toLowerCase();
   const id = stripeId("acct", 16);
-  const bank = bankAccount(ctx, id, req.body.external_account, defaultCurrency, country);
-  const schedule = scheduleParam(req.body, { interval: "manual", delay_days: 2 });
+  const bank = bankAccount(id, req.body.external_account, defaultCurrency, country);
+  const schedule = scheduleParam(req.body, defaultSchedule());
   const email = strParam(req.body, "email") ?? null;
   const acct = ctx.store.put({
     id,
@@ -186,10 +216,10 @@ export function currentAccount(ctx: StripeCtx, req: SandboxRequest): StripeObjec
 /** POST /v1/accounts/:id: metadata, email, the payout schedule. */
 export function updateAccount(ctx: StripeCtx, req: SandboxRequest, id: string): StripeObject {
   const acct = getAccount(ctx, req, id);
-  for (const k of Object.keys(req.body)) if (!["metadata", "email", "settings", "expand"].includes(k)) throw new StripeApiError(400, "invalid_request_error", "parameter_unknown", `Received unknown parameter: ${k}`, { param: k });
-  const settings = acct.settings as { payouts: { schedule: PayoutSchedule } };
-  const schedule = scheduleParam(req.body, settings.payouts.schedule);
-  settings.payouts.schedule = schedule;
+  onlyParams(req, ["metadata", "email", "settings", "expand"]);
+  const payouts = payoutSettingsOf(acct);
+  const schedule = scheduleParam(req.body, payouts.schedule);
+  payouts.schedule = schedule;
   acct._next_auto_payout_at = nextScheduledPayoutS(schedule, ctx.store.nowS()) ?? null;
   acct.metadata = metadataParam(req.body, acct.metadata as Record<string, string>);
   if (req.body.email !== undefined) acct.email = strParam(req.body, "email") ?? null;
@@ -202,8 +232,8 @@ export function updateAccount(ctx: StripeCtx, req: SandboxRequest, id: string): 
 export function addExternalAccount(ctx: StripeCtx, req: SandboxRequest, id: string): StripeObject {
   const acct = getAccount(ctx, req, id);
   if (req.body.external_account === undefined) throw new StripeApiError(400, "invalid_request_error", "parameter_missing", "Missing required param: external_account.", { param: "external_account" });
-  const bank = bankAccount(ctx, id, req.body.external_account, acct.default_currency as string, acct.country as string);
-  const list = acct.external_accounts as { data: Record<string, unknown>[] };
+  const bank = bankAccount(id, req.body.external_account, defaultCurrencyOf(acct), countryOf(acct));
+  const list = banksOf(acct);
   const makeDefault = req.body.default_for_currency !== "false";
   if (makeDefault) {
     for (const b of list.data) if (b.currency === bank.view.currency) b.default_for_currency = false;
@@ -211,7 +241,7 @@ export function addExternalAccount(ctx: StripeCtx, req: SandboxRequest, id: stri
     bank.view.default_for_currency = !list.data.some((b) => b.currency === bank.view.currency);
   }
   list.data.push(bank.view);
-  (acct._bank_numbers as Record<string, string>)[bank.view.id as string] = bank.number;
+  bankNumbersOf(acct)[bank.view.id] = bank.number;
   ctx.store.put(acct);
   ctx.emit(req, "account.external_account.created", { ...bank.view, created: ctx.store.nowS() } as StripeObject);
   return { ...bank.view, created: ctx.store.nowS() } as StripeObject;
@@ -362,10 +392,10 @@ function payoutDestination(ctx: StripeCtx, account: string | null, currency: str
     return { id: "ba_sandbox_bank" };
   }
   const acct = ctx.store.get(account, "account")!;
-  const banks = (acct.external_accounts as { data: Record<string, unknown>[] }).data;
+  const banks = banksOf(acct).data;
   const bank = requested ? banks.find((b) => b.id === requested) : (banks.find((b) => b.currency === currency && b.default_for_currency) ?? banks.find((b) => b.currency === currency) ?? banks[0]);
   if (!bank) throw requested ? stripeNotFound("external account", requested, "destination") : new StripeApiError(400, "invalid_request_error", "no_external_account", "The account has no external account to pay out to.");
-  const number = (acct._bank_numbers as Record<string, string> | undefined)?.[bank.id as string];
+  const number = bankNumbersOf(acct)[bank.id as string];
   return { id: bank.id as string, failure: number ? PAYOUT_FAILURES[number] : undefined };
 }
 
@@ -447,9 +477,9 @@ export function createPayout(ctx: StripeCtx, req: SandboxRequest): StripeObject 
 }
 
 /** The payout, if it is the requester's (platform or the Stripe-Account connected account); else 404 like Stripe. */
-export function getPayout(ctx: StripeCtx, req: SandboxRequest | undefined, id: string): StripeObject {
+export function getPayout(ctx: StripeCtx, req: SandboxRequest, id: string): StripeObject {
   const po = ctx.store.get(id, "payout");
-  if (!po || accountOf(po) !== (req ? connectedAccountOf(req) : accountOf(po))) throw stripeNotFound("payout", id);
+  if (!po || accountOf(po) !== connectedAccountOf(req)) throw stripeNotFound("payout", id);
   progressPayout(ctx, po.id);
   return po;
 }
@@ -458,16 +488,10 @@ export function getPayout(ctx: StripeCtx, req: SandboxRequest | undefined, id: s
 export function listPayouts(ctx: StripeCtx, req: SandboxRequest): StripeObject[] {
   const account = connectedAccountOf(req);
   const q = req.query;
-  const arrival = q.arrival_date;
-  const inRange = (v: number) => {
-    if (arrival === undefined) return true;
-    if (typeof arrival === "string") return v === Number(arrival);
-    const r = arrival as Record<string, string>;
-    return (r.gte === undefined || v >= Number(r.gte)) && (r.gt === undefined || v > Number(r.gt)) && (r.lte === undefined || v <= Number(r.lte)) && (r.lt === undefined || v < Number(r.lt));
-  };
+  const arrives = createdFilter(q, "arrival_date");
   const mine = ctx.store.all("payout").filter((p) => accountOf(p) === account);
   for (const p of mine) progressPayout(ctx, p.id);
-  return mine.filter((p) => (q.status === undefined || p.status === q.status) && (q.destination === undefined || p.destination === q.destination) && inRange(p.arrival_date as number));
+  return mine.filter((p) => (q.status === undefined || p.status === q.status) && (q.destination === undefined || p.destination === q.destination) && arrives(p));
 }
 
 /**
@@ -559,16 +583,20 @@ export function reversePayout(ctx: StripeCtx, req: SandboxRequest, id: string): 
  */
 export function runAutomaticPayouts(ctx: StripeCtx, only?: string): void {
   const now = ctx.store.nowS();
-  for (const acct of ctx.store.all("account")) {
-    if (only && acct.id !== only) continue;
+  const one = only ? ctx.store.objects.peek(only) : undefined;
+  const accounts = only ? (one?.object === "account" ? [one] : []) : ctx.store.all("account");
+  for (const acct of accounts) {
     const due = acct._next_auto_payout_at as number | null | undefined;
     if (typeof due !== "number" || due > now || !acct.payouts_enabled) continue;
-    const schedule = (acct.settings as { payouts: { schedule: PayoutSchedule } }).payouts.schedule;
     ctx.store.put(acct);
-    acct._next_auto_payout_at = nextScheduledPayoutS(schedule, now) ?? null;
+    acct._next_auto_payout_at = nextScheduledPayoutS(payoutSettingsOf(acct).schedule, now) ?? null;
     const txns = ctx.store.all("balance_transaction").filter((t) => accountOf(t) === acct.id && !ctx.store.paidOut.has(t.id) && refreshStatus(ctx, t).status === "available");
     const byCurrency = new Map<string, StripeObject[]>();
-    for (const t of txns) byCurrency.set(t.currency as string, [...(byCurrency.get(t.currency as string) ?? []), t]);
+    for (const t of txns) {
+      const items = byCurrency.get(t.currency as string);
+      if (items) items.push(t);
+      else byCurrency.set(t.currency as string, [t]);
+    }
     for (const [currency, items] of byCurrency) {
       const amount = items.reduce((s, t) => s + (t.net as number), 0);
       if (amount <= 0) continue;

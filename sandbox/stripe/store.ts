@@ -131,15 +131,14 @@ export function paginate(items: StripeObject[], query: Record<string, unknown>, 
   return { object: "list", data: page.map(publicView), has_more: hasMore, url };
 }
 
-/** created[gte]=…&created[lt]=… filters. */
-export function createdFilter(query: Record<string, unknown>): (o: StripeObject) => boolean {
-  const c = query.created;
+/** created[gte]=…&created[lt]=… filters (or another timestamp's: `field`, e.g. a payout's arrival_date). */
+export function createdFilter(query: Record<string, unknown>, field = "created"): (o: StripeObject) => boolean {
+  const c = query[field];
   if (c === undefined) return () => true;
-  if (typeof c === "string") return (o) => o.created === Number(c);
+  if (typeof c === "string") return (o) => o[field] === Number(c);
   const r = c as Record<string, string>;
-  return (o) =>
-    (r.gte === undefined || o.created >= Number(r.gte)) &&
-    (r.gt === undefined || o.created > Number(r.gt)) &&
-    (r.lte === undefined || o.created <= Number(r.lte)) &&
-    (r.lt === undefined || o.created < Number(r.lt));
+  return (o) => {
+    const v = o[field] as number;
+    return (r.gte === undefined || v >= Number(r.gte)) && (r.gt === undefined || v > Number(r.gt)) && (r.lte === undefined || v <= Number(r.lte)) && (r.lt === undefined || v < Number(r.lt));
+  };
 }

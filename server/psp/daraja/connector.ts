@@ -148,15 +148,21 @@ export class DarajaConnector implements PspConnector {
    * (Completed with ReceiptNo / Amount / FinalisedTime, Failed, Pending, or ResultCode 404 "does not exist") arrives
    * at the b2c_status URL. `idempotencyKey` is the query's own OriginatorConversationID (b2cStatusOriginatorId).
    */
-  async requestB2cStatus(input: { originatorConversationId: string; idempotencyKey: string; sandboxFault?: string }): Promise<{ conversationId: string }> {
+  requestB2cStatus(input: { originatorConversationId: string; idempotencyKey: string; sandboxFault?: string }): Promise<{ conversationId: string }> {
     const c = this.deps.client;
-    const body = { Initiator: c.config.initiatorName, SecurityCredential: c.config.securityCredential, CommandID: "TransactionStatusQuery", TransactionID: "", OriginalConversationID: input.originatorConversationId, PartyA: c.config.b2cShortcode, IdentifierType: "4", ResultURL: this.deps.callbackUrl("b2c_status"), QueueTimeOutURL: this.deps.callbackUrl("b2c_timeout"), Remarks: "Payout status", Occasion: "payout", OriginatorConversationID: input.idempotencyKey };
-    try {
-      const r = await c.post("/mpesa/transactionstatus/v1/query", body, { operation: "b2c.transaction_status", idempotencyKey: input.idempotencyKey, summary: { original_conversation_id: input.originatorConversationId }, objectId: (x) => x.ConversationID as string, sandboxFault: input.sandboxFault });
-      return { conversationId: String(r.ConversationID) };
-    } catch (err) {
-      throw toPspError(err);
-    }
+    return this.transactionStatusQuery({
+      transactionId: "",
+      originalConversationId: input.originatorConversationId,
+      partyA: c.config.b2cShortcode,
+      result: "b2c_status",
+      timeout: "b2c_timeout",
+      remarks: "Payout status",
+      occasion: "payout",
+      originatorConversationId: input.idempotencyKey,
+      operation: "b2c.transaction_status",
+      summary: { original_conversation_id: input.originatorConversationId },
+      sandboxFault: input.sandboxFault,
+    });
   }
 
   /** Account Balance of the B2C shortcode; the Result (AccountBalance "Working Account|KES|…&Utility Account|KES|…") arrives at the b2c_balance URL. */
@@ -172,15 +178,18 @@ export class DarajaConnector implements PspConnector {
   }
 
   /** Asks Daraja to confirm a receipt; the answer arrives at the status ResultURL. */
-  async requestTransactionStatus(input: { receipt: string; originatorConversationId: string }): Promise<{ conversationId: string }> {
-    const c = this.deps.client;
-    const body = { Initiator: c.config.initiatorName, SecurityCredential: c.config.securityCredential, CommandID: "TransactionStatusQuery", TransactionID: input.receipt, PartyA: c.config.shortcode, IdentifierType: "4", ResultURL: this.deps.callbackUrl("status_result"), QueueTimeOutURL: this.deps.callbackUrl("status_timeout"), Remarks: "Verify", Occasion: "verify", OriginatorConversationID: input.originatorConversationId };
-    try {
-      const r = await c.post("/mpesa/transactionstatus/v1/query", body, { operation: "transaction_status", idempotencyKey: input.originatorConversationId, summary: { receipt: input.receipt }, objectId: (x) => x.ConversationID as string });
-      return { conversationId: String(r.ConversationID) };
-    } catch (err) {
-      throw toPspError(err);
-    }
+  requestTransactionStatus(input: { receipt: string; originatorConversationId: string }): Promise<{ conversationId: string }> {
+    return this.transactionStatusQuery({
+      transactionId: input.receipt,
+      partyA: this.deps.client.config.shortcode,
+      result: "status_result",
+      timeout: "status_timeout",
+      remarks: "Verify",
+      occasion: "verify",
+      originatorConversationId: input.originatorConversationId,
+      operation: "transaction_status",
+      summary: { receipt: input.receipt },
+    });
   }
 
   /**
@@ -189,11 +198,56 @@ export class DarajaConnector implements PspConnector {
    * ReasonType Reversal) arrives at the status ResultURL. Never a second reversal. `statusOriginatorId` makes each
    * query its own (Daraja dedupes on it).
    */
-  async requestReversalStatus(input: { originatorConversationId: string; statusOriginatorId: string; receipt?: string }): Promise<{ conversationId: string }> {
+  requestReversalStatus(input: { originatorConversationId: string; statusOriginatorId: string; receipt?: string }): Promise<{ conversationId: string }> {
+    return this.transactionStatusQuery({
+      transactionId: "",
+      originalConversationId: input.originatorConversationId,
+      partyA: this.deps.client.config.shortcode,
+      result: "status_result",
+      timeout: "status_timeout",
+      remarks: "Reversal status",
+      occasion: "reversal",
+      originatorConversationId: input.statusOriginatorId,
+      operation: "transaction_status",
+      summary: { reversal: input.originatorConversationId, ...(input.receipt ? { receipt: input.receipt } : {}) },
+    });
+  }
+
+  /**
+   * One Transaction Status query (requestB2cStatus, requestTransactionStatus, requestReversalStatus): of a receipt
+   * (TransactionID), or of a request by the OriginatorConversationID it was sent with (`originalConversationId`,
+   * TransactionID empty). `originatorConversationId` is the query's own, and its psp_attempts idempotency key.
+   */
+  private async transactionStatusQuery(q: {
+    transactionId: string;
+    originalConversationId?: string;
+    partyA: string;
+    result: MpesaCallbackKind;
+    timeout: MpesaCallbackKind;
+    remarks: string;
+    occasion: string;
+    originatorConversationId: string;
+    operation: string;
+    summary: Record<string, unknown>;
+    sandboxFault?: string;
+  }): Promise<{ conversationId: string }> {
     const c = this.deps.client;
-    const body = { Initiator: c.config.initiatorName, SecurityCredential: c.config.securityCredential, CommandID: "TransactionStatusQuery", TransactionID: "", OriginalConversationID: input.originatorConversationId, PartyA: c.config.shortcode, IdentifierType: "4", ResultURL: this.deps.callbackUrl("status_result"), QueueTimeOutURL: this.deps.callbackUrl("status_timeout"), Remarks: "Reversal status", Occasion: "reversal", OriginatorConversationID: input.statusOriginatorId };
+    const body = {
+      Initiator: c.config.initiatorName,
+      SecurityCredential: c.config.securityCredential,
+      CommandID: "TransactionStatusQuery",
+      TransactionID: q.transactionId,
+      ...(q.originalConversationId !== undefined ? { OriginalConversationID: q.originalConversationId } : {}),
+      PartyA: q.partyA,
+      IdentifierType: "4",
+      ResultURL: this.deps.callbackUrl(q.result),
+      QueueTimeOutURL: this.deps.callbackUrl(q.timeout),
+      Remarks: q.remarks,
+      Occasion: q.occasion,
+      OriginatorConversationID: q.originatorConversationId,
+    };
     try {
-      const r = await c.post("/mpesa/transactionstatus/v1/query", body, { operation: "transaction_status", idempotencyKey: input.statusOriginatorId, summary: { reversal: input.originatorConversationId, ...(input.receipt ? { receipt: input.receipt } : {}) }, objectId: (x) => x.ConversationID as string });
+      const r = await c.post("/mpesa/transactionstatus/v1/query", body, { operation: q.operation, idempotencyKey: q.originatorConversationId, summary: q.summary, objectId: (x) => x.ConversationID as string, sandboxFault: q.sandboxFault });
       return { conversationId: String(r.ConversationID) };
     } catch (err) {
       throw toPspError(err);

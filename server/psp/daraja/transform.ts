@@ -204,7 +204,7 @@ export function parseReversalStatusOriginatorId(id: string): { refundId: string;
  * pspKey, the B2C's OriginatorConversationID): `b2cstatus:<payoutKey>:<tag>`, each query its own (Daraja dedupes on
  * it). The B2C handler does not rely on the shape: it reads which B2C a query was about from our psp_attempts record.
  */
-export const B2C_STATUS_PREFIX = "b2cstatus:";
+const B2C_STATUS_PREFIX = "b2cstatus:";
 
 export function b2cStatusOriginatorId(payoutKey: string, tag: string): string {
   return `${B2C_STATUS_PREFIX}${payoutKey}:${tag}`;

@@ -109,6 +109,32 @@ export class StripeConnector implements PspConnector {
     return map(answer);
   }
 
+  /**
+   * Every page of a list (starting_after, STRIPE_LIST_LIMIT_MAX a page, at most `pagesMax` pages), each page a
+   * recorded call, keeping the items that `match`. More pages than that throw (`tooMany()` says what): never
+   * answer "none" from a partial read (the caller would pay again).
+   */
+  private async listMatching<T extends { id: string }>(q: {
+    operation: string;
+    summary: (after: string | undefined) => Record<string, unknown>;
+    o: Opts;
+    list: (page: { limit: number; starting_after?: string }, opts: Stripe.RequestOptions) => Promise<Stripe.ApiList<T>>;
+    match: (item: T) => boolean;
+    pagesMax: number;
+    tooMany: () => string;
+  }): Promise<T[]> {
+    const found: T[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < q.pagesMax; page++) {
+      const params = { limit: STRIPE_LIST_LIMIT_MAX, ...(after ? { starting_after: after } : {}) };
+      const list = await this.mapped(q.operation, q.summary(after), q.o, (opts) => q.list(params, opts), () => undefined, (l) => l);
+      found.push(...list.data.filter(q.match));
+      if (!list.has_more || list.data.length === 0) return found;
+      after = list.data.at(-1)!.id;
+    }
+    throw new AppError("internal", q.tooMany());
+  }
+
   /** A refund of (part of) a PaymentIntent; metadata refund_id names our refund. The answer may still be pending. */
   refundPayment(input: RefundInput): Promise<RefundResult> {
     const params: Stripe.RefundCreateParams = {
@@ -170,16 +196,16 @@ export class StripeConnector implements PspConnector {
     },
 
     findTransfers: async (input) => {
-      const found: Stripe.Transfer[] = [];
-      let after: string | undefined;
-      for (let page = 0; page < FIND_TRANSFERS_PAGES_MAX; page++) {
-        const params: Stripe.TransferListParams = { transfer_group: input.transferGroup, limit: STRIPE_LIST_LIMIT_MAX, ...(after ? { starting_after: after } : {}) };
-        const list = await this.mapped("transfer.list", { transfer_group: input.transferGroup, starting_after: after }, {}, (opts) => this.stripe.transfers.list(params, opts), () => undefined, (l) => l);
-        found.push(...list.data.filter((t) => t.transfer_group === input.transferGroup));
-        if (!list.has_more || list.data.length === 0) return found.map(transferToRecord);
-        after = list.data.at(-1)!.id;
-      }
-      throw new AppError("internal", `stripe: more than ${FIND_TRANSFERS_PAGES_MAX} pages of transfers listed for transfer_group ${input.transferGroup}`);
+      const found = await this.listMatching({
+        operation: "transfer.list",
+        summary: (after) => ({ transfer_group: input.transferGroup, starting_after: after }),
+        o: {},
+        list: (page, opts) => this.stripe.transfers.list({ transfer_group: input.transferGroup, ...page }, opts),
+        match: (t) => t.transfer_group === input.transferGroup,
+        pagesMax: FIND_TRANSFERS_PAGES_MAX,
+        tooMany: () => `stripe: more than ${FIND_TRANSFERS_PAGES_MAX} pages of transfers listed for transfer_group ${input.transferGroup}`,
+      });
+      return found.map(transferToRecord);
     },
 
     reverseTransfer: (input) => {
@@ -195,18 +221,17 @@ export class StripeConnector implements PspConnector {
     },
 
     findPayouts: async (input) => {
-      const found: Stripe.Payout[] = [];
       const gte = Math.floor(input.createdAfter.getTime() / 1000);
-      let after: string | undefined;
-      for (let page = 0; page < FIND_PAYOUTS_PAGES_MAX; page++) {
-        const params: Stripe.PayoutListParams = { created: { gte }, limit: STRIPE_LIST_LIMIT_MAX, ...(after ? { starting_after: after } : {}) };
-        const list = await this.mapped("payout.list", { account: input.account, created_gte: gte, starting_after: after, payout_key: input.payoutKey }, { stripeAccount: input.account }, (opts) => this.stripe.payouts.list(params, opts), () => undefined, (l) => l);
-        found.push(...list.data.filter((p) => p.metadata?.payout_key === input.payoutKey));
-        if (!list.has_more || list.data.length === 0) return found.map(payoutToRecord);
-        after = list.data.at(-1)!.id;
-      }
-      // Never answer "none" from a partial read: the caller would pay again.
-      throw new AppError("internal", `stripe: more than ${FIND_PAYOUTS_PAGES_MAX} pages of payouts on ${input.account} since ${input.createdAfter.toISOString()}`);
+      const found = await this.listMatching({
+        operation: "payout.list",
+        summary: (after) => ({ account: input.account, created_gte: gte, starting_after: after, payout_key: input.payoutKey }),
+        o: { stripeAccount: input.account },
+        list: (page, opts) => this.stripe.payouts.list({ created: { gte }, ...page }, opts),
+        match: (p) => p.metadata?.payout_key === input.payoutKey,
+        pagesMax: FIND_PAYOUTS_PAGES_MAX,
+        tooMany: () => `stripe: more than ${FIND_PAYOUTS_PAGES_MAX} pages of payouts on ${input.account} since ${input.createdAfter.toISOString()}`,
+      });
+      return found.map(payoutToRecord);
     },
 
     getPayout: (input) =>

@@ -4,7 +4,7 @@
 import type Stripe from "stripe";
 import { PspError } from "../errors";
 import type { DisputeEvidenceInput, PspDispute, PspDisputeMovement, PspDisputeStatus, PspRefundStatus, RefundResult } from "../types";
-import { fromStripeAmount } from "./transform";
+import { fromStripeAmount, idOf } from "./transform";
 
 const REFUND_STATUSES: readonly PspRefundStatus[] = ["pending", "requires_action", "succeeded", "failed", "canceled"];
 
@@ -12,8 +12,6 @@ const REFUND_STATUSES: readonly PspRefundStatus[] = ["pending", "requires_action
 export function refundStatusOf(status: string | null | undefined): PspRefundStatus {
   return REFUND_STATUSES.find((s) => s === status) ?? "pending";
 }
-
-const idOf = (v: string | { id: string } | null | undefined): string | undefined => (typeof v === "string" ? v : (v?.id ?? undefined));
 
 export function refundToResult(re: Stripe.Refund): RefundResult {
   const status = refundStatusOf(re.status);

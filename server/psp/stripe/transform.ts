@@ -96,7 +96,8 @@ export function payoutToResult(po: Stripe.Payout): PayoutResult {
   return { pspPayoutId: po.id, status, amount: fromStripeAmount(po.amount, po.currency), failure: po.failure_code ? { code: po.failure_code, message: po.failure_message ?? po.failure_code } : undefined };
 }
 
-const idOf = (v: string | { id: string } | null | undefined): string | undefined => (typeof v === "string" ? v : (v?.id ?? undefined));
+/** The id of an expandable field: the id itself, or the expanded object's. */
+export const idOf = (v: string | { id: string } | null | undefined): string | undefined => (typeof v === "string" ? v : (v?.id ?? undefined));
 
 const PAYOUT_STATUSES: readonly PspPayoutStatus[] = ["pending", "in_transit", "paid", "failed", "canceled"];
 
