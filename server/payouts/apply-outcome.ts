@@ -78,7 +78,7 @@ export async function applyPayoutOutcome(tx: Tx, payoutId: string, outcome: Payo
     if (Object.keys(learn).length === 0) return { payout: p, changed: false };
     const [updated] = await tx
       .update(payouts)
-      .set(learn)
+      .set({ pspTransferId: learn.pspTransferId, pspPayoutId: learn.pspPayoutId, pspTransferReversalId: learn.pspTransferReversalId, pspReceipt: learn.pspReceipt, arrivalDate: learn.arrivalDate })
       .where(eq(payouts.id, p.id))
       .returning();
     return { payout: updated!, changed: false };
