@@ -74,13 +74,15 @@ export function toApiRequestLogRow(e: ApiRequestLogEntry): typeof apiRequestLog.
   };
 }
 
-async function write(getDb: () => Db, entry: ApiRequestLogEntry | (() => Promise<ApiRequestLogEntry>), requestId: string): Promise<void> {
+async function write(getDb: () => Db, entry: ApiRequestLogEntry | (() => Promise<ApiRequestLogEntry>), requestId: string, answeredAt: Date): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve)); // after the response has been handed back
   try {
     const e = typeof entry === "function" ? await entry() : entry;
     const release = await acquireWriteSlot();
     try {
-      await getDb().insert(apiRequestLog).values(toApiRequestLogRow(e));
+      // Stamped when the answer left, not when the queued write got its slot (seconds later under load): the request
+      // arrived latency_ms before that, ahead of everything it caused (the payment timeline orders by it).
+      await getDb().insert(apiRequestLog).values({ ...toApiRequestLogRow(e), createdAt: answeredAt });
     } finally {
       release();
     }
@@ -99,7 +101,7 @@ export function recordApiRequest(db: Db | (() => Db), entry: ApiRequestLogEntry 
     return;
   }
   const getDb = typeof db === "function" ? db : () => db;
-  const p = write(getDb, entry, requestId).finally(() => inFlight.delete(p));
+  const p = write(getDb, entry, requestId, new Date()).finally(() => inFlight.delete(p));
   inFlight.add(p);
 }
 
