@@ -94,7 +94,7 @@ describe("createDuePayouts", () => {
     expect(hold).toMatchObject({ id: p!.holdId, amount: p!.amount, status: "placed" });
     // The merchant hears of it; the execution is enqueued with it.
     expect(await t.db.select().from(merchantEvents).where(and(eq(merchantEvents.objectId, p!.id), eq(merchantEvents.type, "payout.created")))).toEqual([
-      expect.objectContaining({ payload: expect.objectContaining({ object: "payout", id: p!.id, amount: (Number(p!.amount) / 100).toFixed(2), status: "pending", seller_account: s.seller.reference }) }),
+      expect.objectContaining({ payload: expect.objectContaining({ object: "payout", id: p!.id, amount: `${p!.amount / 100n}.${String(p!.amount % 100n).padStart(2, "0")}`, status: "pending", seller_account: s.seller.reference }) }),
     ]);
     expect(await t.db.select().from(outboxEvents).where(and(eq(outboxEvents.name, "payout/execute"), like(outboxEvents.id, `%${p!.id}%`)))).toHaveLength(1);
 
