@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 // base32) so ids sort by creation time and index well, with a prefix that says what the id names.
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-export type IdPrefix = "mer" | "sel" | "usr" | "aud" | "psa" | "pse" | "lac" | "ltx" | "hld" | "key" | "chk" | "po" | "pot" | "rsk" | "rdc" | "pat" | "whe" | "whd" | "dch" | "ctr" | "atr" | "exc" | "inv" | "arq" | "wda" | "rfd" | "rft" | "dsp" | "dst" | "dsr" | "pyo" | "pyt" | "pyi" | "pyd";
+export type IdPrefix = "mer" | "sel" | "usr" | "aud" | "psa" | "pse" | "lac" | "ltx" | "hld" | "key" | "chk" | "po" | "pot" | "rsk" | "rdc" | "pat" | "whe" | "whd" | "dch" | "ctr" | "atr" | "exc" | "inv" | "arq" | "wda" | "rfd" | "rft" | "dsp" | "dst" | "dsr" | "pyo" | "pyt" | "pyi" | "pyd" | "rim" | "rcs" | "rct" | "rad";
 
 function encode(value: bigint, length: number): string {
   let out = "";

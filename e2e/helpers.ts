@@ -3,6 +3,7 @@ import { expect, type APIRequestContext, type Browser, type BrowserContext, type
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import postgres from "postgres";
 import { E2E_STATE_FILE } from "../playwright.config";
 
 export const DEMO_PASSWORD = "demo-password";
@@ -131,4 +132,21 @@ export async function startHookReceiver(path: string): Promise<HookReceiver> {
         server.closeAllConnections(); // keep-alive sockets would hold close() open
       }),
   };
+}
+
+/**
+ * A second platform ops user (same password as the demo users), for maker-checker in the ops console: a new row
+ * with the demo ops user's password hash and the ops role. Returns its email.
+ */
+export async function createSecondOpsUser(tag = "ops2"): Promise<string> {
+  const sql = postgres(e2eDatabaseUrl(), { max: 1, onnotice: () => {} });
+  try {
+    const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+    const email = `${tag}-${suffix}@demo.test`;
+    await sql`insert into users (id, email, name, password_hash, platform_role)
+              select ${`usr_e2e_${tag}_${suffix}`}, ${email}, 'Second Ops', password_hash, 'ops' from users where email = ${DEMO_OPS}`;
+    return email;
+  } finally {
+    await sql.end();
+  }
 }

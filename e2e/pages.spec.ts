@@ -6,6 +6,7 @@ import postgres from "postgres";
 import { hashInvitationToken } from "../server/team/invitation-token";
 import { answerShop, axeViolations, createDemoCheckout, DEMO_ADMIN, DEMO_OPS, DEMO_VIEWER, e2eDatabaseUrl, payByCard, signedInState, type StorageState } from "./helpers";
 import { createAwaitingPayout, createPayoutSeller } from "./payout-fixtures";
+import { seedAmountMismatchCase } from "./recon-fixtures";
 
 // Every page of the app, as the role that uses it, on a desktop and on a 390 px phone: axe-core finds no WCAG 2.1
 // A/AA violation, the phone has no sideways scrolling of the document, and a full-page screenshot of each lands
@@ -42,6 +43,8 @@ interface Data {
   /** A seller of the demo merchant with a destination, and its payout waiting for a second admin. */
   payoutSellerId: string;
   payoutId: string;
+  /** An open amount_mismatch reconciliation case (e2e/recon-fixtures.ts). */
+  reconCaseId: string;
 }
 
 const APP_DIR = path.resolve("app");
@@ -83,6 +86,10 @@ const DYNAMIC: Record<string, (d: Data) => Visit[]> = {
   ],
   "/ops/payments/[]": (d) => [{ name: "ops-payment-detail", path: `/ops/payments/${d.paidCheckoutId}`, role: "ops" }],
   "/ops/merchants/[]": (d) => [{ name: "ops-merchant-detail", path: `/ops/merchants/${d.merchantId}`, role: "ops" }],
+  "/ops/reconciliation/[]": (d) => [
+    { name: "ops-reconciliation-case", path: `/ops/reconciliation/${d.reconCaseId}`, role: "ops" },
+    { name: "ops-reconciliation-case-unknown", path: "/ops/reconciliation/rcs_00000000000000000000000000", role: "ops", missing: true },
+  ],
   "/invite/[]": (d) => [
     { name: "invite", path: `/invite/${d.inviteToken}`, role: "anonymous" },
     { name: "invite-unknown", path: `/invite/${randomBytes(32).toString("base64url")}`, role: "anonymous", missing: true },
@@ -143,7 +150,7 @@ test("every page.tsx is covered by the page walk", () => {
   const routes = appRoutes();
   expect(routes).toContain("/dashboard");
   expect(routes).toContain("/pay/[]");
-  const placeholder: Data = { openCheckoutId: "x", paidCheckoutId: "x", paidOrderId: "x", merchantId: "x", inviteToken: "x", disputeId: "x", payoutSellerId: "x", payoutId: "x" };
+  const placeholder: Data = { openCheckoutId: "x", paidCheckoutId: "x", paidOrderId: "x", merchantId: "x", inviteToken: "x", disputeId: "x", payoutSellerId: "x", payoutId: "x", reconCaseId: "x" };
   const { uncovered } = visitsFor(routes, placeholder);
   expect(uncovered, "dynamic pages without an entry in DYNAMIC (e2e/pages.spec.ts): say how to fill their ids").toEqual([]);
 });
@@ -189,7 +196,8 @@ async function createData(browser: Browser, request: import("@playwright/test").
     await sql.end();
   }
   const payoutId = await createAwaitingPayout(payoutSeller, payoutPaid.checkoutId);
-  return { openCheckoutId: open.checkoutId, paidCheckoutId: paid.checkoutId, paidOrderId: paid.orderIds[0]!, merchantId: "mer_demo", inviteToken, disputeId, payoutSellerId: payoutSeller.id, payoutId };
+  const recon = await seedAmountMismatchCase("pages");
+  return { openCheckoutId: open.checkoutId, paidCheckoutId: paid.checkoutId, paidOrderId: paid.orderIds[0]!, merchantId: "mer_demo", inviteToken, disputeId, payoutSellerId: payoutSeller.id, payoutId, reconCaseId: recon.caseId };
 }
 
 /** Waits until the page has its data: the load event, a quiet network, no "Loading…" and no busy region. */
@@ -203,7 +211,7 @@ async function settle(page: Page) {
 
 
 test("every page: no axe-core violation, fits a 390 px phone, screenshot written", async ({ browser, request }) => {
-  test.setTimeout(5 * 60_000);
+  test.setTimeout(10 * 60_000); // ~95 page loads; a loaded 2-core machine takes 5-10 s for some
   rmSync(SCREENSHOTS, { recursive: true, force: true });
   mkdirSync(SCREENSHOTS, { recursive: true });
 

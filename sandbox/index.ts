@@ -95,6 +95,8 @@ export interface Sandbox {
   advanceClock: (seconds: number) => void;
   completeThreeDs: (paymentIntentId: string, outcome: "complete" | "fail") => void;
   injectDiscrepancy: (d: DiscrepancyInput) => ManifestEntry;
+  /** A missing row arrives late: drops the transaction's missing_row entries. */
+  releaseDiscrepancy: (balanceTransaction: string) => { released: number };
   settlementManifest: () => ManifestEntry[];
   stripeSettlementCsv: () => string;
   mpesaStatementCsv: () => string;
@@ -141,6 +143,7 @@ function adminRoutes(s: Omit<Sandbox, "url" | "port" | "stop">, identity: () => 
     // A connected account's (or, without ?account=, the platform's) stored objects of a kind, internal fields included.
     { method: "GET", pattern: /^\/_sandbox\/stripe\/objects\/([a-z_]+)$/, handle: (req, [object = ""]) => ok({ data: s.stripeAccountObjects(typeof req.query.account === "string" ? req.query.account : null, object) }) },
     { method: "POST", pattern: /^\/_sandbox\/discrepancies$/, handle: (req) => ok(s.injectDiscrepancy(req.body as unknown as DiscrepancyInput)) },
+    { method: "POST", pattern: /^\/_sandbox\/discrepancies\/release$/, handle: (req) => ok(s.releaseDiscrepancy(String(req.body.balanceTransaction ?? ""))) },
     { method: "GET", pattern: /^\/_sandbox\/settlement\/manifest$/, handle: () => ok({ data: s.settlementManifest() }) },
     { method: "GET", pattern: /^\/_sandbox\/settlement\/stripe\.csv$/, handle: () => csv(s.stripeSettlementCsv()) },
     { method: "GET", pattern: /^\/_sandbox\/settlement\/mpesa\.csv$/, handle: () => csv(s.mpesaStatementCsv()) },
@@ -218,9 +221,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     completeThreeDs: (id, outcome) => void completeThreeDs(stripe.ctx, undefined, id, outcome),
     injectDiscrepancy: (d) => discrepancies.inject(d),
+    releaseDiscrepancy: (bt) => discrepancies.release(bt),
     settlementManifest: () => [...discrepancies.manifest],
     stripeSettlementCsv: () => stripeSettlementCsv(store, discrepancies.apply(store.all("balance_transaction").filter((t) => accountOf(t) === null))),
-    mpesaStatementCsv: () => mpesaStatementCsv(daraja.stk.values()),
+    mpesaStatementCsv: () => mpesaStatementCsv(daraja.stk.values(), daraja.b2c.values()),
     expireDarajaTokens: () => daraja.expireTokens(),
     stkTransactions: () => [...daraja.stk.values()],
     b2cRequests: () => [...daraja.b2c.values()].sort((a, b) => a.requestedAt - b.requestedAt),

@@ -1,6 +1,6 @@
 // Settlement data for reconciliation tests: the balance-transactions view and a Stripe itemized payout
 // reconciliation CSV, both optionally distorted by injected discrepancies, each listed in a manifest.
-import type { StkRecord } from "./daraja/api";
+import type { B2cRecord, StkRecord } from "./daraja/api";
 import type { PersistentMap } from "./persistence";
 import { eatTimestamp } from "./daraja/api";
 import { formatMinor } from "./minor-units";
@@ -11,7 +11,11 @@ export type DiscrepancyInput =
   | { kind: "amount_off"; balanceTransaction?: string; delta: number }
   | { kind: "fee_off"; balanceTransaction?: string; delta: number }
   | { kind: "duplicate_row"; balanceTransaction?: string }
-  | { kind: "extra_row"; amount: number; currency: string };
+  | { kind: "extra_row"; amount: number; currency: string }
+  /** The row reports another currency (e.g. "eur") than the transaction's. */
+  | { kind: "currency_off"; balanceTransaction?: string; currency: string }
+  /** For a refund's balance transaction: the PSP also reports a refund_failure giving the refund's amount back. */
+  | { kind: "refund_failed"; balanceTransaction?: string };
 
 export interface ManifestEntry {
   kind: DiscrepancyInput["kind"];
@@ -52,10 +56,32 @@ export class Discrepancies {
       this.extras.push(txn);
       return this.record({ kind: "extra_row", balanceTransaction: txn.id, detail: { amount: input.amount, currency: input.currency } });
     }
-    const target = input.balanceTransaction ?? this.store.all("balance_transaction").find((t) => t.type === "charge")?.id;
-    if (!target) throw new Error("no balance transaction to distort; make a charge first");
-    const detail = "delta" in input ? { delta: input.delta } : {};
+    const wanted = input.kind === "refund_failed" ? "refund" : "charge";
+    const target = input.balanceTransaction ?? this.store.all("balance_transaction").find((t) => t.type === wanted)?.id;
+    if (!target) throw new Error(`no balance transaction to distort; make a ${wanted} first`);
+    if (input.kind === "refund_failed") return this.refundFailed(target);
+    const detail = "delta" in input ? { delta: input.delta } : input.kind === "currency_off" ? { currency: String(input.currency).toLowerCase() } : {};
     return this.record({ kind: input.kind, balanceTransaction: target, detail });
+  }
+
+  /** An extra refund_failure row for the refund (source = the refund id, amount = minus the refund's). */
+  private refundFailed(target: string): ManifestEntry {
+    const refundTxn = this.store.get(target, "balance_transaction");
+    if (!refundTxn || refundTxn.type !== "refund") throw new Error(`${target} is not a refund's balance transaction`);
+    const now = this.store.nowS();
+    const amount = -(refundTxn.amount as number);
+    const txn: StripeObject = { id: stripeId("txn"), object: "balance_transaction", amount, currency: refundTxn.currency, fee: 0, fee_details: [], net: amount, type: "refund_failure", reporting_category: "refund_failure", source: refundTxn.source, status: "available", created: now, available_on: now, description: null };
+    this.extras.push(txn);
+    return this.record({ kind: "refund_failed", balanceTransaction: target, detail: { failureBalanceTransaction: txn.id, refund: refundTxn.source, amount } });
+  }
+
+  /** A missing row arrives late: the transaction's missing_row entries are dropped (it is reported from now on). */
+  release(balanceTransaction: string): { released: number } {
+    const before = this.manifest.length;
+    const kept = this.manifest.filter((m) => !(m.kind === "missing_row" && m.balanceTransaction === balanceTransaction));
+    this.manifest.splice(0, this.manifest.length, ...kept);
+    this.save();
+    return { released: before - kept.length };
   }
 
   private record(entry: ManifestEntry): ManifestEntry {
@@ -81,6 +107,7 @@ export class Discrepancies {
         const delta = Number(h.detail.delta ?? 0);
         if (h.kind === "amount_off") copy = { ...copy, amount: (copy.amount as number) + delta, net: (copy.net as number) + delta };
         if (h.kind === "fee_off") copy = { ...copy, fee: (copy.fee as number) + delta, net: (copy.net as number) - delta };
+        if (h.kind === "currency_off") copy = { ...copy, currency: String(h.detail.currency) };
       }
       out.push(copy);
       if (hits.some((h) => h.kind === "duplicate_row")) out.push({ ...copy });
@@ -108,16 +135,48 @@ export function stripeSettlementCsv(store: StripeStore, txns: StripeObject[]): s
   return [STRIPE_REPORT_COLUMNS, ...rows].map((r) => r.map(csvCell).join(",")).join("\n") + "\n";
 }
 
-export const MPESA_STATEMENT_COLUMNS = ["Receipt No.", "Completion Time", "Details", "Transaction Status", "Paid In", "Withdrawn", "Other Party Info", "Linked Transaction ID"];
+/** Safaricom's org statement columns (the receipt column is "Receipt No."), plus the STK CheckoutRequestID we link. */
+export const MPESA_STATEMENT_COLUMNS = ["Receipt No.", "Completion Time", "Details", "Transaction Status", "Paid In", "Withdrawn", "Balance", "Other Party Info", "Linked Transaction ID"];
 
-/** An M-Pesa org statement (EAT times, whole shillings) of completed STK payments. */
-export function mpesaStatementCsv(stk: Iterable<StkRecord>): string {
-  const rows = [...stk]
-    .filter((r) => r.status === "done" && r.resultCode === 0)
-    .map((r) => {
-      const t = String(r.transactionDate ?? eatTimestamp(Date.now()));
-      const when = `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)} ${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12, 14)}`;
-      return [r.receipt, when, `Pay Bill Online from ${r.phone}`, r.reversed ? "Reversed" : "Completed", `${r.amount}.00`, "", `${r.phone} - Sandbox Customer`, r.checkoutRequestId];
-    });
+const eatWhen = (t: string) => `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)} ${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12, 14)}`;
+const shillings = (n: number) => formatMinor(n * 100, "kes");
+
+interface StatementLine {
+  receipt: string;
+  when: string;
+  details: string;
+  status: "Completed" | "Reversed";
+  /** Whole shillings: > 0 paid in, < 0 withdrawn. */
+  amount: number;
+  party: string;
+  linked: string;
+}
+
+/**
+ * An M-Pesa org statement (EAT times, shillings, oldest first, running Balance): each completed STK payment paid
+ * in; a reversed one (fully or in part) also as a Reversed line of the same receipt withdrawing what was reversed;
+ * each completed B2C payment withdrawn.
+ */
+export function mpesaStatementCsv(stk: Iterable<StkRecord>, b2c: Iterable<B2cRecord> = []): string {
+  const lines: StatementLine[] = [];
+  for (const r of stk) {
+    if (r.status !== "done" || r.resultCode !== 0 || !r.receipt) continue;
+    const when = eatWhen(String(r.transactionDate ?? eatTimestamp(Date.now())));
+    const base = { receipt: r.receipt, when, party: `${r.phone} - Sandbox Customer`, linked: r.checkoutRequestId };
+    lines.push({ ...base, details: `Pay Bill Online from ${r.phone}`, status: "Completed", amount: r.amount });
+    const reversed = r.reversedAmount ?? (r.reversed ? r.amount : 0);
+    if (reversed > 0) lines.push({ ...base, details: `Reversal of ${r.receipt}`, status: "Reversed", amount: -reversed });
+  }
+  for (const r of b2c) {
+    if (r.status !== "completed" || !r.transactionId) continue;
+    const when = eatWhen(eatTimestamp(r.completedAtMs ?? Date.now()));
+    lines.push({ receipt: r.transactionId, when, details: `Business Payment to ${r.partyB}`, status: "Completed", amount: -r.amount, party: `${r.partyB} - Sandbox Customer`, linked: r.originatorConversationId });
+  }
+  lines.sort((a, b) => (a.when < b.when ? -1 : a.when > b.when ? 1 : 0));
+  let balance = 0;
+  const rows = lines.map((l) => {
+    balance += l.amount;
+    return [l.receipt, l.when, l.details, l.status, l.amount > 0 ? shillings(l.amount) : "", l.amount < 0 ? shillings(-l.amount) : "", shillings(balance), l.party, l.linked];
+  });
   return [MPESA_STATEMENT_COLUMNS, ...rows].map((r) => r.map(csvCell).join(",")).join("\n") + "\n";
 }

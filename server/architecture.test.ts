@@ -102,8 +102,11 @@ const STATUS_WRITERS: Record<string, string> = {
   refunds: "server/refunds/state-machine.ts",
   disputes: "server/disputes/state-machine.ts",
   payouts: "server/payouts/state-machine.ts",
+  reconImports: "server/reconciliation/imports/record.ts",
+  reconCases: "server/reconciliation/case-state.ts",
+  reconAdjustments: "server/reconciliation/adjustments.ts",
 };
-const SQL_TABLES: Record<string, string> = { checkouts: "checkouts", payment_attempts: "paymentAttempts", payment_orders: "paymentOrders", double_charges: "doubleCharges", psp_events: "pspEvents", webhook_deliveries: "webhookDeliveries", wallet_holds: "walletHolds", ops_exceptions: "opsExceptions", refunds: "refunds", disputes: "disputes", payouts: "payouts" };
+const SQL_TABLES: Record<string, string> = { checkouts: "checkouts", payment_attempts: "paymentAttempts", payment_orders: "paymentOrders", double_charges: "doubleCharges", psp_events: "pspEvents", webhook_deliveries: "webhookDeliveries", wallet_holds: "walletHolds", ops_exceptions: "opsExceptions", refunds: "refunds", disputes: "disputes", payouts: "payouts", recon_imports: "reconImports", recon_cases: "reconCases", recon_adjustments: "reconAdjustments" };
 
 const nameOf = (n: ts.PropertyName | ts.Expression): string | undefined => (ts.isIdentifier(n) || ts.isStringLiteralLike(n) || ts.isPrivateIdentifier(n) ? n.text : undefined);
 

@@ -117,10 +117,11 @@ it("the database gauges follow the rows as they are added", async () => {
   expect(sample(after, "paybridge_webhook_deliveries", { status: "failed" })).toBe(1);
   expect(sample(after, "paybridge_webhook_deliveries", { status: "pending" })).toBe(1);
   expect(sample(after, "paybridge_double_charges_awaiting_refund")).toBe(0);
+  expect(sample(after, "paybridge_recon_cases", { type: "missing_in_ledger", status: "open" })).toBe(0);
   expect(sample(after, "paybridge_open_exceptions", { kind: "payment_attempt" })).toBe(1);
   expect(sample(after, "paybridge_open_exceptions", { kind: "psp_event" })).toBe(1);
   expect(sample(after, "paybridge_open_exceptions", { kind: "job" })).toBe(0);
-  for (const part of ["payment_orders", "outbox", "engine_jobs", "engine_dead_letters", "webhook_deliveries", "double_charges", "ops_exceptions"]) {
+  for (const part of ["payment_orders", "outbox", "engine_jobs", "engine_dead_letters", "webhook_deliveries", "double_charges", "recon_cases", "ops_exceptions"]) {
     expect(sample(after, "paybridge_scrape_errors", { part })).toBe(0);
   }
 });
@@ -172,7 +173,7 @@ it("with the database unreachable the scrape still answers within the ceiling, e
     expect(performance.now() - started).toBeLessThan(CEILING_MS);
     expect(res.status).toBe(200);
     const text = await res.text();
-    for (const part of ["payment_orders", "outbox", "engine_jobs", "engine_dead_letters", "webhook_deliveries", "double_charges", "ops_exceptions"]) {
+    for (const part of ["payment_orders", "outbox", "engine_jobs", "engine_dead_letters", "webhook_deliveries", "double_charges", "recon_cases", "ops_exceptions"]) {
       expect(sample(text, "paybridge_scrape_errors", { part })).toBe(1);
     }
     expect(sample(text, "paybridge_payment_orders", { status: "SUCCESS", rail: "mpesa" })).toBeUndefined();

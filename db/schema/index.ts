@@ -13,3 +13,4 @@ export * from "./heartbeats";
 export * from "./exceptions";
 export * from "./refunds";
 export * from "./payouts";
+export * from "./reconciliation";

@@ -164,7 +164,8 @@ describe("Inngest's limits on the local engine", () => {
     const attempts = await tdb.db.select().from(engineAttempts).where(eq(engineAttempts.runId, run!.id)).orderBy(engineAttempts.id);
     const refused = attempts.at(-1)!;
     expect(refused.outcome).toBe("StepRun"); // the answer carrying s8, refused: the run ended there
-    expect(attempts.filter((a) => a.stepId === refused.stepId)).toHaveLength(1);
+    // No retry of s8: every call that carried it was the run's same attempt (under load the SDK may report it twice).
+    expect(new Set(attempts.filter((a) => a.stepId === refused.stepId).map((a) => a.attempt))).toEqual(new Set([refused.attempt]));
     await pollUntil(() => (seen("big-state:failure").length > 0 ? true : undefined), { ceilingMs: CEILING_MS });
     expect(seen("big-state:failure")[0]).toContain("state size limit");
   }, TEST_TIMEOUT_MS);

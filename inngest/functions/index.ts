@@ -8,6 +8,7 @@ import { createMerchantWebhookFunctions } from "./merchant-webhooks";
 import { createPaymentFunctions } from "./payments";
 import { createPayoutScheduleFunctions } from "./payout-schedule";
 import { createPayoutFunctions } from "./payouts";
+import { createReconciliationFunctions } from "./reconciliation";
 import { ping } from "./ping";
 import { createReencryptFields } from "./reencrypt-fields";
 import { createRefundFunctions } from "./refunds";
@@ -26,4 +27,5 @@ export const functions = [
   ...createPayoutScheduleFunctions(inngest, { getDb }),
   ...createSettlementFunctions(inngest, { getDb, connectorFor: getConnector }),
   ...createPayoutFunctions(inngest, { getDb, connectorFor: getConnector }),
+  ...createReconciliationFunctions(inngest, { getDb }),
 ];

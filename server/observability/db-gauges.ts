@@ -2,6 +2,7 @@
 // its own deadline (and the observability pool's statement_timeout), so a slow database costs a part of
 // the answer, never the answer (the part is reported in paybridge_scrape_errors instead).
 import { OPS_EXCEPTION_KINDS } from "@/db/schema/exceptions";
+import { RECON_CASE_TYPES } from "@/db/schema/reconciliation";
 import type { ObservabilitySql } from "./db";
 import { metrics } from "./metrics";
 import { withDeadline } from "./timeout";
@@ -74,6 +75,17 @@ function parts(sql: ObservabilitySql, o: { engineLocal: boolean }): Part[] {
       read: async () => {
         const [r] = await sql`select count(*)::int as n from double_charges where status = 'awaiting_refund'`;
         return () => m.doubleChargesAwaitingRefund.set(num(r?.n));
+      },
+    },
+    {
+      name: "recon_cases",
+      read: async () => {
+        const rows = await sql`select type::text as type, status::text as status, count(*)::int as n from recon_cases where status <> 'resolved' group by 1, 2`;
+        return () => {
+          m.reconCases.reset();
+          for (const type of RECON_CASE_TYPES) for (const status of ["open", "acknowledged"]) m.reconCases.set({ type, status }, 0);
+          for (const r of rows) m.reconCases.set({ type: String(r.type), status: String(r.status) }, num(r.n));
+        };
       },
     },
     {

@@ -16,6 +16,7 @@ export interface Metrics {
   engineDeadLetters: Gauge;
   webhookDeliveries: Gauge<"status">;
   doubleChargesAwaitingRefund: Gauge;
+  reconCases: Gauge<"type" | "status">;
   openExceptions: Gauge<"kind">;
   scrapeErrors: Gauge<"part">;
   scrapeDuration: Gauge;
@@ -68,6 +69,12 @@ function createMetrics(): Metrics {
       registers,
     }),
     doubleChargesAwaitingRefund: new Gauge({ name: "paybridge_double_charges_awaiting_refund", help: "Double charges recorded and not yet refunded.", registers }),
+    reconCases: new Gauge({
+      name: "paybridge_recon_cases",
+      help: "Reconciliation cases not resolved, by type (missing_in_ledger, …, invariant) and status (open, acknowledged); 0 for a type with none.",
+      labelNames: ["type", "status"],
+      registers,
+    }),
     openExceptions: new Gauge({
       name: "paybridge_open_exceptions",
       help: "The app's exceptions (ops_exceptions) open or being retried, by kind (payment_attempt, payment_cancel, psp_event, merchant_webhook, refund, payout, job); 0 for a kind with none.",

@@ -9,6 +9,7 @@ import { engineRunsRouter } from "@/server/ops/runs-router";
 import { checkoutRouter } from "@/server/payments/checkout-router";
 import { paymentsRouter } from "@/server/payments/router";
 import { payoutsRouter } from "@/server/payouts/router";
+import { reconciliationRouter } from "@/server/reconciliation/router";
 import { refundsRouter } from "@/server/refunds/router";
 import { riskRouter } from "@/server/risk/router";
 import { teamRouter } from "@/server/team/router";
@@ -31,6 +32,7 @@ export const appRouter = createTRPCRouter({
   disputes: disputesRouter,
   refunds: refundsRouter,
   payouts: payoutsRouter,
+  reconciliation: reconciliationRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -12,6 +12,7 @@ const NAV = [
   { href: "/ops/risk", label: "Risk review" },
   { href: "/ops/double-charges", label: "Double charges" },
   { href: "/ops/exceptions", label: "Exceptions" },
+  { href: "/ops/reconciliation", label: "Reconciliation" },
   { href: "/ops/runs", label: "Runs & dead letters" },
   { href: "/ops/audit", label: "Audit log" },
 ];
@@ -20,7 +21,9 @@ export default async function OpsLayout({ children }: { children: ReactNode }) {
   const data = await forPage(getOpsOverview);
   // The badge is no reason to fail the console: without a summary the link shows no count.
   const exceptions = await getOpsExceptionSummary().catch(() => null);
-  const nav = NAV.map((item) => (item.href === "/ops/exceptions" ? { ...item, badge: exceptions?.open } : item));
+  // Reconciliation's badge: its open cases (the overview already counts them).
+  const badges: Record<string, number | undefined> = { "/ops/exceptions": exceptions?.open, "/ops/reconciliation": data.reconciliation.open };
+  const nav = NAV.map((item) => (badges[item.href] !== undefined ? { ...item, badge: badges[item.href] } : item));
   return (
     <TRPCReactProvider>
       {/* Ops works across merchants and zones: every time in the console is UTC, and says so. */}

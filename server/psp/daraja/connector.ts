@@ -261,13 +261,20 @@ export class DarajaConnector implements PspConnector {
   }
 }
 
-/** Org statement CSV (EAT times, whole shillings) -> settlement rows. Fees are not itemized on it. */
+/**
+ * Org statement CSV (EAT times, shillings) -> settlement rows. Fees are not itemized on it. A Reversed line (the
+ * sandbox writes it after the receipt's Completed line, withdrawing what was reversed) is a refund; a Completed
+ * Withdrawn line a payout (B2C). Amounts are magnitudes, as before.
+ */
 export function parseMpesaStatement(csv: string): SettlementRow[] {
   const records = parse(csv, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  const zero = fromDarajaAmount("0")!;
   return records.map((r) => {
-    const paidIn = fromDarajaAmount(r["Paid In"] || "0") ?? fromDarajaAmount("0")!;
+    const paidIn = (r["Paid In"] ?? "").trim();
+    const withdrawn = (r["Withdrawn"] ?? "").trim();
+    const amount = fromDarajaAmount((paidIn || withdrawn || "0").replace(/^-/, "").replace(/,/g, "")) ?? zero;
     const when = new Date(`${(r["Completion Time"] ?? "").replace(" ", "T")}+03:00`);
-    const zero = fromDarajaAmount("0")!;
-    return { pspTransactionId: r["Receipt No."] ?? "", type: r["Transaction Status"] === "Reversed" ? "refund" : "charge", gross: paidIn, fee: zero, net: paidIn, sourceId: r["Linked Transaction ID"] ?? "", createdAt: when };
+    const type = r["Transaction Status"] === "Reversed" ? "refund" : !paidIn && withdrawn ? "payout" : "charge";
+    return { pspTransactionId: r["Receipt No."] ?? r["Receipt"] ?? "", type, gross: amount, fee: zero, net: amount, sourceId: r["Linked Transaction ID"] ?? "", createdAt: when };
   });
 }

@@ -267,6 +267,25 @@ export class StripeConnector implements PspConnector {
     }
   }
 
+  /**
+   * One page of balance transactions with their sources expanded (a charge's payment_intent): the reconciliation
+   * import (server/reconciliation/imports/stripe-api.ts). `created` is [gte, lt) in Unix seconds; `payout` and
+   * `source` filter as at Stripe; `stripeAccount` reads a connected account's.
+   */
+  listBalanceTransactions(input: { createdGte?: number; createdLt?: number; payout?: string; source?: string; startingAfter?: string; limit?: number; stripeAccount?: string }): Promise<Stripe.ApiList<Stripe.BalanceTransaction>> {
+    const created = input.createdGte !== undefined || input.createdLt !== undefined ? { created: { ...(input.createdGte !== undefined ? { gte: input.createdGte } : {}), ...(input.createdLt !== undefined ? { lt: input.createdLt } : {}) } } : {};
+    const params: Stripe.BalanceTransactionListParams = {
+      limit: Math.min(input.limit ?? STRIPE_LIST_LIMIT_MAX, STRIPE_LIST_LIMIT_MAX),
+      expand: ["data.source"],
+      ...created,
+      ...(input.payout ? { payout: input.payout } : {}),
+      ...(input.source ? { source: input.source } : {}),
+      ...(input.startingAfter ? { starting_after: input.startingAfter } : {}),
+    };
+    const summary = { limit: params.limit, created_gte: input.createdGte, created_lt: input.createdLt, payout: input.payout, source: input.source, starting_after: input.startingAfter, account: input.stripeAccount };
+    return this.mapped("balance_transaction.list", summary, { stripeAccount: input.stripeAccount }, (opts) => this.stripe.balanceTransactions.list(params, opts), () => undefined, (l) => l);
+  }
+
   async listSettlement(input: { since?: Date; cursor?: string; limit?: number }): Promise<SettlementPage> {
     const params: Stripe.BalanceTransactionListParams = {
       limit: Math.min(input.limit ?? SETTLEMENT_PAGE_SIZE, SETTLEMENT_PAGE_SIZE),

@@ -279,4 +279,33 @@ describe("refunds, Connect, balance", () => {
     expect(sandbox.stripeSettlementCsv()).toContain(`${entry.balanceTransaction},`);
     expect(sandbox.settlementManifest().map((m) => m.kind)).toEqual(["amount_off", "duplicate_row"]);
   });
+
+  it("currency_off, refund_failed, and a missing row released late: in the API and the CSV alike", async () => {
+    const paid = await pay("pm_card_visa");
+    const other = await pay("pm_card_visa");
+    const txnOf = (pi: string) => sandbox.stripeObjects("charge").find((c) => c.payment_intent === pi)!.balance_transaction as string;
+    const re = await sdk.refunds.create({ payment_intent: paid.pspReference, amount: 300 });
+    const reTxn = (await sdk.refunds.retrieve(re.id)).balance_transaction as string;
+    sandbox.injectDiscrepancy({ kind: "currency_off", balanceTransaction: txnOf(paid.pspReference), currency: "eur" });
+    const failed = sandbox.injectDiscrepancy({ kind: "refund_failed", balanceTransaction: reTxn });
+    sandbox.injectDiscrepancy({ kind: "missing_row", balanceTransaction: txnOf(other.pspReference) });
+    const failure = String(failed.detail.failureBalanceTransaction);
+
+    const listed = await sdk.balanceTransactions.list({ limit: 100 });
+    expect(listed.data.find((t) => t.id === txnOf(paid.pspReference))?.currency).toBe("eur");
+    expect(listed.data.find((t) => t.id === failure)).toMatchObject({ type: "refund_failure", reporting_category: "refund_failure", source: re.id, amount: 300, net: 300 });
+    expect(listed.data.some((t) => t.id === txnOf(other.pspReference))).toBe(false);
+    const csv = sandbox.stripeSettlementCsv();
+    expect(csv).toContain(`${txnOf(paid.pspReference)},`);
+    expect(csv.split("\n").find((l) => l.startsWith(`${txnOf(paid.pspReference)},`))).toContain(",eur,20.00,");
+    expect(csv.split("\n").find((l) => l.startsWith(`${failure},`))).toContain(",usd,3.00,0.00,3.00,refund_failure,");
+    expect(csv).not.toContain(`${txnOf(other.pspReference)},`);
+    expect(() => sandbox.injectDiscrepancy({ kind: "refund_failed", balanceTransaction: txnOf(other.pspReference) })).toThrow(/not a refund/);
+
+    const released = await fetch(`${sandbox.url}/_sandbox/discrepancies/release`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ balanceTransaction: txnOf(other.pspReference) }) });
+    expect(await released.json()).toEqual({ released: 1 });
+    expect((await sdk.balanceTransactions.list({ limit: 100 })).data.some((t) => t.id === txnOf(other.pspReference))).toBe(true);
+    expect(sandbox.stripeSettlementCsv()).toContain(`${txnOf(other.pspReference)},`);
+    expect(sandbox.settlementManifest().slice(-2).map((m) => m.kind)).toEqual(["currency_off", "refund_failed"]);
+  });
 });
