@@ -14,8 +14,6 @@
  * when omitted), --pgbench-seconds S (default 10; 0 skips it), --pgbench PATH (default: pgbench on PATH, or
  * /usr/lib/postgresql/<v>/bin/pgbench). Not part of `npm test`.
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -29,12 +27,11 @@ import { ACCOUNT_SPECS, accountFor, checkLedgerInvariants, createAccount, format
 import { GENESIS_HASH, transactionHash } from "../server/ledger/hash";
 import { createDuePayouts } from "../server/payouts/build";
 import { arg } from "./card-flow";
+import { findPgbench, pgbench, PGBENCH_CLIENTS, PGBENCH_SCALE, table } from "./pgbench";
 
 const SELLERS_DEFAULT = 10_000;
 const MERCHANTS_DEFAULT = 100;
 const PGBENCH_SECONDS_DEFAULT = 10;
-const PGBENCH_SCALE = 10;
-const PGBENCH_CLIENTS = 8;
 /** Each seller's available funds (minor units): 1,234.00 KES, whole shillings as M-Pesa pays. */
 const FUNDS = 123_400n;
 const PHONE = "254708374149";
@@ -51,11 +48,6 @@ function positiveInt(name: string, fallback: number): number {
   return n;
 }
 
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `| ${r.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join(" | ")} |`;
-  return [line(head), `|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`, ...rows.map(line)].join("\n");
-}
 
 /** Merchants, sellers (daily schedule, not held) and one active M-Pesa destination each: set-based SQL. */
 async function seedRows(db: Db, sellerCount: number, merchantCount: number): Promise<{ merchantIds: string[] }> {
@@ -165,29 +157,7 @@ async function assertLedgerSound(db: Db, when: string): Promise<void> {
   if (!invariants.ok) throw new Error(`ledger invariants broken ${when}: ${formatInvariantReport(invariants)}`);
 }
 
-function findPgbench(): string | undefined {
-  const given = arg("--pgbench");
-  if (given) return given;
-  const onPath = spawnSync("pgbench", ["--version"], { encoding: "utf8" });
-  if (onPath.status === 0) return "pgbench";
-  const base = "/usr/lib/postgresql";
-  if (!existsSync(base)) return undefined;
-  const versions = readdirSync(base).sort((a, b) => Number(b) - Number(a));
-  return versions.map((v) => path.join(base, v, "bin/pgbench")).find((p) => existsSync(p));
-}
 
-/** TPC-B-like transactions/s on the same server (its own database), or undefined when pgbench is not installed. */
-function pgbench(bin: string | undefined, url: string, seconds: number): { tps: number } | { skipped: string } {
-  if (!bin) return { skipped: "pgbench not found (--pgbench PATH)" };
-  if (seconds === 0) return { skipped: "--pgbench-seconds 0" };
-  const init = spawnSync(bin, ["-i", "-q", "-s", String(PGBENCH_SCALE), url], { encoding: "utf8" });
-  if (init.status !== 0) return { skipped: `pgbench -i failed: ${init.stderr.trim().split("\n").at(-1)}` };
-  const jobs = Math.max(1, Math.min(PGBENCH_CLIENTS, os.availableParallelism()));
-  const run = spawnSync(bin, ["-n", "-c", String(PGBENCH_CLIENTS), "-j", String(jobs), "-T", String(seconds), url], { encoding: "utf8" });
-  const m = /tps = ([\d.]+)/.exec(run.stdout);
-  if (run.status !== 0 || !m) return { skipped: `pgbench failed: ${(run.stderr || run.stdout).trim().split("\n").at(-1)}` };
-  return { tps: Number(m[1]) };
-}
 
 async function main(): Promise<void> {
   const sellerCount = positiveInt("--sellers", SELLERS_DEFAULT);

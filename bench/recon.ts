@@ -18,8 +18,7 @@
  * --pgbench PATH, --keep-csv (leave the CSV in the temp dir and print its path), --explain MS (auto_explain: print the
  * plan with actual times of every statement of the import and match slower than MS ms). Not part of `npm test`.
  */
-import { spawnSync } from "node:child_process";
-import { createReadStream, createWriteStream, existsSync, readdirSync } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -38,12 +37,11 @@ import { importStripeReportCsv } from "../server/reconciliation/imports";
 import { runReconciliation } from "../server/reconciliation/run";
 import { MATCH_CASE_TYPES } from "../server/reconciliation/types";
 import { arg } from "./card-flow";
+import { findPgbench, pgbench, PGBENCH_CLIENTS, PGBENCH_SCALE, table } from "./pgbench";
 
 const ROWS_DEFAULT = 1_000_000;
 const MERCHANTS_DEFAULT = 100;
 const PGBENCH_SECONDS_DEFAULT = 10;
-const PGBENCH_SCALE = 10;
-const PGBENCH_CLIENTS = 8;
 /** The issue's targets: import + match of 1,000,000 rows under 30 s, within 3x the floor. */
 const TARGET_SECONDS_PER_MILLION = 30;
 const TARGET_FLOOR_RATIO = 3;
@@ -88,11 +86,6 @@ const kindOf = (g: number): Kind | undefined => (g % DISCREPANCY_EVERY === 0 ? K
 /** The postgres.js client under Drizzle (drizzle() sets `$client`; the Db type does not say so): COPY and SET LOCAL. */
 const pgClient = (db: Db): postgres.Sql => (db as Db & { $client: postgres.Sql }).$client;
 
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `| ${r.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join(" | ")} |`;
-  return [line(head), `|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`, ...rows.map(line)].join("\n");
-}
 
 /** The expected side, set-based, from bench/recon-seed.sql (see its header). */
 async function seed(db: Db, rows: number, merchants: number, t0Ms: number, stepMs: number): Promise<void> {
@@ -188,29 +181,7 @@ async function floor(db: Db, file: string): Promise<{ seconds: number; copyS: nu
   return { seconds: copyS + joinS, copyS, joinS, rows: Number(r!.rows), joined: Number(r!.joined) };
 }
 
-function findPgbench(): string | undefined {
-  const given = arg("--pgbench");
-  if (given) return given;
-  const onPath = spawnSync("pgbench", ["--version"], { encoding: "utf8" });
-  if (onPath.status === 0) return "pgbench";
-  const base = "/usr/lib/postgresql";
-  if (!existsSync(base)) return undefined;
-  const versions = readdirSync(base).sort((a, b) => Number(b) - Number(a));
-  return versions.map((v) => path.join(base, v, "bin/pgbench")).find((p) => existsSync(p));
-}
 
-/** TPC-B-like transactions/s on the same server (its own database), or why not. */
-function pgbench(bin: string | undefined, url: string, seconds: number): { tps: number } | { skipped: string } {
-  if (!bin) return { skipped: "pgbench not found (--pgbench PATH)" };
-  if (seconds === 0) return { skipped: "--pgbench-seconds 0" };
-  const init = spawnSync(bin, ["-i", "-q", "-s", String(PGBENCH_SCALE), url], { encoding: "utf8" });
-  if (init.status !== 0) return { skipped: `pgbench -i failed: ${init.stderr.trim().split("\n").at(-1)}` };
-  const jobs = Math.max(1, Math.min(PGBENCH_CLIENTS, os.availableParallelism()));
-  const run = spawnSync(bin, ["-n", "-c", String(PGBENCH_CLIENTS), "-j", String(jobs), "-T", String(seconds), url], { encoding: "utf8" });
-  const m = /tps = ([\d.]+)/.exec(run.stdout);
-  if (run.status !== 0 || !m) return { skipped: `pgbench failed: ${(run.stderr || run.stdout).trim().split("\n").at(-1)}` };
-  return { tps: Number(m[1]) };
-}
 
 async function openCasesByType(db: Db): Promise<Map<string, number>> {
   const rows = await db.execute<{ type: string; n: number }>(sql`select type::text as type, count(*)::int as n from recon_cases where status <> 'resolved' group by type order by type`);
