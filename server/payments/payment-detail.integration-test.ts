@@ -1,6 +1,6 @@
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { TRPCError } from "@trpc/server";
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, isNotNull } from "drizzle-orm";
 import { createElement, type ReactNode } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -296,10 +296,13 @@ describe("an M-Pesa payment", () => {
   it("shows the phone hint, the M-Pesa receipt, the STK callback and Daraja's verification", async () => {
     const { checkoutId, orderIds } = await createViaApi(["75.00"], `detail-mpesa-${Date.now()}`);
     await startMpesaPayment(t.db, { checkoutId, phone: "0712345678", connectorFor });
-    const attempt = await waitForPaid(checkoutId, (rows) => rows.some((e) => e.eventType === "stk.callback"));
+    const paid = await waitForPaid(checkoutId, (rows) => rows.some((e) => e.eventType === "stk.callback"));
     // Daraja's transaction-status result that verified the callback is linked through the callback it verified.
-    const [stk] = await t.db.select().from(pspEvents).where(and(eq(pspEvents.objectId, attempt.pspReference!), eq(pspEvents.eventType, "stk.callback")));
+    const [stk] = await t.db.select().from(pspEvents).where(and(eq(pspEvents.objectId, paid.pspReference!), eq(pspEvents.eventType, "stk.callback")));
     await waitFor(async () => (await t.db.select().from(pspEvents).where(eq(pspEvents.objectId, `verify_${stk!.id}`)))[0], CEILING_MS);
+    // The receipt reaches the attempt when that status result is processed, which may be after the orders
+    // were credited (the STK query confirmed them first): wait for it rather than reading the earlier row.
+    const attempt = await waitFor(async () => (await t.db.select().from(paymentAttempts).where(and(eq(paymentAttempts.id, paid.id), isNotNull(paymentAttempts.receipt))))[0], CEILING_MS);
     const detail = await callerFor(t.db, viewer, merchantId).payments.detail({ paymentOrderId: orderIds[0]! });
     expect(attempt.receipt).toBeTruthy();
     expect(detail.method).toMatchObject({ method: "mpesa", psp: "mpesa", pspReference: attempt.pspReference, receipt: attempt.receipt, phoneHint: attempt.phoneHint, card: null });
