@@ -2,7 +2,8 @@
  * `npm run bench:recon -- --rows N` — reconciliation throughput: N Stripe card payments on our side, the Stripe
  * itemized payout reconciliation report (CSV, STRIPE_REPORT_COLUMNS of sandbox/settlement.ts) for them with ~0.1%
  * deliberate discrepancies, then on the same database:
- *   import  importStripeReportCsv (server/reconciliation/imports), the file streamed from disk;
+ *   import  importStripeReportCsv (server/reconciliation/imports), the file streamed from disk (a source it can open
+ *           again: hashed in a first pass for its import key, then the staged COPY path);
  *   match   runReconciliation (server/reconciliation/run.ts): the set-based matcher, case sync and invariants;
  *   floor   COPY of the same rows (same columns) into an unindexed table plus ONE hash join against the expected
  *           side (payment_attempts on psp_reference; merge and nested-loop joins off) — what any import + match must
@@ -235,7 +236,7 @@ async function main(): Promise<void> {
       pgLog.length = 0;
     }
     console.error("import…");
-    const imported = await timed(() => importStripeReportCsv(db, { csv: createReadStream(csvFile), label: path.basename(csvFile) }));
+    const imported = await timed(() => importStripeReportCsv(db, { csv: () => createReadStream(csvFile), label: path.basename(csvFile) }));
     if (imported.value.rowsAdded !== csvRows) throw new Error(`import added ${imported.value.rowsAdded} rows; the report has ${csvRows}`);
 
     console.error("match…");
@@ -248,7 +249,7 @@ async function main(): Promise<void> {
     }
 
     // Idempotency, for the record: the same file again adds nothing; a second run opens nothing.
-    const reimport = await timed(() => importStripeReportCsv(db, { csv: createReadStream(csvFile), label: path.basename(csvFile) }));
+    const reimport = await timed(() => importStripeReportCsv(db, { csv: () => createReadStream(csvFile), label: path.basename(csvFile) }));
     const rematch = await timed(() => runReconciliation(db, { asOf: new Date(), label: "bench:recon rerun", invariants: false }));
 
     console.error("floor (COPY + one hash join)…");

@@ -135,9 +135,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     onError: (m) => log(`[error] ${m instanceof Error ? m.message : String(m).trimEnd()}`),
   });
 
-  // initdb that died half-way leaves a dir without our marker: it never held data, so start it over.
+  // initdb that died half-way leaves a dir without our marker: it never held data, so start it over. A marker
+  // whose dir is gone (removed by hand) is stale: without PG_VERSION, starting would never settle.
   const marker = path.join(path.dirname(dir), `${path.basename(dir)}${READY_MARKER}`);
-  if (!existsSync(marker)) {
+  if (!existsSync(marker) || !existsSync(path.join(dir, "PG_VERSION"))) {
     await rm(dir, { recursive: true, force: true });
     await mkdir(path.dirname(dir), { recursive: true });
     // As root, Postgres runs as the `postgres` user, which must be able to reach the data dir.

@@ -5,7 +5,7 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "@/db/client";
-import { paymentAttempts, reconCases, reconCaseTransitions, refunds } from "@/db/schema";
+import { paymentAttempts, reconCases, reconCaseTransitions, refunds, settlementRows } from "@/db/schema";
 import { prepareCardPayment, submitCardPayment } from "@/server/payments/attempts";
 import { applyAttemptOutcome } from "@/server/payments/apply-outcome";
 import { fetchPaymentStatus, fromStored } from "@/server/payments/execution";
@@ -106,6 +106,7 @@ describe("matchSettlement", () => {
       charge(refs.feeOff!, 10_000n, { fee: BigInt(cardFee(10_000)) + 7n }),
       dupRow,
       dupRow,
+      dupRow, // three rows: named through the hash join of groups of three or more (two are named by their min and max id)
       charge(refs.currency!, 10_000n, { currency: "USD" }),
       charge("ch_extra_only_at_psp", 5_000n),
       charge(refs.declined!, 10_000n),
@@ -146,8 +147,12 @@ describe("matchSettlement", () => {
     expect(BigInt(fee!.pspSide.fee!) - BigInt(fee!.ledgerSide.fee!)).toBe(7n);
     expect(fee!.ledgerSide.fee).toBe(String(cardFee(10_000)));
     const [dup2] = byRef(refs.dup!);
-    expect(dup2).toMatchObject({ delta: [{ currency: "KES", amount: "10000" }], amountAtRisk: 10_000n });
-    expect(dup2!.pspSide).toMatchObject({ count: 2, amount: "20000" });
+    expect(dup2).toMatchObject({ delta: [{ currency: "KES", amount: "20000" }], amountAtRisk: 20_000n });
+    expect(dup2!.pspSide).toMatchObject({ count: 3, amount: "30000", sourceId: dupRow.sourceId });
+    const idsOf = async (ref: string) => (await t.db.select({ id: settlementRows.id }).from(settlementRows).where(eq(settlementRows.reference, ref)).orderBy(settlementRows.id)).map((x) => x.id.toString());
+    expect(dup2!.pspSide.rowIds).toEqual(await idsOf(refs.dup!));
+    expect(dup2!.pspSide.rowIds).toHaveLength(3);
+    expect(amount!.pspSide.rowIds).toEqual(await idsOf(refs.amountOff!));
     expect(byRef(refs.currency!)[0]).toMatchObject({ delta: [{ currency: "KES", amount: "-10000" }, { currency: "USD", amount: "10000" }], currency: "KES" });
     expect(byRef("ch_extra_only_at_psp")[0]).toMatchObject({ delta: [{ currency: "KES", amount: "5000" }], amountAtRisk: 5_000n, ledgerSide: {} });
     expect(byRef(refs.missing!)[0]).toMatchObject({ delta: [{ currency: "KES", amount: "-10000" }], pspSide: {} });
@@ -156,6 +161,8 @@ describe("matchSettlement", () => {
     const [rf] = byRef(refs.refund!);
     expect(rf).toMatchObject({ delta: [{ currency: "KES", amount: String(refundAmount) }], amountAtRisk: refundAmount });
     expect(rf!.pspSide).toMatchObject({ count: 2, failures: 1, amount: "0" });
+    expect(rf!.pspSide.rowIds).toEqual(await idsOf(refs.refund!));
+    expect(rf!.pspSide.rowIds).toHaveLength(2);
     expect(rf!.ledgerSide).toMatchObject({ status: "succeeded", amount: String(-refundAmount), subject: `refund:${refundId}` });
   }, 120_000);
 

@@ -219,6 +219,31 @@ describe("bad files", () => {
     expect(await rowsOfImport(failed[0]!.id)).toHaveLength(0);
   });
 
+  it("occurrence counted through the file, rows another import stored skipped, a bad last row stores nothing; a file opened again is keyed by its bytes", async () => {
+    const ids = ["txn_pl1", "txn_pl2", "txn_pl3", "txn_pl4", "txn_pl5", "txn_pl6", "txn_pl7", "txn_pl2", "txn_pl8", "txn_pl9", "txn_pl2"];
+    const lines = ids.map((id, i) => line({ balance_transaction_id: id, payment_intent_id: `pi_pl${i}`, gross: id === "txn_pl2" ? "20.00" : "10.00", net: id === "txn_pl2" ? "19.41" : "9.41" }));
+    expect(await importStripeReportCsv(t.db, { csv: [header, lines[4]].join("\n"), label: "pl-first.csv" })).toMatchObject({ rowsSeen: 1, rowsAdded: 1 });
+    const bad = [header, ...lines.slice(0, 9), line({ balance_transaction_id: "txn_pl_bad", gross: "1.2.3" })].join("\n");
+    const err = await refusal(importStripeReportCsv(t.db, { csv: bad, label: "pl-bad.csv" }));
+    expect(err.message).toMatch(/^line 11, column gross/);
+    expect(await rowsOf(["txn_pl1", "txn_pl9"])).toHaveLength(0);
+
+    const r = await importStripeReportCsv(t.db, { csv: [header, ...lines].join("\n"), label: "pl.csv" });
+    expect(r).toMatchObject({ alreadyImported: false, rowsSeen: 11, rowsAdded: 10 });
+    const stored = await rowsOf([...new Set(ids)]);
+    expect(stored.map((x) => [x.pspRowId, x.occurrence, x.importId === r.importId])).toEqual([
+      ["txn_pl1", 1, true], ["txn_pl2", 1, true], ["txn_pl2", 2, true], ["txn_pl2", 3, true], ["txn_pl3", 1, true], ["txn_pl4", 1, true],
+      ["txn_pl5", 1, false], ["txn_pl6", 1, true], ["txn_pl7", 1, true], ["txn_pl8", 1, true], ["txn_pl9", 1, true],
+    ]);
+    expect(stored.filter((x) => x.pspRowId === "txn_pl2").map((x) => [x.reference, x.gross])).toEqual([["pi_pl1", 2000n], ["pi_pl7", 2000n], ["pi_pl10", 2000n]]);
+    // A source that can be opened again (a file) is keyed by its bytes like a string of them.
+    const csv = [header, ...lines].join("\n");
+    async function* chunks() {
+      for (let i = 0; i < csv.length; i += 50) yield Buffer.from(csv.slice(i, i + 50));
+    }
+    expect(await importStripeReportCsv(t.db, { csv: () => chunks(), label: "pl-again.csv" })).toMatchObject({ importId: r.importId, alreadyImported: true, rowsAdded: 0 });
+  });
+
   it("empty lines are skipped; line numbers still count them", async () => {
     const csv = [header, line({ balance_transaction_id: "txn_gap1" }), "", line({ balance_transaction_id: "txn_gap2" }), "", ""].join("\n");
     expect(await importStripeReportCsv(t.db, { csv, label: "gaps.csv" })).toMatchObject({ rowsSeen: 2, rowsAdded: 2 });

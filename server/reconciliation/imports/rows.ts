@@ -132,6 +132,18 @@ export const STAGING_TABLE = "recon_stage";
 /** Serializes writers of settlement_rows (the bulk path inserts with an anti-join, not ON CONFLICT). */
 export const ROWS_LOCK_SQL = "select pg_advisory_xact_lock(hashtext('paybridge:recon:settlement_rows'))";
 
+/** A bulk import of at least this many rows refreshes settlement_rows' statistics before it commits. */
+export const ANALYZE_AFTER_ROWS = 50_000;
+
+/**
+ * After a bulk import: ANALYZE settlement_rows (a sample, not a scan) so the matcher that runs next plans with the
+ * table's real size (with a fresh million rows unknown to the planner, it sized its hash aggregate for a fraction
+ * and spilled it to disk). Smaller imports leave it to autovacuum.
+ */
+export async function analyzeAfterBulk(tx: postgres.TransactionSql, rowsAdded: number): Promise<void> {
+  if (rowsAdded >= ANALYZE_AFTER_ROWS) await tx.unsafe("analyze settlement_rows");
+}
+
 /** The postgres.js client under Drizzle (drizzle() sets `$client`; the Db type does not say so). */
 export function rawClient(db: Db): postgres.Sql {
   const client = (db as Db & { $client?: postgres.Sql }).$client;

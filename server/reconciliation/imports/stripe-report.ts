@@ -2,13 +2,15 @@
 // from the sandbox. Bulk path: the CSV is read as it streams (rows.ts csvRecords), each record validated and
 // converted (amounts to minor units by the currency's exponent, with string arithmetic) into a COPY line for a
 // temp table, then one INSERT ... SELECT ranks the occurrences and skips rows already stored. The whole file is
-// one transaction with its completion: a bad row or a crash stores nothing.
+// one transaction with its completion: a bad row or a crash stores nothing. The import key is the SHA-256 of the
+// bytes: known at once for a string or a Buffer, after a first pass for a source that can be opened again (a file:
+// the same file twice then costs one read), and at the end of the COPY for a one-shot stream.
 import { createHash, randomUUID } from "node:crypto";
 import type postgres from "postgres";
 import type { Db } from "@/db/client";
 import type { ImportResult } from "../types";
 import { beginImport, failImport, fileImportKey, finishImportSql, lockImportSql } from "./record";
-import { columnIndexes, copyCsv, copyText, type CsvSource, invalidCell, minorDigits, rawClient, readCurrency, ROWS_LOCK_SQL, STAGING_TABLE, STRIPE_CATEGORIES } from "./rows";
+import { analyzeAfterBulk, columnIndexes, copyCsv, copyText, type CsvSource, invalidCell, minorDigits, rawClient, readCurrency, ROWS_LOCK_SQL, STAGING_TABLE, STRIPE_CATEGORIES } from "./rows";
 
 const SOURCE = "stripe_report_csv" as const;
 const REQUIRED = ["balance_transaction_id", "created_utc", "currency", "gross", "fee", "net", "reporting_category", "source_id"] as const;
@@ -18,31 +20,46 @@ const BULK_WORK_MEM = "256MB";
 const UTC_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?Z?$/;
 const STAGED = ["n", "psp_row_id", "category", "reference", "source_id", "currency", "gross", "fee", "net", "occurred_at", "available_on", "payout_id"] as const;
 
+/** A source that can be read more than once (a file on disk: `() => createReadStream(path)`). */
+export type ReopenableCsv = () => AsyncIterable<string | Buffer>;
+
 export interface StripeReportInput {
-  csv: CsvSource;
+  /** Bytes, a source that can be opened again, or a one-shot stream. */
+  csv: CsvSource | ReopenableCsv;
   label: string;
   userId?: string | null;
 }
 
+/** The import key of a source that can be opened again: one pass over its bytes. */
+async function keyOfReopenable(open: ReopenableCsv): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of open()) hash.update(chunk);
+  return `${SOURCE}:sha256:${hash.digest("hex")}`;
+}
+
 /** Imports the report; the same bytes twice is one import (alreadyImported, nothing added). */
 export async function importStripeReportCsv(db: Db, input: StripeReportInput): Promise<ImportResult> {
-  const known = typeof input.csv === "string" || Buffer.isBuffer(input.csv) ? fileImportKey(SOURCE, input.csv) : undefined;
+  const src = input.csv;
+  const bytes = typeof src === "string" || Buffer.isBuffer(src);
+  const known = bytes ? fileImportKey(SOURCE, src) : typeof src === "function" ? await keyOfReopenable(src) : undefined;
   if (known) {
     const begun = await beginImport(db, { psp: "stripe", source: SOURCE, importKey: known, label: input.label, userId: input.userId });
     if (begun.alreadyImported) return { importId: begun.id, source: SOURCE, alreadyImported: true, rowsSeen: begun.rowsSeen, rowsAdded: 0 };
   }
+  const csv: CsvSource = bytes ? src : typeof src === "function" ? src() : src;
   const hash = createHash("sha256");
   let importId: string | undefined;
   try {
     return await rawClient(db).begin(async (tx) => {
       await tx.unsafe(`set local work_mem = '${BULK_WORK_MEM}'`);
       await tx.unsafe(`create temp table ${STAGING_TABLE} (n bigint, psp_row_id text, category text, reference text, source_id text, currency text, gross bigint, fee bigint, net bigint, occurred_at timestamptz, available_on timestamptz, payout_id text) on commit drop`);
-      const { records } = await copyCsv(tx, known ? input.csv : hashed(input.csv as AsyncIterable<string | Buffer>, hash), STAGING_TABLE, STAGED, lineOf);
+      const { records } = await copyCsv(tx, known ? csv : hashed(csv as AsyncIterable<string | Buffer>, hash), STAGING_TABLE, STAGED, lineOf);
       const key = known ?? `${SOURCE}:sha256:${hash.digest("hex")}`;
       const begun = await beginImport(db, { psp: "stripe", source: SOURCE, importKey: key, label: input.label, userId: input.userId });
       importId = begun.id;
       if ((await lockImportSql(tx, begun.id)).status === "completed") return { importId: begun.id, source: SOURCE, alreadyImported: true, rowsSeen: begun.rowsSeen, rowsAdded: 0 };
       const rowsAdded = await insertStaged(tx, begun.id);
+      await analyzeAfterBulk(tx, rowsAdded);
       const totals = { rowsSeen: records, rowsAdded };
       await finishImportSql(tx, begun.id, totals);
       return { importId: begun.id, source: SOURCE, alreadyImported: false, ...totals };
