@@ -78,7 +78,7 @@ function NoteForm(props: { label: string; hint?: string; submit: string; pending
   );
 }
 
-function AcceptForm({ caseId, busy, onDone }: { caseId: string; busy: boolean; onDone: () => void }) {
+function AcceptForm({ caseId, factsVersion, busy, onDone }: { caseId: string; factsVersion: number; busy: boolean; onDone: () => void }) {
   const trpc = useTRPC();
   const ids = useId();
   const [until, setUntil] = useState("");
@@ -95,7 +95,7 @@ function AcceptForm({ caseId, busy, onDone }: { caseId: string; busy: boolean; o
         pending={accept.isPending}
         busy={busy || accept.isPending}
         testId="accept-form"
-        onSubmit={(note) => accept.mutate({ caseId, note, expiresAt: until ? new Date(`${until}T00:00:00.000Z`) : undefined })}
+        onSubmit={(note) => accept.mutate({ caseId, note, factsVersion, expiresAt: until ? new Date(`${until}T00:00:00.000Z`) : undefined })}
       >
         <Field label="Re-raise on (optional, UTC)" htmlFor={untilId} hint="If the discrepancy is still there on this day, the case opens again." className="max-w-sm">
           <Input id={untilId} type="date" min={min} max={max} value={until} onChange={(e) => setUntil(e.target.value)} disabled={busy || accept.isPending} aria-describedby={`${untilId}-hint`} />
@@ -204,7 +204,7 @@ export function CaseActions({ detail, viewerId, onDone }: { detail: CaseDetail; 
               pending={propose.isPending}
               busy={busy}
               testId="propose-form"
-              onSubmit={(note) => propose.mutate({ caseId: detail.id, note })}
+              onSubmit={(note) => propose.mutate({ caseId: detail.id, note, factsVersion: detail.factsVersion })}
             />
             <ErrorLine error={propose.error} testId="propose-error" />
           </>
@@ -219,7 +219,7 @@ export function CaseActions({ detail, viewerId, onDone }: { detail: CaseDetail; 
         {detail.type === "invariant" ? (
           <p className="text-sm text-slate-700">An invariant breach cannot be accepted: fix its cause, and the matcher resolves the case.</p>
         ) : (
-          <AcceptForm caseId={detail.id} busy={busy} onDone={onDone} />
+          <AcceptForm caseId={detail.id} factsVersion={detail.factsVersion} busy={busy} onDone={onDone} />
         )}
       </Section>
     </div>

@@ -80,6 +80,24 @@ describe("accept", () => {
     }
   });
 
+  it("refuses an accept or a proposal made on facts the matcher changed since the user saw them (conflict), writing nothing", async () => {
+    const f = finding();
+    const id = await openTestCase(t.db, f);
+    const seen = (await caseRow(id)).factsVersion;
+    // A late row: the PSP's amount is now 600, not 500.
+    await syncFinding(t.db, { ...f, amountAtRisk: 600n, delta: [{ currency: "USD", amount: "600" }], pspSide: { amount: "600", rowIds: [] } }, { asOf: new Date(Date.now() + 1000) });
+    const now = (await caseRow(id)).factsVersion;
+    expect(now).toBe(seen + 1);
+    expect(await codeOf(acceptCase(t.db, { caseId: id, userId: ops, note: "fine at 500", factsVersion: seen }))).toBe("conflict");
+    expect(await codeOf(proposeAdjustment(t.db, { caseId: id, userId: ops, note: "book 500", factsVersion: seen }))).toBe("conflict");
+    expect(await caseRow(id)).toMatchObject({ status: "open", resolution: null });
+    expect(await t.db.select().from(reconAdjustments).where(eq(reconAdjustments.caseId, id))).toHaveLength(0);
+    expect(await auditOf(id)).toHaveLength(0);
+    // On the facts as they are now, both go through.
+    expect((await proposeAdjustment(t.db, { caseId: id, userId: ops, note: "book 600", factsVersion: now })).status).toBe("pending");
+    expect(await acceptCase(t.db, { caseId: id, userId: ops, note: "fine at 600", factsVersion: now })).toMatchObject({ status: "resolved", changed: true });
+  });
+
   it("resolves as accepted with its expiry; the matcher re-opens it once the expiry passed and the discrepancy is still there", async () => {
     const f = finding();
     const id = await openTestCase(t.db, f);

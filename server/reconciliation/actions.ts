@@ -9,7 +9,7 @@ import { AppError } from "@/server/errors";
 import { settleAttempt } from "@/server/payments/execution";
 import { getConnector, type ConnectorFor } from "@/server/psp";
 import { assertOpsUser, cancelPendingAdjustments } from "./adjustments";
-import { transitionCase, type ReconCase } from "./case-state";
+import { assertFactsSeen, transitionCase, type ReconCase } from "./case-state";
 import { importStripeSource } from "./imports/stripe-api";
 import { runReconciliation } from "./run";
 import { RECON_ACCEPT_MAX_DAYS } from "./router.schema";
@@ -62,7 +62,7 @@ export function assertAcceptExpiry(expiresAt: Date | undefined, now: Date = new 
  * passes, the matcher re-opens the case if the discrepancy is still there. Refused for invariant breaches (fix them).
  * A pending adjustment of the case is canceled: the case no longer needs it.
  */
-export async function acceptCase(db: Db, input: { caseId: string; userId: string; note: string; expiresAt?: Date }): Promise<CaseActionResult> {
+export async function acceptCase(db: Db, input: { caseId: string; userId: string; note: string; expiresAt?: Date; factsVersion?: number }): Promise<CaseActionResult> {
   const note = input.note.trim();
   if (!note) throw new AppError("validation_failed", "A note is required", { details: { fields: [{ field: "note", message: "A note is required" }] } });
   assertAcceptExpiry(input.expiresAt);
@@ -72,6 +72,7 @@ export async function acceptCase(db: Db, input: { caseId: string; userId: string
     if (c.type === "invariant") throw new AppError("unprocessable", "An invariant breach cannot be accepted: fix its cause (the matcher then resolves the case).");
     const r = await transitionCase(tx, { caseId: c.id, to: "resolved", resolution: "accepted", reason: "accepted", actorUserId: input.userId, note, acceptedUntil: input.expiresAt ?? null, data: { expiresAt: input.expiresAt?.toISOString() ?? null } });
     if (!r.changed) throw new AppError("invalid_transition", "This case is already resolved.");
+    assertFactsSeen(r.before, input.factsVersion); // r.before was read under the row lock
     const canceled = await cancelPendingAdjustments(tx, [c.id], "case accepted");
     await audit(tx, "recon_case.accepted", input.userId, r.before, { note, expiresAt: input.expiresAt?.toISOString() ?? null, canceledAdjustments: canceled });
     return { caseId: r.after.id, status: r.after.status, changed: true };

@@ -14,7 +14,7 @@ import { recordAudit } from "@/server/audit/record-audit";
 import { AppError } from "@/server/errors";
 import { accountFor, postTransaction, type PostingLine } from "@/server/ledger";
 import { isCurrencyCode, type CurrencyCode } from "@/server/money";
-import { transitionCase, type ReconCase } from "./case-state";
+import { assertFactsSeen, transitionCase, type ReconCase } from "./case-state";
 
 export type AdjustmentLine = (typeof reconAdjustments.$inferSelect)["lines"][number];
 export type ReconAdjustment = typeof reconAdjustments.$inferSelect;
@@ -166,7 +166,7 @@ async function adjustmentView(db: DbOrTx, id: string): Promise<AdjustmentView> {
 const PENDING_CONFLICT = "An adjustment for this case is already awaiting approval: approve or reject it first.";
 
 /** Proposes the case's implied adjusting entry (the maker). One pending adjustment per case. */
-export async function proposeAdjustment(db: Db, input: { caseId: string; userId: string; note: string }): Promise<AdjustmentView> {
+export async function proposeAdjustment(db: Db, input: { caseId: string; userId: string; note: string; factsVersion?: number }): Promise<AdjustmentView> {
   const note = input.note.trim();
   if (!note) throw new AppError("validation_failed", "A note is required");
   try {
@@ -174,6 +174,7 @@ export async function proposeAdjustment(db: Db, input: { caseId: string; userId:
       await assertOpsUser(tx, input.userId, "Proposing an adjustment");
       const c = await lockCase(tx, input.caseId);
       if (c.status === "resolved") throw new AppError("invalid_transition", "This case is resolved: there is nothing to adjust.");
+      assertFactsSeen(c, input.factsVersion);
       const lines = impliedLines(c, await postedByCase(tx, c));
       const [pending] = await tx.select({ id: reconAdjustments.id }).from(reconAdjustments).where(and(eq(reconAdjustments.caseId, c.id), eq(reconAdjustments.status, "pending")));
       if (pending) throw new AppError("conflict", PENDING_CONFLICT, { details: { adjustmentId: pending.id } });

@@ -30,6 +30,15 @@ export const POSTED_CASES = sql`
   group by a.case_id, l->>'currency'
   having sum(case when l->>'side' = 'debit' then (l->>'amount')::numeric else -(l->>'amount')::numeric end) <> 0`;
 
+/**
+ * What ops decided on must be what the case says now: an action that carries the facts version its user saw is
+ * refused (conflict) once the matcher changed the facts (a late row, a new amount) under it.
+ */
+export function assertFactsSeen(c: ReconCase, seen: number | undefined): void {
+  if (seen === undefined || seen === c.factsVersion) return;
+  throw new AppError("conflict", "The case's facts changed since you opened it: review them again before acting.", { details: { seen, now: c.factsVersion } });
+}
+
 export const OPEN_CASE_STATUSES = ["open", "acknowledged"] as const satisfies readonly ReconCaseStatus[];
 
 export interface CaseTransitionInput {

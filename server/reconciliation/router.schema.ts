@@ -48,6 +48,9 @@ export type TCaseIdInput = z.infer<typeof ZCaseIdInput>;
 export const ZReportInput = z.object({ asOf: z.date().optional() }).strict();
 export const ZImportsInput = z.object({ limit: z.number().int().min(1).max(RECON_IMPORTS_PAGE_MAX).default(RECON_IMPORTS_PAGE_DEFAULT) }).strict();
 
+/** A case's facts_version as the client saw it. */
+const ZFactsVersion = z.number().int().min(1).max(2_147_483_647);
+
 export const ZAcknowledgeInput = z.object({ caseId: ZReconCaseId, note: ZNote.optional() }).strict();
 export const ZAcceptInput = z
   .object({
@@ -55,12 +58,14 @@ export const ZAcceptInput = z
     note: ZNote,
     /** When the acceptance lapses: the case re-opens if the discrepancy is still there. In the future, ≤ 366 days. */
     expiresAt: z.date().optional(),
+    /** The facts version the user saw: refused (conflict) if the matcher changed the facts since. */
+    factsVersion: ZFactsVersion.optional(),
   })
   .strict();
 export type TAcceptInput = z.infer<typeof ZAcceptInput>;
 export const ZRequeryInput = ZCaseIdInput;
 
-export const ZProposeAdjustmentInput = z.object({ caseId: ZReconCaseId, note: ZNote }).strict();
+export const ZProposeAdjustmentInput = z.object({ caseId: ZReconCaseId, note: ZNote, factsVersion: ZFactsVersion.optional() }).strict();
 export const ZApproveAdjustmentInput = z.object({ adjustmentId: ZReconAdjustmentId, note: ZNote.optional() }).strict();
 export const ZRejectAdjustmentInput = z.object({ adjustmentId: ZReconAdjustmentId, note: ZNote }).strict();
 export const ZRunNowInput = z.object({ label: z.string().trim().min(1).max(RECON_LABEL_MAX).optional() }).strict();

@@ -46,9 +46,10 @@ import {
 //   reconciliation.imports({ limit?: 1..100 = 20 }) -> [{ id, psp, source, label, status, rowsSeen, rowsAdded, error,
 //       createdByUserId, createdByName, startedAt, finishedAt }]                              (newest first)
 //   reconciliation.acknowledge({ caseId, note? })          -> CaseActionResult = { caseId, status, changed: boolean }
-//   reconciliation.accept({ caseId, note, expiresAt?: Date }) -> CaseActionResult   (refused for invariant cases)
+//   reconciliation.accept({ caseId, note, expiresAt?: Date, factsVersion? }) -> CaseActionResult   (refused for invariant
+//       cases; conflict when factsVersion, the version the user saw, is no longer the case's)
 //   reconciliation.requery({ caseId })                     -> { caseId, status, imported: ImportResult, match: MatchResult }
-//   reconciliation.proposeAdjustment({ caseId, note })     -> Adjustment (the row above)
+//   reconciliation.proposeAdjustment({ caseId, note, factsVersion? }) -> Adjustment (the row above; conflict as accept)
 //   reconciliation.approveAdjustment({ adjustmentId, note? }) -> Adjustment & { ledgerTransactionId: string, replayed: boolean }
 //   reconciliation.rejectAdjustment({ adjustmentId, note }) -> Adjustment
 //   reconciliation.runNow({ label? })                      -> MatchResult & { invariants }  (server/reconciliation/run.ts)
