@@ -15,6 +15,7 @@ export const platformPing = eventType(catalog.platformPing.name, { schema: catal
 export const pspEventReceived = eventType(catalog.pspEventReceived.name, { schema: catalog.pspEventReceived.schema });
 export const keysReencryptRequested = eventType(catalog.keysReencryptRequested.name, { schema: catalog.keysReencryptRequested.schema });
 export const exceptionsSweepRequested = eventType(catalog.exceptionsSweepRequested.name, { schema: catalog.exceptionsSweepRequested.schema });
+export const reconciliationRunRequested = eventType(catalog.reconciliationRunRequested.name, { schema: catalog.reconciliationRunRequested.schema });
 
 export { disputePspUpdated, merchantEventCreated, merchantWebhookDeliver, paymentAttemptCancel, paymentAttemptExecute, payoutExecute, payoutPspUpdated, payoutsScheduleRequested, pspPaymentUpdated, refundExecute, refundPspUpdated };
 
@@ -35,4 +36,5 @@ export const eventCatalog = {
   [merchantWebhookDeliver.name]: merchantWebhookDeliver,
   [keysReencryptRequested.name]: keysReencryptRequested,
   [exceptionsSweepRequested.name]: exceptionsSweepRequested,
+  [reconciliationRunRequested.name]: reconciliationRunRequested,
 } as const satisfies { [N in CatalogEventName]: EventType<N, CatalogEvent<N>["schema"]> };

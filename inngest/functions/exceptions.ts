@@ -63,6 +63,8 @@ export const FAILURE_SUBJECTS = {
   "dispute-reminders": () => ({ kind: "job", subjectType: "function", subjectId: "dispute-reminders", retryEvent: null }),
   // A cron run has no event to re-emit; the next hourly run is the retry.
   housekeeping: () => ({ kind: "job", subjectType: "function", subjectId: "housekeeping", retryEvent: null }),
+  // A failed reconciliation is re-run by asking for one (the hourly cron would also run it).
+  reconcile: (e) => ({ kind: "job", subjectType: "function", subjectId: "reconcile", retryEvent: { name: "reconciliation/run.requested", data: { requestedBy: idIn(e, "requestedBy") } } }),
   "reencrypt-fields": (e) => ({
     kind: "job",
     subjectType: "function",

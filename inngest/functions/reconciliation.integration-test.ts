@@ -11,6 +11,8 @@ import { createRefundShop, payCheckoutByCard } from "@/server/refunds/test-helpe
 import type { Sandbox } from "@/sandbox";
 import { startTestSandbox } from "@/sandbox/testing";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
+import { catalogEvent } from "@/server/events/catalog";
+import { FAILURE_SUBJECTS } from "./exceptions";
 import { createReconciliationFunctions } from "./reconciliation";
 
 let t: TestDatabase;
@@ -60,3 +62,12 @@ it("reconciliation/run.requested imports the new Stripe window and matches it", 
   const end = (k: string) => k.slice(k.indexOf("Z:") + 2);
   expect(keys[1]!.startsWith(end(keys[0]!))).toBe(true);
 }, 90_000);
+
+it("a failed run (the cron's or one asked for) is an ops exception whose retry asks for a run, with the catalog's event", () => {
+  const retry = { name: "reconciliation/run.requested", data: { requestedBy: "usr_ops" } };
+  expect(FAILURE_SUBJECTS.reconcile(retry)).toEqual({ kind: "job", subjectType: "function", subjectId: "reconcile", retryEvent: retry });
+  expect(FAILURE_SUBJECTS.reconcile({ name: "inngest/scheduled.timer", data: {} })).toMatchObject({ retryEvent: { name: "reconciliation/run.requested", data: { requestedBy: null } } });
+  // The outbox and the retry refuse names outside the catalog: this one is in it, and its payload passes.
+  expect(catalogEvent("reconciliation/run.requested").schema.parse(retry.data)).toEqual(retry.data);
+  expect(catalogEvent("reconciliation/run.requested").schema.parse({ requestedBy: null })).toEqual({ requestedBy: null });
+});

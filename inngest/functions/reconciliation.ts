@@ -1,11 +1,10 @@
-import { eventType, type Inngest } from "inngest";
-import { z } from "zod";
+import type { Inngest } from "inngest";
 import type { Db } from "@/db/client";
-import { classifyRunFailure, recordException } from "@/server/exceptions";
 import { importStripeBalanceTransactions } from "@/server/reconciliation/imports";
 import { nextStripeWindow, runReconciliation } from "@/server/reconciliation/run";
 import type { StripeConnector } from "@/server/psp/stripe/connector";
-import type { LifecycleEventData } from "./exceptions";
+import { reconciliationRunRequested } from "../events";
+import { recordRunFailure, type LifecycleEventData } from "./exceptions";
 
 // reconcile (docs/reconciliation.md): hourly, and on `reconciliation/run.requested` (ops' "run now"): imports the
 // Stripe balance transactions since the last completed API window (the watermark; the first run reaches back
@@ -14,9 +13,7 @@ import type { LifecycleEventData } from "./exceptions";
 
 export const RECONCILE_CRON = "TZ=UTC 7 * * * *";
 export const RECONCILE_RETRIES = 2;
-export const RECONCILE_FUNCTION_ID = "reconcile";
-
-export const reconciliationRunRequested = eventType("reconciliation/run.requested", { schema: z.object({ requestedBy: z.string().min(1).nullable() }) });
+export const RECONCILE_FUNCTION_ID = "reconcile" as const;
 
 export interface ReconciliationFunctionDeps {
   getDb: () => Db;
@@ -27,30 +24,13 @@ export interface ReconciliationFunctionDeps {
   cron?: string;
 }
 
-async function recordReconcileFailure(db: Db, args: { event: { data: LifecycleEventData }; error?: unknown }) {
-  const data = args.event.data;
-  const failure = classifyRunFailure(args.error ?? data.error);
-  await recordException(db, {
-    kind: "job",
-    subjectType: "function",
-    subjectId: RECONCILE_FUNCTION_ID,
-    reason: failure.reason,
-    code: failure.code,
-    message: failure.message,
-    functionId: typeof data.function_id === "string" && data.function_id ? data.function_id : RECONCILE_FUNCTION_ID,
-    runId: typeof data.run_id === "string" && data.run_id ? data.run_id : null,
-    // The next hourly run is the retry (reconciliation/run.requested is not in the event catalog yet).
-    retryEvent: null,
-  });
-}
-
 export function createReconciliationFunctions(client: Inngest, deps: ReconciliationFunctionDeps) {
   const reconcile = client.createFunction(
     {
       id: RECONCILE_FUNCTION_ID,
       retries: RECONCILE_RETRIES,
       singleton: { mode: "skip" },
-      onFailure: (args) => recordReconcileFailure(deps.getDb(), args as { event: { data: LifecycleEventData }; error?: unknown }),
+      onFailure: (args) => recordRunFailure(deps.getDb(), RECONCILE_FUNCTION_ID, args as { event: { data: LifecycleEventData }; error?: unknown }),
       triggers: [{ cron: deps.cron ?? RECONCILE_CRON }, { event: reconciliationRunRequested }],
     },
     async ({ step }) => {

@@ -17,6 +17,7 @@ describe("event catalog", () => {
       "payouts/schedule.requested",
       "platform/ping",
       "psp/event.received",
+      "reconciliation/run.requested",
       "refund/execute",
       "refund/psp.updated",
     ]);

@@ -77,6 +77,11 @@ export const keysReencryptRequested = defineEvent("keys/reencrypt.requested", z.
 /** Run the exceptions janitor now (server/exceptions/janitor.ts; a cron also runs it every 5 minutes). */
 export const exceptionsSweepRequested = defineEvent("ops/exceptions.sweep-requested", z.object({ requestedBy: z.string().min(1).nullable() }));
 
+// Reconciliation.
+
+/** Run the reconciliation now (import the new Stripe API window, match, invariants); a cron also runs it hourly. */
+export const reconciliationRunRequested = defineEvent("reconciliation/run.requested", z.object({ requestedBy: z.string().min(1).nullable() }));
+
 export const EVENT_CATALOG = {
   [paymentAttemptExecute.name]: paymentAttemptExecute,
   [paymentAttemptCancel.name]: paymentAttemptCancel,
@@ -93,6 +98,7 @@ export const EVENT_CATALOG = {
   [merchantWebhookDeliver.name]: merchantWebhookDeliver,
   [keysReencryptRequested.name]: keysReencryptRequested,
   [exceptionsSweepRequested.name]: exceptionsSweepRequested,
+  [reconciliationRunRequested.name]: reconciliationRunRequested,
 } as const;
 
 type Catalog = typeof EVENT_CATALOG;
