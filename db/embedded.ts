@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import AsyncExitHook from "async-exit-hook";
@@ -136,9 +136,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   });
 
   // initdb that died half-way leaves a dir without our marker: it never held data, so start it over. A marker
-  // whose dir is gone (removed by hand) is stale: without PG_VERSION, starting would never settle.
+  // whose dir is gone or empty (removed by hand) is stale: starting on it would never settle. A dir with files but no
+  // PG_VERSION is not ours to wipe: refused, naming it.
   const marker = path.join(path.dirname(dir), `${path.basename(dir)}${READY_MARKER}`);
-  if (!existsSync(marker) || !existsSync(path.join(dir, "PG_VERSION"))) {
+  if (existsSync(marker) && !existsSync(path.join(dir, "PG_VERSION"))) {
+    const entries = existsSync(dir) ? await readdir(dir) : [];
+    if (entries.length > 0) throw new Error(`Embedded Postgres: ${dir} is marked initialised but holds no PG_VERSION (and ${entries.length} other entries); move it away or restore it`);
+    await rm(marker, { force: true });
+  }
+  if (!existsSync(marker)) {
     await rm(dir, { recursive: true, force: true });
     await mkdir(path.dirname(dir), { recursive: true });
     // As root, Postgres runs as the `postgres` user, which must be able to reach the data dir.

@@ -78,11 +78,16 @@ function NoteForm(props: { label: string; hint?: string; submit: string; pending
   );
 }
 
+/** The facts changed under the user (a conflict): show them the case as it is now; the error line says why. */
+function refetchOnConflict(err: unknown, refetch: () => void): void {
+  if ((err as { data?: { code?: string } } | null)?.data?.code === "CONFLICT") refetch();
+}
+
 function AcceptForm({ caseId, factsVersion, busy, onDone }: { caseId: string; factsVersion: number; busy: boolean; onDone: () => void }) {
   const trpc = useTRPC();
   const ids = useId();
   const [until, setUntil] = useState("");
-  const accept = useMutation(trpc.reconciliation.accept.mutationOptions({ onSuccess: onDone }));
+  const accept = useMutation(trpc.reconciliation.accept.mutationOptions({ onSuccess: onDone, onError: (e) => refetchOnConflict(e, onDone) }));
   const today = new Date();
   const min = new Date(today.getTime() + DAY_MS).toISOString().slice(0, 10);
   const max = new Date(today.getTime() + ACCEPT_MAX_DAYS * DAY_MS).toISOString().slice(0, 10);
@@ -153,7 +158,7 @@ export function CaseActions({ detail, viewerId, onDone }: { detail: CaseDetail; 
   const trpc = useTRPC();
   const acknowledge = useMutation(trpc.reconciliation.acknowledge.mutationOptions({ onSuccess: onDone }));
   const requery = useMutation(trpc.reconciliation.requery.mutationOptions({ onSuccess: onDone }));
-  const propose = useMutation(trpc.reconciliation.proposeAdjustment.mutationOptions({ onSuccess: onDone }));
+  const propose = useMutation(trpc.reconciliation.proposeAdjustment.mutationOptions({ onSuccess: onDone, onError: (e) => refetchOnConflict(e, onDone) }));
   const busy = acknowledge.isPending || requery.isPending || propose.isPending;
   const pending = detail.adjustments.find((a) => a.status === "pending") ?? null;
 

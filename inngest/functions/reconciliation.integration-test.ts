@@ -12,8 +12,9 @@ import type { Sandbox } from "@/sandbox";
 import { startTestSandbox } from "@/sandbox/testing";
 import { createTestDatabase, type TestDatabase } from "@/test/db";
 import { catalogEvent } from "@/server/events/catalog";
-import { FAILURE_SUBJECTS } from "./exceptions";
-import { createReconciliationFunctions } from "./reconciliation";
+import { opsExceptions } from "@/db/schema";
+import { FAILURE_SUBJECTS, recordRunFailure } from "./exceptions";
+import { createReconciliationFunctions, RECONCILE_FUNCTION_ID } from "./reconciliation";
 
 let t: TestDatabase;
 let sandbox: Sandbox;
@@ -63,11 +64,15 @@ it("reconciliation/run.requested imports the new Stripe window and matches it", 
   expect(keys[1]!.startsWith(end(keys[0]!))).toBe(true);
 }, 90_000);
 
-it("a failed run (the cron's or one asked for) is an ops exception whose retry asks for a run, with the catalog's event", () => {
+it("a failed run (the cron's or one asked for) is an ops exception whose retry asks for a run, with the catalog's event", async () => {
   const retry = { name: "reconciliation/run.requested", data: { requestedBy: "usr_ops" } };
   expect(FAILURE_SUBJECTS.reconcile(retry)).toEqual({ kind: "job", subjectType: "function", subjectId: "reconcile", retryEvent: retry });
   expect(FAILURE_SUBJECTS.reconcile({ name: "inngest/scheduled.timer", data: {} })).toMatchObject({ retryEvent: { name: "reconciliation/run.requested", data: { requestedBy: null } } });
   // The outbox and the retry refuse names outside the catalog: this one is in it, and its payload passes.
   expect(catalogEvent("reconciliation/run.requested").schema.parse(retry.data)).toEqual(retry.data);
   expect(catalogEvent("reconciliation/run.requested").schema.parse({ requestedBy: null })).toEqual({ requestedBy: null });
+  // As the onFailure handler records it.
+  await recordRunFailure(t.db, RECONCILE_FUNCTION_ID, { event: { data: { function_id: "paybridge-reconcile", run_id: "01RECONFAILED", event: retry, error: { name: "Error", message: "stripe down" } } } });
+  const [exc] = await t.db.select().from(opsExceptions).where(eq(opsExceptions.runId, "01RECONFAILED"));
+  expect(exc).toMatchObject({ kind: "job", subjectType: "function", subjectId: "reconcile", functionId: "paybridge-reconcile", retryEvent: retry });
 });

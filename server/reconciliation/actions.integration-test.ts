@@ -93,6 +93,7 @@ describe("accept", () => {
     expect(await caseRow(id)).toMatchObject({ status: "open", resolution: null });
     expect(await t.db.select().from(reconAdjustments).where(eq(reconAdjustments.caseId, id))).toHaveLength(0);
     expect(await auditOf(id)).toHaveLength(0);
+    expect((await transitionsOf(id)).map((x) => x.toStatus)).toEqual(["open"]);
     // On the facts as they are now, both go through.
     expect((await proposeAdjustment(t.db, { caseId: id, userId: ops, note: "book 600", factsVersion: now })).status).toBe("pending");
     expect(await acceptCase(t.db, { caseId: id, userId: ops, note: "fine at 600", factsVersion: now })).toMatchObject({ status: "resolved", changed: true });

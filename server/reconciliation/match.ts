@@ -57,7 +57,8 @@ function groupsSql(asOf: Date, scope?: MatchScope): SQL {
         count(*)::int as n, (count(*) filter (where s.category = 'refund_failure'))::int as n_fail,
         sum(s.gross)::bigint as gross, sum(s.fee)::bigint as fee,
         min(s.currency) as r_currency, max(s.currency) as r_currency_max,
-        min(s.occurred_at) as first_at, max(s.occurred_at) as last_at, min(s.id) as min_id, max(s.id) as max_id
+        min(s.occurred_at) as first_at, max(s.occurred_at) as last_at, min(s.id) as min_id, max(s.id) as max_id,
+        min(s.source_id) as source_id
       from settlement_rows s
       where s.category <> all(${unmatched}) ${rowScope(scope)}
       group by 1, 2, 3
@@ -65,7 +66,7 @@ function groupsSql(asOf: Date, scope?: MatchScope): SQL {
       select * from (${expectedMovementsSql(scope)}) e ${eScope(scope)}
     ), j as (
       select coalesce(r.psp, e.psp) as psp, coalesce(r.reference, e.reference) as reference, coalesce(r.kind, e.kind) as kind,
-        r.n, r.n_fail, r.gross, r.fee, r.r_currency, r.r_currency_max, r.first_at, r.last_at, r.min_id, r.max_id,
+        r.n, r.n_fail, r.gross, r.fee, r.r_currency, r.r_currency_max, r.first_at, r.last_at, r.min_id, r.max_id, r.source_id,
         e.currency as e_currency, e.amount, e.expected_fee, e.status, e.must_report, e.occurred_at, e.merchant_id,
         e.subject_type, e.subject_id, (e.psp is not null) as has_e, (r.psp is not null) as has_r
       from r full join e on e.psp = r.psp and e.reference = r.reference and e.kind = r.kind
@@ -123,7 +124,7 @@ export function findingsSql(asOf: Date, scope?: MatchScope): SQL {
           'count', f.n, 'failures', f.n_fail, 'occurredAt', f.first_at,
           'rowIds', (case when f.n = 1 then jsonb_build_array(f.min_id::text) when f.n = 2 then jsonb_build_array(f.min_id::text, f.max_id::text)
                           else coalesce(ids.row_ids, '[]'::jsonb) end),
-          'sourceId', (select s.source_id from settlement_rows s where s.id = f.min_id))
+          'sourceId', f.source_id)
         else '{}'::jsonb end) as psp_side,
       (case when f.has_e then jsonb_build_object(
           'reference', f.reference, 'category', f.kind, 'currency', f.e_currency, 'amount', f.amount::text, 'fee', f.expected_fee::text,

@@ -226,7 +226,7 @@ describe("bad files", () => {
     const bad = [header, ...lines.slice(0, 9), line({ balance_transaction_id: "txn_pl_bad", gross: "1.2.3" })].join("\n");
     const err = await refusal(importStripeReportCsv(t.db, { csv: bad, label: "pl-bad.csv" }));
     expect(err.message).toMatch(/^line 11, column gross/);
-    expect(await rowsOf(["txn_pl1", "txn_pl9"])).toHaveLength(0);
+    expect(await rowsOf(["txn_pl1", "txn_pl8"])).toHaveLength(0);
 
     const r = await importStripeReportCsv(t.db, { csv: [header, ...lines].join("\n"), label: "pl.csv" });
     expect(r).toMatchObject({ alreadyImported: false, rowsSeen: 11, rowsAdded: 10 });
@@ -242,6 +242,19 @@ describe("bad files", () => {
       for (let i = 0; i < csv.length; i += 50) yield Buffer.from(csv.slice(i, i + 50));
     }
     expect(await importStripeReportCsv(t.db, { csv: () => chunks(), label: "pl-again.csv" })).toMatchObject({ importId: r.importId, alreadyImported: true, rowsAdded: 0 });
+
+    // A new file opened twice (hashed, then stored) stores its rows; one whose second read differs stores nothing.
+    const fresh = [header, line({ balance_transaction_id: "txn_re1" }), line({ balance_transaction_id: "txn_re2" })].join("\n");
+    const stored2 = await importStripeReportCsv(t.db, { csv: () => (async function* () { yield Buffer.from(fresh); })(), label: "re.csv" });
+    expect(stored2).toMatchObject({ alreadyImported: false, rowsSeen: 2, rowsAdded: 2 });
+    expect((await rowsOf(["txn_re1", "txn_re2"])).every((x) => x.importId === stored2.importId)).toBe(true);
+    let opens = 0;
+    const growing = () => (async function* () { opens += 1; yield Buffer.from(opens === 1 ? fresh.replace(/txn_re/g, "txn_gr") : `${fresh.replace(/txn_re/g, "txn_gr")}\n${line({ balance_transaction_id: "txn_gr3" })}`); })();
+    const changed = await refusal(importStripeReportCsv(t.db, { csv: growing, label: "growing.csv" }));
+    expect(changed.code).toBe("conflict");
+    expect(opens).toBe(2);
+    expect(await rowsOf(["txn_gr1", "txn_gr2", "txn_gr3"])).toHaveLength(0);
+    expect((await t.db.select().from(reconImports).where(eq(reconImports.label, "growing.csv")))[0]).toMatchObject({ status: "failed", error: changed.message });
   });
 
   it("empty lines are skipped; line numbers still count them", async () => {

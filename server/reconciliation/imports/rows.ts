@@ -141,7 +141,9 @@ export const ANALYZE_AFTER_ROWS = 50_000;
  * and spilled it to disk). Smaller imports leave it to autovacuum.
  */
 export async function analyzeAfterBulk(tx: postgres.TransactionSql, rowsAdded: number): Promise<void> {
-  if (rowsAdded >= ANALYZE_AFTER_ROWS) await tx.unsafe("analyze settlement_rows");
+  if (rowsAdded < ANALYZE_AFTER_ROWS) return;
+  // In a savepoint: statistics are an optimisation, never a reason to lose the import (a cancel, a timeout).
+  await tx.savepoint((sp) => sp.unsafe("analyze settlement_rows")).catch(() => undefined);
 }
 
 /** The postgres.js client under Drizzle (drizzle() sets `$client`; the Db type does not say so). */

@@ -8,6 +8,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type postgres from "postgres";
 import type { Db } from "@/db/client";
+import { AppError } from "@/server/errors";
 import type { ImportResult } from "../types";
 import { beginImport, failImport, fileImportKey, finishImportSql, lockImportSql } from "./record";
 import { analyzeAfterBulk, columnIndexes, copyCsv, copyText, type CsvSource, invalidCell, minorDigits, rawClient, readCurrency, ROWS_LOCK_SQL, STAGING_TABLE, STRIPE_CATEGORIES } from "./rows";
@@ -41,21 +42,32 @@ async function keyOfReopenable(open: ReopenableCsv): Promise<string> {
 export async function importStripeReportCsv(db: Db, input: StripeReportInput): Promise<ImportResult> {
   const src = input.csv;
   const bytes = typeof src === "string" || Buffer.isBuffer(src);
-  const known = bytes ? fileImportKey(SOURCE, src) : typeof src === "function" ? await keyOfReopenable(src) : undefined;
+  const begin = (importKey: string) => beginImport(db, { psp: "stripe", source: SOURCE, importKey, label: input.label, userId: input.userId });
+  let known: string | undefined;
+  try {
+    known = bytes ? fileImportKey(SOURCE, src) : typeof src === "function" ? await keyOfReopenable(src) : undefined;
+  } catch (err) {
+    // The first pass could not read the file: a failed import says so.
+    await failImport(db, (await begin(`${SOURCE}:unreadable:${randomUUID()}`)).id, err);
+    throw err;
+  }
   if (known) {
-    const begun = await beginImport(db, { psp: "stripe", source: SOURCE, importKey: known, label: input.label, userId: input.userId });
+    const begun = await begin(known);
     if (begun.alreadyImported) return { importId: begun.id, source: SOURCE, alreadyImported: true, rowsSeen: begun.rowsSeen, rowsAdded: 0 };
   }
-  const csv: CsvSource = bytes ? src : typeof src === "function" ? src() : src;
+  // What is stored is hashed as it is read (but for bytes in memory): a stream's key, and for a file opened twice the
+  // proof that the second read is the file the key was made of.
   const hash = createHash("sha256");
   let importId: string | undefined;
   try {
+    const csv: CsvSource = bytes ? src : hashed(typeof src === "function" ? src() : src, hash);
     return await rawClient(db).begin(async (tx) => {
       await tx.unsafe(`set local work_mem = '${BULK_WORK_MEM}'`);
       await tx.unsafe(`create temp table ${STAGING_TABLE} (n bigint, psp_row_id text, category text, reference text, source_id text, currency text, gross bigint, fee bigint, net bigint, occurred_at timestamptz, available_on timestamptz, payout_id text) on commit drop`);
-      const { records } = await copyCsv(tx, known ? csv : hashed(csv as AsyncIterable<string | Buffer>, hash), STAGING_TABLE, STAGED, lineOf);
-      const key = known ?? `${SOURCE}:sha256:${hash.digest("hex")}`;
-      const begun = await beginImport(db, { psp: "stripe", source: SOURCE, importKey: key, label: input.label, userId: input.userId });
+      const { records } = await copyCsv(tx, csv, STAGING_TABLE, STAGED, lineOf);
+      const read = bytes ? known! : `${SOURCE}:sha256:${hash.digest("hex")}`;
+      if (known && read !== known) throw new AppError("conflict", "The file changed while it was being imported (its bytes differ from the first read): nothing was stored; import it again once it is complete.");
+      const begun = await begin(read);
       importId = begun.id;
       if ((await lockImportSql(tx, begun.id)).status === "completed") return { importId: begun.id, source: SOURCE, alreadyImported: true, rowsSeen: begun.rowsSeen, rowsAdded: 0 };
       const rowsAdded = await insertStaged(tx, begun.id);
@@ -65,7 +77,7 @@ export async function importStripeReportCsv(db: Db, input: StripeReportInput): P
       return { importId: begun.id, source: SOURCE, alreadyImported: false, ...totals };
     });
   } catch (err) {
-    const failed = importId ?? (await beginImport(db, { psp: "stripe", source: SOURCE, importKey: known ?? `${SOURCE}:unreadable:${randomUUID()}`, label: input.label, userId: input.userId })).id;
+    const failed = importId ?? (await begin(known ?? `${SOURCE}:unreadable:${randomUUID()}`)).id;
     await failImport(db, failed, err);
     throw err;
   }
