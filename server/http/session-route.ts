@@ -18,7 +18,15 @@ export interface SessionRouteContext {
   requestId: string;
 }
 
-export function sessionMerchantRoute(minRole: MerchantRole, handler: (req: Request, ctx: SessionRouteContext) => Promise<Response>) {
+/** What a session route's caller is, once its session is checked: the authorization step of one kind of route. */
+type Authorize<C> = (base: { db: Db; userId: string; requestId: string; access: Awaited<ReturnType<typeof loadAccess>>; requestedMerchantId: string | undefined }) => C;
+
+/**
+ * The shared body of the session route wrappers (this file's sessionMerchantRoute, ops-route.ts sessionOpsRoute):
+ * cross-origin refusal, the session checked against the user's row, `authorize` (throws to refuse), then the handler.
+ * Failures answer in the REST error shape with the request id, never cached; a rate limit carries Retry-After.
+ */
+export function sessionRoute<C>(kind: string, authorize: Authorize<C>, handler: (req: Request, ctx: C) => Promise<Response>) {
   return async (req: Request): Promise<Response> => {
     let requestId = "unknown";
     try {
@@ -28,16 +36,23 @@ export function sessionMerchantRoute(minRole: MerchantRole, handler: (req: Reque
       requestId = ctx.requestId;
       if (!ctx.userId) throw new AppError("unauthenticated");
       const access = await loadAccess(ctx.db, ctx.userId, ctx.session);
-      const merchant = resolveMerchantScope(access, ctx.requestedMerchantId, minRole);
-      return await handler(req, { db: ctx.db, userId: ctx.userId, merchant, requestId });
+      return await handler(req, authorize({ db: ctx.db, userId: ctx.userId, requestId, access, requestedMerchantId: ctx.requestedMerchantId }));
     } catch (err) {
       const e = toAppError(err);
-      if (e.code === "internal") log.error({ err, requestId, path: new URL(req.url).pathname }, "dashboard route internal error");
+      if (e.code === "internal") log.error({ err, requestId, path: new URL(req.url).pathname }, `${kind} route internal error`);
       const retryAfterS = (e.details as { retryAfterS?: unknown } | undefined)?.retryAfterS;
       const retryAfter: Record<string, string> = typeof retryAfterS === "number" ? { "retry-after": String(retryAfterS) } : {};
       return Response.json(errorBody(e, requestId), { status: e.httpStatus, headers: { "request-id": requestId, "cache-control": "no-store", ...retryAfter } });
     }
   };
+}
+
+export function sessionMerchantRoute(minRole: MerchantRole, handler: (req: Request, ctx: SessionRouteContext) => Promise<Response>) {
+  return sessionRoute(
+    "dashboard",
+    ({ db, userId, requestId, access, requestedMerchantId }): SessionRouteContext => ({ db, userId, requestId, merchant: resolveMerchantScope(access, requestedMerchantId, minRole) }),
+    handler,
+  );
 }
 
 /** A CSV file download: never cached, never sniffed as something else, with the request id to quote to support. */
