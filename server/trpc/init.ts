@@ -1,6 +1,6 @@
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import superjson from "superjson";
-import { z, ZodError, ZodRealError } from "zod";
+import { ZodError, ZodRealError } from "zod";
 import type { Db } from "@/db/client";
 import type { PspConnector } from "@/server/psp/types";
 import { loadAccess, requireOps, resolveMerchantScope, type MerchantRole } from "@/server/auth/access";
@@ -58,14 +58,25 @@ const APP_CODE_BY_TRPC_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
  * (`destination.phone`, `evidence.product_description`), so a form with nested input can show them on the field.
  */
 function flatZodError(error: ZodError): FlatZodError {
-  const flat = z.flattenError(error) as FlatZodError;
+  const formErrors: string[] = [];
+  const fieldErrors = new Map<string, string[]>();
+  const add = (key: string, message: string) => {
+    // A caller's own key named like a prototype slot is no field of ours, and superjson refuses to send such a key
+    // (a 500): it goes to the form errors, under its name.
+    if (RESERVED_KEYS.has(key)) formErrors.push(`${key}: ${message}`);
+    else fieldErrors.set(key, [...(fieldErrors.get(key) ?? []), message]);
+  };
   for (const issue of error.issues) {
-    if (issue.path.length < 2) continue;
-    const key = fieldPath(issue.path);
-    (flat.fieldErrors[key] ??= []).push(issue.message);
+    if (issue.path.length === 0) {
+      formErrors.push(issue.message);
+      continue;
+    }
+    add(String(issue.path[0]), issue.message);
+    if (issue.path.length >= 2) add(fieldPath(issue.path), issue.message);
   }
-  return flat;
+  return { formErrors: [...new Set(formErrors)], fieldErrors: Object.fromEntries(fieldErrors) };
 }
+const RESERVED_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 /** `a.b[0]`, the way the REST API names fields. */
 const issuePath = (path: readonly PropertyKey[]): string => fieldPath(path) || "(input)";
