@@ -11,6 +11,20 @@ export const CHECKOUT_ORDERS_MAX = 50;
 export const METADATA_KEYS_MAX = 20;
 export const METADATA_KEY_MAX_CHARS = 40;
 
+/**
+ * Keys naming a prototype slot: `__proto__` would be dropped without a word when the record is copied, and a
+ * `constructor` or `prototype` key cannot be sent back through the dashboard's tRPC transformer (superjson refuses
+ * them). They are refused, so nothing a merchant sends is lost or breaks a page later.
+ */
+export const METADATA_RESERVED_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+function refuseReservedKeys(v: unknown, ctx: z.RefinementCtx): unknown {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+  for (const k of Object.keys(v)) {
+    if (METADATA_RESERVED_KEYS.has(k)) ctx.addIssue({ code: "custom", message: `the key ${JSON.stringify(k)} is reserved; use another name` });
+  }
+  return v;
+}
+
 /** Above the PSP's maximum for one payment (server/psp/limits.ts): the request's code is `amount_too_large`. */
 const AMOUNT_TOO_LARGE = { errorCode: "amount_too_large" } as const;
 
@@ -67,7 +81,7 @@ export function createCheckoutInput(mode: ApiKeyMode) {
       return_url: zReturnUrl(mode).describe("Where the checkout page sends the buyer afterwards: https (test-mode keys may also use http, for local development)."),
       payment_orders: z.array(ZPaymentOrderInput).min(1).max(CHECKOUT_ORDERS_MAX),
       metadata: z
-        .record(z.string(), zStorableString().max(500))
+        .preprocess(refuseReservedKeys, z.record(z.string(), zStorableString().max(500)))
         .superRefine((m, ctx) => {
           const keys = Object.keys(m);
           if (keys.length > METADATA_KEYS_MAX) ctx.addIssue({ code: "custom", message: `at most ${METADATA_KEYS_MAX} keys` });
@@ -77,7 +91,8 @@ export function createCheckoutInput(mode: ApiKeyMode) {
             }
           }
         })
-        .optional(),
+        .optional()
+        .describe("Up to 20 keys (1–40 characters; not __proto__, constructor or prototype) of strings up to 500 characters, kept on the checkout."),
       payment_method_options: z
         .object({
           mpesa: z

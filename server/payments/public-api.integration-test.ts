@@ -314,6 +314,10 @@ describe("bad input (issue 10)", () => {
     expect(value.fields).toEqual([{ path: "metadata.note", message: expect.stringMatching(/NUL/) }]);
     const key = await rejected(await postReq(body({ metadata: { "k\u0000": "v" } })));
     expect(key.fields).toEqual([{ path: "metadata", message: expect.stringMatching(/NUL/) }]);
+    for (const reserved of ["__proto__", "constructor", "prototype"]) {
+      const r = await rejected(await postReq(body({ metadata: JSON.parse(`{"${reserved}":"v","ok":"1"}`) })));
+      expect(r.fields).toEqual([{ path: "metadata", message: `the key "${reserved}" is reserved; use another name` }]);
+    }
     const surrogate = await rejected(await postReq(body({ buyer_info: { email: "s@example.test", name: "x\ud800y" } })));
     expect(surrogate.fields).toEqual([{ path: "buyer_info.name", message: expect.stringMatching(/surrogate/) }]);
     for (const id of ["po\u0000x", "a/b", "x".repeat(65)]) {

@@ -34,7 +34,7 @@ export const ZCreatePayoutInput = z
         'Decimal string in the currency\'s units, e.g. "125.00". Omitted: everything payable now. Above what is payable: 400 `payout_amount_unavailable`, whose `available_amount` names what is.',
       ),
     description: zStorableString().min(1).max(PAYOUT_DESCRIPTION_MAX_CHARS).optional().describe(`Up to ${PAYOUT_DESCRIPTION_MAX_CHARS} characters, kept on the payout.`),
-    metadata: ZCreateCheckoutInput.shape.metadata.describe("Up to 20 keys (1–40 characters) of strings up to 500 characters, kept on the payout."),
+    metadata: ZCreateCheckoutInput.shape.metadata.describe("Up to 20 keys (1–40 characters; not __proto__, constructor or prototype) of strings up to 500 characters, kept on the payout."),
   })
   .superRefine((b, ctx) => {
     // The decimals the currency allows, checked before the Idempotency-Key is taken (a fix may reuse the key).

@@ -10,6 +10,7 @@ import { PG_DEADLOCK_DETECTED, PG_SERIALIZATION_FAILURE, pgErrorCode } from "@/d
 import { checkouts, disputes, merchants, paymentAttempts, paymentOrders, refunds } from "@/db/schema";
 import { recordAudit } from "@/server/audit/record-audit";
 import { AppError } from "@/server/errors";
+import { METADATA_RESERVED_KEYS } from "@/server/payments/create-checkout.schema";
 import { finishIdempotentRequest } from "@/server/idempotency/idempotency";
 import { refundExecute } from "@/server/events/catalog";
 import { accountFor, loadTransactionBySource, postTransaction, type PostingLine } from "@/server/ledger";
@@ -44,6 +45,7 @@ function validateInput(input: CreateRefundInput): void {
   if (meta.length > REFUND_METADATA_MAX_KEYS) throw invalid("metadata", `At most ${REFUND_METADATA_MAX_KEYS} keys.`);
   for (const [k, v] of meta) {
     if (!k || k.length > REFUND_METADATA_KEY_MAX_LENGTH) throw invalid("metadata", `Keys must be 1 to ${REFUND_METADATA_KEY_MAX_LENGTH} characters.`);
+    if (METADATA_RESERVED_KEYS.has(k)) throw invalid("metadata", `The key ${JSON.stringify(k)} is reserved; use another name.`);
     if (typeof v !== "string" || v.length > REFUND_METADATA_VALUE_MAX_LENGTH) throw invalid(`metadata.${k}`, `Must be a string of at most ${REFUND_METADATA_VALUE_MAX_LENGTH} characters.`);
   }
 }

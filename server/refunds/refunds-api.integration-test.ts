@@ -226,6 +226,8 @@ describe("POST /api/v1/refunds", () => {
       [{ payment_order_id: orderIds[0], reason: "changed_mind" }, ["reason"]],
       [{ payment_order_id: orderIds[0], metadata: { k: 1 } }, ["metadata.k"]],
       [{ payment_order_id: orderIds[0], amout: "1.00" }, ["(body)"]],
+      [{ payment_order_id: orderIds[0], metadata: JSON.parse('{"__proto__":"x"}') }, ["metadata"]],
+      [{ payment_order_id: orderIds[0], metadata: { constructor: "x" } }, ["metadata"]],
       [{ amount: "1.00" }, ["payment_order_id"]],
       [{ payment_order_id: "has space" }, ["payment_order_id"]],
       [{ payment_order_id: "x".repeat(65) }, ["payment_order_id"]],

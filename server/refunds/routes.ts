@@ -36,7 +36,7 @@ export const ZCreateRefundInput = z.strictObject({
     'Decimal string in the order\'s currency units, e.g. "12.50" (as many decimals as the currency allows). Omitted: everything still refundable on the order. Above what is left: 400 `amount_exceeds_refundable`, whose `refundable_amount` names what is left.',
   ),
   reason: z.enum(REFUND_REASONS).optional().describe("Why, as Stripe names it: requested_by_customer, duplicate or fraudulent."),
-  metadata: ZCreateCheckoutInput.shape.metadata.describe("Up to 20 keys (1–40 characters) of strings up to 500 characters, kept on the refund."),
+  metadata: ZCreateCheckoutInput.shape.metadata.describe("Up to 20 keys (1–40 characters; not __proto__, constructor or prototype) of strings up to 500 characters, kept on the refund."),
 });
 export type TCreateRefundInput = z.infer<typeof ZCreateRefundInput>;
 
