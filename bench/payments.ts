@@ -9,6 +9,8 @@
  * (`scripts/dev.ts --prod --ephemeral` on a free port: throwaway embedded Postgres, sandbox, engine, outbox
  * dispatcher, `next start`; needs `npm run build` first) with the API rate limits lifted, and stops it at the end.
  * The buyer and merchant calls are bench/card-flow.ts (shared with `npm run chaos`), made once each here: no retries.
+ * After the payments, pgbench (TPC-B-like) at 1, 8 and 32 clients on a second embedded Postgres of the same build,
+ * and SUCCESS/s as a ratio to the best: --pgbench-seconds S (per client count, default 5; 0 skips it), --pgbench PATH.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -17,7 +19,9 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { ensureDatabase, startEmbeddedPostgres } from "../db/embedded";
 import { arg, CardFlow, describe, freePort, ORDERS, percentile, positiveInt, sleep, table, type Psp } from "./card-flow";
+import { findPgbench, pgbenchSweep, ratio } from "./pgbench";
 
 const PAYMENTS_DEFAULT = 200;
 const CONCURRENCY_DEFAULT = 16;
@@ -30,6 +34,25 @@ const CHILD_LOG_LINES = 40;
 const ERRORS_SHOWN = 5;
 /** Per-minute API limits for the bench's own platform: the bench measures throughput, not the limiter. */
 const BENCH_RATE_LIMIT = "1000000";
+const PGBENCH_SECONDS_DEFAULT = 5;
+
+/**
+ * pgbench at 1, 8 and 32 clients on a second throwaway embedded Postgres of the same build and settings (fast
+ * mode: fsync off, as the platform's own), run after the payments so the two never compete for the CPUs.
+ */
+async function pgbenchBeside(seconds: number): Promise<ReturnType<typeof pgbenchSweep>> {
+  if (seconds === 0) return { skipped: "--pgbench-seconds 0" };
+  const tmp = await mkdtemp(path.join(os.tmpdir(), "paybridge-bench-pgbench-"));
+  await chmod(tmp, 0o755);
+  const pg = await startEmbeddedPostgres({ dir: path.join(tmp, "pg"), fast: true });
+  try {
+    await ensureDatabase(pg.url, "pgbench");
+    return pgbenchSweep(findPgbench(), pg.databaseUrl("pgbench"), seconds);
+  } finally {
+    await pg.stop();
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -160,11 +183,18 @@ async function main(): Promise<void> {
 
     const post = samples.map((s) => s.postMs).sort((a, b) => a - b);
     const success = samples.map((s) => s.successMs).sort((a, b) => a - b);
-    const head = ["cores", "payments", "concurrency", "failed", "accepted/s", "POST p50 ms", "POST p99 ms", "SUCCESS p50 ms", "SUCCESS p99 ms"];
+    const pgbenchSeconds = Number(arg("--pgbench-seconds") ?? PGBENCH_SECONDS_DEFAULT);
+    console.error(`pgbench (${pgbenchSeconds} s per client count) on a second embedded Postgres of the same build…`);
+    const pgb = await pgbenchBeside(pgbenchSeconds);
+    const best = "best" in pgb ? pgb.best : undefined;
+    const succeeded = samples.length / seconds;
+    const head = ["cores", "payments", "concurrency", "failed", "accepted/s", "SUCCESS/s", "POST p50 ms", "POST p99 ms", "SUCCESS p50 ms", "SUCCESS p99 ms", "SUCCESS/s : pgbench best tps"];
     const row = [os.availableParallelism(), payments, concurrency, errors.length].map(String);
-    row.push((accepted / seconds).toFixed(1), ...[post, success].flatMap((l) => [percentile(l, 50).toFixed(0), percentile(l, 99).toFixed(0)]));
+    row.push((accepted / seconds).toFixed(1), succeeded.toFixed(1), ...[post, success].flatMap((l) => [percentile(l, 50).toFixed(0), percentile(l, 99).toFixed(0)]), ratio(succeeded, best));
     console.log(`\npayments end to end (card, ${ORDERS.length} orders per checkout, ${given ? app : "own platform, fsync off"}, ${seconds.toFixed(1)} s)\n`);
     console.log(table(head, [row]));
+    if ("runs" in pgb) console.log(`\npgbench tpcb-like, same build, same run: ${pgb.runs.map((r) => `${r.clients} clients ${r.tps.toFixed(0)} tps`).join(", ")} (best ${best!.toFixed(0)})`);
+    else console.log(`\npgbench skipped: ${pgb.skipped}`);
     if (flow.rateLimited > 0) console.log(`\n${flow.rateLimited} requests were rate limited (429) and retried after Retry-After: the numbers include those waits.`);
     if (errors.length > 0) {
       console.error(`${platform.logTail()}\n\n${errors.length} payments failed, e.g.:`);

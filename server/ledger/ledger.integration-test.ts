@@ -17,6 +17,7 @@ import {
   getTransaction,
   parseStatement,
   postTransaction,
+  postTransactions,
   reverseTransaction,
   statementToCsv,
   verifyLedger,
@@ -214,5 +215,35 @@ describe("balances", () => {
     const report = await checkLedgerInvariants(t.db);
     expect(report.ok).toBe(false);
     expect(report.drifts.map((d) => d.key)).toEqual(expect.arrayContaining([...keysBefore, `seller_payable_pending:${sellerIds[0]}`]));
+  });
+});
+
+describe("postTransactions (a batch)", () => {
+  it("replays inside it return the first transaction, the rest are linked in order in one stripe, and it verifies", async () => {
+    const { merchantId: ledger, sellerIds } = await createMerchantWithSellers(t.db);
+    const [sellerA, sellerB] = sellerIds as [string, string];
+    const first = await t.db.transaction((tx) => postTransaction(tx, paymentPosting({ sourceId: "batch_a", sellerId: sellerA!, gross: 1_000n, fee: 10n })));
+    const before = await rowCounts();
+    const inputs = ["batch_a", "batch_b", "batch_c", "batch_d"].map((id, i) => paymentPosting({ sourceId: id, sellerId: i % 2 ? sellerB! : sellerA!, gross: 1_000n, fee: 10n }));
+    const posted = await t.db.transaction((tx) => postTransactions(tx, inputs));
+    expect(posted.map((p) => [p.sourceId, p.replayed])).toEqual([["batch_a", true], ["batch_b", false], ["batch_c", false], ["batch_d", false]]);
+    expect(posted[0]!.id).toBe(first.id);
+    expect(await rowCounts()).toEqual({ txns: before.txns + 3, entries: before.entries + 9 });
+    const rows = await t.sql<{ source_id: string; chain_stripe: number; chain_seq: string; prev_hash: string; hash: string }[]>`
+      select source_id, chain_stripe, chain_seq::text, prev_hash, hash from ledger_transactions where source_id in ('batch_b', 'batch_c', 'batch_d') order by chain_seq`;
+    expect(rows.map((r) => r.source_id)).toEqual(["batch_b", "batch_c", "batch_d"]);
+    expect(new Set(rows.map((r) => r.chain_stripe)).size).toBe(1);
+    expect(rows.map((r) => BigInt(r.chain_seq) - BigInt(rows[0]!.chain_seq))).toEqual([0n, 1n, 2n]);
+    expect(rows[1]!.prev_hash).toBe(rows[0]!.hash);
+    expect(rows[2]!.prev_hash).toBe(rows[1]!.hash);
+    // This merchant's ledger (an earlier test tampers with another's on purpose).
+    expect(await verifyLedger(t.db, { ledger })).toMatchObject({ ok: true, breaks: [] });
+    // All of it again: every one a replay, nothing written; one of them with other lines: a conflict, nothing written.
+    const again = await t.db.transaction((tx) => postTransactions(tx, inputs));
+    expect(again.map((p) => p.replayed)).toEqual([true, true, true, true]);
+    expect(again.map((p) => p.id)).toEqual(posted.map((p) => p.id));
+    const changed = [...inputs.slice(0, 3), paymentPosting({ sourceId: "batch_d", sellerId: sellerB!, gross: 2_000n, fee: 10n }), paymentPosting({ sourceId: "batch_e", sellerId: sellerA!, gross: 1_000n, fee: 10n })];
+    await expect(t.db.transaction((tx) => postTransactions(tx, changed))).rejects.toMatchObject({ code: "conflict" });
+    expect(await rowCounts()).toEqual({ txns: before.txns + 3, entries: before.entries + 9 });
   });
 });

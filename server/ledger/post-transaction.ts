@@ -67,15 +67,22 @@ export async function postTransactions(tx: DbOrTx, inputs: readonly PostTransact
   inputs.forEach(validatePosting);
   const keyOf = (i: PostTransactionInput) => `${i.source}:${i.sourceId}`;
   if (new Set(inputs.map(keyOf)).size !== inputs.length) throw new AppError("validation_failed", "ledger batch repeats a (source, source_id)");
-  // Serializes postings of the same (source, sourceId); a later one then sees the first's committed row.
-  for (const key of inputs.map(keyOf).sort()) {
-    await tx.execute(sql`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_NAMESPACE}, hashtext(${key}))`);
+  // Serializes postings of the same (source, sourceId); a later one then sees the first's committed row. One
+  // statement takes them all, in key order (the sorted subquery feeds the lock calls row by row), so two batches
+  // sharing keys lock them in the same order.
+  const sortedKeys = inputs.map(keyOf).sort();
+  if (sortedKeys.length === 1) await tx.execute(sql`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_NAMESPACE}, hashtext(${sortedKeys[0]!}))`);
+  else {
+    await tx.execute(
+      sql`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_NAMESPACE}, hashtext(k)) from (select k from unnest(${sql.param(sortedKeys)}::text[]) as k order by k) ordered`,
+    );
   }
-  const results: (PostedTransaction | undefined)[] = [];
-  for (const input of inputs) {
-    const existing = await loadTransactionBySource(tx, input.source, input.sourceId);
-    results.push(existing ? assertSameReplay(existing, input) : undefined);
-  }
+  // Read after the locks (a later statement, so its snapshot sees what a holder of one of them committed).
+  const existing = await loadTransactionsBySource(tx, inputs);
+  const results: (PostedTransaction | undefined)[] = inputs.map((input) => {
+    const found = existing.get(keyOf(input));
+    return found ? assertSameReplay(found, input) : undefined;
+  });
   const fresh = inputs.filter((_, i) => !results[i]);
   if (fresh.length === 0) return results as PostedTransaction[];
   const accounts = await ensureAccounts(tx, fresh.flatMap((i) => i.lines.map((l) => l.account)));
@@ -96,56 +103,81 @@ export async function postTransactions(tx: DbOrTx, inputs: readonly PostTransact
   if (ledgers.size > 1) throw new AppError("validation_failed", `ledger batch spans ledgers ${[...ledgers].join(", ")}`);
   const ledger = [...ledgers][0]!;
   const stripe = randomInt(LEDGER_CHAIN_STRIPES);
-  for (let i = 0; i < inputs.length; i++) {
-    if (results[i]) continue;
-    const input = inputs[i]!;
-    const entries: PostedEntry[] = input.lines.map((l, line) => {
-      const a = accounts.get(accountMapKey(l.account))!;
-      return { line, accountId: a.id, accountKey: a.key, currency: a.currency, amount: signedAmount(l) };
-    });
-    results[i] = await appendToChain(tx, ledger, stripe, input, entries);
-  }
+  const toPost = inputs.flatMap((input, i) => (results[i] ? [] : [{ i, input }]));
+  const posted = await appendToChain(
+    tx,
+    ledger,
+    stripe,
+    toPost.map(({ input }) => ({
+      input,
+      entries: input.lines.map((l, line) => {
+        const a = accounts.get(accountMapKey(l.account))!;
+        return { line, accountId: a.id, accountKey: a.key, currency: a.currency, amount: signedAmount(l) };
+      }),
+    })),
+  );
+  toPost.forEach(({ i }, k) => (results[i] = posted[k]));
   return results as PostedTransaction[];
 }
 
-/** Takes the head of the given stripe of the ledger's chain (locked until commit), links and inserts. */
-async function appendToChain(tx: DbOrTx, ledger: string, stripe: number, input: PostTransactionInput, entries: PostedEntry[]): Promise<PostedTransaction> {
+/**
+ * Takes the head of the given stripe of the ledger's chain (locked until commit) once for the whole batch, advancing
+ * its seq by the batch's size; links the postings in order (each one's prev_hash is the one before's hash) and
+ * writes them all with one insert of transactions, then one of entries and one head update sent together.
+ */
+async function appendToChain(tx: DbOrTx, ledger: string, stripe: number, batch: readonly { input: PostTransactionInput; entries: PostedEntry[] }[]): Promise<PostedTransaction[]> {
+  const n = BigInt(batch.length);
   const [head] = await tx
     .insert(ledgerChains)
-    .values({ ledger, stripe, seq: 1n, headHash: GENESIS_HASH })
-    .onConflictDoUpdate({ target: [ledgerChains.ledger, ledgerChains.stripe], set: { seq: sql`${ledgerChains.seq} + 1` } })
+    .values({ ledger, stripe, seq: n, headHash: GENESIS_HASH })
+    .onConflictDoUpdate({ target: [ledgerChains.ledger, ledgerChains.stripe], set: { seq: sql`${ledgerChains.seq} + ${n}` } })
     .returning({ seq: ledgerChains.seq, prevHash: ledgerChains.headHash });
-  const hashable: HashableTransaction = {
-    id: newId("ltx"),
-    ledger,
-    chainStripe: stripe,
-    chainSeq: head!.seq,
-    source: input.source,
-    sourceId: input.sourceId,
-    description: input.description,
-    correctsTransactionId: input.correctsTransactionId ?? null,
-    metadata: { ...(input.metadata ?? {}) },
-    // Millisecond precision: exactly what a JS Date (and the hashed ISO string) can represent.
-    postedAt: new Date(),
-    entries,
-  };
-  const hash = transactionHash(head!.prevHash, hashable);
-  const { entries: _hashedEntries, ...columns } = hashable;
-  await tx.insert(ledgerTransactions).values({ ...columns, prevHash: head!.prevHash, hash });
-  await tx.insert(ledgerEntries).values(entries.map((e) => ({ transactionId: hashable.id, line: e.line, accountId: e.accountId, currency: e.currency, amount: e.amount })));
-  await tx.update(ledgerChains).set({ headHash: hash }).where(and(eq(ledgerChains.ledger, ledger), eq(ledgerChains.stripe, stripe)));
-  return {
-    id: hashable.id,
-    ledger,
-    source: input.source,
-    sourceId: input.sourceId,
-    description: input.description,
-    correctsTransactionId: hashable.correctsTransactionId,
-    postedAt: hashable.postedAt,
-    hash,
-    replayed: false,
-    entries,
-  };
+  const firstSeq = head!.seq - n + 1n;
+  let prevHash = head!.prevHash;
+  const rows: (Omit<HashableTransaction, "entries"> & { prevHash: string; hash: string })[] = [];
+  const out: PostedTransaction[] = [];
+  batch.forEach(({ input, entries }, k) => {
+    const hashable: HashableTransaction = {
+      id: newId("ltx"),
+      ledger,
+      chainStripe: stripe,
+      chainSeq: firstSeq + BigInt(k),
+      source: input.source,
+      sourceId: input.sourceId,
+      description: input.description,
+      correctsTransactionId: input.correctsTransactionId ?? null,
+      metadata: { ...(input.metadata ?? {}) },
+      // Millisecond precision: exactly what a JS Date (and the hashed ISO string) can represent.
+      postedAt: new Date(),
+      entries,
+    };
+    const hash = transactionHash(prevHash, hashable);
+    const { entries: _hashedEntries, ...columns } = hashable;
+    rows.push({ ...columns, prevHash, hash });
+    prevHash = hash;
+    out.push({
+      id: hashable.id,
+      ledger,
+      source: input.source,
+      sourceId: input.sourceId,
+      description: input.description,
+      correctsTransactionId: hashable.correctsTransactionId,
+      postedAt: hashable.postedAt,
+      hash,
+      replayed: false,
+      entries,
+    });
+  });
+  const entryRows = batch.flatMap(({ entries }, k) => entries.map((e) => ({ transactionId: rows[k]!.id, line: e.line, accountId: e.accountId, currency: e.currency, amount: e.amount })));
+  await tx.insert(ledgerTransactions).values(rows);
+  // The entries (which reference the transactions, now inserted) and the head update depend on nothing of each
+  // other, so they are sent together: one round trip instead of two, whatever order the driver runs them in. A failure
+  // of either aborts the caller's transaction, so neither commits without the other.
+  await Promise.all([
+    tx.insert(ledgerEntries).values(entryRows).execute(),
+    tx.update(ledgerChains).set({ headHash: prevHash }).where(and(eq(ledgerChains.ledger, ledger), eq(ledgerChains.stripe, stripe))).execute(),
+  ]);
+  return out;
 }
 
 async function assertTransactionExists(tx: DbOrTx, id: string): Promise<void> {
@@ -163,6 +195,24 @@ function assertSameReplay(existing: PostedTransaction, input: PostTransactionInp
     });
   }
   return existing;
+}
+
+/** The already-posted transactions among the inputs' (source, sourceId), keyed `source:sourceId`. */
+async function loadTransactionsBySource(tx: DbOrTx, inputs: readonly PostTransactionInput[]): Promise<Map<string, PostedTransaction>> {
+  const found = new Map<string, PostedTransaction>();
+  if (inputs.length === 1) {
+    const one = await loadTransactionBySource(tx, inputs[0]!.source, inputs[0]!.sourceId);
+    if (one) found.set(`${one.source}:${one.sourceId}`, one);
+    return found;
+  }
+  const rows = await tx
+    .select()
+    .from(ledgerTransactions)
+    .where(
+      sql`(${ledgerTransactions.source}, ${ledgerTransactions.sourceId}) in (select * from unnest(${sql.param(inputs.map((i) => i.source))}::text[], ${sql.param(inputs.map((i) => i.sourceId))}::text[]))`,
+    );
+  for (const row of rows) found.set(`${row.source}:${row.sourceId}`, await loadPosted(tx, row, true));
+  return found;
 }
 
 export async function loadTransactionBySource(tx: DbOrTx, source: string, sourceId: string): Promise<PostedTransaction | null> {
