@@ -18,6 +18,8 @@ export const LEDGER_CHAIN_STRIPES = 16;
 export const PLATFORM_LEDGER = "platform";
 /** Namespace of the transaction-scoped advisory locks taken on (source, source_id). */
 const IDEMPOTENCY_LOCK_NAMESPACE = 727_501;
+/** Rows per insert statement of a batch (well under postgres.js's 65,534 parameters). */
+const WRITE_CHUNK = 2_000;
 
 export interface PostedEntry {
   line: number;
@@ -68,13 +70,13 @@ export async function postTransactions(tx: DbOrTx, inputs: readonly PostTransact
   const keyOf = (i: PostTransactionInput) => `${i.source}:${i.sourceId}`;
   if (new Set(inputs.map(keyOf)).size !== inputs.length) throw new AppError("validation_failed", "ledger batch repeats a (source, source_id)");
   // Serializes postings of the same (source, sourceId); a later one then sees the first's committed row. One
-  // statement takes them all, in key order (the sorted subquery feeds the lock calls row by row), so two batches
-  // sharing keys lock them in the same order.
-  const sortedKeys = inputs.map(keyOf).sort();
-  if (sortedKeys.length === 1) await tx.execute(sql`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_NAMESPACE}, hashtext(${sortedKeys[0]!}))`);
+  // statement takes them all, ordered by the lock's own key (hashtext), distinct, from a sorted subquery that feeds
+  // the lock calls row by row: two batches lock in the same order even when two keys share a hash.
+  const keys = inputs.map(keyOf);
+  if (keys.length === 1) await tx.execute(sql`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_NAMESPACE}, hashtext(${keys[0]!}))`);
   else {
     await tx.execute(
-      sql`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_NAMESPACE}, hashtext(k)) from (select k from unnest(${sql.param(sortedKeys)}::text[]) as k order by k) ordered`,
+      sql`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_NAMESPACE}, h) from (select distinct hashtext(k) as h from unnest(${sql.param(keys)}::text[]) as k order by h) ordered`,
     );
   }
   // Read after the locks (a later statement, so its snapshot sees what a holder of one of them committed).
@@ -97,11 +99,11 @@ export async function postTransactions(tx: DbOrTx, inputs: readonly PostTransact
     }
   }
   for (const [id, delta] of deltas) if (delta === 0n) deltas.delete(id);
-  if (deltas.size > 0) await applyBalanceDeltas(tx, byId, deltas);
-
+  // Refused before any balance is written: a caller that catches the error and commits has changed nothing.
   const ledgers = new Set(fresh.map((input) => ledgerFor(input.lines.map((l) => accounts.get(accountMapKey(l.account))!))));
   if (ledgers.size > 1) throw new AppError("validation_failed", `ledger batch spans ledgers ${[...ledgers].join(", ")}`);
   const ledger = [...ledgers][0]!;
+  if (deltas.size > 0) await applyBalanceDeltas(tx, byId, deltas);
   const stripe = randomInt(LEDGER_CHAIN_STRIPES);
   const toPost = inputs.flatMap((input, i) => (results[i] ? [] : [{ i, input }]));
   const posted = await appendToChain(
@@ -169,12 +171,15 @@ async function appendToChain(tx: DbOrTx, ledger: string, stripe: number, batch: 
     });
   });
   const entryRows = batch.flatMap(({ entries }, k) => entries.map((e) => ({ transactionId: rows[k]!.id, line: e.line, accountId: e.accountId, currency: e.currency, amount: e.amount })));
-  await tx.insert(ledgerTransactions).values(rows);
+  // In chunks: postgres.js takes at most 65,534 parameters per statement (a transaction row has about 13, an entry 5).
+  for (let k = 0; k < rows.length; k += WRITE_CHUNK) await tx.insert(ledgerTransactions).values(rows.slice(k, k + WRITE_CHUNK));
+  for (let k = WRITE_CHUNK; k < entryRows.length; k += WRITE_CHUNK) await tx.insert(ledgerEntries).values(entryRows.slice(k - WRITE_CHUNK, k));
+  const lastEntries = entryRows.slice(Math.max(0, Math.ceil(entryRows.length / WRITE_CHUNK) - 1) * WRITE_CHUNK);
   // The entries (which reference the transactions, now inserted) and the head update depend on nothing of each
   // other, so they are sent together: one round trip instead of two, whatever order the driver runs them in. A failure
   // of either aborts the caller's transaction, so neither commits without the other.
   await Promise.all([
-    tx.insert(ledgerEntries).values(entryRows).execute(),
+    tx.insert(ledgerEntries).values(lastEntries).execute(),
     tx.update(ledgerChains).set({ headHash: prevHash }).where(and(eq(ledgerChains.ledger, ledger), eq(ledgerChains.stripe, stripe))).execute(),
   ]);
   return out;
