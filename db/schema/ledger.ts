@@ -93,6 +93,12 @@ export const ledgerTransactions = pgTable(
     postedAt: timestamp("posted_at", { withTimezone: true, mode: "date" }).notNull(),
     prevHash: text("prev_hash").notNull(),
     hash: text("hash").notNull(),
+    /**
+     * How `hash` is computed (server/ledger/hash.ts): 1 = sha256 of prev hash and the whole canonical content, computed
+     * in Node; 2 = sha256(prev hash || seq || ledger || content digest), so Postgres can link a posting in the same
+     * statement that writes it. Rows keep the version they were written with.
+     */
+    hashVersion: smallint("hash_version").notNull().default(1),
   },
   (t) => [
     uniqueIndex("ledger_transactions_source_uq").on(t.source, t.sourceId),
@@ -102,6 +108,7 @@ export const ledgerTransactions = pgTable(
     foreignKey({ columns: [t.correctsTransactionId], foreignColumns: [t.id], name: "ledger_transactions_corrects_fk" }),
     check("ledger_transactions_hash_format", sql`${t.hash} ~ '^[0-9a-f]{64}$' and ${t.prevHash} ~ '^[0-9a-f]{64}$'`),
     check("ledger_transactions_seq_positive", sql`${t.chainSeq} >= 1`),
+    check("ledger_transactions_hash_version", sql`${t.hashVersion} in (1, 2)`),
     check("ledger_transactions_source_not_blank", sql`length(${t.source}) > 0 and length(${t.sourceId}) > 0`),
   ],
 );

@@ -10,7 +10,7 @@ import { AppError } from "@/server/errors";
 import { money } from "@/server/money";
 import { accountKey, accountMapKey, ensureAccounts, refForAccount, type LedgerAccount } from "./accounts";
 import { applyBalanceDeltas } from "./balances";
-import { GENESIS_HASH, transactionHash, type HashableTransaction } from "./hash";
+import { CURRENT_HASH_VERSION, GENESIS_HASH, chainHashV2, contentDigestV2, type HashableTransaction } from "./hash";
 import { netByAccount, signedAmount, validatePosting, type PostTransactionInput } from "./validate";
 
 /** Chain stripes per ledger: up to this many postings to one merchant's ledger can hold a chain head at once. */
@@ -54,9 +54,174 @@ function ledgerFor(accounts: Iterable<LedgerAccount>): string {
   return [...merchants][0] ?? PLATFORM_LEDGER;
 }
 
+/**
+ * One posting. The common case (its accounts exist, it lowers no no-negative account, it corrects nothing, its chain
+ * stripe has a head) is written by ONE statement after the idempotency lock: see postInOneStatement. Anything else
+ * (a replay, a first posting to an account or stripe, a debit that must be checked against funds) takes the general
+ * path, which is the batch path with one input; the fast statement has then written nothing.
+ */
 export async function postTransaction(tx: DbOrTx, input: PostTransactionInput): Promise<PostedTransaction> {
+  validatePosting(input);
+  if (!input.correctsTransactionId) {
+    await lockSources(tx, [`${input.source}:${input.sourceId}`]);
+    const posted = await postInOneStatement(tx, input);
+    if (posted) return posted;
+  }
   const [posted] = await postTransactions(tx, [input]);
   return posted!;
+}
+
+/**
+ * Serializes postings of the same (source, sourceId): a later one then sees the first's committed row. One statement
+ * takes them all, ordered by the lock's own key (hashtext), distinct, from a sorted subquery that feeds the lock calls
+ * row by row: two batches lock in the same order even when two keys share a hash. Re-taking a lock the transaction
+ * already holds is a no-op that stacks (all are released at commit).
+ */
+async function lockSources(tx: DbOrTx, keys: readonly string[]): Promise<void> {
+  if (keys.length === 1) await tx.execute(sql`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_NAMESPACE}, hashtext(${keys[0]!}))`);
+  else {
+    await tx.execute(
+      sql`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_NAMESPACE}, h) from (select distinct hashtext(k) as h from unnest(${sql.param([...keys])}::text[]) as k order by h) ordered`,
+    );
+  }
+}
+
+interface OneStatementRow {
+  ok: boolean;
+  ledger: string;
+  hash: string | null;
+  inserted: string | number;
+  entries: string | number;
+  balances: string | number;
+  heads: string | number;
+  accounts: { line: number; account_id: string | null }[] | null;
+}
+
+/**
+ * The posting as one statement (run after its idempotency lock, so its snapshot sees any earlier posting of the same
+ * source): resolve the accounts by key, check that the posting is not a replay, spans one ledger and lowers no
+ * no-negative account; lock one random balance shard per account in (account_id, shard) order, then the chain
+ * stripe's head (the documented lock order); link the posting with the v2 hash computed by Postgres from the head's
+ * hash, the next seq, the ledger and the content digest computed here; insert the transaction and its entries and
+ * apply the balance deltas. Every write is conditional on those checks, so when they fail nothing is written and
+ * null is returned. It replaces about ten round trips (lock, replay check, accounts, balance lock, balance update,
+ * head, transaction, entries, head update) with two: the lock and this statement.
+ */
+export async function postInOneStatement(tx: DbOrTx, input: PostTransactionInput): Promise<PostedTransaction | null> {
+  const id = newId("ltx");
+  const stripe = randomInt(LEDGER_CHAIN_STRIPES);
+  const postedAt = new Date();
+  const metadata = { ...(input.metadata ?? {}) };
+  const lines = input.lines.map((l, line) => ({ line, key: accountKey(l.account), currency: l.account.currency as string, amount: signedAmount(l) }));
+  const net = new Map<string, { key: string; currency: string; delta: bigint }>();
+  for (const l of lines) {
+    const k = `${l.key}|${l.currency}`;
+    const cur = net.get(k) ?? { key: l.key, currency: l.currency, delta: 0n };
+    cur.delta += l.amount;
+    net.set(k, cur);
+  }
+  const deltas = [...net.values()].filter((d) => d.delta !== 0n);
+  const digest = contentDigestV2({
+    id,
+    chainStripe: stripe,
+    source: input.source,
+    sourceId: input.sourceId,
+    description: input.description,
+    correctsTransactionId: null,
+    metadata,
+    postedAt,
+    entries: lines.map((l) => ({ line: l.line, accountKey: l.key, currency: l.currency, amount: l.amount })),
+  });
+  const [row] = (await tx.execute(sql`
+    with lines as (
+      select l.line, l.key, l.currency, l.amount, a.id as account_id, a.merchant_id
+      from unnest(${sql.param(lines.map((l) => l.line))}::int[], ${sql.param(lines.map((l) => l.key))}::text[],
+                  ${sql.param(lines.map((l) => l.currency))}::text[], ${sql.param(lines.map((l) => l.amount.toString()))}::bigint[]) as l(line, key, currency, amount)
+      left join ledger_accounts a on a.key = l.key and a.currency = l.currency
+    ),
+    deltas as (
+      select a.id as account_id, a.balance_shards, d.delta,
+             a.allow_negative or d.delta * (case when a.normal_side = 'debit' then 1 else -1 end) >= 0 as not_lowering
+      from unnest(${sql.param(deltas.map((d) => d.key))}::text[], ${sql.param(deltas.map((d) => d.currency))}::text[],
+                  ${sql.param(deltas.map((d) => d.delta.toString()))}::bigint[]) as d(key, currency, delta)
+      join ledger_accounts a on a.key = d.key and a.currency = d.currency
+    ),
+    gate0 as (
+      select coalesce(max(merchant_id), ${PLATFORM_LEDGER}) as ledger,
+             bool_and(account_id is not null) and count(distinct merchant_id) <= 1
+             and (select count(*) from deltas) = ${deltas.length}
+             and coalesce((select bool_and(not_lowering) from deltas), true)
+             and not exists (select 1 from ledger_transactions where source = ${input.source} and source_id = ${input.sourceId}) as ok
+      from lines
+    ),
+    -- The stripe's head must exist before any balance is locked: the general path (which creates it) would otherwise
+    -- lock its own random shards after these, out of order.
+    gate as (
+      select g0.ledger, g0.ok and exists (select 1 from ledger_chains c where c.ledger = g0.ledger and c.stripe = ${stripe}) as ok from gate0 g0
+    ),
+    targets as materialized (
+      select d.account_id, (case when d.balance_shards = 1 then 0 else floor(random() * d.balance_shards)::int end)::smallint as shard, d.delta
+      from deltas d, gate g where g.ok
+    ),
+    locked as (
+      select b.account_id, b.shard from ledger_balances b join targets t on b.account_id = t.account_id and b.shard = t.shard
+      order by b.account_id, b.shard
+      for update of b
+    ),
+    head as (
+      select c.seq + 1 as seq, c.head_hash as prev, g.ledger
+      from ledger_chains c, gate g
+      where g.ok and c.ledger = g.ledger and c.stripe = ${stripe}
+        and (select count(*) from locked) = (select count(*) from targets)
+      for update of c
+    ),
+    link as (
+      select h.seq, h.prev, h.ledger,
+             encode(sha256(decode(h.prev, 'hex') || int8send(h.seq) || convert_to(h.ledger, 'UTF8') || decode(${digest}, 'hex')), 'hex') as hash
+      from head h
+    ),
+    moved_head as (
+      update ledger_chains c set seq = l.seq, head_hash = l.hash from link l where c.ledger = l.ledger and c.stripe = ${stripe} returning c.seq
+    ),
+    txn as (
+      insert into ledger_transactions (id, ledger, chain_stripe, chain_seq, source, source_id, description, corrects_transaction_id, metadata, posted_at, prev_hash, hash, hash_version)
+      select ${id}, l.ledger, ${stripe}, l.seq, ${input.source}, ${input.sourceId}, ${input.description}, null, ${JSON.stringify(metadata)}::jsonb,
+             ${postedAt.toISOString()}::timestamptz, l.prev, l.hash, ${CURRENT_HASH_VERSION}
+      from link l
+      returning id
+    ),
+    ent as (
+      insert into ledger_entries (transaction_id, line, account_id, currency, amount)
+      select t.id, l.line, l.account_id, l.currency, l.amount from txn t, lines l
+      returning line
+    ),
+    bal as (
+      update ledger_balances b set balance = b.balance + t.delta, updated_at = now()
+      from targets t where b.account_id = t.account_id and b.shard = t.shard and exists (select 1 from txn)
+      returning 1
+    )
+    select g.ok, g.ledger, (select hash from link) as hash, (select count(*) from txn) as inserted, (select count(*) from ent) as entries,
+           (select count(*) from bal) as balances, (select count(*) from moved_head) as heads,
+           (select json_agg(json_build_object('line', line, 'account_id', account_id)) from lines) as accounts
+    from gate g`)) as unknown as OneStatementRow[];
+  if (!row?.ok || Number(row.inserted) === 0) return null; // nothing written: the general path decides
+  if (Number(row.entries) !== lines.length || Number(row.balances) !== deltas.length || Number(row.heads) !== 1 || !row.hash) {
+    // Cannot happen while every account has all its shard rows; thrown so the caller's transaction rolls back.
+    throw new AppError("internal", `ledger posting ${input.source}/${input.sourceId} wrote ${row.entries} entries, ${row.balances} balances, ${row.heads} heads`);
+  }
+  const accountIds = new Map((row.accounts ?? []).map((a) => [a.line, a.account_id!]));
+  return {
+    id,
+    ledger: row.ledger,
+    source: input.source,
+    sourceId: input.sourceId,
+    description: input.description,
+    correctsTransactionId: null,
+    postedAt,
+    hash: row.hash,
+    replayed: false,
+    entries: lines.map((l) => ({ line: l.line, accountId: accountIds.get(l.line)!, accountKey: l.key, currency: l.currency, amount: l.amount })),
+  };
 }
 
 /**
@@ -69,16 +234,7 @@ export async function postTransactions(tx: DbOrTx, inputs: readonly PostTransact
   inputs.forEach(validatePosting);
   const keyOf = (i: PostTransactionInput) => `${i.source}:${i.sourceId}`;
   if (new Set(inputs.map(keyOf)).size !== inputs.length) throw new AppError("validation_failed", "ledger batch repeats a (source, source_id)");
-  // Serializes postings of the same (source, sourceId); a later one then sees the first's committed row. One
-  // statement takes them all, ordered by the lock's own key (hashtext), distinct, from a sorted subquery that feeds
-  // the lock calls row by row: two batches lock in the same order even when two keys share a hash.
-  const keys = inputs.map(keyOf);
-  if (keys.length === 1) await tx.execute(sql`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_NAMESPACE}, hashtext(${keys[0]!}))`);
-  else {
-    await tx.execute(
-      sql`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_NAMESPACE}, h) from (select distinct hashtext(k) as h from unnest(${sql.param(keys)}::text[]) as k order by h) ordered`,
-    );
-  }
+  await lockSources(tx, inputs.map(keyOf));
   // Read after the locks (a later statement, so its snapshot sees what a holder of one of them committed).
   const existing = await loadTransactionsBySource(tx, inputs);
   const results: (PostedTransaction | undefined)[] = inputs.map((input) => {
@@ -153,9 +309,9 @@ async function appendToChain(tx: DbOrTx, ledger: string, stripe: number, batch: 
       postedAt: new Date(),
       entries,
     };
-    const hash = transactionHash(prevHash, hashable);
+    const hash = chainHashV2(prevHash, hashable.chainSeq, ledger, contentDigestV2(hashable));
     const { entries: _hashedEntries, ...columns } = hashable;
-    rows.push({ ...columns, prevHash, hash });
+    rows.push({ ...columns, prevHash, hash, hashVersion: CURRENT_HASH_VERSION });
     prevHash = hash;
     out.push({
       id: hashable.id,

@@ -34,6 +34,8 @@ export interface StatementTransaction {
   postedAt: string;
   prevHash: string;
   hash: string;
+  /** The hash format (server/ledger/hash.ts); absent in files exported before version 2 existed, which are all 1. */
+  hashVersion?: number;
   entries: StatementEntry[];
 }
 
@@ -93,6 +95,7 @@ export async function exportStatement(db: DbOrTx, input: { ledger: string; from?
       postedAt: r.postedAt.toISOString(),
       prevHash: r.prevHash,
       hash: r.hash,
+      hashVersion: r.hashVersion,
       entries: entries.get(r.id) ?? [],
     })),
   };
@@ -118,7 +121,7 @@ export function verifyStatement(s: Statement): VerifyReport {
         ledger: t.ledger,
         chainSeq: BigInt(t.chainSeq),
         postedAt: new Date(t.postedAt),
-        entries: t.entries.map((e) => ({ line: e.line, accountId: e.accountId, currency: e.currency, amount: BigInt(e.amount) })),
+        entries: t.entries.map((e) => ({ line: e.line, accountId: e.accountId, accountKey: e.accountKey, currency: e.currency, amount: BigInt(e.amount) })),
       });
       if (!ok) break;
     }
@@ -135,7 +138,7 @@ export function verifyStatement(s: Statement): VerifyReport {
 // `#`-prefixed header lines so a spreadsheet still opens the table.
 const CSV_COLUMNS = [
   "transaction_id", "ledger", "chain_stripe", "chain_seq", "source", "source_id", "description", "corrects_transaction_id",
-  "metadata_json", "posted_at", "prev_hash", "hash", "line", "account_id", "account_key", "currency", "amount",
+  "metadata_json", "posted_at", "prev_hash", "hash", "line", "account_id", "account_key", "currency", "amount", "hash_version",
 ] as const;
 
 function csvField(v: string): string {
@@ -148,7 +151,7 @@ export function statementToCsv(s: Statement): string {
   for (const t of s.transactions) {
     for (const e of t.entries) {
       const row = [t.id, t.ledger, String(t.chainStripe), t.chainSeq, t.source, t.sourceId, t.description, t.correctsTransactionId ?? "",
-        JSON.stringify(t.metadata), t.postedAt, t.prevHash, t.hash, String(e.line), e.accountId, e.accountKey, e.currency, e.amount];
+        JSON.stringify(t.metadata), t.postedAt, t.prevHash, t.hash, String(e.line), e.accountId, e.accountKey, e.currency, e.amount, String(t.hashVersion ?? 1)];
       out.push(row.map(csvField).join(","));
     }
   }
@@ -167,7 +170,7 @@ export function statementFromCsv(text: string): Statement {
       t = {
         id: r.transaction_id, ledger: r.ledger, chainStripe: Number(r.chain_stripe), chainSeq: r.chain_seq, source: r.source, sourceId: r.source_id,
         description: r.description, correctsTransactionId: r.corrects_transaction_id || null, metadata: JSON.parse(r.metadata_json) as Record<string, string>,
-        postedAt: r.posted_at, prevHash: r.prev_hash, hash: r.hash, entries: [],
+        postedAt: r.posted_at, prevHash: r.prev_hash, hash: r.hash, hashVersion: r.hash_version ? Number(r.hash_version) : 1, entries: [],
       };
       txns.set(t.id, t);
     }

@@ -1,7 +1,7 @@
 // Walks every hash chain stripe in the database (or one ledger's) and reports the first break of each.
 import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db/client";
-import { ledgerEntries, ledgerTransactions } from "@/db/schema";
+import { ledgerAccounts, ledgerEntries, ledgerTransactions } from "@/db/schema";
 import { StripeWalker, type ChainBreak, type ChainTransaction, type VerifyReport } from "./chain-verify";
 
 export const VERIFY_BATCH_SIZE = 500;
@@ -50,14 +50,16 @@ async function walkStripe(db: DbOrTx, walker: StripeWalker): Promise<void> {
       .orderBy(asc(ledgerTransactions.chainSeq))
       .limit(VERIFY_BATCH_SIZE);
     if (rows.length === 0) return;
+    // With each account's key: v2 hashes accounts by key and currency (an entry moved to another account changes both).
     const entries = await db
-      .select()
+      .select({ transactionId: ledgerEntries.transactionId, line: ledgerEntries.line, accountId: ledgerEntries.accountId, accountKey: ledgerAccounts.key, currency: ledgerEntries.currency, amount: ledgerEntries.amount })
       .from(ledgerEntries)
+      .innerJoin(ledgerAccounts, eq(ledgerAccounts.id, ledgerEntries.accountId))
       .where(inArray(ledgerEntries.transactionId, rows.map((r) => r.id)));
     const byTxn = new Map<string, ChainTransaction["entries"][number][]>();
     for (const e of entries) {
       const list = byTxn.get(e.transactionId) ?? [];
-      list.push({ line: e.line, accountId: e.accountId, currency: e.currency, amount: e.amount });
+      list.push({ line: e.line, accountId: e.accountId, accountKey: e.accountKey, currency: e.currency, amount: e.amount });
       byTxn.set(e.transactionId, list);
     }
     for (const r of rows) {

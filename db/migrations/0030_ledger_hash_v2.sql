@@ -1,0 +1,2 @@
+ALTER TABLE "ledger_transactions" ADD COLUMN "hash_version" smallint DEFAULT 1 NOT NULL;--> statement-breakpoint
+ALTER TABLE "ledger_transactions" ADD CONSTRAINT "ledger_transactions_hash_version" CHECK ("ledger_transactions"."hash_version" in (1, 2));
