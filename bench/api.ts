@@ -6,7 +6,7 @@
  * Idempotency-Key), then GET /api/v1/payments/{id} of the orders created, at half the highest rate whose POST p99
  * stayed under the target. Prints a table per phase, and in the same run pgbench (TPC-B-like) at 1, 8 and 32 clients
  * on a second embedded Postgres of the same build, with accepted/s as a ratio to its best.
- * Flags: --rates R1,R2,… (POST arrivals per second, default 25,50,100,200), --seconds S (per rate, default 10),
+ * Flags: --rates R1,R2,… (POST arrivals per second, default 25,50,75,100,200), --seconds S (per rate, default 10),
  * --url U (an app already running; its rate limits apply), --pgbench-seconds S (per client count, default 5; 0 skips
  * it), --pgbench PATH. Without --url it starts the platform (bench/platform.ts; needs `npm run build` first).
  * Targets (issue 15): POST ≥ 0.1× pgbench best accepted/s at the highest rate with p99 < 100 ms; GET p99 < 20 ms at
@@ -17,7 +17,7 @@ import { API_KEY, arg, describe, ORDERS, percentile, positiveInt, sleep } from "
 import { ratio, table } from "./pgbench";
 import { pgbenchBeside, requireBuild, startPlatform, type Platform } from "./platform";
 
-const RATES_DEFAULT = [25, 50, 100, 200];
+const RATES_DEFAULT = [25, 50, 75, 100, 200];
 const SECONDS_DEFAULT = 10;
 const PGBENCH_SECONDS_DEFAULT = 5;
 const WARMUP_REQUESTS = 30;

@@ -21,6 +21,11 @@ export interface HashableEntry {
   accountId: string;
   /** The account's stable key (v2 hashes the account by key and currency; v1 by id). */
   accountKey?: string;
+  /**
+   * The currency of the account the entry points to, when read from the database: v2 names an account by key and
+   * currency, so an entry pointing to the same key in another currency must not hash like the original.
+   */
+  accountCurrency?: string;
   currency: string;
   /** Signed minor units: debit > 0, credit < 0. */
   amount: bigint;
@@ -74,7 +79,7 @@ export function transactionHash(prevHash: string, t: HashableTransaction): strin
 
 /** What a v2 posting says, without its place in the chain (ledger, seq, prev hash): computable before it is linked. */
 export type DigestableTransaction = Pick<HashableTransaction, "id" | "chainStripe" | "source" | "sourceId" | "description" | "correctsTransactionId" | "metadata" | "postedAt"> & {
-  entries: readonly Pick<HashableEntry, "line" | "accountKey" | "currency" | "amount">[];
+  entries: readonly Pick<HashableEntry, "line" | "accountKey" | "accountCurrency" | "currency" | "amount">[];
 };
 
 export function canonicalContentV2(t: DigestableTransaction): string {
@@ -86,6 +91,8 @@ export function canonicalContentV2(t: DigestableTransaction): string {
     .map((e) => {
       // An entry read without its account's key cannot be checked: hash something no content can produce.
       if (e.accountKey === undefined) return [e.line, null, e.currency, e.amount.toString()];
+      // Likewise an entry whose currency is not its account's (possible only with the database's checks bypassed).
+      if (e.accountCurrency !== undefined && e.accountCurrency !== e.currency) return [e.line, e.accountKey, null, e.amount.toString()];
       return [e.line, e.accountKey, e.currency, e.amount.toString()];
     });
   return JSON.stringify([HASH_FORMAT_V2, t.id, t.chainStripe, t.source, t.sourceId, t.description, t.correctsTransactionId, metadata, t.postedAt.toISOString(), entries]);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { money } from "@/server/money";
 import { accountFor, accountKey } from "./accounts";
 import { StripeWalker, type ChainTransaction } from "./chain-verify";
-import { GENESIS_HASH, canonicalTransaction, transactionHash, type HashableTransaction } from "./hash";
+import { GENESIS_HASH, canonicalTransaction, chainHashV2, contentDigestV2, transactionHash, type HashableTransaction } from "./hash";
 import { netByAccount, validatePosting, type PostTransactionInput } from "./validate";
 
 const kes = (v: bigint) => money(v, "KES");
@@ -116,3 +116,55 @@ describe("hash chain", () => {
     expect(walk(good.slice(0, 4), { seq: 5n, hash: good[4]!.hash })).toMatchObject({ reason: "head_mismatch" });
   });
 });
+
+describe("hash chain, v2 (linked by Postgres in the posting statement)", () => {
+  const base: HashableTransaction = {
+    id: "ltx_2",
+    ledger: "mer_1",
+    chainStripe: 3,
+    chainSeq: 7n,
+    source: "s",
+    sourceId: "1",
+    description: "d",
+    correctsTransactionId: null,
+    metadata: { b: "2", a: "1" },
+    postedAt: new Date("2026-01-02T03:04:05.678Z"),
+    hashVersion: 2,
+    entries: [
+      { line: 1, accountId: "lac_b", accountKey: "seller_payable_pending:sel_1", accountCurrency: "KES", currency: "KES", amount: -100n },
+      { line: 0, accountId: "lac_a", accountKey: "psp_clearing:stripe", accountCurrency: "KES", currency: "KES", amount: 100n },
+    ],
+  };
+
+  it("is sha256(prev || seq || ledger || digest), and the digest ignores entry and metadata order", () => {
+    expect(transactionHash(GENESIS_HASH, base)).toBe(chainHashV2(GENESIS_HASH, 7n, "mer_1", contentDigestV2(base)));
+    expect(contentDigestV2({ ...base, metadata: { a: "1", b: "2" }, entries: [...base.entries].reverse() })).toBe(contentDigestV2(base));
+  });
+
+  it("any change to what the posting says, to its place in the chain or to its predecessor changes the hash", () => {
+    const h = transactionHash(GENESIS_HASH, base);
+    const [e1, e0] = base.entries as [HashableEntryT, HashableEntryT];
+    const changed: HashableTransaction[] = [
+      { ...base, entries: [{ ...e1, amount: -101n }, e0] },
+      { ...base, entries: [{ ...e1, accountKey: "seller_payable_available:sel_1" }, e0] },
+      { ...base, entries: [{ ...e1, currency: "USD", accountCurrency: "USD" }, e0] },
+      { ...base, entries: [{ ...e1, accountCurrency: "USD" }, e0] }, // pointed at the same key in another currency
+      { ...base, entries: [{ ...e1, accountKey: undefined }, e0] }, // read without its account: never verifies
+      { ...base, entries: [{ ...e1, line: 2 }, e0] },
+      { ...base, postedAt: new Date(base.postedAt.getTime() + 1) },
+      { ...base, description: "e" },
+      { ...base, metadata: { a: "1" } },
+      { ...base, correctsTransactionId: "ltx_0" },
+      { ...base, source: "t" },
+      { ...base, chainStripe: 4 },
+      { ...base, chainSeq: 8n },
+      { ...base, ledger: "mer_2" },
+      { ...base, hashVersion: 1 },
+    ];
+    for (const c of changed) expect(transactionHash(GENESIS_HASH, c)).not.toBe(h);
+    expect(transactionHash("f".repeat(64), base)).not.toBe(h);
+    expect(() => transactionHash(GENESIS_HASH, { ...base, hashVersion: 3 })).toThrow(/unknown ledger hash version/);
+  });
+});
+
+type HashableEntryT = HashableTransaction["entries"][number];

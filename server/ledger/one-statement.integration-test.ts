@@ -94,4 +94,19 @@ describe("postInOneStatement", () => {
     await expect(t.db.transaction((tx) => postTransaction(tx, declined[3]!))).rejects.toThrow(/spans merchants/);
     expect(await verifyLedger(t.db, { ledger: merchantId })).toMatchObject({ ok: true });
   });
+
+  it("an entry moved in SQL to the same account key in another currency no longer verifies, in the database or in a statement", async () => {
+    const { merchantId: m, sellerIds } = await createMerchantWithSellers(t.db, 1);
+    const s = sellerIds[0]!;
+    const kes = await t.db.transaction((tx) => postTransaction(tx, paymentPosting({ sourceId: `cur-kes-${s}`, sellerId: s, gross: 700n, fee: 0n })));
+    const usd = await t.db.transaction((tx) => postTransaction(tx, paymentPosting({ sourceId: `cur-usd-${s}`, sellerId: s, gross: 700n, fee: 0n, currency: "USD" })));
+    expect(await verifyLedger(t.db, { ledger: m })).toMatchObject({ ok: true });
+    await t.sql.begin(async (sql) => {
+      await sql`set local session_replication_role = replica`; // triggers and foreign keys off: what the chain is for
+      await sql`update ledger_entries set account_id = ${usd.entries[1]!.accountId} where transaction_id = ${kes.id} and line = 1`;
+    });
+    expect(await verifyLedger(t.db, { ledger: m })).toMatchObject({ ok: false, breaks: [{ transactionId: kes.id, reason: "content_altered" }] });
+    const statement = await exportStatement(t.db, { ledger: m });
+    expect(verifyStatement(statement)).toMatchObject({ ok: false, breaks: [{ transactionId: kes.id, reason: "content_altered" }] });
+  });
 });

@@ -202,7 +202,16 @@ export async function postInOneStatement(tx: DbOrTx, input: PostTransactionInput
     )
     select g.ok, g.ledger, (select hash from link) as hash, (select count(*) from txn) as inserted, (select count(*) from ent) as entries,
            (select count(*) from bal) as balances, (select count(*) from moved_head) as heads,
-           (select json_agg(json_build_object('line', line, 'account_id', account_id)) from lines) as accounts
+           (select json_agg(json_build_object('line', line, 'account_id', account_id)) from lines) as accounts,
+           -- Invariants the statement enforces on itself: an error here (a failed cast, the only way plain SQL raises)
+           -- aborts the whole statement, so none of its writes survive even if a caller catches the error and
+           -- commits. A missing balance row must not be a silent decline either: its shard locks would be kept.
+           case when g.ok and (select count(*) from locked) <> (select count(*) from targets)
+                  then ('ledger balance rows missing in ledger ' || g.ledger)::int
+                when (select count(*) from txn) = 1 and ((select count(*) from ent) <> ${lines.length} or (select count(*) from bal) <> ${deltas.length}
+                                                      or (select count(*) from moved_head) <> 1)
+                  then ('ledger posting wrote an incomplete set in ledger ' || g.ledger)::int
+                else 0 end as guard
     from gate g`)) as unknown as OneStatementRow[];
   if (!row?.ok || Number(row.inserted) === 0) return null; // nothing written: the general path decides
   if (Number(row.entries) !== lines.length || Number(row.balances) !== deltas.length || Number(row.heads) !== 1 || !row.hash) {

@@ -66,12 +66,15 @@ export async function exportStatement(db: DbOrTx, input: { ledger: string; from?
   for (let i = 0; i < rows.length; i += 1000) {
     const ids = rows.slice(i, i + 1000).map((r) => r.id);
     const list = await db
-      .select({ transactionId: ledgerEntries.transactionId, line: ledgerEntries.line, accountId: ledgerEntries.accountId, accountKey: ledgerAccounts.key, currency: ledgerEntries.currency, amount: ledgerEntries.amount })
+      .select({ transactionId: ledgerEntries.transactionId, line: ledgerEntries.line, accountId: ledgerEntries.accountId, accountKey: ledgerAccounts.key, accountCurrency: ledgerAccounts.currency, currency: ledgerEntries.currency, amount: ledgerEntries.amount })
       .from(ledgerEntries)
       .innerJoin(ledgerAccounts, eq(ledgerAccounts.id, ledgerEntries.accountId))
       .where(inArray(ledgerEntries.transactionId, ids))
       .orderBy(asc(ledgerEntries.transactionId), asc(ledgerEntries.line));
-    for (const e of list) entries.set(e.transactionId, [...(entries.get(e.transactionId) ?? []), { line: e.line, accountId: e.accountId, accountKey: e.accountKey, currency: e.currency, amount: e.amount.toString() }]);
+    // An entry whose currency is not its account's (only possible with the database's checks bypassed) is written
+    // as both, so the file shows it and its hash no longer verifies offline.
+    const currencyOf = (e: { currency: string; accountCurrency: string }) => (e.currency === e.accountCurrency ? e.currency : `${e.currency}/${e.accountCurrency}`);
+    for (const e of list) entries.set(e.transactionId, [...(entries.get(e.transactionId) ?? []), { line: e.line, accountId: e.accountId, accountKey: e.accountKey, currency: currencyOf(e), amount: e.amount.toString() }]);
   }
   const ranged = Boolean(input.from || input.to);
   const heads = ranged ? [] : await db.select().from(ledgerChains).where(eq(ledgerChains.ledger, input.ledger)).orderBy(asc(ledgerChains.stripe));

@@ -52,14 +52,14 @@ async function walkStripe(db: DbOrTx, walker: StripeWalker): Promise<void> {
     if (rows.length === 0) return;
     // With each account's key: v2 hashes accounts by key and currency (an entry moved to another account changes both).
     const entries = await db
-      .select({ transactionId: ledgerEntries.transactionId, line: ledgerEntries.line, accountId: ledgerEntries.accountId, accountKey: ledgerAccounts.key, currency: ledgerEntries.currency, amount: ledgerEntries.amount })
+      .select({ transactionId: ledgerEntries.transactionId, line: ledgerEntries.line, accountId: ledgerEntries.accountId, accountKey: ledgerAccounts.key, accountCurrency: ledgerAccounts.currency, currency: ledgerEntries.currency, amount: ledgerEntries.amount })
       .from(ledgerEntries)
       .innerJoin(ledgerAccounts, eq(ledgerAccounts.id, ledgerEntries.accountId))
       .where(inArray(ledgerEntries.transactionId, rows.map((r) => r.id)));
     const byTxn = new Map<string, ChainTransaction["entries"][number][]>();
     for (const e of entries) {
       const list = byTxn.get(e.transactionId) ?? [];
-      list.push({ line: e.line, accountId: e.accountId, accountKey: e.accountKey, currency: e.currency, amount: e.amount });
+      list.push({ line: e.line, accountId: e.accountId, accountKey: e.accountKey, accountCurrency: e.accountCurrency, currency: e.currency, amount: e.amount });
       byTxn.set(e.transactionId, list);
     }
     for (const r of rows) {

@@ -219,6 +219,7 @@ describe("a card payment paid end to end", () => {
       expect(i).toBeLessThan(2);
       // The check can fail: a different content does not recompute to the stored hash.
       expect(transactionHash(row!.prevHash, { ...row!, description: `${row!.description}!`, entries: entry.entries.map((e) => ({ ...e, accountId: "x" })) })).not.toBe(row!.hash);
+      expect(transactionHash(row!.prevHash, { ...row!, entries: entry.entries.map((e, k) => ({ ...e, accountId: "x", accountKey: k === 1 ? "platform_fees" : e.accountKey })) })).not.toBe(row!.hash);
     }
   });
 

@@ -389,7 +389,7 @@ async function loadLedger(db: DbOrTx, keys: { source: string; sourceId: string }
   const txs = await db.select().from(ledgerTransactions).where(match).orderBy(asc(ledgerTransactions.postedAt), asc(ledgerTransactions.id)).limit(TIMELINE_SOURCE_MAX);
   if (txs.length === 0) return out;
   const entries = await db
-    .select({ transactionId: ledgerEntries.transactionId, line: ledgerEntries.line, accountId: ledgerEntries.accountId, accountKey: ledgerAccounts.key, accountKind: ledgerAccounts.kind, currency: ledgerEntries.currency, amount: ledgerEntries.amount })
+    .select({ transactionId: ledgerEntries.transactionId, line: ledgerEntries.line, accountId: ledgerEntries.accountId, accountKey: ledgerAccounts.key, accountKind: ledgerAccounts.kind, accountCurrency: ledgerAccounts.currency, currency: ledgerEntries.currency, amount: ledgerEntries.amount })
     .from(ledgerEntries)
     .innerJoin(ledgerAccounts, eq(ledgerAccounts.id, ledgerEntries.accountId))
     .where(inArray(ledgerEntries.transactionId, txs.map((t) => t.id)))
