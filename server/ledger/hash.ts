@@ -47,10 +47,15 @@ export interface HashableTransaction {
   hashVersion?: number;
 }
 
-export function canonicalTransaction(t: HashableTransaction): string {
-  const metadata = Object.keys(t.metadata)
+/** Metadata as [key, value] pairs in key order: no key-order ambiguity in either format. */
+function sortedMetadata(metadata: Readonly<Record<string, string>>): [string, string | undefined][] {
+  return Object.keys(metadata)
     .sort()
-    .map((k) => [k, t.metadata[k]]);
+    .map((k) => [k, metadata[k]]);
+}
+
+export function canonicalTransaction(t: HashableTransaction): string {
+  const metadata = sortedMetadata(t.metadata);
   const entries = [...t.entries]
     .sort((a, b) => a.line - b.line)
     .map((e) => [e.line, e.accountId, e.currency, e.amount.toString()]);
@@ -83,9 +88,7 @@ export type DigestableTransaction = Pick<HashableTransaction, "id" | "chainStrip
 };
 
 export function canonicalContentV2(t: DigestableTransaction): string {
-  const metadata = Object.keys(t.metadata)
-    .sort()
-    .map((k) => [k, t.metadata[k]]);
+  const metadata = sortedMetadata(t.metadata);
   const entries = [...t.entries]
     .sort((a, b) => a.line - b.line)
     .map((e) => {

@@ -43,23 +43,25 @@ describe("validatePosting", () => {
   });
 });
 
+const V1_BASE: HashableTransaction = {
+  id: "ltx_1",
+  ledger: "mer_1",
+  chainStripe: 3,
+  chainSeq: 1n,
+  source: "s",
+  sourceId: "1",
+  description: "d",
+  correctsTransactionId: null,
+  metadata: { b: "2", a: "1" },
+  postedAt: new Date("2026-01-02T03:04:05.678Z"),
+  entries: [
+    { line: 1, accountId: "lac_b", currency: "KES", amount: -100n },
+    { line: 0, accountId: "lac_a", currency: "KES", amount: 100n },
+  ],
+};
+
 describe("hash chain", () => {
-  const base: HashableTransaction = {
-    id: "ltx_1",
-    ledger: "mer_1",
-    chainStripe: 3,
-    chainSeq: 1n,
-    source: "s",
-    sourceId: "1",
-    description: "d",
-    correctsTransactionId: null,
-    metadata: { b: "2", a: "1" },
-    postedAt: new Date("2026-01-02T03:04:05.678Z"),
-    entries: [
-      { line: 1, accountId: "lac_b", currency: "KES", amount: -100n },
-      { line: 0, accountId: "lac_a", currency: "KES", amount: 100n },
-    ],
-  };
+  const base = V1_BASE;
 
   it("canonical form does not depend on metadata key order or entry order", () => {
     const reordered = { ...base, metadata: { a: "1", b: "2" }, entries: [...base.entries].reverse() };
@@ -119,16 +121,9 @@ describe("hash chain", () => {
 
 describe("hash chain, v2 (linked by Postgres in the posting statement)", () => {
   const base: HashableTransaction = {
+    ...V1_BASE,
     id: "ltx_2",
-    ledger: "mer_1",
-    chainStripe: 3,
     chainSeq: 7n,
-    source: "s",
-    sourceId: "1",
-    description: "d",
-    correctsTransactionId: null,
-    metadata: { b: "2", a: "1" },
-    postedAt: new Date("2026-01-02T03:04:05.678Z"),
     hashVersion: 2,
     entries: [
       { line: 1, accountId: "lac_b", accountKey: "seller_payable_pending:sel_1", accountCurrency: "KES", currency: "KES", amount: -100n },
