@@ -22,48 +22,30 @@
  * `npm test`), --max-recovery-s S (30), --app-port / --engine-port / --sandbox-port P (default: free ports).
  * The sandbox persists its state in the same Postgres (schema `sandbox`), so it is killed like the others.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { and, inArray, notInArray, sql, type SQL } from "drizzle-orm";
 import { seededRandom } from "../sandbox/faults";
-import { createDb, type DbHandle } from "../db/client";
-import { ensureDatabase, releaseEmbeddedPostgresSignalHooks, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded";
-import { runMigrations } from "../db/migrate";
-import { generateSigningKey } from "../inngest/engine/protocol";
+import { releaseEmbeddedPostgresSignalHooks } from "../db/embedded";
 import { paymentOrders } from "../db/schema";
-import { DEMO, seedDemo } from "../scripts/seed-demo";
-import { checkLedgerInvariants, verifyLedger } from "../server/ledger";
-import { createStripeClient } from "../server/psp/stripe/client";
-import { env as ownEnv } from "../server/env.js";
 import { arg, CardFlow, describe, freePort, ORDERS, positiveInt, sleep, table, type OrderOutcome, type Psp } from "./card-flow";
+import { moneyChecks, preparePlatform, type Part, type Platform } from "./parts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const APP_DATABASE = "paybridge";
 const KILLS_DEFAULT = 15;
 const CHECKOUTS_PER_KILL_DEFAULT = 10;
 const SHORT = { kills: 5, checkouts: 30 };
 const MAX_RECOVERY_S_DEFAULT = 30;
 /** Generous ceilings: nothing here may hang, however loaded the machine. */
-const PART_READY_TIMEOUT_MS = 180_000;
-const FUNCTIONS_SYNC_TIMEOUT_MS = 120_000;
-const STOP_GRACE_MS = 15_000;
 const BUYER_CEILING_MS = 300_000;
 const SETTLE_TIMEOUT_MS = 180_000;
 const POLL_MS = 250;
 const BATCH_STORED_TIMEOUT_MS = 30_000;
-/** Restart=on-failure with RestartSec=1, at most RESTART_TRIES in a row for a planned restart. */
-const SUPERVISOR_RESTART_MS = 1000;
-const RESTART_TRIES = 3;
 /** Every HTTP call of the buyer/merchant flow: retried with backoff while a part is down. */
 const RETRY = { ceilingMs: 180_000, baseMs: 200, maxMs: 2_000 };
-/** Lifted API limits: the run measures recovery, not the limiter. */
-const RATE_LIMIT = "1000000";
-type Part = "app" | "engine" | "dispatcher" | "sandbox";
 type Target = Part | "postmaster";
 const KILL_ORDER: Target[] = ["app", "engine", "dispatcher", "sandbox", "postmaster"];
 const ERRORS_SHOWN = 8;
@@ -71,16 +53,6 @@ const ERRORS_SHOWN = 8;
 
 const log = (m: string) => console.error(`[chaos] ${m}`);
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
-
-interface Child {
-  part: Part;
-  proc: ChildProcess;
-  exited: Promise<void>;
-  /** Set before a planned kill or the final stop: its exit is then no failure. */
-  expected: boolean;
-  /** Logged its ready line; an exit before that is start()'s failure, not the supervisor's. */
-  ready: boolean;
-}
 
 interface KillRecord {
   n: number;
@@ -97,183 +69,6 @@ interface BuyerResult {
   checkoutId?: string;
   outcomes?: OrderOutcome[];
   error?: string;
-}
-
-class Platform {
-  readonly children = new Map<Part, Child>();
-  readonly unplanned: string[] = [];
-  pg: EmbeddedPostgresHandle | undefined;
-  private handle: DbHandle | undefined;
-  private stopping = false;
-
-  constructor(
-    readonly tmp: string,
-    readonly logs: string,
-    readonly pgDir: string,
-    readonly env: NodeJS.ProcessEnv,
-    readonly urls: { app: string; engine: string; sandbox: string },
-  ) {}
-
-  /** The harness's own connection; closed around a postmaster kill and reopened. */
-  db() {
-    if (!this.handle) this.handle = createDb(this.env.DATABASE_URL!, { max: 3 });
-    return this.handle.db;
-  }
-  async closeDb(): Promise<void> {
-    const h = this.handle;
-    this.handle = undefined;
-    await h?.close().catch(() => {});
-  }
-  /** A query that waits out a database that is briefly away. */
-  async query<T>(q: SQL, ceilingMs = 60_000): Promise<T[]> {
-    const deadline = performance.now() + ceilingMs;
-    for (;;) {
-      try {
-        return (await this.db().execute(q)) as unknown as T[];
-      } catch (e) {
-        if (performance.now() > deadline) throw e;
-        await sleep(500);
-      }
-    }
-  }
-
-  async startPostgres(port?: number): Promise<void> {
-    const pgLog = createWriteStream(path.join(this.logs, "postgres.log"), { flags: "a" });
-    const deadline = performance.now() + PART_READY_TIMEOUT_MS;
-    for (;;) {
-      try {
-        this.pg = await startEmbeddedPostgres({ dir: this.pgDir, port, fast: true, commitsSurviveKill: true, log: (l) => pgLog.write(`${l}\n`) });
-        if (port !== undefined && this.pg.port !== port) throw new Error(`Postgres came back on port ${this.pg.port}, not ${port}`);
-        return;
-      } catch (e) {
-        // The killed postmaster's backends may still hold its shared memory for a moment.
-        if (performance.now() > deadline) throw e;
-        pgLog.write(`[chaos] start failed, retrying: ${describe(e)}\n`);
-        await sleep(1000);
-      }
-    }
-  }
-
-  /** The running postmaster's pid (the handle of the last start). */
-  postmasterPid(): number {
-    return this.pg!.pid!;
-  }
-
-  /** Spawns the part's start command; resolves with the time it took to log its ready line. */
-  async start(part: Part): Promise<number> {
-    const file = path.join(this.logs, `${part}.log`);
-    const fd = openSync(file, "a");
-    const offset = statSync(file).size;
-    const t0 = performance.now();
-    const proc = spawn(process.execPath, ["--import", "tsx", `scripts/start/${part}.ts`], { cwd: ROOT, env: this.env, stdio: ["ignore", fd, fd] as ["ignore", number, number], detached: true });
-    closeSync(fd);
-    const child: Child = { part, proc, expected: false, ready: false, exited: new Promise((r) => proc.once("exit", () => r())) };
-    this.children.set(part, child);
-    proc.once("exit", (code, signal) => {
-      // Only the part's current process is supervised: a planned kill and restart may have replaced it.
-      if (!child.ready || child.expected || this.stopping || this.children.get(part) !== child) return;
-      const what = `${part} exited by itself (${signal ?? `code ${code}`}) at ${new Date().toISOString()}`;
-      this.unplanned.push(what);
-      log(`${what}; restarting it as a supervisor would`);
-      void sleep(SUPERVISOR_RESTART_MS).then(() => {
-        if (this.stopping || this.children.get(part) !== child) return;
-        this.restart(part).catch((e: unknown) => log(`restart of ${part} failed: ${describe(e)}`));
-      });
-    });
-    const deadline = t0 + PART_READY_TIMEOUT_MS;
-    for (;;) {
-      const text = readFileSync(file, "utf8").slice(offset);
-      if (text.includes(`[${part}] ready:`)) {
-        child.ready = true;
-        return performance.now() - t0;
-      }
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${part} exited before it was ready; see ${file}`);
-      if (performance.now() > deadline) {
-        child.expected = true;
-        signalGroup(proc.pid!, "SIGKILL");
-        throw new Error(`${part} not ready within ${PART_READY_TIMEOUT_MS / 1000} s; see ${file}`);
-      }
-      await sleep(100);
-    }
-  }
-
-  async kill(target: Target): Promise<void> {
-    if (target === "postmaster") {
-      const pid = this.postmasterPid();
-      await this.closeDb();
-      process.kill(pid, "SIGKILL");
-      // Wait until it is gone (and its port with it).
-      for (let i = 0; i < 100; i++) {
-        try {
-          process.kill(pid, 0);
-        } catch {
-          return;
-        }
-        await sleep(100);
-      }
-      return;
-    }
-    const child = this.children.get(target)!;
-    child.expected = true;
-    signalGroup(child.proc.pid!, "SIGKILL");
-    await child.exited;
-  }
-
-  async restart(target: Target): Promise<number> {
-    const t0 = performance.now();
-    if (target === "postmaster") {
-      await this.startPostgres(this.pg!.port);
-      return performance.now() - t0;
-    }
-    // As a supervisor would: a start that fails is tried again.
-    for (let n = 1; ; n++) {
-      try {
-        return await this.start(target);
-      } catch (e) {
-        if (n >= RESTART_TRIES) throw e;
-        log(`restart of ${target} failed (${describe(e)}); trying again`);
-        await sleep(SUPERVISOR_RESTART_MS);
-      }
-    }
-  }
-
-  /** SIGTERM to every part (graceful), SIGKILL after a grace; then Postgres. Never throws. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await Promise.all(
-      [...this.children.values()].map(async (c) => {
-        c.expected = true;
-        if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
-        if (!signalGroup(c.proc.pid!, "SIGTERM")) return;
-        const timer = setTimeout(() => signalGroup(c.proc.pid!, "SIGKILL"), STOP_GRACE_MS);
-        await c.exited;
-        clearTimeout(timer);
-      }),
-    );
-    await this.closeDb();
-    await this.pg?.stop().catch((e: unknown) => log(`stopping Postgres failed: ${describe(e)}`));
-  }
-
-  /** Last resort on exit: SIGKILL whatever is left, synchronously. */
-  killAllSync(): void {
-    for (const c of this.children.values()) signalGroup(c.proc.pid!, "SIGKILL");
-    try {
-      // Only while its pid file says it runs: a pid from a postmaster already gone could be someone else's now.
-      if (this.pg?.pid && existsSync(path.join(this.pgDir, "postmaster.pid"))) process.kill(this.pg.pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }
-}
-
-/** Signals a part's whole process group; false when it is already gone. */
-function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function portArg(name: string): Promise<number> {
@@ -351,59 +146,14 @@ async function main(): Promise<number> {
 
   try {
     log("starting Postgres, migrating, seeding the demo tenant…");
-    const boot = new Platform(tmp, logs, pgDir, { NODE_ENV: "production" }, urls);
-    await boot.startPostgres();
-    await ensureDatabase(boot.pg!.url, APP_DATABASE);
-    const databaseUrl = boot.pg!.databaseUrl(APP_DATABASE);
-    await runMigrations(databaseUrl);
-    const seedHandle = createDb(databaseUrl, { max: 1 });
-    await seedDemo(seedHandle.db).finally(() => seedHandle.close());
-
-    const childEnv: NodeJS.ProcessEnv = {
-      // eslint-disable-next-line no-restricted-properties
-      ...process.env,
-      // Configured through the environment like any deployment; "" means unset (server/env.js).
-      NODE_ENV: "production",
-      DATABASE_URL: databaseUrl,
-      EMBEDDED_DATABASE: "true",
-      PORT: String(appPort),
-      APP_URL: urls.app,
-      AUTH_SECRET: randomBytes(32).toString("base64url"),
-      AUTH_TRUST_HOST: "true",
-      AUTH_URL: "",
-      PSP_MODE: "sandbox",
-      SANDBOX_PORT: String(sandboxPort),
-      SANDBOX_URL: urls.sandbox,
-      STRIPE_API_BASE: "",
-      DARAJA_API_BASE: "",
-      // The local engine as production runs it: INNGEST_DEV is refused there (server/startup/guard.ts).
-      INNGEST_BASE_URL: urls.engine,
-      INNGEST_LOCAL_ENGINE: "true",
-      INNGEST_DEV: "",
-      INNGEST_ENGINE_PORT: String(enginePort),
-      INNGEST_SIGNING_KEY: generateSigningKey("chaos", randomBytes),
-      INNGEST_SIGNING_KEY_FALLBACK: "",
-      INNGEST_EVENT_KEY: randomBytes(24).toString("base64url"),
-      API_RATE_LIMIT_PER_KEY: RATE_LIMIT,
-      API_RATE_LIMIT_PER_IP: RATE_LIMIT,
-      CHECKOUT_RATE_LIMIT_PER_IP: RATE_LIMIT,
-      LOG_LEVEL: "info",
-      NEXT_TELEMETRY_DISABLED: "1",
-      TMPDIR: tmp,
-    };
-    platform = new Platform(tmp, logs, pgDir, childEnv, urls);
-    platform.pg = boot.pg;
+    platform = await preparePlatform(logs, pgDir, tmp, urls, { engine: enginePort, sandbox: sandboxPort });
     const p = platform;
 
     log(`starting the parts (app ${urls.app}, engine ${urls.engine}, sandbox ${urls.sandbox}, dispatcher)…`);
     await Promise.all([p.start("sandbox"), p.start("engine")]);
     await p.start("app");
     await p.start("dispatcher");
-    const syncDeadline = performance.now() + FUNCTIONS_SYNC_TIMEOUT_MS;
-    while ((await p.query<{ n: number }>(sql`select count(*)::int as n from engine_functions where active = 1`))[0]!.n === 0) {
-      if (performance.now() > syncDeadline) throw new Error(`the engine did not sync the app's functions within ${FUNCTIONS_SYNC_TIMEOUT_MS / 1000} s; see ${logs}/engine.log`);
-      await sleep(POLL_MS);
-    }
+    await p.untilFunctionsSynced();
 
     const flow = new CardFlow(urls.app, RETRY);
     const run = `chaos_${Date.now().toString(36)}`;
@@ -487,62 +237,7 @@ async function main(): Promise<number> {
     while ((await inFlightOrders()).length > 0 && performance.now() < settleDeadline) await sleep(500);
 
     // ---- invariants ----
-    const checks: { name: string; ok: boolean; detail: string }[] = [];
-    const db = p.db();
-    const orders = await p.query<{ id: string; checkout_id: string; status: string; payment_order_id: string }>(sql`select id, checkout_id, status, payment_order_id from payment_orders where merchant_id = ${DEMO.merchant.id}`);
-    const byStatus = new Map<string, number>();
-    for (const o of orders) byStatus.set(o.status, (byStatus.get(o.status) ?? 0) + 1);
-    const successCheckouts = new Set(orders.filter((o) => o.status === "SUCCESS").map((o) => o.checkout_id));
-    const allCheckouts = new Set(orders.map((o) => o.checkout_id));
-
-    // PSP: the sandbox's own record of charges, through the stripe SDK with the secret key.
-    const stripe = createStripeClient({ apiKey: ownEnv.STRIPE_SECRET_KEY, apiBase: urls.sandbox, timeoutMs: 30_000 });
-    const chargesByPi = new Map<string, number>();
-    for await (const ch of stripe.charges.list({ limit: 100 })) {
-      if (ch.status !== "succeeded" || typeof ch.payment_intent !== "string") continue;
-      chargesByPi.set(ch.payment_intent, (chargesByPi.get(ch.payment_intent) ?? 0) + 1);
-    }
-    const attempts = await p.query<{ checkout_id: string; psp_reference: string }>(sql`select checkout_id, psp_reference from payment_attempts where psp = 'stripe' and psp_reference is not null`);
-    const chargesByCheckout = new Map<string, number>();
-    const knownPis = new Set<string>();
-    for (const a of attempts) {
-      knownPis.add(a.psp_reference);
-      chargesByCheckout.set(a.checkout_id, (chargesByCheckout.get(a.checkout_id) ?? 0) + (chargesByPi.get(a.psp_reference) ?? 0));
-    }
-    const notOnce = [...successCheckouts].filter((c) => chargesByCheckout.get(c) !== 1);
-    const chargedNotSuccess = [...allCheckouts].filter((c) => !successCheckouts.has(c) && (chargesByCheckout.get(c) ?? 0) > 0);
-    const strayCharges = [...chargesByPi.keys()].filter((pi) => !knownPis.has(pi));
-    const [{ n: doubleCharges }] = await p.query<{ n: number }>(sql`select count(*)::int as n from double_charges`) as [{ n: number }];
-    checks.push({
-      name: "one PSP charge per SUCCESS checkout",
-      ok: notOnce.length === 0 && chargedNotSuccess.length === 0 && strayCharges.length === 0,
-      detail: `${successCheckouts.size} SUCCESS checkouts; not charged exactly once: ${notOnce.length}${notOnce.length ? ` (${notOnce.slice(0, 3).join(", ")})` : ""}; charged but not SUCCESS: ${chargedNotSuccess.length}; charges of unknown PaymentIntents: ${strayCharges.length}; double charges recorded: ${doubleCharges}`,
-    });
-
-    const ledger = await p.query<{ id: string; status: string; n: number }>(sql`select o.id, o.status::text as status, count(t.id)::int as n from payment_orders o left join ledger_transactions t on t.source = 'payment_order' and t.source_id = o.id group by o.id, o.status`);
-    const badLedger = ledger.filter((r) => (r.status === "SUCCESS" ? r.n !== 1 : r.n !== 0));
-    checks.push({ name: "one ledger transaction per SUCCESS order", ok: badLedger.length === 0, detail: `${ledger.filter((r) => r.status === "SUCCESS").length} SUCCESS orders; wrong count: ${badLedger.length}${badLedger.length ? ` (${badLedger.slice(0, 3).map((r) => `${r.id} ${r.status} ${r.n}`).join(", ")})` : ""}` });
-
-    const inv = await checkLedgerInvariants(db);
-    checks.push({ name: "no drift (ledger:check)", ok: inv.ok, detail: `${inv.accountsChecked} accounts; drifts ${inv.drifts.length}, unbalanced ${inv.unbalancedTransactions.length}, negative ${inv.negativeAccounts.length}, hold mismatches ${inv.holdMismatches.length}` });
-    const chain = await verifyLedger(db, {});
-    checks.push({ name: "hash chains intact (ledger:verify)", ok: chain.ok, detail: JSON.stringify(chain, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)).slice(0, 200) });
-
-    // Not final: must be in front of ops (review queue, an open exception on one of its checkout's attempts, a double
-    // charge). The ops queue is the app's own ops_exceptions rows; the engine's dead letters are only a debugging aid.
-    const stuck = await p.query<{ id: string; checkout_id: string; status: string; checkout_status: string }>(sql`
-      select o.id, o.checkout_id, o.status::text as status, c.status::text as checkout_status
-      from payment_orders o join checkouts c on c.id = o.checkout_id
-      where o.status not in ('SUCCESS', 'FAILED')
-        and c.status not in ('review', 'blocked')
-        and not exists (select 1 from double_charges d where d.checkout_id = o.checkout_id)
-        and not exists (
-          select 1 from ops_exceptions x join payment_attempts a on a.id = x.subject_id
-          where x.subject_type in ('payment_attempt', 'payment_cancel') and x.status in ('open', 'retrying')
-            and a.checkout_id = o.checkout_id)`);
-    const [{ n: openExceptions }] = await p.query<{ n: number }>(sql`select count(*)::int as n from ops_exceptions where status in ('open', 'retrying')`) as [{ n: number }];
-    const notFinalCount = orders.length - (byStatus.get("SUCCESS") ?? 0) - (byStatus.get("FAILED") ?? 0);
-    checks.push({ name: "every order final or visible in ops", ok: stuck.length === 0, detail: `${notFinalCount} not final, of which in no ops queue: ${stuck.length}${stuck.length ? ` (${stuck.slice(0, 3).map((s) => `${s.id} ${s.status}/${s.checkout_status}`).join(", ")})` : ""}; open exceptions ${openExceptions}` });
+    const { checks, byStatus, orders } = await moneyChecks(p);
 
     const gaveUp = results.filter((r) => r.error);
     checks.push({ name: "no buyer flow gave up", ok: gaveUp.length === 0, detail: `${results.length} checkouts, ${gaveUp.length} gave up; ${flow.retried} calls retried` });
@@ -551,7 +246,7 @@ async function main(): Promise<number> {
     checks.push({ name: `every recovery <= ${maxRecoveryS} s`, ok: slow.length === 0, detail: `${slow.length} of ${records.length} kills slower${slow.length ? `: ${slow.map((r) => `#${r.n} ${r.target}`).join(", ")}` : ""}` });
 
     // ---- report ----
-    console.log(`\nchaos: ${kills} kills, ${results.length} checkouts (${orders.length} orders: ${[...byStatus].map(([s, n]) => `${n} ${s}`).join(", ")}), seed ${seed}, ${os.availableParallelism()} cores\n`);
+    console.log(`\nchaos: ${kills} kills, ${results.length} checkouts (${orders} orders: ${[...byStatus].map(([s, n]) => `${n} ${s}`).join(", ")}), seed ${seed}, ${os.availableParallelism()} cores\n`);
     console.log(table(["kill", "part", "in flight", "down s", "ready s", "recovery s"], records.map((r) => [String(r.n), r.target, String(r.inFlight), seconds(r.downMs), seconds(r.readyMs), r.inFlight === 0 ? "-" : r.recoveryMs === undefined ? `>${recoveryCeilingMs / 1000}` : seconds(r.recoveryMs)])));
     const perPart = order.map((t) => {
       const rs = records.filter((r) => r.target === t);

@@ -55,5 +55,8 @@ export function pgbenchSweep(bin: string | undefined, url: string, seconds: numb
 
 /** "0.07×" — a figure as a ratio to pgbench's best tps, or "-" when pgbench did not run. */
 export function ratio(value: number, pgbenchBest: number | undefined): string {
-  return pgbenchBest === undefined || pgbenchBest <= 0 ? "-" : `${(value / pgbenchBest).toFixed(2)}×`;
+  if (pgbenchBest === undefined || pgbenchBest <= 0) return "-";
+  const r = value / pgbenchBest;
+  // Two significant digits below 0.01 (an end-to-end checkout is many transactions): "0.00×" would say nothing.
+  return `${r >= 0.01 || r === 0 ? r.toFixed(2) : r.toPrecision(2)}×`;
 }
