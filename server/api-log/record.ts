@@ -9,10 +9,12 @@ import { redactBody, redactSecrets } from "./redact";
 // thrown. At most API_LOG_IN_FLIGHT_MAX writes wait at once; beyond that a row is dropped (and logged), so a slow
 // database cannot pile up memory behind the API. At most API_LOG_WRITE_CONCURRENCY of them hold a database
 // connection at a time, so a burst of API calls cannot fill the shared pool with log inserts ahead of the payment
-// queries that pool serves.
+// queries that pool serves; the rows that wait meanwhile go in together, as one multi-row insert.
 
 export const API_LOG_IN_FLIGHT_MAX = 500;
 export const API_LOG_WRITE_CONCURRENCY = 2;
+/** Rows per insert at most: the rows that queued while the last insert ran go in the next one. */
+export const API_LOG_BATCH_MAX = 100;
 export const API_LOG_PATH_MAX = 500;
 export const API_LOG_IDEMPOTENCY_KEY_MAX = 255;
 
@@ -35,17 +37,45 @@ export interface ApiRequestLogEntry {
 
 const inFlight = new Set<Promise<void>>();
 
-/** A slot among API_LOG_WRITE_CONCURRENCY for one insert; `release` hands it to the next waiting write. */
+/** Rows built and waiting for an insert, each with the settle of its recordApiRequest promise. */
+interface QueuedRow {
+  row: typeof apiRequestLog.$inferInsert;
+  requestId: string;
+  done: () => void;
+}
+const queued: QueuedRow[] = [];
 let writing = 0;
-const waitingForSlot: (() => void)[] = [];
-async function acquireWriteSlot(): Promise<() => void> {
-  if (writing >= API_LOG_WRITE_CONCURRENCY) await new Promise<void>((resolve) => waitingForSlot.push(resolve));
-  else writing++;
-  return () => {
-    const next = waitingForSlot.shift();
-    if (next) next(); // the slot passes on: `writing` stays the same
-    else writing--;
-  };
+
+/**
+ * Starts inserts while rows wait and fewer than API_LOG_WRITE_CONCURRENCY run: each takes every row waiting (up to
+ * API_LOG_BATCH_MAX) into one multi-row insert, so under load a log row costs a fraction of a round trip. A batch the
+ * database refuses is retried row by row, so one bad row loses only itself.
+ */
+function pump(getDb: () => Db): void {
+  while (queued.length > 0 && writing < API_LOG_WRITE_CONCURRENCY) {
+    const batch = queued.splice(0, API_LOG_BATCH_MAX);
+    writing++;
+    void insertBatch(getDb, batch).finally(() => {
+      writing--;
+      for (const q of batch) q.done();
+      pump(getDb);
+    });
+  }
+}
+
+async function insertBatch(getDb: () => Db, batch: QueuedRow[]): Promise<void> {
+  try {
+    await getDb().insert(apiRequestLog).values(batch.map((q) => q.row));
+    return;
+  } catch (err) {
+    if (batch.length === 1) return void log.warn({ err, requestId: batch[0]!.requestId }, "api request log write failed");
+  }
+  for (const q of batch) {
+    await getDb()
+      .insert(apiRequestLog)
+      .values(q.row)
+      .catch((err: unknown) => log.warn({ err, requestId: q.requestId }, "api request log write failed"));
+  }
 }
 
 /** The checkout a response names: POST /payments returns it at the top, GET /payments/{id} in the order. */
@@ -76,19 +106,19 @@ export function toApiRequestLogRow(e: ApiRequestLogEntry): typeof apiRequestLog.
 
 async function write(getDb: () => Db, entry: ApiRequestLogEntry | (() => Promise<ApiRequestLogEntry>), requestId: string, answeredAt: Date): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve)); // after the response has been handed back
+  let row: typeof apiRequestLog.$inferInsert;
   try {
     const e = typeof entry === "function" ? await entry() : entry;
-    const release = await acquireWriteSlot();
-    try {
-      // Stamped when the answer left, not when the queued write got its slot (seconds later under load): the request
-      // arrived latency_ms before that, ahead of everything it caused (the payment timeline orders by it).
-      await getDb().insert(apiRequestLog).values({ ...toApiRequestLogRow(e), createdAt: answeredAt });
-    } finally {
-      release();
-    }
+    // Stamped when the answer left, not when the queued write got its turn (seconds later under load): the request
+    // arrived latency_ms before that, ahead of everything it caused (the payment timeline orders by it).
+    row = { ...toApiRequestLogRow(e), createdAt: answeredAt };
   } catch (err) {
-    log.warn({ err, requestId }, "api request log write failed");
+    return void log.warn({ err, requestId }, "api request log write failed");
   }
+  await new Promise<void>((done) => {
+    queued.push({ row, requestId, done });
+    pump(getDb);
+  });
 }
 
 /**

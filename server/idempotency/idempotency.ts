@@ -62,21 +62,23 @@ export async function beginIdempotentRequest(
   db: Db,
   req: { merchantId: string; key: string; method: string; path: string; requestHash: string },
 ): Promise<BeginResult> {
-  return db.transaction(async (tx) => {
-    const now = new Date();
-    const expiresAt = new Date(now.getTime() + IDEMPOTENCY_TTL_MS);
-    const fresh = { method: req.method, path: req.path, requestHash: req.requestHash, lockedAt: now, recoveryPoint: "started", recoveryData: {}, responseStatus: null, responseText: null, expiresAt };
-    const inserted = await tx
-      .insert(idempotencyKeys)
-      .values({ merchantId: req.merchantId, key: req.key, ...fresh })
-      .onConflictDoNothing()
-      .returning({ key: idempotencyKeys.key });
-    const proceed = (recoveryPoint: string, recoveryData: Record<string, unknown>): BeginResult => ({
-      kind: "proceed",
-      ref: { merchantId: req.merchantId, key: req.key, recoveryPoint, recoveryData },
-    });
-    if (inserted.length > 0) return proceed("started", {});
+  const now = new Date();
+  const expiresAt = new Date(now.getTime() + IDEMPOTENCY_TTL_MS);
+  const fresh = { method: req.method, path: req.path, requestHash: req.requestHash, lockedAt: now, recoveryPoint: "started", recoveryData: {}, responseStatus: null, responseText: null, expiresAt };
+  const proceed = (recoveryPoint: string, recoveryData: Record<string, unknown>): BeginResult => ({
+    kind: "proceed",
+    ref: { merchantId: req.merchantId, key: req.key, recoveryPoint, recoveryData },
+  });
+  // A new key (the common case) is one statement on its own, no BEGIN/COMMIT around it: the insert either takes
+  // the key atomically or does nothing. Only a key that exists already needs the locked read below.
+  const inserted = await db
+    .insert(idempotencyKeys)
+    .values({ merchantId: req.merchantId, key: req.key, ...fresh })
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKeys.key });
+  if (inserted.length > 0) return proceed("started", {});
 
+  return db.transaction(async (tx) => {
     const where = and(eq(idempotencyKeys.merchantId, req.merchantId), eq(idempotencyKeys.key, req.key));
     const [row] = await tx.select().from(idempotencyKeys).where(where).for("update");
     if (!row) throw new AppError("internal", "Idempotency record vanished under its lock");

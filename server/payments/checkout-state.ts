@@ -45,8 +45,9 @@ export interface CheckoutTransitionInput {
 }
 
 /** The first transition row of a new checkout (inserted `open`), in its creating transaction. */
-export async function recordCheckoutCreated(tx: Tx, checkoutId: string): Promise<void> {
-  await tx.insert(checkoutTransitions).values({ checkoutId, fromStatus: null, toStatus: "open", reason: "created" });
+/** A new checkout's first transition (null -> open), as an insert to run or to compose into a larger statement. */
+export function checkoutCreatedInsert(tx: Tx, checkoutId: string) {
+  return tx.insert(checkoutTransitions).values({ checkoutId, fromStatus: null, toStatus: "open", reason: "created" });
 }
 
 /** Locks the checkout, checks the table, updates it and records the transition, in the caller's tx. */

@@ -61,10 +61,13 @@ export async function loadOrders(db: DbOrTx, where: SQL, opts: { order?: SQL[]; 
 }
 
 export async function presentCheckout(db: DbOrTx, checkoutId: string): Promise<CheckoutView> {
-  const [c] = await db.select().from(checkouts).where(eq(checkouts.id, checkoutId));
+  // Three independent reads sent together: postgres.js pipelines them on the connection (one write, one wait).
+  const [[c], orders, [decision]] = await Promise.all([
+    db.select().from(checkouts).where(eq(checkouts.id, checkoutId)),
+    loadOrders(db, eq(paymentOrders.checkoutId, checkoutId)),
+    db.select().from(riskDecisions).where(eq(riskDecisions.checkoutId, checkoutId)).orderBy(desc(riskDecisions.createdAt), desc(riskDecisions.id)).limit(1),
+  ]);
   if (!c) throw new AppError("not_found", "Checkout not found");
-  const orders = await loadOrders(db, eq(paymentOrders.checkoutId, checkoutId));
-  const [decision] = await db.select().from(riskDecisions).where(eq(riskDecisions.checkoutId, checkoutId)).orderBy(desc(riskDecisions.createdAt), desc(riskDecisions.id)).limit(1);
   const payable = c.status === "open" || c.status === "processing";
   return {
     object: "checkout",
