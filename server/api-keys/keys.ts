@@ -1,14 +1,16 @@
 import { randomInt } from "node:crypto";
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db/client";
-import { apiKeys } from "@/db/schema";
+import { apiKeys, rateLimitCounters } from "@/db/schema";
 import { recordAudit } from "@/server/audit/record-audit";
 import { sha256Hex } from "@/server/crypto/field";
 import { env } from "@/server/env.js";
+import { rateLimitWindowStart } from "@/server/rate-limit/consume";
 import { AppError } from "@/server/errors";
 
 // API keys: secret keys (server-to-server) are shown once and stored only as a sha256 hash; publishable
-// keys (browser) are public and stored in full. Revocation is immediate: every request re-reads the row.
+// keys (browser) are public and stored in full. Revocation is immediate: every request re-reads the row (nothing is
+// cached in the app, so a key revoked on one instance is refused by every instance on its next request).
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 export const API_KEY_RANDOM_CHARS = 32; // ~190 bits
@@ -131,21 +133,70 @@ export interface ApiKeyPrincipal {
   createdByUserId: string | null;
 }
 
-/** Resolves a presented key; unknown, malformed and revoked keys are all plain "unauthenticated". */
-export async function authenticateApiKey(db: DbOrTx, presented: string | null): Promise<ApiKeyPrincipal> {
-  if (!presented || !/^(sk|pk)_(test|live)_[0-9A-Za-z]{32}$/.test(presented)) {
-    throw new AppError("unauthenticated", "Invalid API key", { userMessage: "Invalid API key provided." });
-  }
+const INVALID_KEY = () => new AppError("unauthenticated", "Invalid API key", { userMessage: "Invalid API key provided." });
+
+/** The checks that need no database: the key's shape and its mode against the server's. */
+function assertPresentable(presented: string | null): asserts presented is string {
+  if (!presented || !/^(sk|pk)_(test|live)_[0-9A-Za-z]{32}$/.test(presented)) throw INVALID_KEY();
   const mismatch = apiKeyModeMismatch(presented, env.PSP_MODE);
   if (mismatch) throw new AppError("unauthenticated", `API key mode mismatch: ${mismatch}`, { userMessage: mismatch });
-  const [row] = await db
-    .select({ id: apiKeys.id, merchantId: apiKeys.merchantId, kind: apiKeys.kind, revokedAt: apiKeys.revokedAt, lastUsedAt: apiKeys.lastUsedAt, createdByUserId: apiKeys.createdByUserId })
-    .from(apiKeys)
-    .where(eq(apiKeys.keyHash, sha256Hex(presented)));
-  if (!row || row.revokedAt) throw new AppError("unauthenticated", "Invalid API key", { userMessage: "Invalid API key provided." });
-  // last_used_at at minute granularity: one write per key per minute, not per request.
+}
+
+interface KeyRow {
+  id: string;
+  merchantId: string;
+  kind: ApiKeyKind;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+  createdByUserId: string | null;
+}
+
+/** A found, unrevoked key as the principal; last_used_at at minute granularity (one write per key per minute). */
+async function principalOf(db: DbOrTx, presented: string, row: KeyRow | undefined): Promise<ApiKeyPrincipal> {
+  if (!row || row.revokedAt) throw INVALID_KEY();
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
     await db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, row.id));
   }
   return { keyId: row.id, merchantId: row.merchantId, kind: row.kind, mode: /^(?:sk|pk)_live_/.test(presented) ? "live" : "test", createdByUserId: row.createdByUserId };
+}
+
+/** Resolves a presented key; unknown, malformed and revoked keys are all plain "unauthenticated". */
+export async function authenticateApiKey(db: DbOrTx, presented: string | null): Promise<ApiKeyPrincipal> {
+  assertPresentable(presented);
+  const [row] = await db
+    .select({ id: apiKeys.id, merchantId: apiKeys.merchantId, kind: apiKeys.kind, revokedAt: apiKeys.revokedAt, lastUsedAt: apiKeys.lastUsedAt, createdByUserId: apiKeys.createdByUserId })
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, sha256Hex(presented)));
+  return principalOf(db, presented, row);
+}
+
+/**
+ * authenticateApiKey and one request on the key's rate-limit counter (bucket `key:<key id>`, the window of `now`),
+ * in ONE statement: the key is read and, if it exists and is not revoked, its counter is incremented. An unknown or
+ * revoked key counts nothing. Returns the principal and the window's count including this request.
+ */
+export async function authenticateApiKeyCounted(db: DbOrTx, presented: string | null, now = Date.now()): Promise<{ principal: ApiKeyPrincipal; count: number }> {
+  assertPresentable(presented);
+  const windowStart = new Date(rateLimitWindowStart(now)).toISOString();
+  const rows = await db.execute<{ id: string; merchant_id: string; kind: ApiKeyKind; revoked_at: Date | null; last_used_at: Date | null; created_by_user_id: string | null; counted: number | null }>(sql`
+    with k as (
+      select ${apiKeys.id} as id, ${apiKeys.merchantId} as merchant_id, ${apiKeys.kind} as kind, ${apiKeys.revokedAt} as revoked_at,
+             ${apiKeys.lastUsedAt} as last_used_at, ${apiKeys.createdByUserId} as created_by_user_id
+      from ${apiKeys} where ${apiKeys.keyHash} = ${sha256Hex(presented)}
+    ), counted as (
+      insert into ${rateLimitCounters} (bucket, window_start, count)
+      select 'key:' || k.id, ${windowStart}::timestamptz, 1 from k where k.revoked_at is null
+      on conflict (bucket, window_start) do update set count = ${rateLimitCounters}.count + 1
+      returning count
+    )
+    select k.*, (select count from counted) as counted from k`);
+  const r = rows[0];
+  const row = r && { id: r.id, merchantId: r.merchant_id, kind: r.kind, revokedAt: toDate(r.revoked_at), lastUsedAt: toDate(r.last_used_at), createdByUserId: r.created_by_user_id };
+  const principal = await principalOf(db, presented, row);
+  return { principal, count: Number(r!.counted) };
+}
+
+/** A timestamp as the driver hands it from a raw statement (a Date, or its text). */
+function toDate(v: Date | string | null): Date | null {
+  return v === null ? null : v instanceof Date ? v : new Date(v);
 }

@@ -1,4 +1,4 @@
-import { count, eq } from "drizzle-orm";
+import { count, eq, like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiRequestLog, sellers } from "@/db/schema";
 import { createApiKey } from "@/server/api-keys/keys";
@@ -159,6 +159,32 @@ describe("api_request_log", () => {
     await flushApiRequestLog();
     const [n] = await t.db.select({ n: count() }).from(apiRequestLog).where(eq(apiRequestLog.requestId, "req_failed_log_write"));
     expect(n!.n).toBe(0);
+  });
+
+  it("rows queued together go in together, and one row the database refuses loses only itself", async () => {
+    // A merchant of its own, so these rows stay out of the other tests' lists.
+    const batchMerchant = await createMerchant(t.db, "Batch Log Merchant");
+    const good = (await createApiKey(t.db, { merchantId: batchMerchant.id, kind: "secret", name: "batch" })).id;
+    const entry = (requestId: string, merchantId: string) => ({
+      merchantId,
+      apiKeyId: good,
+      mode: "test" as const,
+      method: "GET",
+      path: "/api/v1/payments/x",
+      status: 404,
+      idempotencyKey: null,
+      requestId,
+      latencyMs: 1,
+      errorCode: "not_found",
+      requestBody: undefined,
+      responseBody: {},
+    });
+    // 120 rows at once: more than one batch (API_LOG_BATCH_MAX) and more than the write concurrency.
+    for (let i = 0; i < 120; i++) recordApiRequest(t.db, entry(`req_batch_${i}`, i === 57 ? "mer_does_not_exist" : batchMerchant.id));
+    await flushApiRequestLog();
+    const rows = await t.db.select({ requestId: apiRequestLog.requestId }).from(apiRequestLog).where(like(apiRequestLog.requestId, "req_batch_%"));
+    expect(rows).toHaveLength(119);
+    expect(rows.map((r) => r.requestId)).not.toContain("req_batch_57");
   });
 
   it("the router filters by status class, method, path and idempotency key, and pages with a cursor", async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import type { Db } from "@/db/client";
 import { recordApiRequest } from "@/server/api-log/record";
-import { authenticateApiKey, type ApiKeyKind, type ApiKeyPrincipal } from "@/server/api-keys/keys";
+import { authenticateApiKeyCounted, type ApiKeyKind, type ApiKeyPrincipal } from "@/server/api-keys/keys";
 import { env } from "@/server/env.js";
 import { AppError } from "@/server/errors";
 import {
@@ -17,12 +17,12 @@ import {
 } from "@/server/idempotency/idempotency";
 import { log, withLogContext } from "@/server/observability/log";
 import { metrics } from "@/server/observability/metrics";
-import { consumeClientRateLimit, consumeRateLimit, type RateLimitResult } from "@/server/rate-limit/consume";
+import { consumeClientRateLimit, rateLimitResult, type RateLimitResult } from "@/server/rate-limit/consume";
 import { clientIpFromHeaders } from "./client-ip";
 import { errorBody, toAppError, validationError } from "./errors";
 
 // The one wrapper for /api/v1 route handlers. Small steps, in order: request id -> IP rate limit ->
-// API key -> key rate limit -> path parameters -> JSON body -> Idempotency-Key (POST) -> handler. Handlers get
+// API key with its rate limit (one statement) -> key kind -> path parameters -> JSON body -> Idempotency-Key (POST) -> handler. Handlers get
 // a typed context scoped to the key's merchant; they never authenticate or parse headers themselves.
 // Wrong methods and unknown /api/v1 paths answer in the same error shape (route-fallbacks.ts).
 
@@ -179,11 +179,13 @@ export function apiRoute<P, I = undefined>(getDb: () => Db, opts: ApiRouteOption
       db = getDb(); // inside the try: no database configured is a JSON 500 like any other failure
       const perIp = opts.limits?.perIp ?? env.API_RATE_LIMIT_PER_IP;
       assertAllowed(await consumeClientRateLimit(db, "ip", clientIpFromHeaders(req.headers), perIp), perIp);
-      const principal = await authenticateApiKey(db, bearer(req));
+      // The key and its rate-limit counter in one statement (server/api-keys/keys.ts).
+      const now = Date.now();
+      const { principal, count } = await authenticateApiKeyCounted(db, bearer(req), now);
       facts.principal = principal;
-      if (!opts.keyKinds.includes(principal.kind)) throw new AppError("forbidden", `This endpoint needs a ${opts.keyKinds.join(" or ")} key`);
       const perKey = opts.limits?.perKey ?? env.API_RATE_LIMIT_PER_KEY;
-      assertAllowed(await consumeRateLimit(db, `key:${principal.keyId}`, perKey), perKey);
+      assertAllowed(rateLimitResult(count, perKey, now), perKey);
+      if (!opts.keyKinds.includes(principal.kind)) throw new AppError("forbidden", `This endpoint needs a ${opts.keyKinds.join(" or ")} key`);
       let params: P = await route.params;
       if (opts.params) {
         const p = opts.params.safeParse(params);

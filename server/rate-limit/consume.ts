@@ -18,8 +18,19 @@ export interface RateLimitResult {
   resetS: number;
 }
 
+/** The start (ms) of the fixed window that holds `now`. */
+export function rateLimitWindowStart(now: number): number {
+  return now - (now % RATE_LIMIT_WINDOW_MS);
+}
+
+/** The verdict for a window's count that includes this request. */
+export function rateLimitResult(count: number, limit: number, now = Date.now()): RateLimitResult {
+  const resetS = Math.max(1, Math.ceil((rateLimitWindowStart(now) + RATE_LIMIT_WINDOW_MS - now) / 1000));
+  return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetS };
+}
+
 export async function consumeRateLimit(db: DbOrTx, bucket: string, limit: number, now = Date.now()): Promise<RateLimitResult> {
-  const windowStartMs = now - (now % RATE_LIMIT_WINDOW_MS);
+  const windowStartMs = rateLimitWindowStart(now);
   const [row] = await db
     .insert(rateLimitCounters)
     .values({ bucket, windowStart: new Date(windowStartMs), count: 1 })
@@ -28,9 +39,7 @@ export async function consumeRateLimit(db: DbOrTx, bucket: string, limit: number
       set: { count: sql`${rateLimitCounters.count} + 1` },
     })
     .returning({ count: rateLimitCounters.count });
-  const count = row!.count;
-  const resetS = Math.max(1, Math.ceil((windowStartMs + RATE_LIMIT_WINDOW_MS - now) / 1000));
-  return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetS };
+  return rateLimitResult(row!.count, limit, now);
 }
 
 /**
