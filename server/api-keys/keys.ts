@@ -135,68 +135,36 @@ export interface ApiKeyPrincipal {
 
 const INVALID_KEY = () => new AppError("unauthenticated", "Invalid API key", { userMessage: "Invalid API key provided." });
 
-/** The checks that need no database: the key's shape and its mode against the server's. */
-function assertPresentable(presented: string | null): asserts presented is string {
+/**
+ * Resolves a presented key and counts this request on the key's rate-limit window (bucket `key:<key id>`, the
+ * window of `now`), in ONE statement. Unknown, malformed and revoked keys are all plain "unauthenticated" and count
+ * nothing; a key of a kind not in `countKinds` (the endpoint will refuse it) counts nothing either. Returns the
+ * principal and the window's count including this request (0 when it was not counted).
+ */
+export async function authenticateApiKeyCounted(db: DbOrTx, presented: string | null, countKinds: readonly ApiKeyKind[], now = Date.now()): Promise<{ principal: ApiKeyPrincipal; count: number }> {
   if (!presented || !/^(sk|pk)_(test|live)_[0-9A-Za-z]{32}$/.test(presented)) throw INVALID_KEY();
   const mismatch = apiKeyModeMismatch(presented, env.PSP_MODE);
   if (mismatch) throw new AppError("unauthenticated", `API key mode mismatch: ${mismatch}`, { userMessage: mismatch });
-}
-
-interface KeyRow {
-  id: string;
-  merchantId: string;
-  kind: ApiKeyKind;
-  revokedAt: Date | null;
-  lastUsedAt: Date | null;
-  createdByUserId: string | null;
-}
-
-/** A found, unrevoked key as the principal; last_used_at at minute granularity (one write per key per minute). */
-async function principalOf(db: DbOrTx, presented: string, row: KeyRow | undefined): Promise<ApiKeyPrincipal> {
-  if (!row || row.revokedAt) throw INVALID_KEY();
-  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
-    await db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, row.id));
-  }
-  return { keyId: row.id, merchantId: row.merchantId, kind: row.kind, mode: /^(?:sk|pk)_live_/.test(presented) ? "live" : "test", createdByUserId: row.createdByUserId };
-}
-
-/** Resolves a presented key; unknown, malformed and revoked keys are all plain "unauthenticated". */
-export async function authenticateApiKey(db: DbOrTx, presented: string | null): Promise<ApiKeyPrincipal> {
-  assertPresentable(presented);
-  const [row] = await db
-    .select({ id: apiKeys.id, merchantId: apiKeys.merchantId, kind: apiKeys.kind, revokedAt: apiKeys.revokedAt, lastUsedAt: apiKeys.lastUsedAt, createdByUserId: apiKeys.createdByUserId })
-    .from(apiKeys)
-    .where(eq(apiKeys.keyHash, sha256Hex(presented)));
-  return principalOf(db, presented, row);
-}
-
-/**
- * authenticateApiKey and one request on the key's rate-limit counter (bucket `key:<key id>`, the window of `now`),
- * in ONE statement: the key is read and, if it exists and is not revoked, its counter is incremented. An unknown or
- * revoked key counts nothing. Returns the principal and the window's count including this request.
- */
-export async function authenticateApiKeyCounted(db: DbOrTx, presented: string | null, now = Date.now()): Promise<{ principal: ApiKeyPrincipal; count: number }> {
-  assertPresentable(presented);
   const windowStart = new Date(rateLimitWindowStart(now)).toISOString();
-  const rows = await db.execute<{ id: string; merchant_id: string; kind: ApiKeyKind; revoked_at: Date | null; last_used_at: Date | null; created_by_user_id: string | null; counted: number | null }>(sql`
+  const kinds = sql.join(countKinds.map((k) => sql`${k}`), sql`, `);
+  const rows = await db.execute<{ id: string; merchant_id: string; kind: ApiKeyKind; revoked_at: string | null; last_used_at: string | null; created_by_user_id: string | null; counted: number | null }>(sql`
     with k as (
       select ${apiKeys.id} as id, ${apiKeys.merchantId} as merchant_id, ${apiKeys.kind} as kind, ${apiKeys.revokedAt} as revoked_at,
              ${apiKeys.lastUsedAt} as last_used_at, ${apiKeys.createdByUserId} as created_by_user_id
       from ${apiKeys} where ${apiKeys.keyHash} = ${sha256Hex(presented)}
     ), counted as (
       insert into ${rateLimitCounters} (bucket, window_start, count)
-      select 'key:' || k.id, ${windowStart}::timestamptz, 1 from k where k.revoked_at is null
+      select 'key:' || k.id, ${windowStart}::timestamptz, 1 from k where k.revoked_at is null and k.kind in (${kinds})
       on conflict (bucket, window_start) do update set count = ${rateLimitCounters}.count + 1
       returning count
     )
     select k.*, (select count from counted) as counted from k`);
-  const r = rows[0];
-  const row = r && { id: r.id, merchantId: r.merchant_id, kind: r.kind, revokedAt: toDate(r.revoked_at), lastUsedAt: toDate(r.last_used_at), createdByUserId: r.created_by_user_id };
-  const principal = await principalOf(db, presented, row);
-  return { principal, count: Number(r!.counted) };
-}
-
-/** A timestamp as the driver hands it from a raw statement (a Date, or its text). */
-function toDate(v: Date | string | null): Date | null {
-  return v === null ? null : v instanceof Date ? v : new Date(v);
+  const row = rows[0];
+  if (!row || row.revoked_at !== null) throw INVALID_KEY();
+  // last_used_at at minute granularity: one write per key per minute, not per request.
+  if (!row.last_used_at || Date.now() - new Date(row.last_used_at).getTime() > 60_000) {
+    await db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, row.id));
+  }
+  const principal: ApiKeyPrincipal = { keyId: row.id, merchantId: row.merchant_id, kind: row.kind, mode: /^(?:sk|pk)_live_/.test(presented) ? "live" : "test", createdByUserId: row.created_by_user_id };
+  return { principal, count: Number(row.counted ?? 0) };
 }

@@ -39,6 +39,7 @@ const inFlight = new Set<Promise<void>>();
 
 /** Rows built and waiting for an insert, each with the settle of its recordApiRequest promise. */
 interface QueuedRow {
+  getDb: () => Db;
   row: typeof apiRequestLog.$inferInsert;
   requestId: string;
   done: () => void;
@@ -51,31 +52,33 @@ let writing = 0;
  * API_LOG_BATCH_MAX) into one multi-row insert, so under load a log row costs a fraction of a round trip. A batch the
  * database refuses is retried row by row, so one bad row loses only itself.
  */
-function pump(getDb: () => Db): void {
+function pump(): void {
   while (queued.length > 0 && writing < API_LOG_WRITE_CONCURRENCY) {
-    const batch = queued.splice(0, API_LOG_BATCH_MAX);
+    // One database per insert: the waiting rows at the head that were recorded against the same one.
+    const same = queued.findIndex((q) => q.getDb !== queued[0]!.getDb);
+    const batch = queued.splice(0, Math.min(API_LOG_BATCH_MAX, same < 0 ? queued.length : same));
     writing++;
-    void insertBatch(getDb, batch).finally(() => {
+    void insertBatch(batch).finally(() => {
       writing--;
       for (const q of batch) q.done();
-      pump(getDb);
+      pump();
     });
   }
 }
 
-async function insertBatch(getDb: () => Db, batch: QueuedRow[]): Promise<void> {
-  try {
-    await getDb().insert(apiRequestLog).values(batch.map((q) => q.row));
-    return;
-  } catch (err) {
-    if (batch.length === 1) return void log.warn({ err, requestId: batch[0]!.requestId }, "api request log write failed");
-  }
-  for (const q of batch) {
-    await getDb()
-      .insert(apiRequestLog)
-      .values(q.row)
-      .catch((err: unknown) => log.warn({ err, requestId: q.requestId }, "api request log write failed"));
-  }
+/** Never rejects: a row that cannot be written is logged and dropped. */
+async function insertBatch(batch: QueuedRow[]): Promise<void> {
+  const insert = async (rows: QueuedRow[]) => {
+    try {
+      await rows[0]!.getDb().insert(apiRequestLog).values(rows.map((q) => q.row));
+      return true;
+    } catch (err) {
+      if (rows.length === 1) log.warn({ err, requestId: rows[0]!.requestId }, "api request log write failed");
+      return false;
+    }
+  };
+  if ((await insert(batch)) || batch.length === 1) return;
+  for (const q of batch) await insert([q]);
 }
 
 /** The checkout a response names: POST /payments returns it at the top, GET /payments/{id} in the order. */
@@ -116,8 +119,8 @@ async function write(getDb: () => Db, entry: ApiRequestLogEntry | (() => Promise
     return void log.warn({ err, requestId }, "api request log write failed");
   }
   await new Promise<void>((done) => {
-    queued.push({ row, requestId, done });
-    pump(getDb);
+    queued.push({ getDb, row, requestId, done });
+    pump();
   });
 }
 

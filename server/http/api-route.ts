@@ -22,7 +22,7 @@ import { clientIpFromHeaders } from "./client-ip";
 import { errorBody, toAppError, validationError } from "./errors";
 
 // The one wrapper for /api/v1 route handlers. Small steps, in order: request id -> IP rate limit ->
-// API key with its rate limit (one statement) -> key kind -> path parameters -> JSON body -> Idempotency-Key (POST) -> handler. Handlers get
+// API key and key kind, with the key's rate limit (one statement) -> path parameters -> JSON body -> Idempotency-Key (POST) -> handler. Handlers get
 // a typed context scoped to the key's merchant; they never authenticate or parse headers themselves.
 // Wrong methods and unknown /api/v1 paths answer in the same error shape (route-fallbacks.ts).
 
@@ -179,13 +179,14 @@ export function apiRoute<P, I = undefined>(getDb: () => Db, opts: ApiRouteOption
       db = getDb(); // inside the try: no database configured is a JSON 500 like any other failure
       const perIp = opts.limits?.perIp ?? env.API_RATE_LIMIT_PER_IP;
       assertAllowed(await consumeClientRateLimit(db, "ip", clientIpFromHeaders(req.headers), perIp), perIp);
-      // The key and its rate-limit counter in one statement (server/api-keys/keys.ts).
+      // The key and its rate-limit count in one statement (server/api-keys/keys.ts); a key this endpoint refuses is
+      // not counted.
       const now = Date.now();
-      const { principal, count } = await authenticateApiKeyCounted(db, bearer(req), now);
+      const { principal, count } = await authenticateApiKeyCounted(db, bearer(req), opts.keyKinds, now);
       facts.principal = principal;
+      if (!opts.keyKinds.includes(principal.kind)) throw new AppError("forbidden", `This endpoint needs a ${opts.keyKinds.join(" or ")} key`);
       const perKey = opts.limits?.perKey ?? env.API_RATE_LIMIT_PER_KEY;
       assertAllowed(rateLimitResult(count, perKey, now), perKey);
-      if (!opts.keyKinds.includes(principal.kind)) throw new AppError("forbidden", `This endpoint needs a ${opts.keyKinds.join(" or ")} key`);
       let params: P = await route.params;
       if (opts.params) {
         const p = opts.params.safeParse(params);

@@ -69,19 +69,21 @@ export async function beginIdempotentRequest(
     kind: "proceed",
     ref: { merchantId: req.merchantId, key: req.key, recoveryPoint, recoveryData },
   });
+  /** Takes the key if no record holds it: true when this request's record went in. */
+  const take = async (q: Db | Tx) =>
+    (await q.insert(idempotencyKeys).values({ merchantId: req.merchantId, key: req.key, ...fresh }).onConflictDoNothing().returning({ key: idempotencyKeys.key })).length > 0;
   // A new key (the common case) is one statement on its own, no BEGIN/COMMIT around it: the insert either takes
   // the key atomically or does nothing. Only a key that exists already needs the locked read below.
-  const inserted = await db
-    .insert(idempotencyKeys)
-    .values({ merchantId: req.merchantId, key: req.key, ...fresh })
-    .onConflictDoNothing()
-    .returning({ key: idempotencyKeys.key });
-  if (inserted.length > 0) return proceed("started", {});
+  if (await take(db)) return proceed("started", {});
 
   return db.transaction(async (tx) => {
     const where = and(eq(idempotencyKeys.merchantId, req.merchantId), eq(idempotencyKeys.key, req.key));
     const [row] = await tx.select().from(idempotencyKeys).where(where).for("update");
-    if (!row) throw new AppError("internal", "Idempotency record vanished under its lock");
+    if (!row) {
+      // Swept (it had expired) between the insert above and this read: the key is free again, so take it now.
+      if (await take(tx)) return proceed("started", {});
+      throw new AppError("internal", "Idempotency record vanished under its lock");
+    }
     if (row.expiresAt <= now) {
       await tx.update(idempotencyKeys).set({ ...fresh, createdAt: now }).where(where);
       return proceed("started", {});

@@ -44,7 +44,6 @@ export interface CheckoutTransitionInput {
   onlyFrom?: readonly CheckoutStatus[];
 }
 
-/** The first transition row of a new checkout (inserted `open`), in its creating transaction. */
 /** A new checkout's first transition (null -> open), as an insert to run or to compose into a larger statement. */
 export function checkoutCreatedInsert(tx: Tx, checkoutId: string) {
   return tx.insert(checkoutTransitions).values({ checkoutId, fromStatus: null, toStatus: "open", reason: "created" });

@@ -1,5 +1,5 @@
 import { asc, desc, eq, inArray, type SQL } from "drizzle-orm";
-import type { DbOrTx } from "@/db/client";
+import type { DbOrTx, Tx } from "@/db/client";
 import { checkouts, paymentOrders, paymentOrderTransitions, riskDecisions, sellers } from "@/db/schema";
 import { AppError } from "@/server/errors";
 import { formatMoney, money } from "@/server/money";
@@ -60,12 +60,13 @@ export async function loadOrders(db: DbOrTx, where: SQL, opts: { order?: SQL[]; 
   return rows.map((r) => ({ ...r.order, sellerReference: r.sellerReference }));
 }
 
-export async function presentCheckout(db: DbOrTx, checkoutId: string): Promise<CheckoutView> {
-  // Three independent reads sent together: postgres.js pipelines them on the connection (one write, one wait).
+export async function presentCheckout(tx: Tx, checkoutId: string): Promise<CheckoutView> {
+  // Three independent reads sent together: on a transaction postgres.js pipelines them on its one connection (one
+  // write, one wait).
   const [[c], orders, [decision]] = await Promise.all([
-    db.select().from(checkouts).where(eq(checkouts.id, checkoutId)),
-    loadOrders(db, eq(paymentOrders.checkoutId, checkoutId)),
-    db.select().from(riskDecisions).where(eq(riskDecisions.checkoutId, checkoutId)).orderBy(desc(riskDecisions.createdAt), desc(riskDecisions.id)).limit(1),
+    tx.select().from(checkouts).where(eq(checkouts.id, checkoutId)),
+    loadOrders(tx, eq(paymentOrders.checkoutId, checkoutId)),
+    tx.select().from(riskDecisions).where(eq(riskDecisions.checkoutId, checkoutId)).orderBy(desc(riskDecisions.createdAt), desc(riskDecisions.id)).limit(1),
   ]);
   if (!c) throw new AppError("not_found", "Checkout not found");
   const payable = c.status === "open" || c.status === "processing";

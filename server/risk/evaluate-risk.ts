@@ -27,7 +27,7 @@ export interface RiskReason {
   reason: string;
 }
 
-type Rule = typeof riskRules.$inferSelect;
+export type Rule = typeof riskRules.$inferSelect;
 const VELOCITY_LOCK_NAMESPACE = 727_601;
 
 async function matchRule(tx: Tx, rule: Rule, s: RiskSubject): Promise<string | null> {
@@ -71,20 +71,19 @@ async function matchRule(tx: Tx, rule: Rule, s: RiskSubject): Promise<string | n
 }
 
 /** The enabled rules that apply to a merchant (its own and the platform's), in a fixed order. */
-export function loadRiskRules(tx: Tx, merchantId: string) {
+export function loadRiskRules(tx: Tx, merchantId: string): Promise<Rule[]> {
   return tx
     .select()
     .from(riskRules)
     .where(and(eq(riskRules.enabled, true), or(eq(riskRules.merchantId, merchantId), isNull(riskRules.merchantId))))
     .orderBy(riskRules.id); // a fixed order, so rules' advisory locks are always taken in the same order
 }
-export type RiskRuleRow = Awaited<ReturnType<typeof loadRiskRules>>[number];
 
 /**
  * Evaluates the rules for a subject and records the decision, in the caller's transaction. `rules` are the
  * rows loadRiskRules read in the same transaction (a caller may read them alongside its own queries).
  */
-export async function evaluateRisk(tx: Tx, subject: RiskSubject, rules?: RiskRuleRow[]): Promise<{ outcome: RiskOutcome; reasons: RiskReason[]; decisionId: string }> {
+export async function evaluateRisk(tx: Tx, subject: RiskSubject, rules?: Rule[]): Promise<{ outcome: RiskOutcome; reasons: RiskReason[]; decisionId: string }> {
   rules ??= await loadRiskRules(tx, subject.merchantId);
   const reasons: RiskReason[] = [];
   for (const rule of rules) {
