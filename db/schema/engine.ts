@@ -53,18 +53,23 @@ export const engineEvents = pgTable(
     payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
     receivedAt: ts("received_at").notNull().defaultNow(),
   },
-  (t) => [index("engine_events_name_idx").on(t.name, t.receivedAt)],
+  (t) => [index("engine_events_name_idx").on(t.name, t.receivedAt), index("engine_events_received_idx").on(t.receivedAt)],
 );
 
 /**
  * Dedupe keys with an expiry: event ids (24 h), function idempotency keys (24 h). A key whose row has
  * expired may be claimed again.
  */
-export const engineDedupeKeys = pgTable("engine_dedupe_keys", {
-  key: text("key").primaryKey(),
-  ref: text("ref").notNull(),
-  expiresAt: ts("expires_at").notNull(),
-});
+export const engineDedupeKeys = pgTable(
+  "engine_dedupe_keys",
+  {
+    key: text("key").primaryKey(),
+    ref: text("ref").notNull(),
+    expiresAt: ts("expires_at").notNull(),
+  },
+  // The engine prunes expired keys every second: a range on this index, not a scan of every key.
+  (t) => [index("engine_dedupe_keys_expires_idx").on(t.expiresAt)],
+);
 
 export const ENGINE_RUN_STATUSES = ["running", "completed", "failed", "cancelled"] as const;
 export type EngineRunStatus = (typeof ENGINE_RUN_STATUSES)[number];
@@ -98,6 +103,8 @@ export const engineRuns = pgTable(
     check("engine_runs_ended", sql`(${t.status} = 'running') = (${t.endedAt} is null)`),
     index("engine_runs_fn_status_idx").on(t.functionId, t.status),
     index("engine_runs_created_idx").on(t.createdAt),
+    // Retention (server/maintenance/retention.ts) deletes runs ended long ago.
+    index("engine_runs_ended_idx").on(t.endedAt).where(sql`${t.endedAt} is not null`),
   ],
 );
 

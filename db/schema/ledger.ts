@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigint,
+  bigserial,
   boolean,
   check,
   foreignKey,
@@ -132,7 +133,9 @@ export const ledgerEntries = pgTable(
       foreignColumns: [ledgerAccounts.id, ledgerAccounts.currency],
       name: "ledger_entries_account_fk",
     }),
-    index("ledger_entries_account_idx").on(t.accountId),
+    // An account's entries in id order, and ltx ids are ULIDs minted with posted_at: a point-in-time balance reads
+    // only the entries after the account's last snapshot (server/wallet/get-balance.ts), not all of them.
+    index("ledger_entries_account_txn_idx").on(t.accountId, t.transactionId),
     check("ledger_entries_amount_nonzero", sql`${t.amount} <> 0`),
   ],
 );
@@ -174,6 +177,62 @@ export const ledgerChains = pgTable(
   },
   (t) => [primaryKey({ columns: [t.ledger, t.stripe] })],
 );
+
+/**
+ * The last verified point of each chain stripe (`npm run ledger:verify`): an incremental run starts from here and
+ * walks only what was posted since; `--full` walks from genesis and rewrites it.
+ */
+export const ledgerChainCheckpoints = pgTable(
+  "ledger_chain_checkpoints",
+  {
+    ledger: text("ledger").notNull(),
+    stripe: smallint("stripe").notNull(),
+    seq: bigint("seq", { mode: "bigint" }).notNull(),
+    transactionId: text("transaction_id").notNull(),
+    hash: text("hash").notNull(),
+    verifiedAt: timestamp("verified_at", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ledger, t.stripe] }), check("ledger_chain_checkpoints_hash_format", sql`${t.hash} ~ '^[0-9a-f]{64}$'`)],
+);
+
+/**
+ * A run of the periodic balance snapshot: every account's balance as of `cutoff` (entries of transactions posted
+ * at or before it) is its latest snapshot row at or before `cutoff`. Runs only write accounts that moved.
+ */
+export const ledgerSnapshotRuns = pgTable("ledger_snapshot_runs", {
+  cutoff: timestamp("cutoff", { withTimezone: true, mode: "date" }).primaryKey(),
+  /** Accounts whose balance changed since the previous run (one snapshot row each). */
+  accounts: integer("accounts").notNull(),
+  entries: bigint("entries", { mode: "bigint" }).notNull(),
+  takenAt: timestamp("taken_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});
+
+/** One account's signed balance (debit > 0) as of a snapshot run's cutoff. */
+export const ledgerBalanceSnapshots = pgTable(
+  "ledger_balance_snapshots",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => ledgerAccounts.id),
+    cutoff: timestamp("cutoff", { withTimezone: true, mode: "date" })
+      .notNull()
+      .references(() => ledgerSnapshotRuns.cutoff),
+    balance: bigint("balance", { mode: "bigint" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.cutoff] })],
+);
+
+/** Each `npm run ledger:check`: what it covered (incremental: transactions posted after the previous run's `through`). */
+export const ledgerCheckRuns = pgTable("ledger_check_runs", {
+  id: bigserial("id", { mode: "bigint" }).primaryKey(),
+  mode: text("mode").$type<"incremental" | "full">().notNull(),
+  /** Transactions posted at or before this were covered. */
+  through: timestamp("through", { withTimezone: true, mode: "date" }).notNull(),
+  ok: boolean("ok").notNull(),
+  transactionsChecked: bigint("transactions_checked", { mode: "bigint" }).notNull(),
+  durationMs: integer("duration_ms").notNull(),
+  ranAt: timestamp("ran_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});
 
 /** A hold on a seller's available balance (for a payout). placed -> released | captured. */
 export const walletHolds = pgTable(

@@ -22,5 +22,7 @@ export const outboxEvents = pgTable(
     check("outbox_events_id_not_blank", sql`length(btrim(${t.id})) > 0`),
     check("outbox_events_name_not_blank", sql`length(btrim(${t.name})) > 0`),
     index("outbox_events_pending_idx").on(t.nextAttemptAt).where(sql`${t.sentAt} is null`),
+    // Retention (server/maintenance/retention.ts) deletes events sent long ago.
+    index("outbox_events_sent_idx").on(t.sentAt).where(sql`${t.sentAt} is not null`),
   ],
 );

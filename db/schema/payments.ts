@@ -40,6 +40,13 @@ export const checkouts = pgTable(
     index("checkouts_buyer_email_idx").on(t.buyerEmailHash, t.createdAt),
     // The buyer's history by IP on the ops risk review (server/risk/buyer-history.ts) and IP velocity rules.
     index("checkouts_buyer_ip_idx").on(t.buyerIp, t.createdAt),
+    // Velocity rules count one merchant's checkouts by one buyer in a window (server/risk/evaluate-risk.ts): an
+    // index-only range, whatever the merchant's history.
+    index("checkouts_merchant_buyer_ip_idx").on(t.merchantId, t.buyerIp, t.createdAt),
+    index("checkouts_merchant_buyer_email_idx").on(t.merchantId, t.buyerEmailHash, t.createdAt),
+    // The hourly stale-checkout expiry (server/payments/expire-checkouts.ts) reads only open checkouts: this index
+    // holds them alone, so the sweep costs what is open, not what was ever created.
+    index("checkouts_open_created_idx").on(t.createdAt).where(sql`${t.status} = 'open'`),
     check("checkouts_total_positive", sql`${t.totalAmount} > 0`),
     check("checkouts_currency_format", sql`${t.currency} ~ '^[A-Z]{3}$'`),
   ],
@@ -83,7 +90,13 @@ export const paymentOrders = pgTable(
     uniqueIndex("payment_orders_merchant_order_uq").on(t.merchantId, t.paymentOrderId),
     index("payment_orders_checkout_idx").on(t.checkoutId),
     index("payment_orders_seller_idx").on(t.sellerId, t.createdAt),
-    index("payment_orders_merchant_created_idx").on(t.merchantId, t.createdAt),
+    // The payments list's keyset orders (server/payments/list-payment-orders.ts): (created_at, id) and (amount, id)
+    // within a merchant, and the status filter on its own index so a rare status is found without walking the rest.
+    index("payment_orders_merchant_created_id_idx").on(t.merchantId, t.createdAt, t.id),
+    index("payment_orders_merchant_status_created_idx").on(t.merchantId, t.status, t.createdAt, t.id),
+    index("payment_orders_merchant_amount_idx").on(t.merchantId, t.amount, t.id),
+    // ledger:check compares refunded orders with their refunds: these alone, not every order.
+    index("payment_orders_refunded_idx").on(t.id).where(sql`${t.amountRefunded} > 0`),
     check("payment_orders_amount_positive", sql`${t.amount} > 0`),
     check("payment_orders_refunded_within_amount", sql`${t.amountRefunded} >= 0 and ${t.amountRefunded} <= ${t.amount}`),
     check("payment_orders_currency_format", sql`${t.currency} ~ '^[A-Z]{3}$'`),

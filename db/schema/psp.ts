@@ -81,6 +81,8 @@ export const pspEvents = pgTable(
     uniqueIndex("psp_events_psp_event_uq").on(t.psp, t.eventId),
     index("psp_events_status_idx").on(t.status, t.receivedAt),
     index("psp_events_object_idx").on(t.psp, t.objectId),
+    // Retention (server/maintenance/retention.ts): events received long ago, whatever their status.
+    index("psp_events_received_idx").on(t.receivedAt),
     // Rows stored before raw bodies were encrypted: the housekeeping backfill finds them here, and once it is
     // done the index is empty, so the hourly sweep costs nothing instead of scanning the table.
     index("psp_events_unencrypted_idx").on(t.id).where(sql`${t.rawBody} not like 'v1.%'`),

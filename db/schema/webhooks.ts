@@ -68,6 +68,8 @@ export const merchantEvents = pgTable(
   (t) => [
     uniqueIndex("merchant_events_object_sequence_uq").on(t.merchantId, t.objectId, t.sequence),
     index("merchant_events_merchant_created_idx").on(t.merchantId, t.createdAt),
+    // Retention (server/maintenance/retention.ts): events past their period, oldest first, across merchants.
+    index("merchant_events_created_idx").on(t.createdAt),
   ],
 );
 
@@ -91,6 +93,7 @@ export const webhookDeliveries = pgTable(
   (t) => [
     uniqueIndex("webhook_deliveries_event_endpoint_uq").on(t.eventId, t.endpointId),
     index("webhook_deliveries_endpoint_created_idx").on(t.endpointId, t.createdAt),
+    index("webhook_deliveries_created_idx").on(t.createdAt),
     check("webhook_deliveries_attempts_nonneg", sql`${t.attempts} >= 0`),
   ],
 );
