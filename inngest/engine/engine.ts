@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import { isDatabaseUnavailable } from "@/db/pg-errors";
 import type { Db } from "@/db/client";
 import { createDb } from "@/db/client";
@@ -32,7 +31,8 @@ export const DEFAULT_POLL_MS = 200;
 export const CRON_TICK_MS = 1000;
 export const MAX_EVENTS_PER_SEND = 500;
 /** Expired dedupe keys are pruned in batches from the cron loop, so the table stays at ~24 h of keys. */
-export const DEDUPE_PRUNE_BATCH = 1000;
+export { DEDUPE_PRUNE_BATCH } from "./runs";
+import { pruneExpiredDedupeKeys } from "./runs";
 
 export interface EngineOptions {
   databaseUrl?: string;
@@ -267,9 +267,7 @@ export class Engine {
     while (this.running) {
       try {
         if ((await fireDueCrons(this.db, this.registry)) > 0) this.wake();
-        await this.db.execute(
-          sql`delete from engine_dedupe_keys where key in (select key from engine_dedupe_keys where expires_at < now() limit ${DEDUPE_PRUNE_BATCH} for update skip locked)`,
-        );
+        await pruneExpiredDedupeKeys(this.db);
       } catch (e) {
         this.exec.log(`[engine] cron tick failed: ${e instanceof Error ? e.message : String(e)}`);
       }

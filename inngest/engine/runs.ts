@@ -35,6 +35,17 @@ export async function claimDedupeKey(tx: DbOrTx, key: string, ref: string, ttlMs
   return rows.length === 1;
 }
 
+/** Expired dedupe keys deleted per cron tick. */
+export const DEDUPE_PRUNE_BATCH = 1000;
+
+/** Deletes up to a batch of expired dedupe keys (a range on engine_dedupe_keys_expires_idx); returns how many. */
+export async function pruneExpiredDedupeKeys(db: DbOrTx, batch = DEDUPE_PRUNE_BATCH): Promise<number> {
+  const rows = await db.execute(
+    sql`delete from engine_dedupe_keys where key in (select key from engine_dedupe_keys where expires_at < now() order by expires_at limit ${batch} for update skip locked) returning 1`,
+  );
+  return rows.length;
+}
+
 export async function enqueueJob(
   tx: DbOrTx,
   job: { runId: string; kind: EngineJobKind; stepId?: string | null; attempt?: number; runAt?: Date },
