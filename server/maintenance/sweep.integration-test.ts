@@ -25,7 +25,10 @@ it("deletes expired idempotency records and old rate-limit windows, and keeps li
   await consumeRateLimit(t.db, "ip:old", 10, Date.now() - RATE_LIMIT_SWEEP_AGE_MS - 120_000);
   await consumeRateLimit(t.db, "ip:new", 10);
 
-  expect(await sweepAll(t.db)).toEqual({ idempotencyKeys: 1, expiredCheckouts: 0, redactedPspEvents: 0, apiRequestLog: 0 });
+  expect(await sweepAll(t.db)).toEqual({
+    idempotencyKeys: 1, expiredCheckouts: 0, redactedPspEvents: 0, apiRequestLog: 0,
+    retention: { outboxEvents: 0, engineRuns: 0, engineEvents: 0, webhookDeliveries: 0, webhookDeliveryAttempts: 0, merchantEvents: 0, pspEvents: 0 },
+  });
   const keys = (await t.db.select({ key: idempotencyKeys.key }).from(idempotencyKeys)).map((r) => r.key).sort();
   expect(keys).toEqual(["expired-but-locked", "live"]);
   const [old] = await t.db.select({ n: count() }).from(rateLimitCounters).where(eq(rateLimitCounters.bucket, "ip:old"));
