@@ -18,6 +18,7 @@ import { merchants, webhookEndpoints } from "../db/schema";
 import {
   sweepEngineEvents,
   sweepEngineRuns,
+  sweepMerchantEvents,
   sweepOutboxEvents,
   sweepPspEvents,
   sweepWebhookDeliveries,
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
       ["engine_runs (+3 steps, 1 attempt)", () => sweepEngineRuns(db, { now })],
       ["engine_events", () => sweepEngineEvents(db, { now })],
       ["webhook_deliveries (+1 attempt)", async () => (await sweepWebhookDeliveries(db, { now })).deliveries],
+      ["merchant_events (after their deliveries)", () => sweepMerchantEvents(db, { now })],
       ["psp_events", () => sweepPspEvents(db, { now })],
     ];
     const results: { name: string; deleted: number; sweeps: number; seconds: number; worstSweepS: number }[] = [];

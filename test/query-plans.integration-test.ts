@@ -1,7 +1,8 @@
 // The hot queries keep their indexes: on a database grown large enough that the planner prefers an index where one
 // exists (tens of thousands of orders, ANALYZEd), the real code paths run — the payments list with each filter and
-// sort, the API GET, the risk rules, the stale-checkout sweep, the outbox dispatcher, the engine's dedupe prune, a
-// point-in-time balance — with every statement they send captured, and each is EXPLAINed with its own parameters.
+// sort, the API GET, the risk rules, the stale-checkout sweep, the outbox dispatcher, the engine's dedupe prune, the
+// retention sweeps, the ledger's snapshot and incremental verify and check, a point-in-time balance — with every
+// statement they send captured, and each is EXPLAINed with its own parameters.
 // A sequential scan of a big table fails the test with the statement that did it: a dropped or unusable index
 // shows up here, not as a slow page at a million orders (`npm run bench:growth` measures those).
 import { drizzle } from "drizzle-orm/postgres-js";
@@ -18,6 +19,9 @@ import { listPaymentOrders, ZListPaymentOrdersInput } from "@/server/payments/li
 import { evaluateRisk, loadRiskRules } from "@/server/risk/evaluate-risk";
 import { getBalance, getWallet } from "@/server/wallet/get-balance";
 import { accountFor } from "@/server/ledger/accounts";
+import { checkLedgerInvariants, recordLedgerCheckRun, verifyLedger } from "@/server/ledger";
+import { takeBalanceSnapshot } from "@/server/ledger/snapshots";
+import { sweepRetention } from "@/server/maintenance/retention";
 import { createTestDatabase, type TestDatabase } from "./db";
 
 /** A table with at least this many rows (pg_class.reltuples after ANALYZE) must not be read by a sequential scan. */
@@ -47,11 +51,12 @@ beforeAll(async () => {
   await t.sql`
     update checkouts set status = 'open' where id in (select checkout_id from payment_orders where merchant_id = ${tenant.merchantId} and status = 'FAILED' order by created_at limit 3)`;
   await t.sql`update payment_orders set status = 'NOT_STARTED', failure_code = null, failure_message = null where checkout_id in (select id from checkouts where status = 'open')`;
-  // The outbox after a long run: everything sent but a few; engine dedupe keys within their day.
+  // The outbox in its steady state: a week of events, all sent but five, and a few past the week for the sweep; engine
+  // dedupe keys within their day.
   await t.sql`
     insert into outbox_events (id, name, data, created_at, sent_at, attempts, next_attempt_at)
-    select 'growth-' || i, 'payment/order.succeeded', '{}'::jsonb, now() - i * interval '1 minute', case when i > 5 then now() - i * interval '1 minute' end, 1, now() - interval '1 second'
-    from generate_series(1, 30000) i`;
+    select 'growth-' || i, 'payment/order.succeeded', '{}'::jsonb, now() - t, case when i > 5 then now() - t end, 1, now() - interval '1 second'
+    from (select i, case when i <= 30 then interval '8 days' else (i % 10000) * interval '1 minute' end as t from generate_series(1, 30000) i) g`;
   await t.sql`insert into engine_dedupe_keys (key, ref, expires_at) select 'growth-' || i, 'r', now() + (i % 1440) * interval '1 minute' from generate_series(1, 30000) i`;
   await t.db.insert(schema.riskRules).values([
     { merchantId: tenant.merchantId, kind: "velocity", action: "review", params: { dimension: "ip", window_s: 3600, max_count: 5 } },
@@ -118,7 +123,7 @@ async function expectIndexed(fn: (db: Db) => Promise<unknown>, uses: (string | R
   expect(r.scans).toEqual([]);
   for (const index of uses) {
     const used = [...r.indexes];
-    if (typeof index === "string") expect(used).toContain(index);
+    if (typeof index === "string") expect(used, used.join(", ")).toContain(index);
     else expect(used.some((u) => index.test(u)), `${index} among ${used.join(", ")}`).toBe(true);
   }
 }
@@ -188,9 +193,26 @@ describe("query plans on a grown database", () => {
     await expectIndexed((db) => pruneExpiredDedupeKeys(db), ["engine_dedupe_keys_expires_idx"]);
   });
 
+  it("retention sweeps", async () => {
+    await expectIndexed((db) => sweepRetention(db), ["outbox_events_sent_idx"]);
+  });
+
+  it("ledger: the hourly snapshot, incremental verify and incremental check", async () => {
+    // What earlier runs left: a snapshot two hours ago, verified checkpoints, a recorded check.
+    await takeBalanceSnapshot(t.db, { now: new Date(Date.now() - 2 * 3_600_000) });
+    await t.sql`update ledger_snapshot_runs set taken_at = now() - interval '2 hours'`; // as it would have been
+    expect((await verifyLedger(t.db)).ok).toBe(true);
+    await recordLedgerCheckRun(t.db, await checkLedgerInvariants(t.db, { full: true }));
+    await expectIndexed(async (db) => expect((await takeBalanceSnapshot(db)).taken).toBe(true), ["ledger_transactions_posted_at_idx"]);
+    await expectIndexed(async (db) => expect((await verifyLedger(db)).ok).toBe(true));
+    // The entries after the last snapshot: a range of recent ids, by account or by transaction (both bounded by what is new).
+    await expectIndexed(async (db) => expect((await checkLedgerInvariants(db)).ok).toBe(true), [/^ledger_entries_(account_txn_idx|transaction_id_line_pk)$/]);
+  });
+
   it("balances now and as of a past instant", async () => {
     const asOf = new Date(origin.getTime() + (ORDERS / 2) * STEP_MS);
-    await expectIndexed((db) => getWallet(db, tenant.sellerIds[0]!, "KES", { asOf }));
+    await takeBalanceSnapshot(t.db, { now: new Date(asOf.getTime() - 3_600_000) });
+    await expectIndexed((db) => getWallet(db, tenant.sellerIds[0]!, "KES", { asOf }), ["ledger_entries_account_txn_idx"]);
     await expectIndexed((db) => getBalance(db, accountFor.sellerPending(tenant.sellerIds[1]!, "KES"), { asOf }));
     await expectIndexed((db) => getWallet(db, tenant.sellerIds[0]!, "KES"));
   });

@@ -9,7 +9,9 @@ export type ChainBreakReason =
   /** A sequence number is missing or repeated: a transaction was removed or inserted. */
   | "sequence_gap"
   /** The chain head recorded for the stripe does not match its last transaction (tail removed). */
-  | "head_mismatch";
+  | "head_mismatch"
+  /** The transaction a verified checkpoint names is gone, or its seq or hash changed since it was verified. */
+  | "checkpoint_mismatch";
 
 export interface ChainBreak {
   ledger: string;
@@ -26,23 +28,34 @@ export interface ChainTransaction extends HashableTransaction {
   hash: string;
 }
 
+/** Where a walk starts: genesis, anywhere (a date-ranged statement: its first transaction is taken as is), or after a known point. */
+export type StripeWalkStart = { fromGenesis: boolean } | { after: { seq: bigint; hash: string } };
+
 /**
- * Incremental walker over one stripe, in sequence order. `startPrev`/`startSeq` let a statement that
- * begins mid-chain (a date range) be checked from its first transaction on.
+ * Incremental walker over one stripe, in sequence order. `{ fromGenesis: false }` lets a statement that begins
+ * mid-chain (a date range) be checked from its first transaction on; `{ after: { seq, hash } }` starts right after a
+ * verified checkpoint (ledger:verify's incremental mode): the next transaction must be seq + 1 and link to that hash.
  */
 export class StripeWalker {
   private prevHash: string | null;
   private nextSeq: bigint | null;
+  /** The last transaction walked (null until one is): what a checkpoint records. */
+  last: { id: string; seq: bigint; hash: string } | null = null;
   checked = 0;
   broken: ChainBreak | null = null;
 
   constructor(
     readonly ledger: string,
     readonly stripe: number,
-    opts: { fromGenesis: boolean } = { fromGenesis: true },
+    opts: StripeWalkStart = { fromGenesis: true },
   ) {
-    this.prevHash = opts.fromGenesis ? GENESIS_HASH : null;
-    this.nextSeq = opts.fromGenesis ? 1n : null;
+    if ("after" in opts) {
+      this.prevHash = opts.after.hash;
+      this.nextSeq = opts.after.seq + 1n;
+    } else {
+      this.prevHash = opts.fromGenesis ? GENESIS_HASH : null;
+      this.nextSeq = opts.fromGenesis ? 1n : null;
+    }
   }
 
   /** Feeds the next transaction; returns false once the chain is broken (later ones are not checked). */
@@ -62,8 +75,15 @@ export class StripeWalker {
     if (recomputed !== t.hash) return fail("content_altered", `stored hash ${t.hash}, content hashes to ${recomputed}`);
     this.prevHash = t.hash;
     this.nextSeq = t.chainSeq + 1n;
+    this.last = { id: t.id, seq: t.chainSeq, hash: t.hash };
     this.checked++;
     return true;
+  }
+
+  /** Records a break found outside the walk (a checkpointed transaction gone or changed). */
+  fail(transactionId: string | null, seq: bigint | null, reason: ChainBreakReason, detail: string): ChainBreak {
+    this.broken ??= { ledger: this.ledger, stripe: this.stripe, transactionId, seq, reason, detail };
+    return this.broken;
   }
 
   /** Compares the recorded head (seq + hash) with the last transaction walked. */
@@ -86,14 +106,27 @@ export class StripeWalker {
 
 export interface VerifyReport {
   ok: boolean;
+  /** Transactions walked: in incremental mode only those after each stripe's checkpoint. */
   transactionsChecked: number;
   stripesChecked: number;
+  /** Database runs: `full` walked from genesis, `incremental` from each stripe's checkpoint. Absent for a statement. */
+  mode?: "incremental" | "full";
+  elapsedMs?: number;
+  /** Checkpoints written after the walk (stripes that verified and advanced). */
+  checkpointsWritten?: number;
   /** First break of each broken stripe, in (ledger, stripe) order; `breaks[0]` is the one to report. */
   breaks: ChainBreak[];
 }
 
+/** `mode, elapsed, transactions/s` for a database run (empty for a statement). */
+export function formatVerifyThroughput(r: VerifyReport): string {
+  if (r.mode === undefined || r.elapsedMs === undefined) return "";
+  const perSecond = r.elapsedMs > 0 ? Math.round((r.transactionsChecked * 1000) / r.elapsedMs) : r.transactionsChecked;
+  return `mode ${r.mode}: ${r.transactionsChecked} transactions in ${(r.elapsedMs / 1000).toFixed(2)} s (${perSecond} transactions/s), ${r.checkpointsWritten ?? 0} checkpoints written`;
+}
+
 export function formatVerifyReport(r: VerifyReport): string {
-  if (r.ok) return `ledger chain OK: ${r.transactionsChecked} transactions in ${r.stripesChecked} chain stripes verified`;
+  if (r.ok) return `ledger chain OK: ${r.transactionsChecked} transactions in ${r.stripesChecked} chain stripes verified${r.mode === "incremental" ? " (after their checkpoints)" : ""}`;
   const b = r.breaks[0]!;
   const lines = [
     `ledger chain BROKEN at transaction ${b.transactionId ?? "(chain head)"} (ledger ${b.ledger}, stripe ${b.stripe}, seq ${b.seq}): ${b.reason}`,

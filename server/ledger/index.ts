@@ -21,8 +21,11 @@
  *     "recon_adjustments", cur) -> AccountRef. Accounts are created on first posting.
  *   createAccount(tx, ref, { balanceShards }) — pre-create an account, e.g. a known-hot seller with more shards.
  *   getTransaction(db, id), loadTransactionBySource(db, source, sourceId).
- *   verifyLedger(db, { ledger? }) -> VerifyReport (hash chain walk; `npm run ledger:verify`).
- *   checkLedgerInvariants(db) -> InvariantReport (balance == sum(entries) etc.; `npm run ledger:check`).
+ *   verifyLedger(db, { ledger?, full? }) -> VerifyReport (hash chain walk from each stripe's checkpoint, or from
+ *     genesis with `full`; `npm run ledger:verify`).
+ *   checkLedgerInvariants(db, { full? }) -> InvariantReport (balance == latest snapshot + later entries etc., or
+ *     every balance from all entries with `full`; `npm run ledger:check`); recordLedgerCheckRun(db, report).
+ *   takeBalanceSnapshot(db, { now? }) -> BalanceSnapshotResult (hourly, from housekeeping: balances as of now − 15 min).
  *   exportStatement(db, { ledger: merchantId, from?, to? }) -> Statement; statementToCsv / parseStatement /
  *     verifyStatement for the offline check (`npm run ledger:verify -- --file statement.json`).
  *
@@ -42,8 +45,8 @@ export {
   type SellerAccountKind,
 } from "./accounts";
 export { isInsufficientFunds } from "./balances";
-export { formatVerifyReport, type ChainBreak, type VerifyReport } from "./chain-verify";
-export { checkLedgerInvariants, formatInvariantReport, type InvariantReport } from "./check-balances";
+export { formatVerifyReport, formatVerifyThroughput, type ChainBreak, type VerifyReport } from "./chain-verify";
+export { checkLedgerInvariants, formatCheckThroughput, formatInvariantReport, recordLedgerCheckRun, type InvariantReport } from "./check-balances";
 export {
   LEDGER_CHAIN_STRIPES,
   PLATFORM_LEDGER,
@@ -57,4 +60,5 @@ export {
 } from "./post-transaction";
 export { exportStatement, parseStatement, statementToCsv, verifyStatement, type Statement } from "./statement";
 export { type PostTransactionInput, type PostingLine } from "./validate";
-export { verifyLedger } from "./verify-ledger";
+export { verifyLedger, type VerifyLedgerOptions } from "./verify-ledger";
+export { SNAPSHOT_LAG_MS, takeBalanceSnapshot, type BalanceSnapshotResult } from "./snapshots";

@@ -105,7 +105,8 @@ describe("postInOneStatement", () => {
       await sql`set local session_replication_role = replica`; // triggers and foreign keys off: what the chain is for
       await sql`update ledger_entries set account_id = ${usd.entries[1]!.accountId} where transaction_id = ${kes.id} and line = 1`;
     });
-    expect(await verifyLedger(t.db, { ledger: m })).toMatchObject({ ok: false, breaks: [{ transactionId: kes.id, reason: "content_altered" }] });
+    // full: the incremental run above checkpointed both, and kes may sit before usd's checkpoint in one stripe.
+    expect(await verifyLedger(t.db, { ledger: m, full: true })).toMatchObject({ ok: false, breaks: [{ transactionId: kes.id, reason: "content_altered" }] });
     const statement = await exportStatement(t.db, { ledger: m });
     expect(verifyStatement(statement)).toMatchObject({ ok: false, breaks: [{ transactionId: kes.id, reason: "content_altered" }] });
   });

@@ -1,70 +1,177 @@
-// Walks every hash chain stripe in the database (or one ledger's) and reports the first break of each.
+// Walks the hash chain stripes in the database (or one ledger's) and reports the first break of each.
+//
+// Incremental (the default): each stripe is walked from its verified checkpoint (ledger_chain_checkpoints), so a run
+// costs what was posted since the last one. The checkpointed transaction is re-read first (gone, or its seq, hash or
+// content changed: a break). `full` walks every stripe from genesis and rewrites the checkpoints. The limit: an
+// incremental run trusts what an earlier run verified, so an edit before a checkpoint (with every later hash left
+// alone, it is still a content_altered break for a full walk) is only caught by `full`: run it periodically.
 import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db/client";
-import { ledgerAccounts, ledgerEntries, ledgerTransactions } from "@/db/schema";
+import { ledgerAccounts, ledgerChainCheckpoints, ledgerEntries, ledgerTransactions } from "@/db/schema";
 import { StripeWalker, type ChainBreak, type ChainTransaction, type VerifyReport } from "./chain-verify";
+import { transactionHash } from "./hash";
 
 export const VERIFY_BATCH_SIZE = 500;
+/** Checkpoints upserted per statement after a run. */
+export const CHECKPOINT_WRITE_BATCH = 500;
+
+export interface VerifyLedgerOptions {
+  /** Only this ledger (a merchant id or `platform`). */
+  ledger?: string;
+  /** Walk every stripe from genesis (and rewrite the checkpoints) instead of from the checkpoints. */
+  full?: boolean;
+}
 
 interface StripeRow {
   ledger: string;
   stripe: number;
   head_seq: bigint | null;
   head_hash: string | null;
+  cp_seq: bigint | null;
+  cp_transaction_id: string | null;
+  cp_hash: string | null;
 }
 
-/** Runs in one REPEATABLE READ snapshot, so heads and transactions agree while postings continue. */
-export async function verifyLedger(db: Db, options: { ledger?: string } = {}): Promise<VerifyReport> {
-  return db.transaction((tx) => verifySnapshot(tx, options), { isolationLevel: "repeatable read", accessMode: "read only" });
+interface Checkpoint {
+  ledger: string;
+  stripe: number;
+  seq: bigint;
+  transactionId: string;
+  hash: string;
 }
 
-async function verifySnapshot(db: DbOrTx, options: { ledger?: string }): Promise<VerifyReport> {
-  const filter = options.ledger ? sql`where ledger = ${options.ledger}` : sql``;
-  // Stripes named by a chain head or by any transaction: a transaction in a stripe without a head still gets walked.
-  const stripes = (await db.execute(sql`
-    select s.ledger, s.stripe, c.seq as head_seq, c.head_hash
-    from (select ledger, stripe from ledger_chains ${filter}
-          union select distinct ledger, chain_stripe from ledger_transactions ${filter}) s
-    left join ledger_chains c on c.ledger = s.ledger and c.stripe = s.stripe
-    order by s.ledger, s.stripe`)) as unknown as StripeRow[];
+/**
+ * The walk runs in one REPEATABLE READ, read-only snapshot, so heads and transactions agree while postings continue.
+ * The checkpoints of the stripes that verified are written afterwards, in a short transaction of their own: the walk
+ * stays read only (no write transaction held open for the whole walk, no serialization failure at its end because a
+ * concurrent run moved a checkpoint), and what a checkpoint records (a transaction's id, seq and hash as verified in
+ * that snapshot) is a fact that a later change cannot make untrue silently: the next run re-reads and re-hashes it.
+ */
+export async function verifyLedger(db: Db, options: VerifyLedgerOptions = {}): Promise<VerifyReport> {
+  const started = performance.now();
+  const mode = options.full ? "full" : "incremental";
+  const { report, advanced } = await db.transaction((tx) => verifySnapshot(tx, options.ledger, mode === "full"), { isolationLevel: "repeatable read", accessMode: "read only" });
+  const checkpointsWritten = await writeCheckpoints(db, advanced, mode === "full");
+  return { ...report, mode, elapsedMs: Math.round(performance.now() - started), checkpointsWritten };
+}
+
+async function verifySnapshot(db: DbOrTx, ledger: string | undefined, full: boolean): Promise<{ report: VerifyReport; advanced: Checkpoint[] }> {
+  const stripes = await listStripes(db, ledger);
+  const checkpointed = full ? new Map<string, ChainTransaction>() : await loadTransactions(db, stripes.flatMap((s) => (s.cp_transaction_id ? [s.cp_transaction_id] : [])));
   const breaks: ChainBreak[] = [];
+  const advanced: Checkpoint[] = [];
   let checked = 0;
   for (const s of stripes) {
-    const walker = new StripeWalker(s.ledger, s.stripe);
-    await walkStripe(db, walker);
+    const walker = full || s.cp_seq === null ? new StripeWalker(s.ledger, s.stripe) : startAtCheckpoint(s, checkpointed.get(s.cp_transaction_id!));
+    if (!walker.broken) await walkStripe(db, walker, full || s.cp_seq === null ? 0n : BigInt(s.cp_seq));
     const head = s.head_seq === null ? { seq: 0n, hash: "" } : { seq: BigInt(s.head_seq), hash: s.head_hash! };
     const broken = walker.finish(head);
     checked += walker.checked;
     if (broken) breaks.push(broken);
+    else if (walker.last && (full || walker.checked > 0)) advanced.push({ ledger: s.ledger, stripe: s.stripe, seq: walker.last.seq, transactionId: walker.last.id, hash: walker.last.hash });
   }
-  return { ok: breaks.length === 0, transactionsChecked: checked, stripesChecked: stripes.length, breaks };
+  return { report: { ok: breaks.length === 0, transactionsChecked: checked, stripesChecked: stripes.length, breaks }, advanced };
 }
 
-async function walkStripe(db: DbOrTx, walker: StripeWalker): Promise<void> {
-  let after = 0n;
+/**
+ * Stripes named by a chain head, a checkpoint or any transaction (a transaction in a stripe without a head still gets
+ * walked). The transactions' distinct stripes come from a loose index scan of ledger_transactions_chain_uq (one probe
+ * per stripe), not from reading every transaction.
+ */
+async function listStripes(db: DbOrTx, ledger: string | undefined): Promise<StripeRow[]> {
+  const only = (col: string) => (ledger === undefined ? sql`true` : sql`${sql.raw(col)} = ${ledger}`);
+  return (await db.execute(sql`
+    with recursive txs as (
+      (select t.ledger, t.chain_stripe from ledger_transactions t where ${only("t.ledger")} order by t.ledger, t.chain_stripe limit 1)
+      union all
+      select n.ledger, n.chain_stripe from txs cross join lateral (
+        select t.ledger, t.chain_stripe from ledger_transactions t
+        where (t.ledger, t.chain_stripe) > (txs.ledger, txs.chain_stripe) and ${only("t.ledger")}
+        order by t.ledger, t.chain_stripe limit 1) n),
+    s as (select ledger, stripe from ledger_chains where ${only("ledger")}
+          union select ledger, stripe from ledger_chain_checkpoints where ${only("ledger")}
+          union select ledger, chain_stripe from txs)
+    select s.ledger, s.stripe, c.seq as head_seq, c.head_hash, k.seq as cp_seq, k.transaction_id as cp_transaction_id, k.hash as cp_hash
+    from s
+    left join ledger_chains c on c.ledger = s.ledger and c.stripe = s.stripe
+    left join ledger_chain_checkpoints k on k.ledger = s.ledger and k.stripe = s.stripe
+    order by s.ledger, s.stripe`)) as unknown as StripeRow[];
+}
+
+/** A walker that continues after the stripe's checkpoint, or one already broken if the checkpointed transaction is gone or changed. */
+function startAtCheckpoint(s: StripeRow, t: ChainTransaction | undefined): StripeWalker {
+  const cp = { seq: BigInt(s.cp_seq!), hash: s.cp_hash! };
+  const walker = new StripeWalker(s.ledger, s.stripe, { after: cp });
+  const id = s.cp_transaction_id!;
+  if (!t) walker.fail(id, cp.seq, "checkpoint_mismatch", `checkpointed transaction ${id} (seq ${cp.seq}) is gone`);
+  else if (t.ledger !== s.ledger || t.chainStripe !== s.stripe || t.chainSeq !== cp.seq || t.hash !== cp.hash) {
+    walker.fail(id, cp.seq, "checkpoint_mismatch", `checkpoint says ${s.ledger}/${s.stripe} seq ${cp.seq} hash ${cp.hash}; the transaction now has ${t.ledger}/${t.chainStripe} seq ${t.chainSeq} hash ${t.hash}`);
+  } else {
+    const recomputed = transactionHash(t.prevHash, t);
+    if (recomputed !== t.hash) walker.fail(id, cp.seq, "content_altered", `checkpointed transaction: stored hash ${t.hash}, content hashes to ${recomputed}`);
+  }
+  return walker;
+}
+
+async function walkStripe(db: DbOrTx, walker: StripeWalker, afterSeq: bigint): Promise<void> {
+  let after = afterSeq;
   for (;;) {
-    const rows = await db
-      .select()
+    const ids = await db
+      .select({ id: ledgerTransactions.id })
       .from(ledgerTransactions)
       .where(and(eq(ledgerTransactions.ledger, walker.ledger), eq(ledgerTransactions.chainStripe, walker.stripe), gt(ledgerTransactions.chainSeq, after)))
       .orderBy(asc(ledgerTransactions.chainSeq))
       .limit(VERIFY_BATCH_SIZE);
-    if (rows.length === 0) return;
-    // With each account's key: v2 hashes accounts by key and currency (an entry moved to another account changes both).
+    if (ids.length === 0) return;
+    const byId = await loadTransactions(db, ids.map((r) => r.id));
+    for (const { id } of ids) {
+      if (!walker.push(byId.get(id)!)) return;
+    }
+    after = byId.get(ids[ids.length - 1]!.id)!.chainSeq;
+  }
+}
+
+/** Transactions by id with their entries (and each entry's account key: v2 hashes accounts by key and currency). */
+async function loadTransactions(db: DbOrTx, ids: string[]): Promise<Map<string, ChainTransaction>> {
+  const out = new Map<string, ChainTransaction>();
+  for (let i = 0; i < ids.length; i += VERIFY_BATCH_SIZE) {
+    const chunk = ids.slice(i, i + VERIFY_BATCH_SIZE);
+    const rows = await db.select().from(ledgerTransactions).where(inArray(ledgerTransactions.id, chunk));
     const entries = await db
       .select({ transactionId: ledgerEntries.transactionId, line: ledgerEntries.line, accountId: ledgerEntries.accountId, accountKey: ledgerAccounts.key, accountCurrency: ledgerAccounts.currency, currency: ledgerEntries.currency, amount: ledgerEntries.amount })
       .from(ledgerEntries)
       .innerJoin(ledgerAccounts, eq(ledgerAccounts.id, ledgerEntries.accountId))
-      .where(inArray(ledgerEntries.transactionId, rows.map((r) => r.id)));
+      .where(inArray(ledgerEntries.transactionId, chunk));
     const byTxn = new Map<string, ChainTransaction["entries"][number][]>();
     for (const e of entries) {
       const list = byTxn.get(e.transactionId) ?? [];
       list.push({ line: e.line, accountId: e.accountId, accountKey: e.accountKey, accountCurrency: e.accountCurrency, currency: e.currency, amount: e.amount });
       byTxn.set(e.transactionId, list);
     }
-    for (const r of rows) {
-      if (!walker.push({ ...r, entries: byTxn.get(r.id) ?? [] })) return;
-    }
-    after = rows[rows.length - 1]!.chainSeq;
+    for (const r of rows) out.set(r.id, { ...r, entries: byTxn.get(r.id) ?? [] });
   }
+  return out;
+}
+
+/**
+ * Upserts the checkpoints of the stripes that verified. Incremental runs only move a checkpoint forward (a concurrent
+ * run that got further keeps its own); `full` rewrites them.
+ */
+async function writeCheckpoints(db: Db, advanced: Checkpoint[], full: boolean): Promise<number> {
+  if (advanced.length === 0) return 0;
+  const verifiedAt = new Date();
+  await db.transaction(async (tx) => {
+    for (let i = 0; i < advanced.length; i += CHECKPOINT_WRITE_BATCH) {
+      const rows = advanced.slice(i, i + CHECKPOINT_WRITE_BATCH).map((c) => ({ ...c, verifiedAt }));
+      await tx
+        .insert(ledgerChainCheckpoints)
+        .values(rows)
+        .onConflictDoUpdate({
+          target: [ledgerChainCheckpoints.ledger, ledgerChainCheckpoints.stripe],
+          set: { seq: sql`excluded.seq`, transactionId: sql`excluded.transaction_id`, hash: sql`excluded.hash`, verifiedAt: sql`excluded.verified_at` },
+          ...(full ? {} : { setWhere: sql`excluded.seq >= ${ledgerChainCheckpoints.seq}` }),
+        });
+    }
+  });
+  return advanced.length;
 }

@@ -27,6 +27,7 @@ it("deletes expired idempotency records and old rate-limit windows, and keeps li
 
   expect(await sweepAll(t.db)).toEqual({
     idempotencyKeys: 1, expiredCheckouts: 0, redactedPspEvents: 0, apiRequestLog: 0,
+    balanceSnapshots: expect.any(Number),
     retention: { outboxEvents: 0, engineRuns: 0, engineEvents: 0, webhookDeliveries: 0, webhookDeliveryAttempts: 0, merchantEvents: 0, pspEvents: 0 },
   });
   const keys = (await t.db.select({ key: idempotencyKeys.key }).from(idempotencyKeys)).map((r) => r.key).sort();

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { sweepApiRequestLog } from "@/server/api-log/retention";
 import { sweepSignInThrottles } from "@/server/auth/sign-in-throttle";
+import { takeBalanceSnapshot } from "@/server/ledger/snapshots";
 import type { ConnectorFor } from "@/server/payments/execution";
 import { expireStaleCheckouts } from "@/server/payments/expire-checkouts";
 import { sweepRateLimitCounters } from "@/server/rate-limit/consume";
@@ -33,14 +34,15 @@ export async function sweepExpiredIdempotencyKeys(db: Db, now = new Date()): Pro
 export async function sweepAll(
   db: Db,
   opts: { connectorFor?: ConnectorFor } = {},
-): Promise<{ idempotencyKeys: number; expiredCheckouts: number; redactedPspEvents: number; apiRequestLog: number; retention: RetentionCounts }> {
+): Promise<{ idempotencyKeys: number; expiredCheckouts: number; redactedPspEvents: number; apiRequestLog: number; balanceSnapshots: number; retention: RetentionCounts }> {
   const idempotencyKeys = await sweepExpiredIdempotencyKeys(db);
   await sweepRateLimitCounters(db);
   await sweepSignInThrottles(db);
   const expiredCheckouts = await expireStaleCheckouts(db, { connectorFor: opts.connectorFor });
   const redactedPspEvents = await redactStoredPspEvents(db);
   const apiRequestLog = await sweepApiRequestLog(db, { batchRows: SWEEP_BATCH_ROWS, batchesMax: SWEEP_BATCHES_MAX });
+  const balanceSnapshots = (await takeBalanceSnapshot(db)).accounts; // ledger balances as of now − 15 min (server/ledger/snapshots.ts)
   // Each family at most SWEEP_BATCHES_MAX batches (bench:retention: ≈ 9 s for every family at its cap, 2 cores).
   const retention = await sweepRetention(db);
-  return { idempotencyKeys, expiredCheckouts, redactedPspEvents, apiRequestLog, retention };
+  return { idempotencyKeys, expiredCheckouts, redactedPspEvents, apiRequestLog, balanceSnapshots, retention };
 }

@@ -82,6 +82,8 @@ function walletLedgerFindings(r: InvariantReport): JsFinding[] {
     ...r.unbalancedTransactions.map((id) => f(`unbalanced:${id}`, NO_CURRENCY, 0n, `Ledger transaction ${id} does not balance.`, { ledgerTransactionIds: [id] })),
     ...r.negativeAccounts.map((a) => f(`negative:${a.key}:${a.currency}`, a.currency, a.balance, `No-negative account ${a.key} ${a.currency} is at ${a.balance}.`, { amount: a.balance.toString() })),
     ...r.holdMismatches.map((h) => f(`holds:${h.sellerId}:${h.currency}`, h.currency, h.onHoldAccount - h.placedHolds, `Seller ${h.sellerId} on-hold ${h.onHoldAccount} differs from placed holds ${h.placedHolds}.`, { amount: h.onHoldAccount.toString(), placedHolds: h.placedHolds.toString() })),
+    ...r.snapshotMismatches.map((m) => f(`snapshot:${m.accountId}:${m.cutoff.toISOString()}`, NO_CURRENCY, 0n, `Balance snapshot of ${m.accountId} at ${m.cutoff.toISOString()} is ${m.snapshot ?? "missing"}; previous snapshot + entries give ${m.expected}.`, { snapshot: m.snapshot?.toString() ?? null, expected: m.expected.toString() })),
+    ...r.idTimeSkews.map((k) => f(`id_time:${k.transactionId}`, NO_CURRENCY, 0n, `Ledger transaction ${k.transactionId}'s id time is far from its posted_at ${k.postedAt.toISOString()}.`, { ledgerTransactionIds: [k.transactionId] })),
   ];
 }
 

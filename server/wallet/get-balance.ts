@@ -1,8 +1,11 @@
 // Balances read in the account's normal direction (a seller's payable is positive when we owe them).
-// Current balances come from the materialized shard rows; point-in-time balances from the entries.
+// Current balances come from the materialized shard rows; point-in-time balances from the account's latest balance
+// snapshot at or before the instant plus the entries after it (server/ledger/snapshots.ts: the entries are found by
+// (account_id, transaction_id) in an id range, since an ltx id's ULID time is within milliseconds of its posted_at).
 import { sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { accountFor, accountKey, type AccountRef } from "@/server/ledger/accounts";
+import { signedBalanceAsOfSql, snapshotCutoffAtOrBefore } from "@/server/ledger/snapshots";
 import { money, type CurrencyCode, type Money } from "@/server/money";
 
 type Row = { balance: bigint | null; normal_side: "debit" | "credit" };
@@ -12,9 +15,7 @@ export async function getBalance(db: DbOrTx, ref: AccountRef, options: { asOf?: 
   const key = accountKey(ref);
   const rows = (options.asOf
     ? await db.execute(sql`
-        select a.normal_side, (select coalesce(sum(e.amount), 0)::bigint from ledger_entries e
-          join ledger_transactions t on t.id = e.transaction_id
-          where e.account_id = a.id and t.posted_at <= ${options.asOf.toISOString()}::timestamptz) as balance
+        select a.normal_side, ${signedBalanceAsOfSql(sql`a.id`, options.asOf, await snapshotCutoffAtOrBefore(db, options.asOf))} as balance
         from ledger_accounts a where a.key = ${key} and a.currency = ${ref.currency}`)
     : await db.execute(sql`
         select a.normal_side, (select coalesce(sum(b.balance), 0)::bigint from ledger_balances b where b.account_id = a.id) as balance
@@ -43,12 +44,9 @@ export interface SellerWallet {
 /** The seller's three balances in one currency, read from one snapshot (one statement). */
 export async function getWallet(db: DbOrTx, sellerId: string, currency: CurrencyCode, options: { asOf?: Date } = {}): Promise<SellerWallet> {
   const keys = [accountFor.sellerPending, accountFor.sellerAvailable, accountFor.sellerOnHold, accountFor.sellerReceivable].map((f) => accountKey(f(sellerId, currency)));
-  const asOf = options.asOf?.toISOString() ?? null;
+  const balance = options.asOf ? signedBalanceAsOfSql(sql`a.id`, options.asOf, await snapshotCutoffAtOrBefore(db, options.asOf)) : sql`(select coalesce(sum(b.balance), 0)::bigint from ledger_balances b where b.account_id = a.id)`;
   const rows = (await db.execute(sql`
-    select a.kind, case when ${asOf}::timestamptz is null
-      then (select coalesce(sum(b.balance), 0)::bigint from ledger_balances b where b.account_id = a.id)
-      else (select coalesce(sum(e.amount), 0)::bigint from ledger_entries e join ledger_transactions t on t.id = e.transaction_id
-            where e.account_id = a.id and t.posted_at <= ${asOf}::timestamptz) end as balance
+    select a.kind, ${balance} as balance
     from ledger_accounts a where a.currency = ${currency} and a.key in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})`)) as unknown as Array<{ kind: string; balance: bigint }>;
   // The payables are credit-normal liabilities: the balance owed to the seller is minus the signed sum. The
   // receivable is a debit-normal asset: what they owe us is the signed sum.
