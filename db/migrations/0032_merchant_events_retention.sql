@@ -1,9 +1,10 @@
 -- Merchant events stay append-only, except that retention (server/maintenance/retention.ts) may delete one past its
--- 30 days (MERCHANT_EVENT_RETENTION_DAYS; Stripe keeps events for 30 days too). Updates, and deletes of younger
--- rows, are refused as before; TRUNCATE stays refused by merchant_events_no_truncate.
+-- 30 days (MERCHANT_EVENT_RETENTION_DAYS; Stripe keeps events for 30 days too). The trigger lets a delete through from
+-- 29 days, a day's margin for an app clock ahead of the database's (the sweep's cutoff comes from the app). Updates,
+-- and deletes of younger rows, are refused as before; TRUNCATE stays refused by merchant_events_no_truncate.
 CREATE OR REPLACE FUNCTION merchant_events_refuse_recent() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'DELETE' AND OLD.created_at < now() - interval '30 days' THEN
+  IF TG_OP = 'DELETE' AND OLD.created_at < now() - interval '29 days' THEN
     RETURN OLD;
   END IF;
   RAISE EXCEPTION '% on % is not allowed: the table is append-only', TG_OP, TG_TABLE_NAME USING ERRCODE = 'restrict_violation';

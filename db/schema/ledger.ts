@@ -219,7 +219,8 @@ export const ledgerBalanceSnapshots = pgTable(
       .references(() => ledgerSnapshotRuns.cutoff),
     balance: bigint("balance", { mode: "bigint" }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.accountId, t.cutoff] })],
+  // A run's rows (ledger:check re-derives each new run): by cutoff, not a scan of every snapshot ever taken.
+  (t) => [primaryKey({ columns: [t.accountId, t.cutoff] }), index("ledger_balance_snapshots_cutoff_idx").on(t.cutoff, t.accountId)],
 );
 
 /** Each `npm run ledger:check`: what it covered (incremental: transactions posted after the previous run's `through`). */

@@ -119,7 +119,8 @@ export async function checkLedgerInvariants(db: Db, options: CheckLedgerOptions 
           select t.id, t.posted_at, ${ltxIdTimeMsSql(sql`t.id`)} as id_ms from ledger_transactions t where ${txFilter}) x
         where id_ms is null or abs(id_ms - floor(extract(epoch from posted_at) * 1000)::bigint) > ${LEDGER_ID_TIME_SKEW_MS_MAX}
         order by id limit 1000`)) as unknown as Row[];
-      const snapshots = await findSnapshotMismatches(tx, full ? null : prev ? new Date(prev.ranAt.getTime() - SNAPSHOT_LAG_MS) : null);
+      // Runs taken since the previous run's snapshot could see them (its `through`), less the lag.
+      const snapshots = await findSnapshotMismatches(tx, full ? null : prev ? new Date(prev.through.getTime() - SNAPSHOT_LAG_MS) : null);
       const negatives = (await tx.execute(sql`
         select a.key, a.currency, coalesce(sum(b.balance), 0)::bigint as balance
         from ledger_accounts a join ledger_balances b on b.account_id = a.id

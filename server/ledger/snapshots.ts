@@ -96,9 +96,16 @@ const SNAPSHOT_LOCK_KEY = "paybridge:ledger-snapshot";
  * transaction up to its cutoff (once).
  */
 export async function takeBalanceSnapshot(db: Db, opts: { now?: Date } = {}): Promise<BalanceSnapshotResult> {
-  const cutoff = new Date((opts.now ?? new Date()).getTime() - SNAPSHOT_LAG_MS);
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${SNAPSHOT_LOCK_KEY}))`);
+    // Never past the start of a transaction still open on this database: a posting mints posted_at inside its
+    // transaction, so one that has not committed yet cannot have posted_at before the cutoff (clocks in step). The lag
+    // covers clock skew between app servers and the database; a transaction held open for hours holds snapshots back.
+    const [open] = (await tx.execute(sql`
+      select min(xact_start) as oldest from pg_stat_activity
+      where datname = current_database() and backend_type = 'client backend' and pid <> pg_backend_pid() and xact_start is not null`)) as unknown as [{ oldest: Date | string | null }];
+    const lagged = (opts.now ?? new Date()).getTime() - SNAPSHOT_LAG_MS;
+    const cutoff = new Date(open.oldest === null ? lagged : Math.min(lagged, new Date(open.oldest).getTime() - 1));
     const [last] = (await tx.execute(sql`select max(cutoff) as cutoff from ledger_snapshot_runs`)) as unknown as [{ cutoff: Date | string | null }];
     const previous = last.cutoff === null ? null : new Date(last.cutoff);
     if (previous && cutoff.getTime() <= previous.getTime()) return { taken: false, cutoff, accounts: 0, entries: 0n };

@@ -43,7 +43,7 @@ describe("incremental ledger:verify", () => {
     expect(await verifyLedger(t.db, { ledger, full: true })).toMatchObject({ ok: true, mode: "full", transactionsChecked: 5 });
   });
 
-  it("catches a transaction tampered with after the checkpoint, and keeps that stripe's checkpoint", async () => {
+  it("catches a transaction tampered with after the checkpoint; the stripe loses its checkpoint, so every later run reports it", async () => {
     const { merchantId: ledger, sellerIds } = await createMerchantWithSellers(t.db, 1);
     await post(sellerIds[0]!, "tam-a");
     expect((await verifyLedger(t.db, { ledger })).ok).toBe(true);
@@ -55,9 +55,11 @@ describe("incremental ledger:verify", () => {
     });
     const report = await verifyLedger(t.db, { ledger });
     expect(report).toMatchObject({ ok: false, transactionsChecked: 0, breaks: [{ transactionId: victim.id, reason: "content_altered" }] });
-    expect(await t.sql`select stripe, seq::text, hash from ledger_chain_checkpoints where ledger = ${ledger} order by stripe`).toEqual(before);
-    // A second incremental run still sees it: the broken stripe's checkpoint did not move past it.
-    expect(await verifyLedger(t.db, { ledger })).toMatchObject({ ok: false, breaks: [{ transactionId: victim.id }] });
+    const brokenStripe = report.breaks[0]!.stripe;
+    const after = await t.sql`select stripe, seq::text, hash from ledger_chain_checkpoints where ledger = ${ledger} order by stripe`;
+    expect(after).toEqual(before.filter((c) => c.stripe !== brokenStripe));
+    // Every later incremental run walks that stripe from genesis and still sees it, however many runs go by.
+    for (let i = 0; i < 2; i++) expect(await verifyLedger(t.db, { ledger })).toMatchObject({ ok: false, breaks: [{ transactionId: victim.id }] });
   });
 
   it("refuses a checkpointed transaction that was altered or deleted", async () => {
@@ -97,6 +99,30 @@ describe("incremental ledger:verify", () => {
     });
     expect(await verifyLedger(t.db, { ledger })).toMatchObject({ ok: true, transactionsChecked: 0 });
     expect(await verifyLedger(t.db, { ledger, full: true })).toMatchObject({ ok: false, breaks: [{ transactionId: early!.id, reason: "content_altered" }] });
+    // Once found, the break stays found: the full run removed the stripe's checkpoint, so incremental runs report it too.
+    expect(await verifyLedger(t.db, { ledger })).toMatchObject({ ok: false, breaks: [{ transactionId: early!.id, reason: "content_altered" }] });
+  });
+
+  it("a run whose snapshot predates a break another run found cannot write a checkpoint past it (compare-and-set)", async () => {
+    const { merchantId: ledger, sellerIds } = await createMerchantWithSellers(t.db, 1);
+    const [a, b] = await t.db.transaction((tx) =>
+      postTransactions(tx, [paymentPosting({ sourceId: "cas-a", sellerId: sellerIds[0]!, gross: 500n, fee: 5n }), paymentPosting({ sourceId: "cas-b", sellerId: sellerIds[0]!, gross: 600n, fee: 6n })]),
+    );
+    void b;
+    // A checkpoint on `a`; then `b` is tampered with and a run finds it (its stripe's checkpoint goes).
+    await t.sql`insert into ledger_chain_checkpoints (ledger, stripe, seq, transaction_id, hash, verified_at)
+      select ledger, chain_stripe, chain_seq, id, hash, now() from ledger_transactions where id = ${a!.id}`;
+    await tamper(async (sql) => {
+      await sql`update ledger_entries set amount = amount - 1 where transaction_id = ${b!.id} and line = 0`;
+      await sql`update ledger_entries set amount = amount + 1 where transaction_id = ${b!.id} and line = 1`;
+    });
+    expect((await verifyLedger(t.db, { ledger })).ok).toBe(false);
+    expect(await t.sql`select 1 from ledger_chain_checkpoints where ledger = ${ledger}`).toHaveLength(0);
+    // The slow run that read the stripe before the tampering now tries to move the checkpoint it started from (on a).
+    const [row] = await t.sql<{ stripe: number; seq: string }[]>`select chain_stripe as stripe, chain_seq::text as seq from ledger_transactions where id = ${a!.id}`;
+    const moved = await t.sql`update ledger_chain_checkpoints set seq = seq + 1 where ledger = ${ledger} and stripe = ${row!.stripe} and seq = ${row!.seq} returning 1`;
+    expect(moved).toHaveLength(0); // the compare-and-set in writeCheckpoints finds no checkpoint to move
+    expect((await verifyLedger(t.db, { ledger })).ok).toBe(false);
   });
 
   it("npm run ledger:verify prints the mode and throughput; --full walks from genesis", async () => {

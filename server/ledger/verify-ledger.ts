@@ -30,6 +30,8 @@ interface StripeRow {
   cp_seq: bigint | null;
   cp_transaction_id: string | null;
   cp_hash: string | null;
+  /** The stripe's highest chain_seq among its transactions (null: none). */
+  max_seq: bigint | null;
 }
 
 interface Checkpoint {
@@ -38,6 +40,8 @@ interface Checkpoint {
   seq: bigint;
   transactionId: string;
   hash: string;
+  /** The checkpoint's seq when this run read it (null: none): the write is a compare-and-set on it. */
+  fromSeq: bigint | null;
 }
 
 /**
@@ -51,7 +55,7 @@ export async function verifyLedger(db: Db, options: VerifyLedgerOptions = {}): P
   const started = performance.now();
   const mode = options.full ? "full" : "incremental";
   const { report, advanced } = await db.transaction((tx) => verifySnapshot(tx, options.ledger, mode === "full"), { isolationLevel: "repeatable read", accessMode: "read only" });
-  const checkpointsWritten = await writeCheckpoints(db, advanced, mode === "full");
+  const checkpointsWritten = await writeCheckpoints(db, advanced, report.breaks);
   return { ...report, mode, elapsedMs: Math.round(performance.now() - started), checkpointsWritten };
 }
 
@@ -63,12 +67,15 @@ async function verifySnapshot(db: DbOrTx, ledger: string | undefined, full: bool
   let checked = 0;
   for (const s of stripes) {
     const walker = full || s.cp_seq === null ? new StripeWalker(s.ledger, s.stripe) : startAtCheckpoint(s, checkpointed.get(s.cp_transaction_id!));
-    if (!walker.broken) await walkStripe(db, walker, full || s.cp_seq === null ? 0n : BigInt(s.cp_seq));
+    // Nothing after the checkpoint: no walk (no round trip); the head is still compared with the checkpoint below.
+    const nothingNew = !full && s.cp_seq !== null && s.max_seq !== null && BigInt(s.max_seq) === BigInt(s.cp_seq);
+    if (!walker.broken && !nothingNew) await walkStripe(db, walker, full || s.cp_seq === null ? 0n : BigInt(s.cp_seq));
     const head = s.head_seq === null ? { seq: 0n, hash: "" } : { seq: BigInt(s.head_seq), hash: s.head_hash! };
     const broken = walker.finish(head);
     checked += walker.checked;
+    const fromSeq = s.cp_seq === null ? null : BigInt(s.cp_seq);
     if (broken) breaks.push(broken);
-    else if (walker.last && (full || walker.checked > 0)) advanced.push({ ledger: s.ledger, stripe: s.stripe, seq: walker.last.seq, transactionId: walker.last.id, hash: walker.last.hash });
+    else if (walker.last && (full || walker.checked > 0)) advanced.push({ ledger: s.ledger, stripe: s.stripe, seq: walker.last.seq, transactionId: walker.last.id, hash: walker.last.hash, fromSeq });
   }
   return { report: { ok: breaks.length === 0, transactionsChecked: checked, stripesChecked: stripes.length, breaks }, advanced };
 }
@@ -76,7 +83,8 @@ async function verifySnapshot(db: DbOrTx, ledger: string | undefined, full: bool
 /**
  * Stripes named by a chain head, a checkpoint or any transaction (a transaction in a stripe without a head still gets
  * walked). The transactions' distinct stripes come from a loose index scan of ledger_transactions_chain_uq (one probe
- * per stripe), not from reading every transaction.
+ * per stripe), not from reading every transaction, and so does each stripe's highest seq: a stripe with nothing after
+ * its checkpoint is not walked at all.
  */
 async function listStripes(db: DbOrTx, ledger: string | undefined): Promise<StripeRow[]> {
   const only = (col: string) => (ledger === undefined ? sql`true` : sql`${sql.raw(col)} = ${ledger}`);
@@ -91,7 +99,8 @@ async function listStripes(db: DbOrTx, ledger: string | undefined): Promise<Stri
     s as (select ledger, stripe from ledger_chains where ${only("ledger")}
           union select ledger, stripe from ledger_chain_checkpoints where ${only("ledger")}
           union select ledger, chain_stripe from txs)
-    select s.ledger, s.stripe, c.seq as head_seq, c.head_hash, k.seq as cp_seq, k.transaction_id as cp_transaction_id, k.hash as cp_hash
+    select s.ledger, s.stripe, c.seq as head_seq, c.head_hash, k.seq as cp_seq, k.transaction_id as cp_transaction_id, k.hash as cp_hash,
+      (select max(t.chain_seq) from ledger_transactions t where t.ledger = s.ledger and t.chain_stripe = s.stripe) as max_seq
     from s
     left join ledger_chains c on c.ledger = s.ledger and c.stripe = s.stripe
     left join ledger_chain_checkpoints k on k.ledger = s.ledger and k.stripe = s.stripe
@@ -153,25 +162,43 @@ async function loadTransactions(db: DbOrTx, ids: string[]): Promise<Map<string, 
   return out;
 }
 
+/** One checkpoint writer at a time (two ledger:verify runs may end together). */
+const CHECKPOINT_LOCK_KEY = "paybridge:ledger-verify-checkpoints";
+
 /**
- * Upserts the checkpoints of the stripes that verified. Incremental runs only move a checkpoint forward (a concurrent
- * run that got further keeps its own); `full` rewrites them.
+ * After the walk: a broken stripe loses its checkpoint, so every later run (incremental too) walks it from genesis and
+ * reports the same break until it is repaired; a stripe that verified moves its checkpoint to the last transaction
+ * walked, as a compare-and-set on the checkpoint the run started from. A run whose snapshot predates a break that a
+ * concurrent run found (and whose checkpoint it removed) therefore cannot write a checkpoint past it.
  */
-async function writeCheckpoints(db: Db, advanced: Checkpoint[], full: boolean): Promise<number> {
-  if (advanced.length === 0) return 0;
+async function writeCheckpoints(db: Db, advanced: Checkpoint[], breaks: ChainBreak[]): Promise<number> {
+  if (advanced.length === 0 && breaks.length === 0) return 0;
   const verifiedAt = new Date();
+  let written = 0;
   await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${CHECKPOINT_LOCK_KEY}))`);
+    for (const b of breaks) {
+      await tx.delete(ledgerChainCheckpoints).where(and(eq(ledgerChainCheckpoints.ledger, b.ledger), eq(ledgerChainCheckpoints.stripe, b.stripe)));
+    }
     for (let i = 0; i < advanced.length; i += CHECKPOINT_WRITE_BATCH) {
-      const rows = advanced.slice(i, i + CHECKPOINT_WRITE_BATCH).map((c) => ({ ...c, verifiedAt }));
-      await tx
-        .insert(ledgerChainCheckpoints)
-        .values(rows)
-        .onConflictDoUpdate({
-          target: [ledgerChainCheckpoints.ledger, ledgerChainCheckpoints.stripe],
-          set: { seq: sql`excluded.seq`, transactionId: sql`excluded.transaction_id`, hash: sql`excluded.hash`, verifiedAt: sql`excluded.verified_at` },
-          ...(full ? {} : { setWhere: sql`excluded.seq >= ${ledgerChainCheckpoints.seq}` }),
-        });
+      const batch = advanced.slice(i, i + CHECKPOINT_WRITE_BATCH);
+      const rows = (await tx.execute(sql`
+        with w as (
+          select * from unnest(${sql.param(batch.map((c) => c.ledger))}::text[], ${sql.param(batch.map((c) => c.stripe))}::smallint[], ${sql.param(batch.map((c) => c.seq.toString()))}::bigint[],
+                               ${sql.param(batch.map((c) => c.transactionId))}::text[], ${sql.param(batch.map((c) => c.hash))}::text[], ${sql.param(batch.map((c) => c.fromSeq?.toString() ?? null))}::bigint[])
+            as w(ledger, stripe, seq, transaction_id, hash, from_seq)),
+        moved as (
+          update ledger_chain_checkpoints k set seq = w.seq, transaction_id = w.transaction_id, hash = w.hash, verified_at = ${verifiedAt.toISOString()}::timestamptz
+          from w where k.ledger = w.ledger and k.stripe = w.stripe and w.from_seq is not null and k.seq = w.from_seq
+          returning 1),
+        added as (
+          insert into ledger_chain_checkpoints (ledger, stripe, seq, transaction_id, hash, verified_at)
+          select w.ledger, w.stripe, w.seq, w.transaction_id, w.hash, ${verifiedAt.toISOString()}::timestamptz from w where w.from_seq is null
+          on conflict (ledger, stripe) do nothing
+          returning 1)
+        select (select count(*) from moved)::int + (select count(*) from added)::int as n`)) as unknown as [{ n: number }];
+      written += rows[0].n;
     }
   });
-  return advanced.length;
+  return written;
 }

@@ -144,8 +144,8 @@ describe("each family deletes what is past its period and keeps what is inside i
 
   it("merchant events: old ones with no kept delivery go; the trigger still refuses a younger row's delete and any update", async () => {
     expect(await ids("merchant_events", "evt_%")).toEqual(["evt_exc", "evt_fresh", "evt_pending"]);
-    expect(MERCHANT_EVENT_RETENTION_DAYS).toBe(30); // migration 0032's trigger spells the same period
-    await t.sql`insert into merchant_events (id, merchant_id, type, object_id, sequence, payload, created_at) values ('evt_young', ${merchantId}, 'payment_order.succeeded', 'evt_young', 1, '{}', now() - interval '29 days')`;
+    expect(MERCHANT_EVENT_RETENTION_DAYS).toBe(30); // migration 0032's trigger allows deletes from a day before it
+    await t.sql`insert into merchant_events (id, merchant_id, type, object_id, sequence, payload, created_at) values ('evt_young', ${merchantId}, 'payment_order.succeeded', 'evt_young', 1, '{}', now() - interval '28 days')`;
     for (const attempt of [t.sql`delete from merchant_events where id = 'evt_young'`, t.sql`update merchant_events set payload = '{"x":1}' where id = 'evt_exc'`]) {
       const refused = await attempt.catch((e: unknown) => e);
       expect(refused).toMatchObject({ code: "23001", message: expect.stringMatching(/append-only/) });

@@ -1,6 +1,6 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import { SWEEP_BATCH_ROWS, SWEEP_BATCHES_MAX } from "./sweep";
+import { SWEEP_BATCH_ROWS, SWEEP_BATCHES_MAX } from "./batches";
 
 // Retention of the append-only tables that are not money of record (docs/scaling.md "What grows without limit"):
 // the ledger, the audit log and the merchant's payment records are kept for ever and never appear here. Each
@@ -20,8 +20,11 @@ export const ENGINE_EVENT_RETENTION_DAYS = 30;
 export const WEBHOOK_DELIVERY_RETENTION_DAYS = 30;
 /** Merchant events: as long as Stripe keeps events retrievable (and only once no delivery of them is kept). */
 export const MERCHANT_EVENT_RETENTION_DAYS = 30;
-/** Concluded PSP events: the settlement and dispute windows (a re-delivery after it is deduped by domain state). */
-export const PSP_EVENT_RETENTION_DAYS = 90;
+/**
+ * Concluded PSP events: past the settlement window and card networks' chargeback windows (up to 120 days after the
+ * transaction, and disputes arrive after that), with a margin; a re-delivery after it is handled by domain state.
+ */
+export const PSP_EVENT_RETENTION_DAYS = 180;
 
 const DAY_MS = 86_400_000;
 
@@ -149,13 +152,27 @@ export interface RetentionCounts {
   pspEvents: number;
 }
 
-/** Every family in turn; each is bounded by batchesMax × batchRows rows, so one sweep is bounded. */
+/**
+ * Every family in turn; each is bounded by batchesMax × batchRows rows, so one sweep is bounded. A family that fails
+ * does not stop the others: they all run, then the first failure is thrown (the housekeeping step fails and retries,
+ * visibly).
+ */
 export async function sweepRetention(db: DbOrTx, opts: RetentionOptions = {}): Promise<RetentionCounts> {
-  const outboxEvents = await sweepOutboxEvents(db, opts);
-  const engineRuns = await sweepEngineRuns(db, opts);
-  const engineEvents = await sweepEngineEvents(db, opts);
-  const webhook = await sweepWebhookDeliveries(db, opts);
-  const merchantEvents = await sweepMerchantEvents(db, opts);
-  const pspEvents = await sweepPspEvents(db, opts);
+  const failures: unknown[] = [];
+  const run = async <T>(sweep: () => Promise<T>, none: T): Promise<T> => {
+    try {
+      return await sweep();
+    } catch (err) {
+      failures.push(err);
+      return none;
+    }
+  };
+  const outboxEvents = await run(() => sweepOutboxEvents(db, opts), 0);
+  const engineRuns = await run(() => sweepEngineRuns(db, opts), 0);
+  const engineEvents = await run(() => sweepEngineEvents(db, opts), 0);
+  const webhook = await run(() => sweepWebhookDeliveries(db, opts), { deliveries: 0, attempts: 0 });
+  const merchantEvents = await run(() => sweepMerchantEvents(db, opts), 0);
+  const pspEvents = await run(() => sweepPspEvents(db, opts), 0);
+  if (failures.length > 0) throw failures[0];
   return { outboxEvents, engineRuns, engineEvents, webhookDeliveries: webhook.deliveries, webhookDeliveryAttempts: webhook.attempts, merchantEvents, pspEvents };
 }

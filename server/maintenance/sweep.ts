@@ -7,6 +7,7 @@ import type { ConnectorFor } from "@/server/payments/execution";
 import { expireStaleCheckouts } from "@/server/payments/expire-checkouts";
 import { sweepRateLimitCounters } from "@/server/rate-limit/consume";
 import { redactStoredPspEvents } from "@/server/webhooks/redact-stored-psp-events";
+import { SWEEP_BATCH_ROWS, SWEEP_BATCHES_MAX } from "./batches";
 import { type RetentionCounts, sweepRetention } from "./retention";
 
 // Housekeeping: idempotency records past their 24 h, old rate-limit windows, checkouts left unpaid, and raw
@@ -14,8 +15,7 @@ import { type RetentionCounts, sweepRetention } from "./retention";
 // past their 30 days, and the retention of the append-only tables that are not money of record (./retention.ts).
 // Deletes in bounded batches so one sweep never holds long locks on a busy table.
 
-export const SWEEP_BATCH_ROWS = 5_000;
-export const SWEEP_BATCHES_MAX = 20;
+export { SWEEP_BATCH_ROWS, SWEEP_BATCHES_MAX } from "./batches";
 
 /** Idempotency records past expires_at are dead: a key reused later starts over (Stripe keeps them 24 h). */
 export async function sweepExpiredIdempotencyKeys(db: Db, now = new Date()): Promise<number> {
@@ -41,8 +41,14 @@ export async function sweepAll(
   const expiredCheckouts = await expireStaleCheckouts(db, { connectorFor: opts.connectorFor });
   const redactedPspEvents = await redactStoredPspEvents(db);
   const apiRequestLog = await sweepApiRequestLog(db, { batchRows: SWEEP_BATCH_ROWS, batchesMax: SWEEP_BATCHES_MAX });
-  const balanceSnapshots = (await takeBalanceSnapshot(db)).accounts; // ledger balances as of now − 15 min (server/ledger/snapshots.ts)
+  // Ledger balances as of now − 15 min (server/ledger/snapshots.ts). A failure here does not stop the retention.
+  const snapshot = await takeBalanceSnapshot(db).then(
+    (r) => ({ ok: true as const, accounts: r.accounts }),
+    (err: unknown) => ({ ok: false as const, err }),
+  );
   // Each family at most SWEEP_BATCHES_MAX batches (bench:retention: ≈ 9 s for every family at its cap, 2 cores).
   const retention = await sweepRetention(db);
+  if (!snapshot.ok) throw snapshot.err;
+  const balanceSnapshots = snapshot.accounts;
   return { idempotencyKeys, expiredCheckouts, redactedPspEvents, apiRequestLog, balanceSnapshots, retention };
 }

@@ -1,5 +1,6 @@
 // A merchant's history grown set-based, for `npm run bench:growth` and the query-plan check
-// (test/query-plans.integration-test.ts): checkouts, payment orders and their transitions as generate_series inserts,
+// (test/query-plans.integration-test.ts); a fixture that fabricates history, so it lives with the tests (it writes
+// status columns directly, which app code may only do through its state machines: server/architecture.test.ts): checkouts, payment orders and their transitions as generate_series inserts,
 // and each successful order's ledger posting with a valid v2 hash chain (hashed here, inserted in bulk), so the
 // ledger verifier, the balance checks and point-in-time balances read real chains. Triggers and constraints stay on.
 //
@@ -205,4 +206,18 @@ function ulidString(at: Date, tag: number, i: number): string {
     return out;
   };
   return b32(BigInt(at.getTime()), 10) + b32(BigInt(tag), 4) + b32(BigInt(i), 12);
+}
+
+/**
+ * Reopens up to `n` of the merchant's failed checkouts created 25 to 27 hours ago (one order each), as checkouts a buyer
+ * left unpaid for a day: the stale-checkout sweep's work. Returns how many.
+ */
+export async function reopenStaleCheckouts(sql: postgres.Sql, merchantId: string, n: number): Promise<number> {
+  const rows = await sql`
+    with pick as (
+      select checkout_id from payment_orders where merchant_id = ${merchantId} and status = 'FAILED'
+        and created_at between now() - interval '27 hours' and now() - interval '25 hours' limit ${n}),
+    c as (update checkouts set status = 'open' where id in (select checkout_id from pick) returning 1)
+    update payment_orders set status = 'NOT_STARTED', failure_code = null, failure_message = null where checkout_id in (select checkout_id from pick) returning 1`;
+  return rows.length;
 }
