@@ -1,7 +1,7 @@
 // The hot queries keep their indexes: on a database grown large enough that the planner prefers an index where one
 // exists (tens of thousands of orders, ANALYZEd), the real code paths run — the payments list with each filter and
 // sort, the API GET, the risk rules, the stale-checkout sweep, the outbox dispatcher, the engine's dedupe prune, the
-// retention sweeps, the ledger's snapshot and incremental verify and check, a point-in-time balance — with every
+// engine claiming due jobs, the retention sweeps, the ledger's snapshot and incremental verify and check, a point-in-time balance — with every
 // statement they send captured, and each is EXPLAINed with its own parameters.
 // A sequential scan of a big table fails the test with the statement that did it: a dropped or unusable index
 // shows up here, not as a slow page at a million orders (`npm run bench:growth` measures those).
@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as schema from "@/db/schema";
 import type { Db } from "@/db/client";
 import { createGrowthTenant, growTenant, type GrowthTenant } from "./growth-seed";
+import { claimJobs, type ExecutorOptions } from "@/inngest/engine/executor";
+import { FunctionRegistry } from "@/inngest/engine/registry";
 import { pruneExpiredDedupeKeys } from "@/inngest/engine/runs";
 import { dispatchOnce } from "@/server/outbox";
 import { expireStaleCheckouts } from "@/server/payments/expire-checkouts";
@@ -59,6 +61,17 @@ beforeAll(async () => {
     insert into outbox_events (id, name, data, created_at, sent_at, attempts, next_attempt_at)
     select 'growth-' || i, 'payment/order.succeeded', '{}'::jsonb, now() - t, case when i > 5 then now() - t end, 1, now() - interval '1 second'
     from (select i, case when i <= 30 then interval '8 days' else (i % 10000) * interval '1 minute' end as t from generate_series(1, 30000) i) g`;
+  // The engine's queue with a backlog of timers (sleeps due later) and three calls due now.
+  await t.sql`insert into engine_apps (id, url) values ('growth-app', 'http://127.0.0.1:1/api/inngest')`;
+  await t.sql`insert into engine_functions (id, app_id, name, url, config) values ('growth-fn', 'growth-app', 'growth', 'http://127.0.0.1:1/api/inngest?fnId=growth-fn', '{}')`;
+  await t.sql`
+    insert into engine_runs (id, function_id, event_id, event, status)
+    select 'growth-run-' || i, 'growth-fn', 'growth-evt-' || i, '{"name":"growth/event","data":{}}'::jsonb, 'running' from generate_series(1, 20000) i`;
+  await t.sql`
+    insert into engine_jobs (run_id, kind, step_id, run_at)
+    select 'growth-run-' || i, case when i <= 3 then 'call' else 'sleep' end, case when i <= 3 then null else 'nap' end,
+           case when i <= 3 then now() - interval '1 second' else now() + (1 + i % 1440) * interval '1 minute' end
+    from generate_series(1, 20000) i`;
   await t.sql`insert into engine_dedupe_keys (key, ref, expires_at) select 'growth-' || i, 'r', now() + (i % 1440) * interval '1 minute' from generate_series(1, 30000) i`;
   await t.db.insert(schema.riskRules).values([
     { merchantId: tenant.merchantId, kind: "velocity", action: "review", params: { dimension: "ip", window_s: 3600, max_count: 5 } },
@@ -68,7 +81,7 @@ beforeAll(async () => {
   expect((await takeBalanceSnapshot(t.db, { now: new Date(AS_OF.getTime() - 3_600_000) })).taken).toBe(true);
   await t.sql`analyze`;
   // Statistics stay as analyzed: autovacuum re-analyzing mid-file (after the sweeps below) must not flip plans.
-  for (const table of ["payment_orders", "checkouts", "ledger_transactions", "ledger_entries", "outbox_events", "engine_dedupe_keys", "payment_order_transitions"]) {
+  for (const table of ["payment_orders", "checkouts", "ledger_transactions", "ledger_entries", "outbox_events", "engine_dedupe_keys", "payment_order_transitions", "engine_jobs", "engine_runs"]) {
     await t.sql.unsafe(`alter table ${table} set (autovacuum_enabled = false)`);
   }
   capturing = capturingDb(t.url, (c) => captured.push(c));
@@ -219,6 +232,15 @@ describe("query plans on a grown database", () => {
     await expectIndexed(async (db) => expect((await verifyLedger(db)).ok).toBe(true));
     // The entries after the last snapshot: a range of recent ids, by account or by transaction (both bounded by what is new).
     await expectIndexed(async (db) => expect((await checkLedgerInvariants(db)).ok).toBe(true), [/^ledger_entries_(account_txn_idx|transaction_id_line_pk)$/]);
+  });
+
+  it("the engine claiming due jobs", async () => {
+    let claimed = 0;
+    const registry = new FunctionRegistry(capturing.db);
+    // claimJobs reads only the database, the registry, the lease length and the optional gate and instance id.
+    const opts = { db: capturing.db, registry, leaseMs: 15_000 } as unknown as ExecutorOptions;
+    await expectIndexed(async () => (claimed = (await claimJobs(opts, 10)).length), ["engine_jobs_due_idx"]);
+    expect(claimed).toBe(3);
   });
 
   it("balances now and as of a past instant", async () => {
