@@ -127,7 +127,7 @@ async function main() {
     for (const size of sizes) {
       const t0 = performance.now();
       for (const t of tenants) await growTenant(db, sql, t, grown, size, history);
-      await sql`insert into engine_dedupe_keys (key, ref, expires_at) select 'growth-' || i, 'r', now() + (i % 1440) * interval '1 minute' from generate_series(${dedupeKeys + 1}::bigint, ${size * 2}::bigint) i`;
+      await sql`insert into engine_dedupe_keys (key, ref, expires_at) select 'growth-' || i, 'r', now() + (1 + i % 1440) * interval '1 minute' from generate_series(${dedupeKeys + 1}::bigint, ${size * 2}::bigint) i`;
       dedupeKeys = size * 2;
       grown = size;
       // Snapshots as the hourly housekeeping would have taken them over this history (older history was just added).
