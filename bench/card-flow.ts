@@ -36,6 +36,14 @@ export function positiveInt(name: string, fallback: number): number {
   return n;
 }
 
+/** A flag where 0 means "skip" (`--pgbench-seconds 0`). */
+export function nonNegativeInt(name: string, fallback: number): number {
+  const v = arg(name);
+  const n = Number(v ?? fallback);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
 /** An error with its cause (fetch's "fetch failed" says what failed only there). */
 export function describe(e: unknown): string {
   if (!(e instanceof Error)) return String(e);

@@ -19,7 +19,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
-import { percentile, positiveInt } from "./card-flow";
+import { nonNegativeInt, percentile, positiveInt } from "./card-flow";
 import { findPgbench, pgbench, table } from "./pgbench";
 
 const SIZES_START = 10_000;
@@ -42,7 +42,7 @@ async function main() {
   const stepMs = positiveInt("--step-ms", 10_000);
   const postSeconds = positiveInt("--seconds", 5);
   const concurrency = positiveInt("--concurrency", 8);
-  const pgbenchSeconds = positiveInt("--pgbench-seconds", 5);
+  const pgbenchSeconds = nonNegativeInt("--pgbench-seconds", 5);
   const sizes: number[] = [];
   for (let n = SIZES_START; n < maxOrders; n *= 10) sizes.push(n);
   sizes.push(maxOrders);

@@ -24,7 +24,7 @@ import {
   sweepWebhookDeliveries,
 } from "../server/maintenance/retention";
 import { seedRetentionRows } from "../test/retention-seed";
-import { arg } from "./card-flow";
+import { nonNegativeInt } from "./card-flow";
 import { findPgbench, pgbench, ratio, table } from "./pgbench";
 
 const ROWS_DEFAULT = 100_000;
@@ -33,17 +33,9 @@ const KEEP_EVERY = 10;
 /** Sweeps per family before the bench gives up (each sweep is at most SWEEP_BATCHES_MAX batches). */
 const SWEEPS_MAX = 1_000;
 
-function positiveInt(name: string, fallback: number): number {
-  const v = arg(name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
-  return n;
-}
-
 async function main(): Promise<void> {
-  const rows = positiveInt("--rows", ROWS_DEFAULT);
-  const pgbenchSeconds = positiveInt("--pgbench-seconds", PGBENCH_SECONDS_DEFAULT);
+  const rows = nonNegativeInt("--rows", ROWS_DEFAULT);
+  const pgbenchSeconds = nonNegativeInt("--pgbench-seconds", PGBENCH_SECONDS_DEFAULT);
   const tmp = await mkdtemp(path.join(os.tmpdir(), "paybridge-bench-pg-"));
   const pg = await startEmbeddedPostgres({ dir: path.join(tmp, "pg"), fast: true });
   const handle = createDb(pg.databaseUrl("bench"));
